@@ -1,0 +1,287 @@
+package aggregate
+
+import (
+	"container/heap"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Options tune how keys are folded into a profile.
+type Options struct {
+	// TopN is how many of the biggest keys to keep, overall and per type.
+	TopN int
+	// Now overrides the reference time of the expiry buckets (Unix
+	// seconds). 0 means the dump's own ctime.
+	Now int64
+	// Separators split keys into segments for families and prefixes
+	// (--sep); none means ":".
+	Separators []string
+	// PrefixDepth is how many segments deep prefixes go (--prefix-depth);
+	// <= 0 means DefaultPrefixDepth.
+	PrefixDepth int
+	// GroupCapacity bounds each table of families, prefixes (per depth)
+	// and hash tags; <= 0 means DefaultGroupCapacity.
+	GroupCapacity int
+}
+
+// Defaults of Options.
+const (
+	DefaultTopN        = 50
+	DefaultPrefixDepth = 3
+	// DefaultGroupCapacity keeps every group above 0.1% of a node's
+	// memory with certainty: ten times finer than the 1% that findings
+	// care about, for about 1 MB of state per table.
+	DefaultGroupCapacity = 1000
+)
+
+// DefaultOptions returns the options the command line starts from.
+func DefaultOptions() Options {
+	return Options{TopN: DefaultTopN, Separators: []string{":"}, PrefixDepth: DefaultPrefixDepth,
+		GroupCapacity: DefaultGroupCapacity}
+}
+
+// Expiry bucket labels, in display order.
+var expiryLabels = []string{"expired", "<1h", "1h-24h", "1d-7d", "7d-30d", ">30d", "none"}
+
+// expiryBucket returns the index in expiryLabels of a key expiring at
+// expiresAt (Unix ms; 0 = never) seen from ref (Unix ms).
+func expiryBucket(expiresAt, ref int64) int {
+	if expiresAt == 0 {
+		return 6
+	}
+	d := time.Duration(expiresAt-ref) * time.Millisecond
+	switch {
+	case d <= 0:
+		return 0
+	case d < time.Hour:
+		return 1
+	case d < 24*time.Hour:
+		return 2
+	case d < 7*24*time.Hour:
+		return 3
+	case d < 30*24*time.Hour:
+		return 4
+	default:
+		return 5
+	}
+}
+
+// Builder folds the keys of one node into a Node profile as they stream
+// by; it keeps no per-key state beyond the top-N heaps.
+type Builder struct {
+	opts     Options
+	node     *Node
+	refMs    int64
+	top      *topN
+	byType   map[string]*topN
+	split    *splitter
+	families *spaceSaving
+	prefixes []*spaceSaving
+	hashtags *spaceSaving
+	slots    []KeysMemory // dense, NumSlots long
+	buf      []byte       // reused for patterns and hash tags
+	ends     []int        // reused for prefix ends, one per depth
+}
+
+// NewBuilder starts the profile of the node called name.
+func NewBuilder(name string, opts Options) *Builder {
+	if opts.TopN <= 0 {
+		opts.TopN = DefaultTopN
+	}
+	if opts.PrefixDepth <= 0 {
+		opts.PrefixDepth = DefaultPrefixDepth
+	}
+	if opts.GroupCapacity <= 0 {
+		opts.GroupCapacity = DefaultGroupCapacity
+	}
+	n := &Node{
+		Name:       name,
+		ByType:     map[string]*Stat{},
+		ByEncoding: map[string]*Stat{},
+		ByDB:       map[int]*Stat{},
+		Expiry:     make([]Bucket, len(expiryLabels)),
+		TopByType:  map[string][]KeyInfo{},
+	}
+	for i, l := range expiryLabels {
+		n.Expiry[i].Label = l
+	}
+	b := &Builder{opts: opts, node: n, top: &topN{n: opts.TopN}, byType: map[string]*topN{},
+		split:    newSplitter(opts.Separators),
+		families: newSpaceSaving(opts.GroupCapacity),
+		hashtags: newSpaceSaving(opts.GroupCapacity),
+		slots:    make([]KeysMemory, NumSlots),
+		ends:     make([]int, opts.PrefixDepth),
+	}
+	for range opts.PrefixDepth {
+		b.prefixes = append(b.prefixes, newSpaceSaving(opts.GroupCapacity))
+	}
+	b.SetSource(nil)
+	return b
+}
+
+// SetSource records what the dump says about itself; call it before the
+// first Add so that expiry buckets use the dump's ctime.
+func (b *Builder) SetSource(src *Source) {
+	b.node.Source = src
+	ref := b.opts.Now
+	if ref == 0 && src != nil {
+		ref = src.CTime
+	}
+	if ref == 0 {
+		// Old dumps have no ctime: fall back to the time of the run.
+		ref = time.Now().Unix()
+	}
+	b.node.ExpiryReference = ref
+	b.refMs = ref * 1000
+}
+
+// Add folds one key into the profile.
+func (b *Builder) Add(k *Key) {
+	n := b.node
+	n.Keys++
+	n.Memory += k.Memory
+	n.RDBBytes += k.RDBBytes
+	n.Elements += k.Elements
+	statFor(n.ByType, k.Type).add(k)
+	statFor(n.ByEncoding, k.Type+"/"+k.Encoding).add(k)
+	db := n.ByDB[k.DB]
+	if db == nil {
+		db = &Stat{}
+		n.ByDB[k.DB] = db
+	}
+	db.add(k)
+	if k.ExpiresAt != 0 {
+		n.TTL.With.Keys++
+		n.TTL.With.Memory += k.Memory
+	} else {
+		n.TTL.Without.Keys++
+		n.TTL.Without.Memory += k.Memory
+	}
+	e := &n.Expiry[expiryBucket(k.ExpiresAt, b.refMs)]
+	e.Keys++
+	e.Memory += k.Memory
+	b.top.offer(k)
+	t := b.byType[k.Type]
+	if t == nil {
+		t = &topN{n: b.opts.TopN}
+		b.byType[k.Type] = t
+	}
+	t.offer(k)
+
+	b.buf = appendPattern(b.buf[:0], k.Key, b.split)
+	b.families.add(b.buf, k)
+	prefixEnds(k.Key, b.split, b.ends)
+	for d, p := range b.prefixes {
+		b.buf = append(b.buf[:0], k.Key[:b.ends[d]]...)
+		p.add(b.buf, k)
+	}
+	tag, ok := hashTag(k.Key)
+	if ok {
+		b.buf = append(append(append(b.buf[:0], '{'), tag...), '}')
+		b.hashtags.add(b.buf, k)
+	}
+	s := &b.slots[crc16(tag)&(NumSlots-1)]
+	s.Keys++
+	s.Memory += k.Memory
+}
+
+// Node returns the profile built so far. Overhead, used-memory comparison,
+// completeness and errors are the caller's to fill in.
+func (b *Builder) Node() *Node {
+	n := b.node
+	n.TopKeys = b.top.sorted()
+	for t, h := range b.byType {
+		n.TopByType[t] = h.sorted()
+	}
+	n.Families = b.families.groups(0)
+	n.Prefixes = n.Prefixes[:0]
+	for d, p := range b.prefixes {
+		n.Prefixes = append(n.Prefixes, p.groups(d+1))
+	}
+	n.Hashtags = b.hashtags.groups(0)
+	n.Slots = slotsFrom(b.slots)
+	return n
+}
+
+func statFor(m map[string]*Stat, k string) *Stat {
+	s := m[k]
+	if s == nil {
+		s = &Stat{}
+		m[k] = s
+	}
+	return s
+}
+
+// less orders keys by memory, then by db and name so that ties are broken
+// the same way on every run.
+func less(a, b *KeyInfo) bool {
+	if a.Memory != b.Memory {
+		return a.Memory < b.Memory
+	}
+	if a.DB != b.DB {
+		return a.DB > b.DB
+	}
+	if a.Key != b.Key {
+		return a.Key > b.Key
+	}
+	return a.Node > b.Node
+}
+
+// topN keeps the n biggest keys in a min-heap.
+type topN struct {
+	n int
+	h keyHeap
+}
+
+func (t *topN) offer(k *Key) {
+	if len(t.h) == t.n {
+		min := &t.h[0]
+		if k.Memory < min.Memory {
+			return
+		}
+		ki := k.info()
+		if !less(min, &ki) {
+			return
+		}
+		ki.Key = KeyName(strings.Clone(k.Key))
+		t.h[0] = ki
+		heap.Fix(&t.h, 0)
+		return
+	}
+	ki := k.info()
+	ki.Key = KeyName(strings.Clone(k.Key))
+	heap.Push(&t.h, ki)
+}
+
+func (t *topN) offerInfo(ki KeyInfo) {
+	if len(t.h) == t.n {
+		if !less(&t.h[0], &ki) {
+			return
+		}
+		t.h[0] = ki
+		heap.Fix(&t.h, 0)
+		return
+	}
+	heap.Push(&t.h, ki)
+}
+
+// sorted returns the kept keys, biggest first.
+func (t *topN) sorted() []KeyInfo {
+	out := append([]KeyInfo(nil), t.h...)
+	sort.Slice(out, func(i, j int) bool { return less(&out[j], &out[i]) })
+	return out
+}
+
+type keyHeap []KeyInfo
+
+func (h keyHeap) Len() int           { return len(h) }
+func (h keyHeap) Less(i, j int) bool { return less(&h[i], &h[j]) }
+func (h keyHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *keyHeap) Push(x any)        { *h = append(*h, x.(KeyInfo)) }
+func (h *keyHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}

@@ -1,0 +1,176 @@
+package aggregate
+
+import (
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// KeyName is a key as stored in Redis: arbitrary bytes. It marshals to JSON
+// (and is shown everywhere) in one reversible escaped form, so that no byte
+// is lost or silently altered: see EscapeKey.
+type KeyName string
+
+// MarshalJSON writes the escaped form.
+func (k KeyName) MarshalJSON() ([]byte, error) {
+	return json.Marshal(EscapeKey(string(k)))
+}
+
+// UnmarshalJSON reads the escaped form back into the raw bytes.
+func (k *KeyName) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	raw, err := UnescapeKey(s)
+	if err != nil {
+		return err
+	}
+	*k = KeyName(raw)
+	return nil
+}
+
+// EscapeKey returns a printable, reversible form of a raw key: valid UTF-8
+// printable text is kept as is, a backslash becomes `\\`, and every other
+// byte (invalid UTF-8, ASCII control characters, DEL, and the C1/line and
+// paragraph separator code points' bytes) becomes `\xNN`. Keys that need
+// no escaping — nearly all — are returned without allocating.
+func EscapeKey(s string) string {
+	if !needsEscape(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c == '\\' {
+			b.WriteString(`\\`)
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f {
+				writeHex(&b, c)
+			} else {
+				b.WriteByte(c)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n <= 1 || unsafeRune(r) {
+			for j := 0; j < max(n, 1); j++ {
+				writeHex(&b, s[i+j])
+			}
+			i += max(n, 1)
+			continue
+		}
+		b.WriteString(s[i : i+n])
+		i += n
+	}
+	return b.String()
+}
+
+// unsafeRune reports runes that are valid UTF-8 but would let a key
+// rearrange a terminal or a JavaScript string: C1 controls, line and
+// paragraph separators, bidi overrides.
+func unsafeRune(r rune) bool {
+	return (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 ||
+		(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+}
+
+func needsEscape(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == 0x7f || c == '\\' || c >= utf8.RuneSelf {
+			if c >= utf8.RuneSelf {
+				// Non-ASCII: fall back to the full check.
+				return needsEscapeSlow(s[i:])
+			}
+			return true
+		}
+	}
+	return false
+}
+
+func needsEscapeSlow(s string) bool {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < 0x20 || c == 0x7f || c == '\\' {
+			return true
+		}
+		if c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n <= 1 || unsafeRune(r) {
+			return true
+		}
+		i += n
+	}
+	return false
+}
+
+const hexDigits = "0123456789abcdef"
+
+func writeHex(b *strings.Builder, c byte) {
+	b.WriteString(`\x`)
+	b.WriteByte(hexDigits[c>>4])
+	b.WriteByte(hexDigits[c&15])
+}
+
+// UnescapeKey reverses EscapeKey.
+func UnescapeKey(s string) (string, error) {
+	if !strings.Contains(s, `\`) {
+		return s, nil
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' {
+			b.WriteByte(s[i])
+			continue
+		}
+		if i+1 < len(s) && s[i+1] == '\\' {
+			b.WriteByte('\\')
+			i++
+			continue
+		}
+		if i+3 < len(s) && s[i+1] == 'x' {
+			v, err := strconv.ParseUint(s[i+2:i+4], 16, 8)
+			if err == nil {
+				b.WriteByte(byte(v))
+				i += 3
+				continue
+			}
+		}
+		return "", errors.New("bad escape in key " + strconv.Quote(s))
+	}
+	return b.String(), nil
+}
+
+// Millis is an absolute time in Unix milliseconds; 0 means none and
+// marshals to null.
+type Millis int64
+
+// MarshalJSON writes null for 0.
+func (m Millis) MarshalJSON() ([]byte, error) {
+	if m == 0 {
+		return []byte("null"), nil
+	}
+	return strconv.AppendInt(nil, int64(m), 10), nil
+}
+
+// UnmarshalJSON reads null as 0.
+func (m *Millis) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*m = 0
+		return nil
+	}
+	v, err := strconv.ParseInt(string(b), 10, 64)
+	*m = Millis(v)
+	return err
+}

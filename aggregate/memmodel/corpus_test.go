@@ -1,0 +1,334 @@
+package memmodel
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/hdt3213/rdb/core"
+	"github.com/hdt3213/rdb/model"
+	"github.com/rdbscope/rdbscope/parse"
+)
+
+const corpusDir = "../../../shared/corpus/generated"
+
+type truthKey struct {
+	DB          int    `json:"db"`
+	Key         string `json:"key"`
+	Type        string `json:"type"`
+	Encoding    string `json:"encoding"`
+	MemoryUsage int64  `json:"memory_usage"`
+	PExpireTime int64  `json:"pexpiretime"`
+}
+
+type dbKey struct {
+	db  int
+	key string
+}
+
+func readTruth(t testing.TB, base string) map[dbKey]truthKey {
+	var r io.Reader
+	f, err := os.Open(base + ".keys.jsonl")
+	if err != nil {
+		f, err = os.Open(base + ".keys.jsonl.gz")
+		if err != nil {
+			t.Fatalf("no truth for %s: %v", base, err)
+		}
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = zr
+	} else {
+		r = f
+	}
+	defer f.Close()
+	out := map[dbKey]truthKey{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	for sc.Scan() {
+		var k truthKey
+		if err := json.Unmarshal(sc.Bytes(), &k); err != nil {
+			t.Fatal(err)
+		}
+		out[dbKey{k.DB, k.Key}] = k
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+type summaryFile struct {
+	InfoMemory   map[string]any            `json:"info_memory"`
+	InfoKeyspace map[string]map[string]any `json:"info_keyspace"`
+}
+
+// loadDump parses a dump with parse.Parse; while that is not implemented
+// yet it decodes it directly with hdt3213/rdb (no blob sizes: the model
+// then computes packed sizes from the values).
+func loadDump(t testing.TB, path string, fn func(src *parse.Source, r *parse.Record)) *parse.Source {
+	ins, err := parse.Expand([]string{path}, nil)
+	if err == nil && len(ins) == 1 {
+		var src *parse.Source
+		got, err := parse.Parse(context.Background(), ins[0], parse.Options{OnSource: func(s *parse.Source) error { src = s; return nil }},
+			func(r *parse.Record) error { fn(src, r); return nil })
+		if err == nil {
+			return got
+		}
+		if !strings.Contains(err.Error(), "not implemented") {
+			t.Fatalf("parse %s: %v", path, err)
+		}
+	}
+	t.Logf("parse.Parse unavailable, decoding %s with hdt3213/rdb", path)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	src := &parse.Source{Aux: map[string]string{}}
+	hdr := make([]byte, 9)
+	if _, err := io.ReadFull(f, hdr); err == nil {
+		src.Magic = strings.TrimRight(string(hdr[:len(hdr)-4]), "0123456789")
+		fmt.Sscanf(string(hdr[len(src.Magic):]), "%d", &src.RDBVersion)
+	}
+	f.Seek(0, 0)
+	dec := core.NewDecoder(f)
+	err = dec.Parse(func(o model.RedisObject) bool {
+		switch o.GetType() {
+		case model.AuxType:
+			a := o.(*model.AuxObject)
+			src.Aux[a.Key] = a.Value
+			if a.Key == "redis-ver" {
+				src.RedisVersion = a.Value
+			}
+			return true
+		case model.DBSizeType, model.FunctionsType:
+			return true
+		}
+		r := recordFromObject(o)
+		fn(src, r)
+		return true
+	})
+	if err != nil {
+		t.Fatalf("decode %s: %v", path, err)
+	}
+	return src
+}
+
+func recordFromObject(o model.RedisObject) *parse.Record {
+	r := &parse.Record{DB: o.GetDBIndex(), Key: o.GetKey(), Type: o.GetType(), RDBEncoding: o.GetEncoding(), Value: o,
+		RDBBytes: int64(o.GetSize()), Elements: int64(o.GetElemCount())}
+	if e := o.GetExpiration(); e != nil {
+		r.ExpiresAt = e.UnixMilli()
+	}
+	if _, ok := o.(*model.StreamObject); ok {
+		r.Type = parse.TypeStream
+	}
+	switch x := o.(type) {
+	case *model.SetObject:
+		if d, ok := x.Extra.(*model.IntsetDetail); ok {
+			r.Blobs = []parse.Blob{{Len: int64(d.RawStringSize)}}
+		}
+		if d, ok := x.Extra.(*model.ListpackDetail); ok {
+			r.Blobs = []parse.Blob{{Len: int64(d.RawStringSize)}}
+		}
+	case *model.HashObject:
+		if d, ok := x.Extra.(*model.ListpackDetail); ok {
+			r.Blobs = []parse.Blob{{Len: int64(d.RawStringSize)}}
+		}
+	case *model.ZSetObject:
+		if d, ok := x.Extra.(*model.ListpackDetail); ok {
+			r.Blobs = []parse.Blob{{Len: int64(d.RawStringSize)}}
+		}
+	case *model.ListObject:
+		if d, ok := x.Extra.(*model.Quicklist2Detail); ok {
+			vi := 0
+			for i, enc := range d.NodeEncodings {
+				if enc == model.QuicklistNodeContainerPlain {
+					r.Blobs = append(r.Blobs, parse.Blob{Len: int64(len(x.Values[vi])), Plain: true, Count: 1})
+					vi++
+					continue
+				}
+				cnt := len(d.ListPackEntrySize[i])
+				size := int64(lpHeader)
+				for _, v := range x.Values[vi : vi+cnt] {
+					size += lpEntry(v)
+				}
+				r.Blobs = append(r.Blobs, parse.Blob{Len: size, Count: int64(cnt)})
+				vi += cnt
+			}
+		}
+	}
+	return r
+}
+
+type cell struct {
+	n        int
+	errs     []float64
+	est, tru int64
+	encMiss  int
+	worstKey string
+	worst    float64
+}
+
+func (c *cell) add(key string, est, tru int64, encOK bool) {
+	c.n++
+	c.est += est
+	c.tru += tru
+	e := 0.0
+	if tru > 0 {
+		e = float64(est-tru) / float64(tru)
+	}
+	c.errs = append(c.errs, math.Abs(e))
+	if math.Abs(e) > math.Abs(c.worst) || c.worstKey == "" {
+		c.worst, c.worstKey = e, key
+	}
+	if !encOK {
+		c.encMiss++
+	}
+}
+
+func (c *cell) stats() (med, p95 float64) {
+	s := append([]float64(nil), c.errs...)
+	sort.Float64s(s)
+	if len(s) == 0 {
+		return 0, 0
+	}
+	return s[len(s)/2], s[int(math.Ceil(0.95*float64(len(s))))-1]
+}
+
+type accuracy struct {
+	cells            map[string]*cell
+	sumEst, sumTruth int64
+	missing          int
+	keysPerDB        map[int]int64
+	expiresPerDB     map[int]int64
+}
+
+func (a *accuracy) table() string {
+	var b strings.Builder
+	names := make([]string, 0, len(a.cells))
+	for k := range a.cells {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	fmt.Fprintf(&b, "| type/encoding | keys | median err | p95 err | worst | sum ratio | enc miss |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, k := range names {
+		c := a.cells[k]
+		med, p95 := c.stats()
+		fmt.Fprintf(&b, "| %s | %d | %.2f%% | %.2f%% | %+.2f%% | %.4f | %d |\n", k, c.n, 100*med, 100*p95, 100*c.worst, float64(c.est)/float64(c.tru), c.encMiss)
+	}
+	return b.String()
+}
+
+func measure(t testing.TB, rdb string, override string, cluster bool) (*accuracy, *Model, *parse.Source) {
+	base := strings.TrimSuffix(rdb, ".rdb")
+	truth := readTruth(t, base)
+	a := &accuracy{cells: map[string]*cell{}, keysPerDB: map[int]int64{}, expiresPerDB: map[int]int64{}}
+	var m *Model
+	src := loadDump(t, rdb, func(src *parse.Source, r *parse.Record) {
+		if m == nil {
+			m, _ = ForSource(src, override)
+			m = m.WithCluster(m.cluster || cluster)
+		}
+		est, enc := m.Estimate(r)
+		a.keysPerDB[r.DB]++
+		if r.ExpiresAt > 0 {
+			a.expiresPerDB[r.DB]++
+		}
+		tk, ok := truth[dbKey{r.DB, r.Key}]
+		if !ok {
+			a.missing++
+			return
+		}
+		name := tk.Type + "/" + tk.Encoding
+		c := a.cells[name]
+		if c == nil {
+			c = &cell{}
+			a.cells[name] = c
+		}
+		c.add(r.Key, est, tk.MemoryUsage, enc == tk.Encoding)
+		a.sumEst += est
+		a.sumTruth += tk.MemoryUsage
+	})
+	if m == nil {
+		m, _ = ForSource(src, override)
+	}
+	return a, m, src
+}
+
+func TestCorpusAccuracy(t *testing.T) {
+	servers, _ := filepath.Glob(filepath.Join(corpusDir, "*"))
+	if len(servers) == 0 {
+		t.Skip("corpus not found at " + corpusDir)
+	}
+	for _, dir := range servers {
+		dumps, _ := filepath.Glob(filepath.Join(dir, "*.rdb"))
+		for _, rdb := range dumps {
+			name := filepath.Base(dir) + "/" + filepath.Base(rdb)
+			if os.Getenv("MEMMODEL_ONLY") != "" && !strings.Contains(name, os.Getenv("MEMMODEL_ONLY")) {
+				continue
+			}
+			t.Run(name, func(t *testing.T) {
+				a, m, _ := measure(t, rdb, "", strings.Contains(rdb, "incident"))
+				t.Logf("model %s\n%s", m.Name(), a.table())
+				ratio := float64(a.sumEst) / float64(a.sumTruth)
+				t.Logf("sum est %d truth %d ratio %.4f missing %d", a.sumEst, a.sumTruth, ratio, a.missing)
+				if ratio < 0.99 || ratio > 1.01 {
+					t.Errorf("sum ratio %.4f outside 1%%", ratio)
+				}
+				checkCells(t, a)
+				var sum summaryFile
+				if b, err := os.ReadFile(strings.TrimSuffix(rdb, ".rdb") + ".summary.json"); err == nil && json.Unmarshal(b, &sum) == nil {
+					used, _ := sum.InfoMemory["used_memory"].(float64)
+					node := a.sumEst + m.NodeOverhead(a.keysPerDB, a.expiresPerDB)
+					t.Logf("node total %d used_memory %.0f ratio %.4f (startup %v overhead %v)", node, used, float64(node)/used,
+						sum.InfoMemory["used_memory_startup"], sum.InfoMemory["used_memory_overhead"])
+					if used > 10<<20 && math.Abs(float64(node)/used-1) > 0.05 {
+						t.Errorf("node total %d vs used_memory %.0f: off by more than 5%%", node, used)
+					}
+				}
+			})
+		}
+	}
+}
+
+// checkCells asserts the per type/encoding bounds. Targets: median <= 1%,
+// p95 <= 5%. Looser, documented bounds where the dump does not hold what
+// the server's layout depends on:
+//   - zset/skiplist: node levels are random (p = 1/4): median 3%, p95 6%;
+//   - hash/hashtable: a plain RDB hash loaded into a listpack and converted
+//     at its first long value can be left half-rehashed, depending on the
+//     field order the decoder does not keep: median 3%, p95 6%;
+//   - set/hashtable on Valkey 8: members share buckets at random (16-byte
+//     entries only for chained members): median 3%, p95 6%.
+func checkCells(t *testing.T, a *accuracy) {
+	t.Helper()
+	for name, c := range a.cells {
+		med, p95 := c.stats()
+		medMax, p95Max := 0.01, 0.05
+		switch name {
+		case "zset/skiplist", "hash/hashtable", "set/hashtable":
+			medMax, p95Max = 0.03, 0.06
+		}
+		if c.n < 5 {
+			medMax, p95Max = max(medMax, 0.05), 0.12 // a handful of keys: one key decides
+		}
+		if med > medMax || p95 > p95Max {
+			t.Errorf("%s: median %.2f%% p95 %.2f%% (worst %s %+.2f%%)", name, 100*med, 100*p95, c.worstKey, 100*c.worst)
+		}
+		if c.encMiss > 0 {
+			t.Errorf("%s: %d encodings predicted wrong", name, c.encMiss)
+		}
+	}
+}

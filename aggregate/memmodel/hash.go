@@ -1,0 +1,115 @@
+package memmodel
+
+import (
+	"github.com/hdt3213/rdb/model"
+	"github.com/rdbscope/rdbscope/parse"
+)
+
+func (m *Model) hash(r *parse.Record) (int64, string) {
+	ho, _ := r.Value.(*model.HashObject)
+	var n int64
+	if ho != nil {
+		n = int64(len(ho.Hash))
+	} else {
+		n = r.Elements
+	}
+	switch r.RDBEncoding {
+	case parse.EncListpack, parse.EncZiplist, parse.EncZipmap:
+		if n <= m.hashMaxEntries {
+			if bl := blobLen(r); bl > 0 && (r.RDBEncoding == parse.EncListpack || m.ver < 700 && r.RDBEncoding == parse.EncZiplist) {
+				enc := encListpack
+				if m.ver < 700 {
+					enc = encZiplist
+				}
+				return m.robj + m.alloc(bl), enc
+			}
+			if ho != nil && m.hashFitsLP(ho) {
+				return m.robj + m.alloc(m.hashLP(ho)), encListpack
+			}
+		}
+		return m.hashHT(ho, n, nextPow2(n, 4)), encHashtable
+	case parse.EncListpackEx:
+		if m.ver >= 704 && n <= m.hashMaxEntries {
+			if bl := blobLen(r); bl > 0 {
+				return m.robj + m.listpackEx + m.alloc(bl), encListpackEx
+			}
+		}
+		return m.hashHT(ho, n, nextPow2(n, 4)), encHashtable
+	}
+	if ho == nil {
+		return 0, encUnknown
+	}
+	if n > m.hashMaxEntries {
+		return m.hashHT(ho, n, nextPow2(n, 4)), encHashtable
+	}
+	// Plain RDB_TYPE_HASH: loaded into a listpack until a field or value
+	// exceeds hash-max-listpack-value, then converted to a dict that may be
+	// left half-rehashed (see expectedHashBuckets).
+	long := int64(0)
+	for f, v := range ho.Hash {
+		if int64(len(f)) > m.hashMaxValue || int64(len(v)) > m.hashMaxValue {
+			long++
+		}
+	}
+	if long == 0 {
+		if r.RDBEncoding == parse.EncHashEx && m.ver >= 704 {
+			return m.robj + m.listpackEx + m.alloc(m.hashLPEx(ho)), encListpackEx
+		}
+		return m.robj + m.alloc(m.hashLP(ho)), encListpack
+	}
+	return m.hashHT(ho, n, expectedHashBuckets(n, long)), encHashtable
+}
+
+func (m *Model) hashFitsLP(ho *model.HashObject) bool {
+	for f, v := range ho.Hash {
+		if int64(len(f)) > m.hashMaxValue || int64(len(v)) > m.hashMaxValue {
+			return false
+		}
+	}
+	return true
+}
+
+func (m *Model) hashLP(ho *model.HashObject) int64 {
+	size := int64(lpHeader)
+	for f, v := range ho.Hash {
+		size += lpEntryS(f) + lpEntry(v)
+	}
+	return size
+}
+
+// hashLPEx: field, value, TTL triples.
+func (m *Model) hashLPEx(ho *model.HashObject) int64 {
+	size := int64(lpHeader)
+	for f, v := range ho.Hash {
+		size += lpEntryS(f) + lpEntry(v)
+		if ttl, ok := ho.FieldExpirations[f]; ok && ttl > 0 {
+			size += lpIntEntry(ttl)
+		} else {
+			size += lpIntEntry(0)
+		}
+	}
+	return size
+}
+
+func (m *Model) hashHT(ho *model.HashObject, n, buckets int64) int64 {
+	var ele int64
+	// 7.4+: fields of a hash with field TTLs are mstr strings carrying an
+	// ExpireMeta (16 bytes) in front of the header.
+	var meta int64
+	if m.flavor == redis && m.ver >= 704 && ho != nil && len(ho.FieldExpirations) > 0 {
+		meta = 16
+	}
+	if ho != nil {
+		for f, v := range ho.Hash {
+			fl := int64(len(f))
+			if meta > 0 {
+				ele += m.alloc(meta+sdsHdrRedis(fl)+fl+1) + m.sds(int64(len(v)))
+				continue
+			}
+			ele += m.sds(fl) + m.sds(int64(len(v)))
+		}
+	} else {
+		ele = n * 2 * m.sds(8)
+	}
+	return m.dictFixed(buckets) + ele + n*m.dictEntry
+}

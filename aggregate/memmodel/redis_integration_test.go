@@ -1,0 +1,265 @@
+package memmodel
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rdbscope/rdbscope/parse"
+)
+
+// respConn is a minimal RESP2 client: enough to fill a server and read
+// integer / bulk / status / array replies.
+type respConn struct {
+	c net.Conn
+	r *bufio.Reader
+	w *bufio.Writer
+}
+
+func (rc *respConn) send(args ...string) {
+	fmt.Fprintf(rc.w, "*%d\r\n", len(args))
+	for _, a := range args {
+		fmt.Fprintf(rc.w, "$%d\r\n%s\r\n", len(a), a)
+	}
+}
+
+func (rc *respConn) read() (any, error) {
+	line, err := rc.r.ReadString('\n')
+	if err != nil {
+		return nil, err
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return nil, errors.New("empty reply")
+	}
+	switch line[0] {
+	case '+':
+		return line[1:], nil
+	case '-':
+		return nil, errors.New(line[1:])
+	case ':':
+		return strconv.ParseInt(line[1:], 10, 64)
+	case '$':
+		n, _ := strconv.Atoi(line[1:])
+		if n < 0 {
+			return nil, nil
+		}
+		b := make([]byte, n+2)
+		if _, err := ioReadFull(rc.r, b); err != nil {
+			return nil, err
+		}
+		return string(b[:n]), nil
+	case '*':
+		n, _ := strconv.Atoi(line[1:])
+		out := make([]any, 0, max(n, 0))
+		for i := 0; i < n; i++ {
+			v, err := rc.read()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("bad reply %q", line)
+}
+
+func ioReadFull(r *bufio.Reader, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		k, err := r.Read(b[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// do sends commands pipelined and returns their replies.
+func (rc *respConn) do(t testing.TB, cmds ...[]string) []any {
+	t.Helper()
+	for _, c := range cmds {
+		rc.send(c...)
+	}
+	if err := rc.w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	out := make([]any, len(cmds))
+	for i := range cmds {
+		v, err := rc.read()
+		if err != nil {
+			t.Fatalf("%v: %v", cmds[i], err)
+		}
+		out[i] = v
+	}
+	return out
+}
+
+func startRedis(t *testing.T) (*respConn, string) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server not in PATH")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Skip("no loopback: " + err.Error())
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", dir, "--enable-debug-command", "yes", "--logfile", filepath.Join(dir, "log"))
+	if err := cmd.Start(); err != nil {
+		t.Skip("cannot start redis-server: " + err.Error())
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	var c net.Conn
+	for i := 0; i < 100; i++ {
+		c, err = net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("redis-server did not come up: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(60 * time.Second))
+	return &respConn{c: c, r: bufio.NewReader(c), w: bufio.NewWriter(c)}, dir
+}
+
+// fill writes every type and encoding the model knows.
+func fill(t *testing.T, rc *respConn) {
+	var cmds [][]string
+	add := func(a ...string) { cmds = append(cmds, a) }
+	pad := func(n int, seed int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte('a' + (i*7+seed)%26)
+		}
+		return string(b)
+	}
+	for i := 0; i < 300; i++ {
+		add("SET", "int:"+strconv.Itoa(i), strconv.Itoa(i*37))                // shared and plain ints
+		add("SET", strconv.Itoa(100000+i), strconv.Itoa(1<<40+i))             // integer-looking key
+		add("SET", "emb:"+strconv.Itoa(i), pad(1+i%44, i))                    // embstr
+		add("SET", "raw:"+strconv.Itoa(i), pad(45+i*37, i), "EX", "100000")   // raw, TTL
+		add("SET", "k"+pad(20+i%300, i), "v")                                 // long key names
+		add("RPUSH", "ql:"+strconv.Itoa(i), pad(10+i%50, i), strconv.Itoa(i)) // small list
+	}
+	for i := 0; i < 20; i++ {
+		k := "bigl:" + strconv.Itoa(i)
+		args := []string{"RPUSH", k}
+		for j := 0; j < 200+i*150; j++ {
+			args = append(args, pad(5+j%40, j), strconv.Itoa(j*i))
+		}
+		add(args...)
+		add("RPUSH", "huge:"+strconv.Itoa(i), pad(9000+i*1000, i), pad(20000, i), "x") // large nodes
+	}
+	for i := 0; i < 60; i++ {
+		n := 5 + i*10
+		is := []string{"SADD", "is:" + strconv.Itoa(i)}
+		ss := []string{"SADD", "ss:" + strconv.Itoa(i)}
+		zs := []string{"ZADD", "z:" + strconv.Itoa(i)}
+		hs := []string{"HSET", "h:" + strconv.Itoa(i)}
+		hi := []string{"HSET", "hi:" + strconv.Itoa(i)}
+		for j := 0; j < n; j++ {
+			is = append(is, strconv.Itoa(j*(i+1)*1000))
+			ss = append(ss, "m"+pad(3+j%30, j))
+			zs = append(zs, strconv.FormatFloat(float64(j)*1.5, 'f', -1, 64), "zm"+pad(2+j%20, j))
+			hs = append(hs, "f"+pad(2+j%10, j), pad(1+j%(30+i), i))
+			hi = append(hi, strconv.Itoa(j), strconv.Itoa(j*j))
+		}
+		add(is...)
+		add(ss...)
+		add(zs...)
+		add(hs...)
+		add(hi...)
+	}
+	// stream with consumer groups and pending entries
+	for s := 0; s < 3; s++ {
+		k := "st:" + strconv.Itoa(s)
+		for j := 0; j < 300*(s+1); j++ {
+			add("XADD", k, "*", "user", strconv.Itoa(j), "action", pad(5+j%20, j))
+		}
+		add("XGROUP", "CREATE", k, "g1", "0")
+		add("XGROUP", "CREATE", k, "g2", "$")
+		add("XREADGROUP", "GROUP", "g1", "alice", "COUNT", "50", "STREAMS", k, ">")
+		add("XREADGROUP", "GROUP", "g1", "bob", "COUNT", "30", "STREAMS", k, ">")
+	}
+	for i := 0; i < len(cmds); i += 2000 {
+		rc.do(t, cmds[i:min(i+2000, len(cmds))]...)
+	}
+}
+
+func TestRedisServerAccuracy(t *testing.T) {
+	rc, dir := startRedis(t)
+	fill(t, rc)
+	rc.do(t, []string{"DEBUG", "RELOAD"}) // save, flush, load: the state a restart gives
+	rc.do(t, []string{"SAVE"})
+	ins, err := parse.Expand([]string{filepath.Join(dir, "dump.rdb")}, nil)
+	if err != nil || len(ins) != 1 {
+		t.Fatalf("expand: %v", err)
+	}
+	type est struct {
+		key, enc string
+		mem      int64
+	}
+	var ests []est
+	var m *Model
+	_, err = parse.Parse(context.Background(), ins[0], parse.Options{OnSource: func(s *parse.Source) error {
+		m, _ = ForSource(s, os.Getenv("MEMMODEL_OVERRIDE"))
+		return nil
+	}}, func(r *parse.Record) error {
+		mem, enc := m.Estimate(r)
+		ests = append(ests, est{r.Key, enc, mem})
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	a := &accuracy{cells: map[string]*cell{}}
+	for i := 0; i < len(ests); i += 1000 {
+		part := ests[i:min(i+1000, len(ests))]
+		var cmds [][]string
+		for _, e := range part {
+			cmds = append(cmds, []string{"MEMORY", "USAGE", e.key, "SAMPLES", "0"}, []string{"OBJECT", "ENCODING", e.key}, []string{"TYPE", e.key})
+		}
+		reps := rc.do(t, cmds...)
+		for j, e := range part {
+			mu, _ := reps[3*j].(int64)
+			enc, _ := reps[3*j+1].(string)
+			typ, _ := reps[3*j+2].(string)
+			name := typ + "/" + enc
+			c := a.cells[name]
+			if c == nil {
+				c = &cell{}
+				a.cells[name] = c
+			}
+			c.add(e.key, e.mem, mu, e.enc == enc)
+			a.sumEst += e.mem
+			a.sumTruth += mu
+		}
+	}
+	t.Logf("model %s, %d keys\n%s", m.Name(), len(ests), a.table())
+	ratio := float64(a.sumEst) / float64(a.sumTruth)
+	t.Logf("sum est %d truth %d ratio %.4f", a.sumEst, a.sumTruth, ratio)
+	if ratio < 0.99 || ratio > 1.01 {
+		t.Errorf("sum ratio %.4f outside 1%%", ratio)
+	}
+	checkCells(t, a)
+}

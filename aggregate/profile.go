@@ -1,0 +1,203 @@
+// Package aggregate folds a stream of key records into per-node profiles:
+// plain, mergeable Go values that serialize to JSON and are the one model
+// every view in package render is drawn from.
+package aggregate
+
+import (
+	"sort"
+)
+
+// SchemaVersion is the version of the JSON document written by
+// render.JSON. Bump it when a field changes meaning or is removed; adding
+// fields does not need a bump.
+const SchemaVersion = 1
+
+// Report is the whole result of a run: one profile per node, the merged
+// cluster profile when there is more than one node, and the findings.
+type Report struct {
+	SchemaVersion int       `json:"schema_version"`
+	Tool          Tool      `json:"tool"`
+	Nodes         []*Node   `json:"nodes"`
+	Cluster       *Node     `json:"cluster,omitempty"`
+	Findings      []Finding `json:"findings"`
+}
+
+// Tool records what produced a report.
+type Tool struct {
+	Name         string `json:"name"`
+	Version      string `json:"version"`
+	ModelVersion string `json:"model_version"`
+	GeneratedAt  string `json:"generated_at"` // RFC 3339, UTC
+}
+
+// Source is where a node's profile came from and what the dump said about
+// itself.
+type Source struct {
+	Path         string   `json:"path"`
+	Member       string   `json:"member,omitempty"`
+	Bytes        int64    `json:"bytes"`
+	SHA256       string   `json:"sha256"`
+	Compression  string   `json:"compression,omitempty"`
+	Magic        string   `json:"magic"`
+	RDBVersion   int      `json:"rdb_version"`
+	RedisVersion string   `json:"redis_version"`
+	RedisBits    int      `json:"redis_bits,omitempty"`
+	CTime        int64    `json:"ctime"`    // Unix seconds; 0 if the dump has none
+	UsedMem      int64    `json:"used_mem"` // bytes; 0 if the dump has none
+	AOFBase      bool     `json:"aof_base,omitempty"`
+	ReplID       string   `json:"repl_id,omitempty"`
+	ReplOffset   int64    `json:"repl_offset,omitempty"`
+	DBSizes      []DBSize `json:"db_sizes,omitempty"`
+	SlotInfos    int      `json:"slot_infos,omitempty"`
+	Checksum     string   `json:"checksum"`
+}
+
+// DBSize is a RESIZEDB hint from the dump.
+type DBSize struct {
+	DB      int   `json:"db"`
+	Keys    int64 `json:"keys"`
+	Expires int64 `json:"expires"`
+}
+
+// Stat is a count of keys, their estimated memory, serialized size and
+// elements.
+type Stat struct {
+	Keys     int64 `json:"keys"`
+	Memory   int64 `json:"memory"`
+	RDBBytes int64 `json:"rdb_bytes"`
+	Elements int64 `json:"elements"`
+}
+
+func (s *Stat) add(k *Key) {
+	s.Keys++
+	s.Memory += k.Memory
+	s.RDBBytes += k.RDBBytes
+	s.Elements += k.Elements
+}
+
+func (s *Stat) merge(o *Stat) {
+	s.Keys += o.Keys
+	s.Memory += o.Memory
+	s.RDBBytes += o.RDBBytes
+	s.Elements += o.Elements
+}
+
+// KeysMemory is a count of keys and their memory.
+type KeysMemory struct {
+	Keys   int64 `json:"keys"`
+	Memory int64 `json:"memory"`
+}
+
+// TTLSplit splits a node's keys by whether they carry a TTL.
+type TTLSplit struct {
+	With    KeysMemory `json:"with"`
+	Without KeysMemory `json:"without"`
+}
+
+// Bucket is one expiry-horizon bucket.
+type Bucket struct {
+	Label  string `json:"label"`
+	Keys   int64  `json:"keys"`
+	Memory int64  `json:"memory"`
+}
+
+// Node is the profile of one node's dump (or, merged, of a cluster).
+type Node struct {
+	Name     string  `json:"name"`
+	Source   *Source `json:"source,omitempty"`
+	Complete bool    `json:"complete"`
+	Error    string  `json:"error"`
+	// ErrorOffset is the byte offset of the failure in the decompressed
+	// stream when Error is set; -1 if unknown.
+	ErrorOffset int64    `json:"error_offset,omitempty"`
+	Warnings    []string `json:"warnings,omitempty"`
+
+	Model     string `json:"model"`
+	ModelNote string `json:"model_note,omitempty"`
+
+	Keys     int64 `json:"keys"`
+	Memory   int64 `json:"memory"` // sum of per-key estimates (what MEMORY USAGE would sum to)
+	RDBBytes int64 `json:"rdb_bytes"`
+	Elements int64 `json:"elements"`
+
+	// Overhead is the memory the node spends outside its keys' MEMORY
+	// USAGE (dict buckets, expires, startup memory); EstimatedUsedMemory is
+	// Memory + Overhead, to compare with Source.UsedMem.
+	Overhead            int64   `json:"overhead"`
+	EstimatedUsedMemory int64   `json:"estimated_used_memory"`
+	UsedMem             int64   `json:"used_mem"`
+	UsedMemRatio        float64 `json:"used_mem_ratio"` // estimated / used_mem; 0 when used_mem is unknown
+
+	ByType     map[string]*Stat `json:"by_type"`
+	ByEncoding map[string]*Stat `json:"by_encoding"` // key "type/encoding", e.g. "hash/listpack"
+	ByDB       map[int]*Stat    `json:"by_db"`
+	TTL        TTLSplit         `json:"ttl"`
+	// ExpiryReference is the Unix time (seconds) the expiry buckets are
+	// relative to: the dump's ctime unless --now overrides it.
+	ExpiryReference int64    `json:"expiry_reference"`
+	Expiry          []Bucket `json:"expiry"`
+
+	TopKeys   []KeyInfo            `json:"top_keys"`
+	TopByType map[string][]KeyInfo `json:"top_by_type"`
+
+	// Families groups keys by pattern (user:*:reminded): the default view
+	// of what fills a node. Prefixes is the drill-down, one table per
+	// depth (Prefixes[0] is depth 1). Hashtags groups keys that carry a
+	// {hashtag} by its content, which is what pins them to one slot.
+	// All three are bounded tables: see Groups.
+	Families *Groups   `json:"families,omitempty"`
+	Prefixes []*Groups `json:"prefixes,omitempty"`
+	Hashtags *Groups   `json:"hashtags,omitempty"`
+	// Slots is where the node's keys fall among the cluster's hash slots.
+	Slots *Slots `json:"slots,omitempty"`
+
+	// Nodes lists the names of the nodes merged into this profile; empty
+	// for a single node.
+	Nodes []string `json:"nodes,omitempty"`
+}
+
+// KeyInfo is one key in a top-N list.
+type KeyInfo struct {
+	DB        int     `json:"db"`
+	Key       KeyName `json:"key"`
+	Type      string  `json:"type"`
+	Encoding  string  `json:"encoding"`
+	Memory    int64   `json:"memory"`
+	RDBBytes  int64   `json:"rdb_bytes"`
+	Elements  int64   `json:"elements"`
+	ExpiresAt Millis  `json:"expires_at"`
+	Node      string  `json:"node,omitempty"` // set in merged profiles
+}
+
+// Key is the input of a Builder: the facts about one key after memory
+// estimation. It is small and flat so that it can cross a process boundary
+// cheaply.
+type Key struct {
+	DB        int
+	Key       string
+	Type      string // TYPE name; "module:NAME" for module values
+	Encoding  string // OBJECT ENCODING once loaded
+	Memory    int64
+	RDBBytes  int64
+	Elements  int64
+	ExpiresAt int64 // Unix ms; 0 = no TTL
+}
+
+func (k *Key) info() KeyInfo {
+	return KeyInfo{
+		DB: k.DB, Key: KeyName(k.Key), Type: k.Type, Encoding: k.Encoding,
+		Memory: k.Memory, RDBBytes: k.RDBBytes, Elements: k.Elements,
+		ExpiresAt: Millis(k.ExpiresAt),
+	}
+}
+
+// sortedKeys returns the keys of m in order, so that output built from
+// maps is deterministic.
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

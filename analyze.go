@@ -1,0 +1,451 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/parse"
+	"github.com/rdbscope/rdbscope/render"
+)
+
+// analyzeConfig is everything the analyze command was asked to do.
+type analyzeConfig struct {
+	inputs       []string
+	names        map[string]string
+	jsonOut      string
+	keysOut      string
+	htmlOut      string
+	top          int
+	now          int64
+	jobs         int
+	progress     string
+	noVerify     bool
+	redisVersion string
+	isolate      bool
+	quiet        bool
+}
+
+const defaultHTML = "rdbscope-report.html"
+
+func parseAnalyzeFlags(args []string, stderr io.Writer) (*analyzeConfig, error) {
+	cfg := &analyzeConfig{names: map[string]string{}}
+	fs := pflag.NewFlagSet("analyze", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: rdbscope analyze [flags] INPUT...\n\nINPUT is an RDB file (plain, gzip, zstd or lz4), a directory of dumps, a tar archive of dumps, or - for stdin.\nEach dump is one node.\n\nFlags:\n%s", fs.FlagUsages())
+	}
+	var names []string
+	var now string
+	fs.StringVar(&cfg.jsonOut, "json", "", "write the JSON report to `FILE` (- for stdout)")
+	fs.StringVar(&cfg.keysOut, "keys", "", "write every key, one row each, to `FILE` (.csv or .jsonl)")
+	fs.StringVar(&cfg.htmlOut, "html", "", "write the HTML report to `FILE` (--html alone: "+defaultHTML+")")
+	fs.Lookup("html").NoOptDefVal = defaultHTML
+	fs.IntVar(&cfg.top, "top", aggregate.DefaultTopN, "keep the `N` biggest keys, overall and per type")
+	fs.StringVar(&now, "now", "", "reference `TIME` for expiry buckets (RFC 3339 or Unix seconds; default: each dump's ctime)")
+	fs.IntVarP(&cfg.jobs, "jobs", "j", runtime.NumCPU(), "parse `N` nodes in parallel")
+	fs.StringVar(&cfg.progress, "progress", "auto", "progress bars on stderr: auto (when a terminal), always, never")
+	fs.StringArrayVar(&names, "name", nil, "name the node of `NAME=PATH` (repeatable)")
+	fs.BoolVar(&cfg.noVerify, "no-verify", false, "go on when a dump's CRC64 checksum does not match (figures are then unverified)")
+	fs.StringVar(&cfg.redisVersion, "redis-version", "", "memory model `VERSION` to use instead of the dump's redis-ver (e.g. 7.2, valkey-8.0)")
+	fs.BoolVar(&cfg.isolate, "isolate", true, "parse each node in its own process, so a dump that exhausts memory fails alone")
+	fs.BoolVarP(&cfg.quiet, "quiet", "q", false, "no terminal summary")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil, err
+		}
+		return nil, usageError{err.Error()}
+	}
+	cfg.inputs = fs.Args()
+	if len(cfg.inputs) == 0 {
+		return nil, usageError{"analyze: no INPUT given"}
+	}
+	for _, n := range names {
+		name, path, ok := strings.Cut(n, "=")
+		if !ok || name == "" || path == "" {
+			return nil, usageError{fmt.Sprintf("--name %q: want NAME=PATH", n)}
+		}
+		cfg.names[name] = path
+	}
+	if now != "" {
+		t, err := parseTime(now)
+		if err != nil {
+			return nil, usageError{fmt.Sprintf("--now %q: %v", now, err)}
+		}
+		cfg.now = t
+	}
+	switch cfg.progress {
+	case "auto", "always", "never":
+	default:
+		return nil, usageError{fmt.Sprintf("--progress %q: want auto, always or never", cfg.progress)}
+	}
+	if cfg.jobs < 1 {
+		return nil, usageError{"--jobs must be at least 1"}
+	}
+	if cfg.top < 1 {
+		return nil, usageError{"--top must be at least 1"}
+	}
+	if cfg.keysOut != "" {
+		if _, err := render.KeysFormat(cfg.keysOut); err != nil {
+			return nil, usageError{err.Error()}
+		}
+	}
+	return cfg, nil
+}
+
+func parseTime(s string) (int64, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return 0, errors.New("want RFC 3339 (2026-11-27T15:04:05Z) or Unix seconds")
+	}
+	return t.Unix(), nil
+}
+
+func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	cfg, err := parseAnalyzeFlags(args, stderr)
+	if errors.Is(err, pflag.ErrHelp) {
+		return exitOK, nil
+	}
+	if err != nil {
+		return exitUsage, err
+	}
+	inputs, err := parse.Expand(cfg.inputs, cfg.names)
+	if err != nil {
+		return exitFatal, err
+	}
+	if err := checkOutputs(cfg, inputs); err != nil {
+		return exitUsage, err
+	}
+
+	outs := &outputs{}
+	defer outs.abort()
+	var keys *render.KeysWriter
+	if cfg.keysOut != "" {
+		f, err := outs.create(cfg.keysOut, stdout)
+		if err != nil {
+			return exitFatal, err
+		}
+		format, _ := render.KeysFormat(cfg.keysOut)
+		if keys, err = render.NewKeysWriter(f, format); err != nil {
+			return exitFatal, err
+		}
+	}
+
+	prog := newProgress(cfg.progress, stderr, inputs)
+	nodes := analyzeAll(ctx, cfg, inputs, stdin, keys, prog)
+	prog.wait()
+	if keys != nil {
+		if err := keys.Close(); err != nil {
+			return exitFatal, fmt.Errorf("--keys %s: %w", cfg.keysOut, err)
+		}
+	}
+	if ctx.Err() != nil {
+		return exitFatal, errors.New("interrupted")
+	}
+
+	report := buildReport(cfg, nodes)
+	if err := writeOutputs(cfg, report, outs, stdout); err != nil {
+		return exitFatal, err
+	}
+	if err := outs.commit(); err != nil {
+		return exitFatal, err
+	}
+	if !cfg.quiet {
+		w := stdout
+		if cfg.jsonOut == "-" || cfg.keysOut == "-" || cfg.htmlOut == "-" {
+			w = stderr
+		}
+		written := map[string]string{}
+		for kind, p := range map[string]string{"JSON report": cfg.jsonOut, "keys": cfg.keysOut, "HTML report": cfg.htmlOut} {
+			if p != "" && p != "-" {
+				written[kind] = p
+			}
+		}
+		if err := render.Text(w, report, render.TextOptions{Outputs: written}); err != nil {
+			return exitFatal, err
+		}
+	}
+	return exitCode(report), nil
+}
+
+func exitCode(r *aggregate.Report) int {
+	complete := 0
+	for _, n := range r.Nodes {
+		if n.Complete {
+			complete++
+		}
+	}
+	switch {
+	case complete == 0:
+		return exitFatal
+	case complete < len(r.Nodes):
+		return exitIncomplete
+	}
+	return exitOK
+}
+
+// checkOutputs refuses to write over an input: a report must never destroy
+// the dump it describes.
+func checkOutputs(cfg *analyzeConfig, inputs []parse.Input) error {
+	ins := map[string]bool{}
+	for _, in := range inputs {
+		if in.Path == "-" {
+			continue
+		}
+		if abs, err := filepath.Abs(in.Path); err == nil {
+			ins[abs] = true
+		}
+		if fi, err := os.Stat(in.Path); err == nil {
+			ins[fmt.Sprint(fileID(fi))] = true
+		}
+	}
+	outs := map[string]string{"--json": cfg.jsonOut, "--keys": cfg.keysOut, "--html": cfg.htmlOut}
+	seen := map[string]string{}
+	for _, flag := range []string{"--json", "--keys", "--html"} {
+		p := outs[flag]
+		if p == "" || p == "-" {
+			if p == "-" && seen["-"] != "" {
+				return fmt.Errorf("%s and %s both write to stdout", seen["-"], flag)
+			}
+			if p == "-" {
+				seen["-"] = flag
+			}
+			continue
+		}
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", flag, p, err)
+		}
+		if ins[abs] {
+			return fmt.Errorf("%s %s: refusing to overwrite an input", flag, p)
+		}
+		if fi, err := os.Stat(p); err == nil && ins[fmt.Sprint(fileID(fi))] {
+			return fmt.Errorf("%s %s: refusing to overwrite an input", flag, p)
+		}
+		if other, ok := seen[abs]; ok {
+			return fmt.Errorf("%s and %s write to the same file %s", other, flag, p)
+		}
+		seen[abs] = flag
+	}
+	return nil
+}
+
+// nodeResult is one node's outcome.
+type nodeResult struct {
+	node *aggregate.Node
+}
+
+// collector folds one node's stream into its profile (the parent side of
+// the emitter).
+type collector struct {
+	name    string
+	builder *aggregate.Builder
+	keysOut *render.KeysWriter
+	node    *aggregate.Node
+	src     *parse.Source
+	model   string
+	note    string
+	warns   []string
+	expires map[int]int64 // keys with a TTL per db, for the expires dict overhead
+	bar     func(int64)
+}
+
+func (c *collector) source(src *parse.Source, model, note string) error {
+	c.src = src
+	c.model, c.note = model, note
+	c.builder.SetSource(toSource(src))
+	return nil
+}
+
+func (c *collector) keys(ks []aggregate.Key) error {
+	for i := range ks {
+		c.builder.Add(&ks[i])
+		if ks[i].ExpiresAt != 0 {
+			c.expires[ks[i].DB]++
+		}
+	}
+	if c.keysOut != nil {
+		return c.keysOut.Write(c.name, ks)
+	}
+	return nil
+}
+
+func (c *collector) warnings(ws []string) error {
+	c.warns = append(c.warns, ws...)
+	return nil
+}
+
+func (c *collector) progress(n int64) {
+	if c.bar != nil {
+		c.bar(n)
+	}
+}
+
+func analyzeAll(ctx context.Context, cfg *analyzeConfig, inputs []parse.Input, stdin io.Reader, keys *render.KeysWriter, prog *progress) []*aggregate.Node {
+	nodes := make([]*aggregate.Node, len(inputs))
+	sem := make(chan struct{}, cfg.jobs)
+	var wg sync.WaitGroup
+	for i, in := range inputs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			nodes[i] = analyzeOne(ctx, cfg, in, stdin, keys, prog.bar(i))
+		}()
+	}
+	wg.Wait()
+	return nodes
+}
+
+func analyzeOne(ctx context.Context, cfg *analyzeConfig, in parse.Input, stdin io.Reader, keys *render.KeysWriter, bar *nodeBar) *aggregate.Node {
+	c := &collector{
+		name:    in.Name,
+		builder: aggregate.NewBuilder(in.Name, aggregate.Options{TopN: cfg.top, Now: cfg.now}),
+		keysOut: keys,
+		expires: map[int]int64{},
+		bar:     bar.set,
+	}
+	spec := workerSpec{Name: in.Name, Path: in.Path, Member: in.Member, NoVerify: cfg.noVerify, RedisVersion: cfg.redisVersion}
+	var src *parse.Source
+	var err error
+	if cfg.isolate {
+		src, err = runIsolated(ctx, in, spec, stdin, c)
+	} else {
+		src, err = parseNode(ctx, in, spec, c)
+	}
+	bar.finish(err)
+	if src != nil {
+		c.src = src
+	}
+	n := c.builder.Node()
+	n.Source = toSource(c.src)
+	if n.Source == nil {
+		n.Source = &aggregate.Source{Path: in.Path, Member: in.Member, Checksum: parse.ChecksumUnknown}
+	}
+	n.Model, n.ModelNote = c.model, c.note
+	n.Warnings = c.warns
+	n.Complete = err == nil
+	if err != nil {
+		n.Error = err.Error()
+		n.ErrorOffset = -1
+		var pe *parse.Error
+		if errors.As(err, &pe) {
+			n.ErrorOffset = pe.Offset
+		}
+	}
+	fillOverhead(n, c.src, cfg.redisVersion, c.expires)
+	return n
+}
+
+// toSource copies what the report shows of a parse.Source.
+func toSource(s *parse.Source) *aggregate.Source {
+	if s == nil {
+		return nil
+	}
+	out := &aggregate.Source{
+		Path: s.Path, Member: s.Member, Bytes: s.Bytes, SHA256: s.SHA256, Compression: s.Compression,
+		Magic: s.Magic, RDBVersion: s.RDBVersion, RedisVersion: s.RedisVersion, RedisBits: s.RedisBits,
+		CTime: s.CTime, UsedMem: s.UsedMem, AOFBase: s.AOFBase, ReplID: s.ReplID, ReplOffset: s.ReplOffset,
+		SlotInfos: s.SlotInfos, Checksum: s.Checksum,
+	}
+	for _, d := range s.DBSizes {
+		out.DBSizes = append(out.DBSizes, aggregate.DBSize{DB: d.DB, Keys: d.Keys, Expires: d.Expires})
+	}
+	return out
+}
+
+func buildReport(cfg *analyzeConfig, nodes []*aggregate.Node) *aggregate.Report {
+	sort.SliceStable(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
+	r := &aggregate.Report{
+		SchemaVersion: aggregate.SchemaVersion,
+		Tool: aggregate.Tool{
+			Name: "rdbscope", Version: version, ModelVersion: modelVersion(),
+			GeneratedAt: time.Now().UTC().Format(time.RFC3339),
+		},
+		Nodes:    nodes,
+		Findings: []aggregate.Finding{},
+	}
+	if len(nodes) > 1 {
+		r.Cluster = aggregate.Merge("cluster", cfg.top, nodes...)
+	}
+	return r
+}
+
+func writeOutputs(cfg *analyzeConfig, r *aggregate.Report, outs *outputs, stdout io.Writer) error {
+	if cfg.jsonOut != "" {
+		f, err := outs.create(cfg.jsonOut, stdout)
+		if err != nil {
+			return err
+		}
+		if err := render.JSON(f, r); err != nil {
+			return fmt.Errorf("--json %s: %w", cfg.jsonOut, err)
+		}
+	}
+	return nil
+}
+
+// outputs writes each output to a temporary file beside its destination
+// and renames it into place only when the run succeeds, so an interrupted
+// run never leaves a half-written report over a good one.
+type outputs struct {
+	files []*pendingFile
+}
+
+type pendingFile struct {
+	f    *os.File
+	dest string
+}
+
+func (o *outputs) create(path string, stdout io.Writer) (io.Writer, error) {
+	if path == "-" {
+		return stdout, nil
+	}
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	o.files = append(o.files, &pendingFile{f: f, dest: path})
+	return f, nil
+}
+
+func (o *outputs) commit() error {
+	for _, p := range o.files {
+		if err := p.f.Close(); err != nil {
+			return fmt.Errorf("write %s: %w", p.dest, err)
+		}
+		if err := os.Chmod(p.f.Name(), 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", p.dest, err)
+		}
+		if err := os.Rename(p.f.Name(), p.dest); err != nil {
+			return fmt.Errorf("write %s: %w", p.dest, err)
+		}
+	}
+	o.files = nil
+	return nil
+}
+
+// abort removes temporary files of outputs that were not committed.
+func (o *outputs) abort() {
+	for _, p := range o.files {
+		p.f.Close()
+		os.Remove(p.f.Name())
+	}
+	o.files = nil
+}

@@ -1,0 +1,88 @@
+// Command rdbscope analyzes Redis RDB snapshots offline: per node memory by
+// type, encoding, TTL and key family, the biggest keys, and findings that
+// explain why a node is in trouble.
+//
+// Usage:
+//
+//	rdbscope analyze [flags] INPUT...
+//	rdbscope version
+//
+// See README.md and docs/cli.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+// Exit codes; documented in docs/cli.md.
+const (
+	exitOK         = 0 // every input analyzed, no finding at or above --fail-on
+	exitFatal      = 1 // nothing could be analyzed, or an output could not be written
+	exitUsage      = 2 // bad flags or arguments
+	exitIncomplete = 3 // some input failed or is incomplete; the report covers the rest
+	exitFindings   = 4 // a finding at or above --fail-on
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// usageError marks errors in how the command was called.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if len(args) == 0 {
+		fmt.Fprint(stderr, topUsage)
+		return exitUsage
+	}
+	var code int
+	var err error
+	switch args[0] {
+	case "analyze":
+		code, err = analyzeCmd(ctx, args[1:], stdin, stdout, stderr)
+	case workerCommand:
+		code, err = workerMain(ctx, args[1:])
+	case "version", "--version":
+		fmt.Fprintf(stdout, "rdbscope %s\n", version)
+		return exitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, topUsage)
+		return exitOK
+	default:
+		err = usageError{fmt.Sprintf("unknown command %q", args[0])}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "rdbscope: %v\n", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprint(stderr, "Run 'rdbscope help' for usage.\n")
+			return exitUsage
+		}
+		if code == exitOK {
+			code = exitFatal
+		}
+	}
+	return code
+}
+
+const topUsage = `rdbscope analyzes Redis RDB snapshots offline.
+
+Usage:
+  rdbscope analyze [flags] INPUT...   profile one dump per node (files, directories, tar archives, - for stdin)
+  rdbscope version                    print the version
+
+Run 'rdbscope analyze --help' for the flags.
+`

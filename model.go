@@ -1,0 +1,39 @@
+package main
+
+import (
+	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/aggregate/memmodel"
+	"github.com/rdbscope/rdbscope/parse"
+)
+
+// chooseModel picks the memory model for a dump from its version aux
+// fields, or from --redis-version. The note says when it had to guess.
+func chooseModel(src *parse.Source, override string) (*memmodel.Model, string, string) {
+	m, note := memmodel.ForSource(src, override)
+	if src != nil && src.SlotInfos > 0 {
+		m = m.WithCluster(true)
+	}
+	return m, m.Name(), note
+}
+
+func modelVersion() string { return memmodel.Version }
+
+// fillOverhead fills the node-level memory figures: what the node spends
+// outside its keys, and the comparison with the used-mem the server wrote.
+func fillOverhead(n *aggregate.Node, src *parse.Source, override string, expiresPerDB map[int]int64) {
+	if src != nil {
+		m, _, _ := chooseModel(src, override)
+		keys := make(map[int]int64, len(n.ByDB))
+		for db, s := range n.ByDB {
+			keys[db] = s.Keys
+		}
+		n.Overhead = m.NodeOverhead(keys, expiresPerDB)
+	}
+	n.EstimatedUsedMemory = n.Memory + n.Overhead
+	if n.Source != nil {
+		n.UsedMem = n.Source.UsedMem
+	}
+	if n.UsedMem > 0 {
+		n.UsedMemRatio = float64(n.EstimatedUsedMemory) / float64(n.UsedMem)
+	}
+}

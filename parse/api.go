@@ -1,0 +1,126 @@
+package parse
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strconv"
+)
+
+// Checksum states of a dump's CRC64 trailer.
+const (
+	ChecksumOK       = "ok"       // trailer present and equal to the CRC64 of the stream
+	ChecksumMismatch = "mismatch" // trailer present and different: the dump is corrupt
+	ChecksumAbsent   = "absent"   // RDB < 5, or written with rdbchecksum no (all zero)
+	ChecksumUnknown  = "unknown"  // parsing stopped before the trailer
+)
+
+// Source is what a dump says about itself, plus where it came from.
+type Source struct {
+	Path        string // file as given by the user (tar path for archive members)
+	Member      string // tar member name, if any
+	Bytes       int64  // size of the file (or member) as stored, before decompression
+	StreamBytes int64  // bytes of decompressed RDB stream read
+	SHA256      string // hex SHA-256 of the bytes as stored; empty if not read to the end
+	Compression string // "", "gzip", "zstd", "lz4"
+
+	Magic      string // "REDIS" or "VALKEY"
+	RDBVersion int    // from the 9-byte header
+
+	RedisVersion string // aux redis-ver
+	RedisBits    int    // aux redis-bits
+	CTime        int64  // aux ctime, Unix seconds; 0 if absent
+	UsedMem      int64  // aux used-mem, bytes; 0 if absent
+	AOFBase      bool   // aux aof-base
+	ReplID       string // aux repl-id
+	ReplOffset   int64  // aux repl-offset
+	Aux          map[string]string
+
+	DBSizes   []DBSize // RESIZEDB hints in file order
+	SlotInfos int      // SLOT_INFO opcodes seen (Redis 7.4+ cluster dumps); > 0 means a cluster node
+	Functions int      // function libraries (FUNCTION aux/opcode) seen
+
+	Checksum string // one of the Checksum* constants
+
+	// Warnings are problems with the dump as a whole that did not stop
+	// parsing, e.g. trailing bytes after the checksum trailer.
+	Warnings []string
+}
+
+// DBSize is a RESIZEDB hint: the key and expire counts the server had for a db.
+type DBSize struct {
+	DB      int   `json:"db"`
+	Keys    int64 `json:"keys"`
+	Expires int64 `json:"expires"`
+}
+
+// Input is one node's dump, resolved from the command line.
+type Input struct {
+	Name   string // node name: file or member name without extension, or the --name override
+	Path   string // path as given; "-" for stdin
+	Member string // tar member, if the dump is inside an archive
+	Size   int64  // stored size if known, else 0
+
+	open func() (io.ReadCloser, error)
+}
+
+// Open opens the input's stored bytes (still compressed).
+func (in Input) Open() (io.ReadCloser, error) {
+	if in.open == nil {
+		return nil, errors.New("input has no opener")
+	}
+	return in.open()
+}
+
+// Options tune parsing.
+type Options struct {
+	// NoVerify skips the CRC64 check's failure (a mismatch is still reported in Source.Checksum).
+	NoVerify bool
+	// OnSource, if set, is called once the header and the aux fields before
+	// the first key have been read (and before the first Record), so that
+	// the caller can choose a memory model for the server version.
+	OnSource func(*Source) error
+	// Progress, if set, is called from time to time with stored bytes read so far.
+	Progress func(storedBytesRead int64)
+}
+
+// Error is a parse failure at a known place of a dump.
+type Error struct {
+	Path   string // file (and member) name
+	Offset int64  // byte offset in the decompressed RDB stream; -1 if unknown
+	Msg    string // what was wrong or expected
+	Err    error  // underlying error, if any
+}
+
+func (e *Error) Error() string {
+	s := e.Path
+	if e.Offset >= 0 {
+		s += ": at byte " + strconv.FormatInt(e.Offset, 10)
+	}
+	s += ": " + e.Msg
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// ensure the signature below stays in sync with the implementation.
+var _ = Parse
+
+// Parse streams one dump: it calls fn for every key in file order and
+// returns what the dump said about itself. On error, the returned Source
+// holds everything read before the failure and the error is an *Error.
+// fn returning an error stops parsing with that error.
+//
+// OnSource receives a snapshot of the Source, which parsing keeps filling.
+func Parse(ctx context.Context, in Input, opts Options, fn func(*Record) error) (*Source, error) {
+	return parse(ctx, in, opts, fn)
+}
+
+// Expand resolves command-line arguments (files, directories, tar archives,
+// "-") into node inputs. names maps a node name to a path (--name NAME=PATH).
+func Expand(args []string, names map[string]string) ([]Input, error) {
+	return expand(args, names)
+}

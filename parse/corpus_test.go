@@ -1,0 +1,160 @@
+package parse
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const corpusDir = "../../shared/corpus"
+
+func needCorpus(t testing.TB) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(corpusDir, "MANIFEST.tsv")); err != nil {
+		t.Skip("corpus absent: " + err.Error())
+	}
+}
+
+// truthKey is one line of mkdump's NAME.keys.jsonl.
+type truthKey struct {
+	DB          int    `json:"db"`
+	Key         string `json:"key"`
+	Type        string `json:"type"`
+	Encoding    string `json:"encoding"`
+	Elements    int64  `json:"elements"`
+	PExpireTime int64  `json:"pexpiretime"`
+}
+
+// loadTruth reads the ground truth beside an .rdb, if there is one.
+func loadTruth(t *testing.T, rdb string) map[string]truthKey {
+	base := strings.TrimSuffix(rdb, ".rdb") + ".keys.jsonl"
+	var r io.Reader
+	if f, err := os.Open(base); err == nil {
+		defer f.Close()
+		r = f
+	} else if f, err := os.Open(base + ".gz"); err == nil {
+		defer f.Close()
+		z, err := gzip.NewReader(f)
+		require.NoError(t, err)
+		r = z
+	} else {
+		return nil
+	}
+	truth := map[string]truthKey{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var k truthKey
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &k))
+		truth[truthID(k.DB, k.Key)] = k
+	}
+	require.NoError(t, sc.Err())
+	return truth
+}
+
+func truthID(db int, key string) string { return string(rune('0'+db)) + "\x00" + key }
+
+// expectedErrors lists corpus files that must fail, with a substring of
+// the error. The path is relative to the corpus.
+var expectedErrors = map[string]string{
+	"keydb/corrupt_ziplist.rdb":           "ziplist of 5 bytes is too short",
+	"redis/corrupt_ziplist.rdb":           "ziplist of 5 bytes is too short",
+	"valkey/corrupt_ziplist.rdb":          "ziplist of 5 bytes is too short",
+	"librdb/future_v19.rdb":               "REDIS0099: unknown future RDB version",
+	"librdb/invalid_chksum_v8.rdb":        "checksum mismatch: stored b477e446e98e5402, computed a609bb6465990fe1",
+	"librdb/redis_ent_opcode_ram_lru.rdb": "unknown value type or opcode 107",
+	"librdb/stream_v13.rdb":               "RDB version 13 (Redis 8.6+) is not supported",
+	"librdb/stream_v13_idmp.rdb":          "RDB version 13 (Redis 8.6+) is not supported",
+	"redis-replicator/module.rdb":         "module value type 6",
+}
+
+func corpusFiles(t *testing.T) []string {
+	var files []string
+	err := filepath.Walk(corpusDir, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() && strings.HasSuffix(p, ".rdb") {
+			files = append(files, p)
+		}
+		return err
+	})
+	require.NoError(t, err)
+	sort.Strings(files)
+	return files
+}
+
+func TestCorpus(t *testing.T) {
+	needCorpus(t)
+	for _, path := range corpusFiles(t) {
+		rel, _ := filepath.Rel(corpusDir, path)
+		t.Run(rel, func(t *testing.T) {
+			if testing.Short() && strings.Contains(rel, "mixed") {
+				t.Skip("short")
+			}
+			ins, err := Expand([]string{path}, nil)
+			require.NoError(t, err)
+			require.Len(t, ins, 1)
+			truth := loadTruth(t, path)
+			seen := map[string]bool{}
+			var prevEnd int64
+			n := 0
+			src, err := Parse(context.Background(), ins[0], Options{}, func(r *Record) error {
+				n++
+				assert.GreaterOrEqual(t, r.Offset, prevEnd, "records in file order, not overlapping")
+				prevEnd = r.Offset + r.RDBBytes
+				assert.Positive(t, r.RDBBytes)
+				if truth == nil {
+					return nil
+				}
+				id := truthID(r.DB, r.Key)
+				want, ok := truth[id]
+				if !assert.True(t, ok, "key %q db %d not in truth", r.Key, r.DB) {
+					return nil
+				}
+				seen[id] = true
+				assert.Equal(t, want.Type, r.Type, "type of %q", r.Key)
+				assert.Equal(t, want.Elements, r.Elements, "elements of %q (%s)", r.Key, r.RDBEncoding)
+				if want.PExpireTime > 0 {
+					assert.Equal(t, want.PExpireTime, r.ExpiresAt, "expiry of %q", r.Key)
+				} else {
+					assert.Zero(t, r.ExpiresAt, "expiry of %q", r.Key)
+				}
+				if r.Type != TypeModule {
+					assert.NotNil(t, r.Value)
+					if r.Value != nil && len(r.Warnings) == 0 && r.Type != TypeStream && r.Type != TypeString {
+						assert.EqualValues(t, r.Elements, r.Value.GetElemCount(), "decoder count of %q", r.Key)
+					}
+				}
+				return nil
+			})
+			if want, bad := expectedErrors[filepath.ToSlash(rel)]; bad {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), want)
+				assert.Contains(t, err.Error(), path, "error names the file")
+				var pe *Error
+				assert.ErrorAs(t, err, &pe)
+				return
+			}
+			require.NoError(t, err)
+			require.NotNil(t, src)
+			assert.Contains(t, []string{ChecksumOK, ChecksumAbsent}, src.Checksum)
+			assert.Len(t, src.SHA256, 64)
+			if truth != nil {
+				assert.Equal(t, len(truth), n, "key count")
+				assert.Equal(t, len(truth), len(seen))
+			}
+			if strings.Contains(rel, "incident-redis-7.4.1") {
+				assert.Positive(t, src.SlotInfos, "7.4 cluster dumps carry SLOT_INFO")
+				assert.Equal(t, "REDIS", src.Magic)
+			}
+		})
+	}
+}

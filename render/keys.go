@@ -1,0 +1,163 @@
+package render
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/rdbscope/rdbscope/aggregate"
+)
+
+// KeysFormat returns the per-key export format for a file name: "csv" or
+// "jsonl", from its extension.
+func KeysFormat(name string) (string, error) {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".csv":
+		return "csv", nil
+	case ".jsonl", ".ndjson":
+		return "jsonl", nil
+	}
+	return "", fmt.Errorf("--keys %s: unknown extension, want .csv or .jsonl", name)
+}
+
+// KeysHeader is the column order of the per-key export.
+var KeysHeader = []string{"node", "db", "key", "type", "encoding", "memory", "rdb_bytes", "elements", "expires_at"}
+
+// KeysWriter writes one row per key, from any number of goroutines.
+//
+// Key names are written with aggregate.EscapeKey (`\\` and `\xNN`), so the
+// file is valid UTF-8 and no byte of a key is lost. In CSV, a key whose
+// escaped form starts with = + - @ ' or a tab/CR gets one extra leading `'`
+// so that spreadsheets do not run it as a formula; strip one leading `'`
+// before unescaping.
+type KeysWriter struct {
+	mu     sync.Mutex
+	bw     *bufio.Writer
+	csv    *csv.Writer
+	buf    []byte
+	record []string
+}
+
+// NewKeysWriter writes the export in format ("csv" or "jsonl") to w.
+func NewKeysWriter(w io.Writer, format string) (*KeysWriter, error) {
+	kw := &KeysWriter{bw: bufio.NewWriterSize(w, 256<<10)}
+	switch format {
+	case "csv":
+		kw.csv = csv.NewWriter(kw.bw)
+		kw.record = make([]string, len(KeysHeader))
+		if err := kw.csv.Write(KeysHeader); err != nil {
+			return nil, err
+		}
+	case "jsonl":
+	default:
+		return nil, fmt.Errorf("unknown keys format %q", format)
+	}
+	return kw, nil
+}
+
+// Write writes the rows of keys found on node.
+func (kw *KeysWriter) Write(node string, keys []aggregate.Key) error {
+	kw.mu.Lock()
+	defer kw.mu.Unlock()
+	for i := range keys {
+		k := &keys[i]
+		if kw.csv != nil {
+			r := kw.record
+			r[0] = node
+			r[1] = strconv.Itoa(k.DB)
+			r[2] = csvSafe(aggregate.EscapeKey(k.Key))
+			r[3] = k.Type
+			r[4] = k.Encoding
+			r[5] = strconv.FormatInt(k.Memory, 10)
+			r[6] = strconv.FormatInt(k.RDBBytes, 10)
+			r[7] = strconv.FormatInt(k.Elements, 10)
+			r[8] = ""
+			if k.ExpiresAt != 0 {
+				r[8] = strconv.FormatInt(k.ExpiresAt, 10)
+			}
+			if err := kw.csv.Write(r); err != nil {
+				return err
+			}
+			continue
+		}
+		b := kw.buf[:0]
+		b = append(b, `{"node":`...)
+		b = appendJSONString(b, node)
+		b = append(b, `,"db":`...)
+		b = strconv.AppendInt(b, int64(k.DB), 10)
+		b = append(b, `,"key":`...)
+		b = appendJSONString(b, aggregate.EscapeKey(k.Key))
+		b = append(b, `,"type":`...)
+		b = appendJSONString(b, k.Type)
+		b = append(b, `,"encoding":`...)
+		b = appendJSONString(b, k.Encoding)
+		b = append(b, `,"memory":`...)
+		b = strconv.AppendInt(b, k.Memory, 10)
+		b = append(b, `,"rdb_bytes":`...)
+		b = strconv.AppendInt(b, k.RDBBytes, 10)
+		b = append(b, `,"elements":`...)
+		b = strconv.AppendInt(b, k.Elements, 10)
+		b = append(b, `,"expires_at":`...)
+		if k.ExpiresAt != 0 {
+			b = strconv.AppendInt(b, k.ExpiresAt, 10)
+		} else {
+			b = append(b, "null"...)
+		}
+		b = append(b, "}\n"...)
+		kw.buf = b
+		if _, err := kw.bw.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close flushes buffered rows; it does not close the underlying writer.
+func (kw *KeysWriter) Close() error {
+	kw.mu.Lock()
+	defer kw.mu.Unlock()
+	if kw.csv != nil {
+		kw.csv.Flush()
+		if err := kw.csv.Error(); err != nil {
+			return err
+		}
+	}
+	return kw.bw.Flush()
+}
+
+func csvSafe(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\'', '\t', '\r':
+		return "'" + s
+	}
+	return s
+}
+
+// appendJSONString appends s as a JSON string. Names are already escaped
+// to valid, printable UTF-8, so the fast path is a plain copy.
+func appendJSONString(b []byte, s string) []byte {
+	plain := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= 0x80 {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	q, _ := json.Marshal(s)
+	return append(b, q...)
+}

@@ -1,0 +1,284 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/rdbscope/rdbscope/aggregate"
+)
+
+// TextOptions tune the terminal summary.
+type TextOptions struct {
+	// TopKeys is how many of the biggest keys to list (default 10).
+	TopKeys int
+	// Outputs names files the run wrote, e.g. {"html": "report.html"}, so
+	// the summary can say where they went.
+	Outputs map[string]string
+}
+
+// maxKeyDisplay bounds how much of a key name the terminal shows.
+const maxKeyDisplay = 72
+
+// Text writes the terminal summary: findings first, then one row per node
+// and a cluster total, then the biggest keys and the split by type.
+func Text(w io.Writer, r *aggregate.Report, opts TextOptions) error {
+	if opts.TopKeys <= 0 {
+		opts.TopKeys = 10
+	}
+	ew := &errWriter{w: w}
+	textFindings(ew, r.Findings)
+	textNodes(ew, r)
+	all := clusterOf(r)
+	if all != nil {
+		textTopKeys(ew, all, opts.TopKeys, len(r.Nodes) > 1)
+		textTypes(ew, all)
+	}
+	textFailures(ew, r)
+	if len(opts.Outputs) > 0 {
+		fmt.Fprintln(ew)
+		for _, k := range sortedStrings(opts.Outputs) {
+			fmt.Fprintf(ew, "%s written to %s\n", k, opts.Outputs[k])
+		}
+	}
+	return ew.err
+}
+
+// clusterOf returns the profile that covers every node.
+func clusterOf(r *aggregate.Report) *aggregate.Node {
+	if r.Cluster != nil {
+		return r.Cluster
+	}
+	if len(r.Nodes) == 1 {
+		return r.Nodes[0]
+	}
+	return nil
+}
+
+func textFindings(w io.Writer, fs []aggregate.Finding) {
+	if len(fs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "FINDINGS (%d)\n", len(fs))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, f := range fs {
+		about := f.Family
+		if f.Key != "" {
+			about = displayKey(string(f.Key))
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", strings.ToUpper(f.Severity), f.Node, f.Kind, about, f.Title)
+	}
+	tw.Flush()
+	// The most severe finding gets its explanation in full: it is what the
+	// on-call engineer needs first.
+	top := fs[0]
+	if top.Explanation != "" {
+		fmt.Fprintf(w, "\n  %s\n", wrap(top.Explanation, 100, "  "))
+	}
+	if top.Advice != "" {
+		fmt.Fprintf(w, "  What to do: %s\n", wrap(top.Advice, 100, "  "))
+	}
+	fmt.Fprintln(w)
+}
+
+func textNodes(w io.Writer, r *aggregate.Report) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "NODE\tKEYS\tMEMORY\tEST. USED\tUSED-MEM (DUMP)\tTOP TYPE\tNO-TTL MEMORY\tRDB\tCHECKSUM\tSTATUS\t")
+	row := func(n *aggregate.Node, status, checksum string) {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+			n.Name, n.Keys, Bytes(n.Memory), Bytes(n.EstimatedUsedMemory), orDash(n.UsedMem),
+			topType(n), Percent(n.TTL.Without.Memory, n.Memory), Bytes(n.RDBBytes), checksum, status)
+	}
+	for _, n := range r.Nodes {
+		status := "ok"
+		if !n.Complete {
+			status = "INCOMPLETE"
+		}
+		checksum := "-"
+		if n.Source != nil && n.Source.Checksum != "" {
+			checksum = n.Source.Checksum
+		}
+		row(n, status, checksum)
+	}
+	if r.Cluster != nil {
+		status := "ok"
+		if !r.Cluster.Complete {
+			status = "INCOMPLETE"
+		}
+		row(&aggregate.Node{
+			Name: "TOTAL", Keys: r.Cluster.Keys, Memory: r.Cluster.Memory,
+			EstimatedUsedMemory: r.Cluster.EstimatedUsedMemory, UsedMem: r.Cluster.UsedMem,
+			ByType: r.Cluster.ByType, TTL: r.Cluster.TTL, RDBBytes: r.Cluster.RDBBytes,
+		}, status, "")
+	}
+	tw.Flush()
+}
+
+func textFailures(w io.Writer, r *aggregate.Report) {
+	var bad []*aggregate.Node
+	for _, n := range r.Nodes {
+		if !n.Complete || len(n.Warnings) > 0 {
+			bad = append(bad, n)
+		}
+	}
+	if len(bad) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	for _, n := range bad {
+		if !n.Complete {
+			fmt.Fprintf(w, "INCOMPLETE %s: %s (figures cover the keys before the failure)\n", n.Name, n.Error)
+		}
+		for _, warn := range n.Warnings {
+			fmt.Fprintf(w, "warning %s: %s\n", n.Name, warn)
+		}
+	}
+}
+
+func textTopKeys(w io.Writer, n *aggregate.Node, limit int, withNode bool) {
+	if len(n.TopKeys) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nBIGGEST KEYS\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if withNode {
+		fmt.Fprint(tw, "  NODE\t")
+	} else {
+		fmt.Fprint(tw, "  ")
+	}
+	fmt.Fprintln(tw, "DB\tKEY\tTYPE\tENCODING\tMEMORY\tSHARE\tELEMENTS\tTTL")
+	ref := n.ExpiryReference
+	for i, k := range n.TopKeys {
+		if i == limit {
+			break
+		}
+		if withNode {
+			fmt.Fprintf(tw, "  %s\t", k.Node)
+		} else {
+			fmt.Fprint(tw, "  ")
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", k.DB, displayKey(string(k.Key)), k.Type, k.Encoding,
+			Bytes(k.Memory), Percent(k.Memory, n.Memory), k.Elements, ttlText(int64(k.ExpiresAt), ref))
+	}
+	tw.Flush()
+}
+
+func textTypes(w io.Writer, n *aggregate.Node) {
+	if len(n.ByType) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nMEMORY BY TYPE\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "  TYPE\tKEYS\tMEMORY\tSHARE\tELEMENTS\t")
+	types := sortedStrings(n.ByType)
+	sort.SliceStable(types, func(i, j int) bool { return n.ByType[types[i]].Memory > n.ByType[types[j]].Memory })
+	for _, t := range types {
+		s := n.ByType[t]
+		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%d\t\n", t, s.Keys, Bytes(s.Memory), Percent(s.Memory, n.Memory), s.Elements)
+	}
+	tw.Flush()
+}
+
+// topType names the type using most of a node's memory, with its share:
+// the "hash 99%" view in one cell.
+func topType(n *aggregate.Node) string {
+	best, bestMem := "", int64(-1)
+	for _, t := range sortedStrings(n.ByType) {
+		if m := n.ByType[t].Memory; m > bestMem {
+			best, bestMem = t, m
+		}
+	}
+	if best == "" {
+		return "-"
+	}
+	return best + " " + Percent(bestMem, n.Memory)
+}
+
+func ttlText(expiresAt, refSec int64) string {
+	if expiresAt == 0 {
+		return "none"
+	}
+	d := time.Duration(expiresAt-refSec*1000) * time.Millisecond
+	if d <= 0 {
+		return "expired"
+	}
+	switch {
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%.1fh", d.Hours())
+	default:
+		return fmt.Sprintf("%.1fd", d.Hours()/24)
+	}
+}
+
+func orDash(n int64) string {
+	if n == 0 {
+		return "-"
+	}
+	return Bytes(n)
+}
+
+// displayKey makes a key safe for a terminal (no escape sequences reach it)
+// and short enough for a table.
+func displayKey(k string) string {
+	s := aggregate.EscapeKey(k)
+	if len(s) > maxKeyDisplay {
+		cut := maxKeyDisplay - 1
+		for cut > 0 && s[cut]&0xc0 == 0x80 { // do not split a UTF-8 sequence
+			cut--
+		}
+		s = fmt.Sprintf("%s…(%d bytes)", s[:cut], len(k))
+	}
+	return s
+}
+
+func wrap(s string, width int, indent string) string {
+	words := strings.Fields(s)
+	var b strings.Builder
+	line := 0
+	for i, w := range words {
+		if i > 0 {
+			if line+1+len(w) > width {
+				b.WriteString("\n" + indent)
+				line = 0
+			} else {
+				b.WriteByte(' ')
+				line++
+			}
+		}
+		b.WriteString(w)
+		line += len(w)
+	}
+	return b.String()
+}
+
+func sortedStrings[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// errWriter remembers the first write error so that the views can write
+// freely and report it once.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return len(p), nil
+	}
+	n, err := e.w.Write(p)
+	if err != nil {
+		e.err = err
+	}
+	return n, nil
+}
