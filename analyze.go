@@ -36,9 +36,14 @@ type analyzeConfig struct {
 	redisVersion string
 	isolate      bool
 	quiet        bool
+	maxMemory    int64 // per-node parser memory limit; 0 = none
+	cluster      string
+	failOn       string
+	seps         []string
+	prefixDepth  int
+	rules        aggregate.Rules
+	clusterNodes string
 }
-
-const defaultHTML = "rdbscope-report.html"
 
 func parseAnalyzeFlags(args []string, stderr io.Writer) (*analyzeConfig, error) {
 	cfg := &analyzeConfig{names: map[string]string{}}
@@ -51,8 +56,7 @@ func parseAnalyzeFlags(args []string, stderr io.Writer) (*analyzeConfig, error) 
 	var now string
 	fs.StringVar(&cfg.jsonOut, "json", "", "write the JSON report to `FILE` (- for stdout)")
 	fs.StringVar(&cfg.keysOut, "keys", "", "write every key, one row each, to `FILE` (.csv or .jsonl)")
-	fs.StringVar(&cfg.htmlOut, "html", "", "write the HTML report to `FILE` (--html alone: "+defaultHTML+")")
-	fs.Lookup("html").NoOptDefVal = defaultHTML
+	fs.StringVar(&cfg.htmlOut, "html", "", "write the self-contained HTML report to `FILE` (default: none)")
 	fs.IntVar(&cfg.top, "top", aggregate.DefaultTopN, "keep the `N` biggest keys, overall and per type")
 	fs.StringVar(&now, "now", "", "reference `TIME` for expiry buckets (RFC 3339 or Unix seconds; default: each dump's ctime)")
 	fs.IntVarP(&cfg.jobs, "jobs", "j", runtime.NumCPU(), "parse `N` nodes in parallel")
@@ -62,11 +66,75 @@ func parseAnalyzeFlags(args []string, stderr io.Writer) (*analyzeConfig, error) 
 	fs.StringVar(&cfg.redisVersion, "redis-version", "", "memory model `VERSION` to use instead of the dump's redis-ver (e.g. 7.2, valkey-8.0)")
 	fs.BoolVar(&cfg.isolate, "isolate", true, "parse each node in its own process, so a dump that exhausts memory fails alone")
 	fs.BoolVarP(&cfg.quiet, "quiet", "q", false, "no terminal summary")
+	var maxMem string
+	fs.StringVar(&maxMem, "max-memory", "", "limit each node's parser process to `SIZE` more memory (e.g. 2gb); a node that needs more is reported as too large instead of getting the run OOM-killed")
+	fs.StringVar(&cfg.cluster, "cluster", "auto", "treat nodes as Redis Cluster nodes: auto, yes, no (auto: SLOT_INFO in the dump, --cluster-nodes, or keys confined to part of the slot space)")
+
+	// Key families and findings.
+	cfg.rules = aggregate.DefaultRules()
+	var maxmemory []string
+	var policy string
+	fs.StringArrayVar(&cfg.seps, "sep", nil, "key segment `SEPARATOR` for families and prefixes (repeatable; default :)")
+	fs.IntVar(&cfg.prefixDepth, "prefix-depth", aggregate.DefaultPrefixDepth, "prefix hierarchy `DEPTH`")
+	fs.Float64Var(&cfg.rules.BigHashShare, "big-hash-share", cfg.rules.BigHashShare, "flag a hash above this `SHARE` of its node's memory")
+	fs.Float64Var(&cfg.rules.BigKeyShare, "big-key-share", cfg.rules.BigKeyShare, "flag any key above this `SHARE` of its node's memory (0 = off)")
+	var bigBytes string
+	fs.StringVar(&bigBytes, "big-key-bytes", "16mb", "flag any key above `SIZE` (0 = off)")
+	fs.Int64Var(&cfg.rules.BigKeyElements, "big-key-elements", cfg.rules.BigKeyElements, "flag any key with more than `N` elements (0 = off)")
+	fs.StringArrayVar(&maxmemory, "maxmemory", nil, "maxmemory of every node (`SIZE`, redis.conf units: 1gb = 2^30, 1g = 10^9) or of one node (NODE=SIZE); repeatable")
+	fs.StringVar(&policy, "maxmemory-policy", "", "the nodes' maxmemory-`POLICY` (e.g. volatile-lru)")
+	fs.StringVar(&cfg.clusterNodes, "cluster-nodes", "", "CLUSTER NODES output in `FILE`, to check which slots each node should hold")
+	fs.StringVar(&cfg.failOn, "fail-on", "", "exit with code 4 when a finding at or above `LEVEL` (info, warning, critical) exists")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return nil, err
 		}
 		return nil, usageError{err.Error()}
+	}
+	if maxMem != "" {
+		n, err := aggregate.ParseSize(maxMem)
+		if err != nil || n <= 0 {
+			return nil, usageError{fmt.Sprintf("--max-memory %q: want a size such as 2gb", maxMem)}
+		}
+		cfg.maxMemory = n
+	}
+	switch cfg.cluster {
+	case "auto", "yes", "no":
+	default:
+		return nil, usageError{fmt.Sprintf("--cluster %q: want auto, yes or no", cfg.cluster)}
+	}
+	for _, m := range maxmemory {
+		if err := cfg.rules.SetMaxmemory(m); err != nil {
+			return nil, usageError{"--maxmemory: " + err.Error()}
+		}
+	}
+	if policy != "" {
+		if err := cfg.rules.SetPolicy(policy); err != nil {
+			return nil, usageError{"--maxmemory-policy: " + err.Error()}
+		}
+	}
+	n, err := aggregate.ParseSize(bigBytes)
+	if err != nil {
+		return nil, usageError{fmt.Sprintf("--big-key-bytes %q: %v", bigBytes, err)}
+	}
+	cfg.rules.BigKeyBytes = n
+	if _, err := aggregate.FailOn(nil, cfg.failOn); err != nil {
+		return nil, usageError{"--fail-on: " + err.Error()}
+	}
+	if cfg.clusterNodes != "" {
+		f, err := os.Open(cfg.clusterNodes)
+		if err != nil {
+			return nil, usageError{"--cluster-nodes: " + err.Error()}
+		}
+		nodes, err := aggregate.ParseClusterNodes(f)
+		f.Close()
+		if err != nil {
+			return nil, usageError{fmt.Sprintf("--cluster-nodes %s: %v", cfg.clusterNodes, err)}
+		}
+		cfg.rules.Cluster = nodes
+		if cfg.cluster == "auto" {
+			cfg.cluster = "yes"
+		}
 	}
 	cfg.inputs = fs.Args()
 	if len(cfg.inputs) == 0 {
@@ -180,10 +248,10 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			return exitFatal, err
 		}
 	}
-	return exitCode(report), nil
+	return exitCode(report, cfg.failOn), nil
 }
 
-func exitCode(r *aggregate.Report) int {
+func exitCode(r *aggregate.Report, failOn string) int {
 	complete := 0
 	for _, n := range r.Nodes {
 		if n.Complete {
@@ -195,6 +263,9 @@ func exitCode(r *aggregate.Report) int {
 		return exitFatal
 	case complete < len(r.Nodes):
 		return exitIncomplete
+	}
+	if fail, _ := aggregate.FailOn(r.Findings, failOn); fail {
+		return exitFindings
 	}
 	return exitOK
 }
@@ -253,27 +324,75 @@ type nodeResult struct {
 // collector folds one node's stream into its profile (the parent side of
 // the emitter).
 type collector struct {
-	name    string
-	builder *aggregate.Builder
-	keysOut *render.KeysWriter
-	node    *aggregate.Node
-	src     *parse.Source
-	model   string
-	note    string
-	warns   []string
-	expires map[int]int64 // keys with a TTL per db, for the expires dict overhead
-	bar     func(int64)
+	name     string
+	override string // --redis-version
+	mode     string // --cluster: auto, yes, no
+	builder  *aggregate.Builder
+	keysOut  *render.KeysWriter
+	src      *parse.Source
+	model    string
+	note     string
+	warns    []string
+	expires  map[int]int64 // keys with a TTL per db, for the expires dict overhead
+	bar      func(int64)
+
+	// Cluster mode changes what each key costs on Redis < 7.4, and those
+	// dumps do not say whether they come from a cluster. Under --cluster
+	// auto the first keys are held back until they tell (see
+	// looksLikeCluster); the parser estimated them as standalone, so
+	// cluster nodes get the per-key difference added here.
+	decided bool
+	cluster bool
+	delta   int64
+	pending []aggregate.Key
 }
+
+// clusterSample is how many keys decide --cluster auto. Redis < 7.4 writes
+// keys in hash table order, which is random, so the first keys are a fair
+// sample of the slots the node holds.
+const clusterSample = 1024
 
 func (c *collector) source(src *parse.Source, model, note string) error {
 	c.src = src
 	c.model, c.note = model, note
 	c.builder.SetSource(toSource(src))
+	switch {
+	case c.mode == "no":
+		c.decided = true
+	case c.mode == "yes" || src.SlotInfos > 0:
+		// The parser knew too and estimated for a cluster already.
+		c.decided, c.cluster = true, true
+	}
 	return nil
 }
 
 func (c *collector) keys(ks []aggregate.Key) error {
+	if !c.decided {
+		c.pending = append(c.pending, ks...)
+		if len(c.pending) < clusterSample {
+			return nil
+		}
+		return c.decide()
+	}
+	return c.add(ks)
+}
+
+// decide settles --cluster auto on the held-back keys and folds them in.
+func (c *collector) decide() error {
+	c.decided = true
+	if looksLikeCluster(c.pending) {
+		c.cluster = true
+		m, _, _ := chooseModel(c.src, c.override, false)
+		c.delta = m.ClusterKeyBytes()
+	}
+	ks := c.pending
+	c.pending = nil
+	return c.add(ks)
+}
+
+func (c *collector) add(ks []aggregate.Key) error {
 	for i := range ks {
+		ks[i].Memory += c.delta
 		c.builder.Add(&ks[i])
 		if ks[i].ExpiresAt != 0 {
 			c.expires[ks[i].DB]++
@@ -285,6 +404,13 @@ func (c *collector) keys(ks []aggregate.Key) error {
 	return nil
 }
 
+func (c *collector) finish() error {
+	if c.decided || c.src == nil {
+		return nil
+	}
+	return c.decide()
+}
+
 func (c *collector) warnings(ws []string) error {
 	c.warns = append(c.warns, ws...)
 	return nil
@@ -294,6 +420,33 @@ func (c *collector) progress(n int64) {
 	if c.bar != nil {
 		c.bar(n)
 	}
+}
+
+// looksLikeCluster tells a cluster node from a standalone one by where its
+// keys fall in the hash slot space. A standalone server's keys spread over
+// all of it; a cluster master holds only its share (a third of the slots
+// in a 3-master cluster). With 32 or more keys, all in db 0, that fill at
+// most six of eight equal parts of the slot space, a standalone server is
+// very unlikely (p < 0.003 at 32 uniformly spread keys). Keys that all
+// share a few hash tags can fool it: --cluster no overrides.
+func looksLikeCluster(ks []aggregate.Key) bool {
+	if len(ks) < 32 {
+		return false
+	}
+	var parts [8]bool
+	for i := range ks {
+		if ks[i].DB != 0 {
+			return false
+		}
+		parts[aggregate.Slot(ks[i].Key)*8/aggregate.NumSlots] = true
+	}
+	n := 0
+	for _, p := range parts {
+		if p {
+			n++
+		}
+	}
+	return n <= 6
 }
 
 func analyzeAll(ctx context.Context, cfg *analyzeConfig, inputs []parse.Input, stdin io.Reader, keys *render.KeysWriter, prog *progress) []*aggregate.Node {
@@ -315,19 +468,32 @@ func analyzeAll(ctx context.Context, cfg *analyzeConfig, inputs []parse.Input, s
 
 func analyzeOne(ctx context.Context, cfg *analyzeConfig, in parse.Input, stdin io.Reader, keys *render.KeysWriter, bar *nodeBar) *aggregate.Node {
 	c := &collector{
-		name:    in.Name,
-		builder: aggregate.NewBuilder(in.Name, aggregate.Options{TopN: cfg.top, Now: cfg.now}),
+		name:     in.Name,
+		override: cfg.redisVersion,
+		mode:     cfg.cluster,
+		builder: aggregate.NewBuilder(in.Name, aggregate.Options{
+			TopN: cfg.top, Now: cfg.now, Separators: cfg.seps, PrefixDepth: cfg.prefixDepth,
+		}),
 		keysOut: keys,
 		expires: map[int]int64{},
 		bar:     bar.set,
 	}
-	spec := workerSpec{Name: in.Name, Path: in.Path, Member: in.Member, NoVerify: cfg.noVerify, RedisVersion: cfg.redisVersion}
+	spec := workerSpec{
+		Name: in.Name, Path: in.Path, Member: in.Member, NoVerify: cfg.noVerify,
+		RedisVersion: cfg.redisVersion, Cluster: cfg.cluster == "yes", MaxMemory: cfg.maxMemory,
+	}
 	var src *parse.Source
 	var err error
 	if cfg.isolate {
 		src, err = runIsolated(ctx, in, spec, stdin, c)
 	} else {
 		src, err = parseNode(ctx, in, spec, c)
+	}
+	if src != nil && c.src == nil {
+		c.src = src
+	}
+	if ferr := c.finish(); ferr != nil && err == nil {
+		err = ferr
 	}
 	bar.finish(err)
 	if src != nil {
@@ -349,7 +515,7 @@ func analyzeOne(ctx context.Context, cfg *analyzeConfig, in parse.Input, stdin i
 			n.ErrorOffset = pe.Offset
 		}
 	}
-	fillOverhead(n, c.src, cfg.redisVersion, c.expires)
+	fillOverhead(n, c.src, cfg.redisVersion, c.cluster, c.expires)
 	return n
 }
 
@@ -383,6 +549,10 @@ func buildReport(cfg *analyzeConfig, nodes []*aggregate.Node) *aggregate.Report 
 	}
 	if len(nodes) > 1 {
 		r.Cluster = aggregate.Merge("cluster", cfg.top, nodes...)
+	}
+	r.Findings = aggregate.Diagnose(r, cfg.rules)
+	if r.Findings == nil {
+		r.Findings = []aggregate.Finding{}
 	}
 	return r
 }

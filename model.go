@@ -8,9 +8,9 @@ import (
 
 // chooseModel picks the memory model for a dump from its version aux
 // fields, or from --redis-version. The note says when it had to guess.
-func chooseModel(src *parse.Source, override string) (*memmodel.Model, string, string) {
+func chooseModel(src *parse.Source, override string, cluster bool) (*memmodel.Model, string, string) {
 	m, note := memmodel.ForSource(src, override)
-	if src != nil && src.SlotInfos > 0 {
+	if cluster || (src != nil && src.SlotInfos > 0) {
 		m = m.WithCluster(true)
 	}
 	return m, m.Name(), note
@@ -20,14 +20,20 @@ func modelVersion() string { return memmodel.Version }
 
 // fillOverhead fills the node-level memory figures: what the node spends
 // outside its keys, and the comparison with the used-mem the server wrote.
-func fillOverhead(n *aggregate.Node, src *parse.Source, override string, expiresPerDB map[int]int64) {
+func fillOverhead(n *aggregate.Node, src *parse.Source, override string, cluster bool, expiresPerDB map[int]int64) {
 	if src != nil {
-		m, _, _ := chooseModel(src, override)
+		m, _, _ := chooseModel(src, override, cluster)
 		keys := make(map[int]int64, len(n.ByDB))
 		for db, s := range n.ByDB {
 			keys[db] = s.Keys
 		}
-		n.Overhead = m.NodeOverhead(keys, expiresPerDB)
+		var slotKeys []int64
+		if n.Slots != nil {
+			for _, s := range n.Slots.PerSlot {
+				slotKeys = append(slotKeys, s.Keys)
+			}
+		}
+		n.Overhead = m.NodeOverhead(keys, expiresPerDB, slotKeys)
 	}
 	n.EstimatedUsedMemory = n.Memory + n.Overhead
 	if n.Source != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/gob"
 	"encoding/json"
@@ -40,6 +39,8 @@ type workerSpec struct {
 	Member       string
 	NoVerify     bool
 	RedisVersion string
+	Cluster      bool  // --cluster yes
+	MaxMemory    int64 // address space the child may add; 0 = no limit
 }
 
 // workerMsg is one message from a child. Exactly one of the fields is set
@@ -71,7 +72,7 @@ type emitter interface {
 // parseNode parses one input, estimates every key and emits the results.
 // It returns the final Source (possibly partial) and the parse error.
 func parseNode(ctx context.Context, in parse.Input, spec workerSpec, em emitter) (*parse.Source, error) {
-	var est aggregate.Estimator
+	var est aggregate.Estimator = zeroEstimator{}
 	batch := make([]aggregate.Key, 0, keyBatch)
 	var warns []string
 	const maxWarnings = 100
@@ -80,7 +81,7 @@ func parseNode(ctx context.Context, in parse.Input, spec workerSpec, em emitter)
 		Progress: em.progress,
 		OnSource: func(src *parse.Source) error {
 			var name, note string
-			est, name, note = chooseModel(src, spec.RedisVersion)
+			est, name, note = chooseModel(src, spec.RedisVersion, spec.Cluster)
 			return em.source(src, name, note)
 		},
 	}
@@ -126,6 +127,11 @@ func workerMain(ctx context.Context, _ []string) (int, error) {
 	var spec workerSpec
 	if err := json.Unmarshal([]byte(os.Getenv(workerSpecEnv)), &spec); err != nil {
 		return exitFatal, fmt.Errorf("worker: bad spec: %w", err)
+	}
+	if spec.MaxMemory > 0 {
+		if err := limitMemory(spec.MaxMemory); err != nil {
+			return exitFatal, fmt.Errorf("worker: --max-memory: %w", err)
+		}
 	}
 	out := os.NewFile(3, "results")
 	if out == nil {
@@ -281,8 +287,11 @@ func runIsolated(ctx context.Context, in parse.Input, spec workerSpec, stdin io.
 		if werr != nil {
 			msg += " (" + werr.Error() + ")"
 		}
-		if t := tail.last(); t != "" {
+		if t := tail.message(); t != "" {
 			msg += ": " + t
+		}
+		if spec.MaxMemory > 0 && strings.Contains(msg, "out of memory") {
+			msg += fmt.Sprintf(" (the node needs more than --max-memory %d bytes: its biggest key is too large to analyze within the limit)", spec.MaxMemory)
 		}
 		if ctx.Err() != nil {
 			msg = "interrupted"
@@ -299,38 +308,57 @@ func displayPath(in parse.Input) string {
 	return in.Path
 }
 
-// tailBuffer keeps the last few KB a child wrote to stderr, for the error
-// message when it dies (e.g. "fatal error: runtime: out of memory").
+// tailBuffer keeps what a child wrote to stderr that explains its death:
+// the first Go fatal error or panic line (e.g. "fatal error: runtime: out
+// of memory"), which comes before a long goroutine dump, and the last
+// line.
 type tailBuffer struct {
-	mu  sync.Mutex
-	buf []byte
+	mu    sync.Mutex
+	fatal string
+	line  []byte // the line being written
+	last  string
 }
 
-const tailMax = 4 << 10
+const lineMax = 1 << 10
 
 func (t *tailBuffer) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > tailMax {
-		t.buf = append([]byte(nil), t.buf[len(t.buf)-tailMax:]...)
+	for _, c := range p {
+		if c != '\n' {
+			if len(t.line) < lineMax {
+				t.line = append(t.line, c)
+			}
+			continue
+		}
+		l := strings.TrimSpace(string(t.line))
+		t.line = t.line[:0]
+		if l == "" {
+			continue
+		}
+		if t.fatal == "" && (strings.HasPrefix(l, "fatal error:") || strings.HasPrefix(l, "panic:") || strings.HasPrefix(l, "runtime: out of memory")) {
+			t.fatal = l
+		}
+		t.last = l
 	}
 	return len(p), nil
 }
 
-// last returns the most telling line: a Go fatal error if there is one,
-// else the last non-empty line.
-func (t *tailBuffer) last() string {
+// message returns the most telling line.
+func (t *tailBuffer) message() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	lines := bytes.Split(bytes.TrimSpace(t.buf), []byte("\n"))
-	for _, l := range lines {
-		if bytes.HasPrefix(l, []byte("fatal error:")) || bytes.HasPrefix(l, []byte("panic:")) {
-			return string(l)
-		}
+	if t.fatal != "" {
+		return t.fatal
 	}
-	if len(lines) > 0 {
-		return string(lines[len(lines)-1])
+	if l := strings.TrimSpace(string(t.line)); l != "" {
+		return l
 	}
-	return ""
+	return t.last
 }
+
+// zeroEstimator stands in until OnSource has chosen the model; the parser
+// calls OnSource before the first record, so it is never used for a key.
+type zeroEstimator struct{}
+
+func (zeroEstimator) Estimate(*parse.Record) (int64, string) { return 0, "" }

@@ -268,7 +268,7 @@ func (t *topN) offerInfo(ki KeyInfo) {
 
 // sorted returns the kept keys, biggest first.
 func (t *topN) sorted() []KeyInfo {
-	out := append([]KeyInfo(nil), t.h...)
+	out := append([]KeyInfo{}, t.h...)
 	sort.Slice(out, func(i, j int) bool { return less(&out[j], &out[i]) })
 	return out
 }

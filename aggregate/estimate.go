@@ -18,6 +18,7 @@ type Estimator interface {
 // be compared with the used-mem the server wrote into the dump.
 type NodeOverheadEstimator interface {
 	// NodeOverhead returns the bytes a node holding keysPerDB keys (and
-	// expiresPerDB keys with a TTL) spends outside the keys themselves.
-	NodeOverhead(keysPerDB, expiresPerDB map[int]int64) int64
+	// expiresPerDB keys with a TTL) spends outside the keys themselves;
+	// slotKeys holds the key count of each slot with keys on a cluster node.
+	NodeOverhead(keysPerDB, expiresPerDB map[int]int64, slotKeys []int64) int64
 }

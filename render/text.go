@@ -34,7 +34,7 @@ func Text(w io.Writer, r *aggregate.Report, opts TextOptions) error {
 	textNodes(ew, r)
 	all := clusterOf(r)
 	if all != nil {
-		textTopKeys(ew, all, opts.TopKeys, len(r.Nodes) > 1)
+		textTopKeys(ew, all, r.Nodes, opts.TopKeys, len(r.Nodes) > 1)
 		textTypes(ew, all)
 	}
 	textFailures(ew, r)
@@ -138,7 +138,14 @@ func textFailures(w io.Writer, r *aggregate.Report) {
 	}
 }
 
-func textTopKeys(w io.Writer, n *aggregate.Node, limit int, withNode bool) {
+func shareBase(k aggregate.KeyInfo, n *aggregate.Node, nodeMem map[string]int64) int64 {
+	if m, ok := nodeMem[k.Node]; ok {
+		return m
+	}
+	return n.Memory
+}
+
+func textTopKeys(w io.Writer, n *aggregate.Node, nodes []*aggregate.Node, limit int, withNode bool) {
 	if len(n.TopKeys) == 0 {
 		return
 	}
@@ -149,8 +156,14 @@ func textTopKeys(w io.Writer, n *aggregate.Node, limit int, withNode bool) {
 	} else {
 		fmt.Fprint(tw, "  ")
 	}
-	fmt.Fprintln(tw, "DB\tKEY\tTYPE\tENCODING\tMEMORY\tSHARE\tELEMENTS\tTTL")
+	fmt.Fprintln(tw, "DB\tKEY\tTYPE\tENCODING\tMEMORY\tOF NODE\tELEMENTS\tTTL")
 	ref := n.ExpiryReference
+	// A key's share is of its own node: "this hash is 98% of node-7202"
+	// is the figure that matters, even in the cluster-wide list.
+	nodeMem := map[string]int64{}
+	for _, nd := range nodes {
+		nodeMem[nd.Name] = nd.Memory
+	}
 	for i, k := range n.TopKeys {
 		if i == limit {
 			break
@@ -161,7 +174,7 @@ func textTopKeys(w io.Writer, n *aggregate.Node, limit int, withNode bool) {
 			fmt.Fprint(tw, "  ")
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", k.DB, displayKey(string(k.Key)), k.Type, k.Encoding,
-			Bytes(k.Memory), Percent(k.Memory, n.Memory), k.Elements, ttlText(int64(k.ExpiresAt), ref))
+			Bytes(k.Memory), Percent(k.Memory, shareBase(k, n, nodeMem)), k.Elements, ttlText(int64(k.ExpiresAt), ref))
 	}
 	tw.Flush()
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hdt3213/rdb/core"
 	"github.com/hdt3213/rdb/model"
+	"github.com/rdbscope/rdbscope/aggregate"
 	"github.com/rdbscope/rdbscope/parse"
 )
 
@@ -213,6 +214,7 @@ type accuracy struct {
 	missing          int
 	keysPerDB        map[int]int64
 	expiresPerDB     map[int]int64
+	slotKeys         map[int]int64
 }
 
 func (a *accuracy) table() string {
@@ -234,7 +236,7 @@ func (a *accuracy) table() string {
 func measure(t testing.TB, rdb string, override string, cluster bool) (*accuracy, *Model, *parse.Source) {
 	base := strings.TrimSuffix(rdb, ".rdb")
 	truth := readTruth(t, base)
-	a := &accuracy{cells: map[string]*cell{}, keysPerDB: map[int]int64{}, expiresPerDB: map[int]int64{}}
+	a := &accuracy{cells: map[string]*cell{}, keysPerDB: map[int]int64{}, expiresPerDB: map[int]int64{}, slotKeys: map[int]int64{}}
 	var m *Model
 	src := loadDump(t, rdb, func(src *parse.Source, r *parse.Record) {
 		if m == nil {
@@ -243,6 +245,7 @@ func measure(t testing.TB, rdb string, override string, cluster bool) (*accuracy
 		}
 		est, enc := m.Estimate(r)
 		a.keysPerDB[r.DB]++
+		a.slotKeys[aggregate.Slot(r.Key)]++
 		if r.ExpiresAt > 0 {
 			a.expiresPerDB[r.DB]++
 		}
@@ -291,7 +294,7 @@ func TestCorpusAccuracy(t *testing.T) {
 				var sum summaryFile
 				if b, err := os.ReadFile(strings.TrimSuffix(rdb, ".rdb") + ".summary.json"); err == nil && json.Unmarshal(b, &sum) == nil {
 					used, _ := sum.InfoMemory["used_memory"].(float64)
-					node := a.sumEst + m.NodeOverhead(a.keysPerDB, a.expiresPerDB)
+					node := a.sumEst + m.NodeOverhead(a.keysPerDB, a.expiresPerDB, a.slotCounts())
 					t.Logf("node total %d used_memory %.0f ratio %.4f (startup %v overhead %v)", node, used, float64(node)/used,
 						sum.InfoMemory["used_memory_startup"], sum.InfoMemory["used_memory_overhead"])
 					if used > 10<<20 && math.Abs(float64(node)/used-1) > 0.05 {
@@ -331,4 +334,12 @@ func checkCells(t *testing.T, a *accuracy) {
 			t.Errorf("%s: %d encodings predicted wrong", name, c.encMiss)
 		}
 	}
+}
+
+func (a *accuracy) slotCounts() []int64 {
+	out := make([]int64, 0, len(a.slotKeys))
+	for _, n := range a.slotKeys {
+		out = append(out, n)
+	}
+	return out
 }

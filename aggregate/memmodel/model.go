@@ -326,3 +326,15 @@ func describe(flavor string, ver int, asked string) string {
 	}
 	return flavor + "-" + strconv.Itoa(ver/100) + "." + strconv.Itoa(ver%100)
 }
+
+// ClusterKeyBytes is what cluster mode adds to every key's MEMORY USAGE:
+// the slot-to-keys links in the db dictEntry of Redis 7.0-7.2 (0 on
+// servers that keep per-slot dicts instead). It lets a caller that learns
+// only later that a node belongs to a cluster correct estimates made
+// without.
+func (m *Model) ClusterKeyBytes() int64 {
+	if m.kvstore || m.keyInEntry {
+		return 0
+	}
+	return 16
+}

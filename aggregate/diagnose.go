@@ -1,0 +1,570 @@
+package aggregate
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// Kinds of finding.
+const (
+	KindTTLStarvation  = "ttl-starvation"
+	KindOverMaxmemory  = "over-maxmemory"
+	KindBigHash        = "big-hash"
+	KindBigKey         = "big-key"
+	KindNodeSkew       = "node-skew"
+	KindMisplacedSlots = "misplaced-slots"
+	KindMissingTTL     = "missing-ttl"
+	KindUnmatchedNode  = "unmatched-node"
+)
+
+// kindRank breaks ties between findings of equal severity and memory: the
+// root cause before its symptoms.
+var kindRank = map[string]int{
+	KindTTLStarvation: 0, KindOverMaxmemory: 1, KindBigHash: 2, KindBigKey: 3,
+	KindNodeSkew: 4, KindMisplacedSlots: 5, KindMissingTTL: 6, KindUnmatchedNode: 7,
+}
+
+// maxBigKeysPerNode bounds big-key findings so that a node of many big
+// keys does not bury everything else; the rest are in the top lists.
+const maxBigKeysPerNode = 10
+
+// Diagnose applies rules to a report and returns its findings, most severe
+// first, then by the memory they concern. Figures are taken from the node
+// profiles (and the merged cluster profile for families); nothing in r is
+// changed.
+func Diagnose(r *Report, rules Rules) []Finding {
+	out := []Finding{}
+	if r == nil {
+		return out
+	}
+	var nodes []*Node
+	for _, n := range r.Nodes {
+		if n != nil {
+			nodes = append(nodes, n)
+		}
+	}
+	for _, n := range nodes {
+		out = append(out, bigKeys(n, &rules)...)
+		out = append(out, eviction(n, &rules)...)
+		out = append(out, misplaced(n, &rules)...)
+	}
+	out = append(out, skew(nodes, &rules)...)
+	if r.Cluster != nil && len(nodes) > 1 {
+		out = append(out, missingTTL(r.Cluster, &rules)...)
+	} else {
+		for _, n := range nodes {
+			out = append(out, missingTTL(n, &rules)...)
+		}
+	}
+	sortFindings(out)
+	return out
+}
+
+func sortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := &fs[i], &fs[j]
+		if ra, rb := severityRank[a.Severity], severityRank[b.Severity]; ra != rb {
+			return ra > rb
+		}
+		if a.Memory != b.Memory {
+			return a.Memory > b.Memory
+		}
+		if ra, rb := kindRank[a.Kind], kindRank[b.Kind]; ra != rb {
+			return ra < rb
+		}
+		if a.Node != b.Node {
+			return a.Node < b.Node
+		}
+		if a.Family != b.Family {
+			return a.Family < b.Family
+		}
+		if a.DB != b.DB {
+			return a.DB < b.DB
+		}
+		return a.Key < b.Key
+	})
+}
+
+func share(part, whole int64) float64 {
+	if whole <= 0 {
+		return 0
+	}
+	return float64(part) / float64(whole)
+}
+
+// bigKeys flags the biggest keys of a node. The builder keeps the top keys
+// by memory overall and per type, so the biggest key of a node is always
+// seen; the element threshold applies to the keys kept in those lists.
+func bigKeys(n *Node, r *Rules) []Finding {
+	seen := map[string]bool{}
+	var cands []KeyInfo
+	addCands := func(ks []KeyInfo) {
+		for _, k := range ks {
+			id := fmt.Sprint(k.DB, ":", string(k.Key))
+			if !seen[id] {
+				seen[id] = true
+				cands = append(cands, k)
+			}
+		}
+	}
+	addCands(n.TopKeys)
+	for _, t := range sortedKeys(n.TopByType) {
+		addCands(n.TopByType[t])
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return less(&cands[j], &cands[i]) })
+	shareOK := n.Memory >= r.ShareFloor && n.Memory > 0
+	var out []Finding
+	for i := range cands {
+		k := &cands[i]
+		sh := share(k.Memory, n.Memory)
+		fam := familyOf(k.Key)
+		figs := map[string]float64{"memory": float64(k.Memory), "node_memory": float64(n.Memory),
+			"share": sh, "elements": float64(k.Elements)}
+		ttl := "no TTL"
+		if k.ExpiresAt != 0 {
+			ttl = "a TTL"
+		}
+		if k.Type == "hash" && shareOK && r.BigHashShare > 0 && sh > r.BigHashShare {
+			sev := SeverityWarning
+			if sh >= 0.5 {
+				sev = SeverityCritical
+			}
+			figs["threshold_share"] = r.BigHashShare
+			out = append(out, Finding{
+				Kind: KindBigHash, Severity: sev, Node: n.Name, Key: k.Key, DB: k.DB, Family: fam,
+				Memory: k.Memory, Figures: figs,
+				Title: fmt.Sprintf("hash %s holds %s of %s", showKey(string(k.Key)), pct(sh), n.Name),
+				Explanation: fmt.Sprintf("The hash %s (%d fields, %s, %s) alone holds %s of the key memory of node %s (%s); "+
+					"the threshold is %s. A hash that keeps growing is usually a log or a map nobody trims. It lives in one slot, "+
+					"so resharding cannot spread it, and deleting it with DEL blocks the server while it is freed.",
+					showKey(string(k.Key)), k.Elements, human(k.Memory), ttl, pct(sh), n.Name, human(n.Memory), pct(r.BigHashShare)),
+				Advice: "Find the code that writes this hash (the name usually says it) and decide whether the data is needed. " +
+					"Remove it with UNLINK (frees in the background) or trim it with HSCAN+HDEL in batches, " +
+					"and give what remains a TTL or a bound (one hash per day with EXPIRE, or a capped stream).",
+			})
+			continue
+		}
+		var why []string
+		if shareOK && r.BigKeyShare > 0 && sh > r.BigKeyShare {
+			why = append(why, fmt.Sprintf("%s of the node's key memory (threshold %s)", pct(sh), pct(r.BigKeyShare)))
+			figs["threshold_share"] = r.BigKeyShare
+		}
+		if r.BigKeyBytes > 0 && k.Memory > r.BigKeyBytes {
+			why = append(why, fmt.Sprintf("%s (threshold %s)", human(k.Memory), human(r.BigKeyBytes)))
+			figs["threshold_bytes"] = float64(r.BigKeyBytes)
+		}
+		if r.BigKeyElements > 0 && k.Elements > r.BigKeyElements {
+			why = append(why, fmt.Sprintf("%d elements (threshold %d)", k.Elements, r.BigKeyElements))
+			figs["threshold_elements"] = float64(r.BigKeyElements)
+		}
+		if len(why) == 0 || len(out) >= maxBigKeysPerNode {
+			continue
+		}
+		sev := SeverityWarning
+		if shareOK && sh >= 0.5 {
+			sev = SeverityCritical
+		}
+		out = append(out, Finding{
+			Kind: KindBigKey, Severity: sev, Node: n.Name, Key: k.Key, DB: k.DB, Family: fam,
+			Memory: k.Memory, Figures: figs,
+			Title: fmt.Sprintf("big %s %s on %s", k.Type, showKey(string(k.Key)), n.Name),
+			Explanation: fmt.Sprintf("The %s %s on node %s (%s, %d elements, %s, %s of the node's key memory) is big: %s. "+
+				"A big key cannot be split across nodes, commands that read it whole (%s) are slow and block every other client, "+
+				"and DEL, MIGRATE or an expiry of it stalls the server.",
+				k.Type, showKey(string(k.Key)), n.Name, human(k.Memory), k.Elements, ttl, pct(sh), strings.Join(why, "; "), wholeReads(k.Type)),
+			Advice: "Check what the key is for and whether it must grow without bound: cap it (LTRIM, ZREMRANGEBYRANK, XTRIM MAXLEN), " +
+				"split it into several keys (by time or by id), give it a TTL, and delete it with UNLINK rather than DEL.",
+		})
+	}
+	return out
+}
+
+func wholeReads(t string) string {
+	switch t {
+	case "hash":
+		return "HGETALL"
+	case "list":
+		return "LRANGE 0 -1"
+	case "set":
+		return "SMEMBERS"
+	case "zset":
+		return "ZRANGE 0 -1"
+	case "stream":
+		return "XRANGE - +"
+	case "string":
+		return "GET"
+	}
+	return "DUMP"
+}
+
+// usedOf is the memory a node is taken to use against maxmemory: the larger
+// of the dump's used-mem and the model's estimate, because a diagnosis
+// that underestimates a full node is worse than one that warns early.
+func usedOf(n *Node) int64 {
+	used := max(n.UsedMem, n.EstimatedUsedMemory)
+	if used == 0 {
+		used = n.Memory
+	}
+	return used
+}
+
+// biggestNoTTL returns the node's biggest key without TTL and the family
+// holding the most memory without TTL.
+func biggestNoTTL(n *Node) (*KeyInfo, *Group) {
+	var key *KeyInfo
+	for i := range n.TopKeys {
+		if n.TopKeys[i].ExpiresAt == 0 {
+			key = &n.TopKeys[i]
+			break
+		}
+	}
+	var fam *Group
+	if n.Families != nil {
+		for i := range n.Families.Entries {
+			e := &n.Families.Entries[i]
+			if e.NoTTL.Memory > 0 && (fam == nil || e.NoTTL.Memory > fam.NoTTL.Memory) {
+				fam = e
+			}
+		}
+	}
+	return key, fam
+}
+
+// eviction looks at a node against its maxmemory and policy: the
+// incident this tool was written for.
+func eviction(n *Node, r *Rules) []Finding {
+	mm := r.maxmemoryOf(n.Name)
+	policy := r.Policy
+	used := usedOf(n)
+	nonVol := n.TTL.Without.Memory
+	nvShare := share(nonVol, n.Memory)
+	volatile := strings.HasPrefix(policy, "volatile-")
+	fill := 0.0
+	if mm > 0 {
+		fill = float64(used) / float64(mm)
+	}
+	key, fam := biggestNoTTL(n)
+	figs := map[string]float64{
+		"used": float64(used), "used_mem": float64(n.UsedMem), "estimated_used_memory": float64(n.EstimatedUsedMemory),
+		"key_memory": float64(n.Memory), "non_volatile_memory": float64(nonVol), "non_volatile_share": nvShare,
+		"volatile_memory": float64(n.TTL.With.Memory), "volatile_keys": float64(n.TTL.With.Keys),
+	}
+	if mm > 0 {
+		figs["maxmemory"] = float64(mm)
+		figs["fill"] = fill
+	}
+	f := Finding{Node: n.Name, Figures: figs}
+	culprit := ""
+	if key != nil && share(key.Memory, nonVol) >= 0.1 {
+		f.Key, f.DB = key.Key, key.DB
+		f.Family = familyOf(key.Key)
+		culprit = fmt.Sprintf("the biggest is %s (%s, %s, family %s)", showKey(string(key.Key)), key.Type, human(key.Memory), showKey(f.Family))
+		figs["culprit_memory"] = float64(key.Memory)
+	} else if fam != nil {
+		f.Family = EscapeKey(string(fam.Name))
+		if fam.Biggest != nil && fam.Biggest.ExpiresAt == 0 {
+			f.Key, f.DB = fam.Biggest.Key, fam.Biggest.DB
+		}
+		culprit = fmt.Sprintf("no single key dominates; the family holding the most is %s (%d keys without TTL, %s)",
+			showKey(f.Family), fam.NoTTL.Keys, human(fam.NoTTL.Memory))
+		figs["culprit_memory"] = float64(fam.NoTTL.Memory)
+	}
+	full := mm > 0 && fill >= r.NearMaxmemory
+	state := ""
+	if mm > 0 {
+		state = fmt.Sprintf("at %s of its maxmemory (%s used of %s)", pct(fill), human(used), human(mm))
+	}
+
+	if volatile && n.Memory > 0 && nvShare >= r.NonVolatileShare && (full || nvShare >= max(0.9, r.NonVolatileShare) && n.Memory >= r.ShareFloor) {
+		f.Kind = KindTTLStarvation
+		f.Memory = nonVol
+		if full {
+			f.Severity = SeverityCritical
+			when := "So every new key written with a TTL on this node is evicted almost immediately"
+			f.Title = fmt.Sprintf("%s is full and %s of it can never be evicted: keys with a TTL are evicted at once", n.Name, pct(nvShare))
+			if fill < 1 {
+				when = "It is not over the limit yet, but what grows cannot be evicted: once it is, every new key written with a TTL on this node is evicted almost immediately"
+				f.Title = fmt.Sprintf("%s is at %s of maxmemory and %s of it can never be evicted: keys with a TTL will be evicted at once", n.Name, pct(fill), pct(nvShare))
+			}
+			f.Explanation = fmt.Sprintf("Node %s is %s with maxmemory-policy %s, which only ever evicts keys that have a TTL. "+
+				"%s of its key memory (%s) belongs to keys without a TTL, which eviction can never reclaim; %s. "+
+				"%s: SET succeeds, and the key vanishes as soon as it gets its EXPIRE or the next write needs memory. "+
+				"Only %s is evictable (%d keys with a TTL); once that is gone, writes fail with OOM errors.",
+				n.Name, state, policy, pct(nvShare), human(nonVol), culprit, when, human(n.TTL.With.Memory), n.TTL.With.Keys)
+		} else {
+			f.Severity = SeverityInfo
+			f.Title = fmt.Sprintf("%s of %s has no TTL: under %s it cannot be evicted", pct(nvShare), n.Name, policy)
+			f.Explanation = fmt.Sprintf("Node %s runs %s, which only evicts keys with a TTL, and %s of its key memory (%s) has none; %s. "+
+				"It is not full yet%s, but when it is, keys written with a TTL will be evicted almost at once while the rest stays.",
+				n.Name, policy, pct(nvShare), human(nonVol), culprit, maybe(state != "", " ("+state+")"))
+		}
+		f.Advice = "Find who writes the keys without a TTL named above and stop the growth: delete or trim them (UNLINK for big keys), " +
+			"or give them a TTL (EXPIRE) so that eviction can reclaim them. If every key is a cache entry, allkeys-lru evicts regardless of TTL. " +
+			"Raising maxmemory only buys time."
+		return []Finding{f}
+	}
+	if !full {
+		return nil
+	}
+	f.Kind = KindOverMaxmemory
+	f.Memory = used
+	f.Severity = SeverityWarning
+	verb := "close to"
+	if fill >= 1 {
+		f.Severity = SeverityCritical
+		verb = "over"
+	}
+	f.Title = fmt.Sprintf("%s is %s maxmemory (%s)", n.Name, verb, pct(fill))
+	base := fmt.Sprintf("Node %s is %s (dump used-mem %s, estimate %s). ", n.Name, state, human(n.UsedMem), human(n.EstimatedUsedMemory))
+	switch {
+	case policy == "noeviction":
+		f.Explanation = base + "Its policy is noeviction, so every write that needs memory fails with \"OOM command not allowed when used memory > 'maxmemory'\"; reads still work."
+		f.Advice = "Free memory now (UNLINK the biggest keys you can lose, trim collections) or raise maxmemory; then find what grows: " + maybe(culprit != "", "among keys without TTL, "+culprit+".")
+	case strings.HasPrefix(policy, "allkeys-"):
+		f.Explanation = base + fmt.Sprintf("Its policy is %s, so Redis evicts keys of any kind to make room, including keys without a TTL that the application may take as permanent%s.",
+			policy, maybe(culprit != "", " ("+culprit+")"))
+		f.Advice = "Check that every key on this node may be lost; if some may not, move them to a node or database without eviction. Reduce what grows or raise maxmemory."
+	case volatile:
+		f.Explanation = base + fmt.Sprintf("Its policy is %s: only keys with a TTL (%s, %d keys) can be evicted; the %s without TTL stay.",
+			policy, human(n.TTL.With.Memory), n.TTL.With.Keys, human(nonVol))
+		f.Advice = "Reduce what grows or raise maxmemory; make sure keys that may be evicted carry a TTL."
+	default:
+		f.Explanation = base + "Depending on maxmemory-policy, Redis is evicting keys or refusing writes with OOM errors (pass --maxmemory-policy for a precise diagnosis)."
+		f.Advice = "Reduce what grows or raise maxmemory."
+	}
+	return []Finding{f}
+}
+
+func keysText(n int64) string {
+	if n == 1 {
+		return "1 key"
+	}
+	return fmt.Sprintf("%d keys", n)
+}
+
+func maybe(ok bool, s string) string {
+	if ok {
+		return s
+	}
+	return ""
+}
+
+// skew names nodes holding far more than the median node.
+func skew(nodes []*Node, r *Rules) []Finding {
+	if len(nodes) < 2 || r.SkewRatio <= 0 {
+		return nil
+	}
+	mems := make([]int64, len(nodes))
+	for i, n := range nodes {
+		mems[i] = n.Memory
+	}
+	sort.Slice(mems, func(i, j int) bool { return mems[i] < mems[j] })
+	median := mems[len(mems)/2]
+	if len(mems)%2 == 0 {
+		median = (mems[len(mems)/2-1] + mems[len(mems)/2]) / 2
+	}
+	var out []Finding
+	for _, n := range nodes {
+		ratio := math.Inf(1)
+		if median > 0 {
+			ratio = float64(n.Memory) / float64(median)
+		}
+		if ratio < r.SkewRatio || n.Memory-median < r.ShareFloor {
+			continue
+		}
+		figs := map[string]float64{"memory": float64(n.Memory), "median": float64(median), "nodes": float64(len(nodes))}
+		ratioText := "all of the data"
+		if !math.IsInf(ratio, 1) {
+			figs["ratio"] = ratio
+			ratioText = fmt.Sprintf("%.1f× the median node", ratio)
+		}
+		f := Finding{Kind: KindNodeSkew, Severity: SeverityWarning, Node: n.Name, Memory: n.Memory - median, Figures: figs,
+			Title: fmt.Sprintf("%s holds %s", n.Name, ratioText)}
+		cause := skewCause(n, &f)
+		f.Explanation = fmt.Sprintf("Node %s holds %s of key memory, %s (%s) of a %d-node cluster. %s "+
+			"All nodes usually share one maxmemory, so this node fills (and evicts, or refuses writes) long before the others.",
+			n.Name, human(n.Memory), ratioText, human(median), len(nodes), cause)
+		f.Advice = "If one key or hash tag causes it, fix that key (split it, trim it, or spread the hash tag over more values); " +
+			"if many slots do, rebalance slots (redis-cli --cluster rebalance). Moving slots cannot split a single key or hash tag."
+		out = append(out, f)
+	}
+	return out
+}
+
+// skewCause explains what makes a node big: a hot hash tag, a hot slot,
+// or a family.
+func skewCause(n *Node, f *Finding) string {
+	if n.Hashtags != nil && len(n.Hashtags.Entries) > 0 {
+		h := &n.Hashtags.Entries[0]
+		if sh := share(h.Memory, n.Memory); sh >= 0.25 {
+			f.Figures["hashtag_memory"] = float64(h.Memory)
+			tag := string(h.Name)
+			f.Family = EscapeKey(tag)
+			if h.Biggest != nil {
+				f.Key, f.DB = h.Biggest.Key, h.Biggest.DB
+			}
+			return fmt.Sprintf("The hash tag %s pins %d keys (%s, %s of the node) to slot %d: they can never be spread over nodes.",
+				showKey(tag), h.Keys, human(h.Memory), pct(sh), Slot(tag))
+		}
+	}
+	if n.Slots != nil && len(n.Slots.Hottest) > 0 {
+		s := n.Slots.Hottest[0]
+		if sh := share(s.Memory, n.Memory); sh >= 0.25 {
+			f.Figures["slot"] = float64(s.Slot)
+			f.Figures["slot_memory"] = float64(s.Memory)
+			k := ""
+			if len(n.TopKeys) > 0 && Slot(string(n.TopKeys[0].Key)) == s.Slot {
+				f.Key, f.DB = n.TopKeys[0].Key, n.TopKeys[0].DB
+				f.Family = familyOf(f.Key)
+				k = fmt.Sprintf(" (its biggest key is %s)", showKey(string(f.Key)))
+			}
+			return fmt.Sprintf("Slot %d alone holds %s (%s of the node)%s.", s.Slot, human(s.Memory), pct(sh), k)
+		}
+	}
+	if n.Families != nil && len(n.Families.Entries) > 0 {
+		e := &n.Families.Entries[0]
+		f.Family = EscapeKey(string(e.Name))
+		return fmt.Sprintf("Its biggest family is %s (%d keys, %s, %s of the node).", showKey(f.Family), e.Keys, human(e.Memory), pct(share(e.Memory, n.Memory)))
+	}
+	return ""
+}
+
+// missingTTL finds families where most keys carry a TTL but some do not:
+// usually a SET whose EXPIRE failed or was forgotten on one code path.
+func missingTTL(n *Node, r *Rules) []Finding {
+	if n.Families == nil || r.MissingTTLShare <= 0 {
+		return nil
+	}
+	var out []Finding
+	for i := range n.Families.Entries {
+		e := &n.Families.Entries[i]
+		if e.NoTTL.Keys == 0 || e.Keys < 2 {
+			continue
+		}
+		withShare := share(e.Keys-e.NoTTL.Keys, e.Keys)
+		many := e.Keys >= r.MissingTTLMinKeys && withShare >= r.MissingTTLShare
+		// A few keys of a family with TTLs holding most of its memory.
+		big := withShare >= 0.5 && share(e.NoTTL.Memory, e.Memory) >= 0.5
+		if !many && !big {
+			continue
+		}
+		sev := SeverityInfo
+		if e.NoTTL.Memory >= r.ShareFloor || share(e.NoTTL.Memory, n.Memory) >= 0.01 {
+			sev = SeverityWarning
+		}
+		fam := EscapeKey(string(e.Name))
+		f := Finding{Kind: KindMissingTTL, Severity: sev, Node: n.Name, Family: fam, Memory: e.NoTTL.Memory,
+			Figures: map[string]float64{"keys": float64(e.Keys), "keys_without_ttl": float64(e.NoTTL.Keys),
+				"memory": float64(e.Memory), "memory_without_ttl": float64(e.NoTTL.Memory), "ttl_share": withShare},
+			Title: fmt.Sprintf("%s of %s without TTL", keysText(e.NoTTL.Keys), showKey(fam)),
+		}
+		ex := ""
+		if e.Biggest != nil && e.Biggest.ExpiresAt == 0 {
+			f.Key, f.DB = e.Biggest.Key, e.Biggest.DB
+			ex = fmt.Sprintf(" The family's biggest key, %s (%s), is one of them.", showKey(string(e.Biggest.Key)), human(e.Biggest.Memory))
+		}
+		f.Explanation = fmt.Sprintf("In family %s%s, %s of the %d keys carry a TTL but %s (%s) do not.%s "+
+			"Keys of one family are written by the same code, so the ones without a TTL were most likely created by a path that "+
+			"forgot the EXPIRE, or whose EXPIRE failed after the SET. They never expire and, under volatile-* eviction, are never evicted.",
+			showKey(fam), maybe(n.Nodes != nil, " (all nodes)"), pct(withShare), e.Keys, keysText(e.NoTTL.Keys), human(e.NoTTL.Memory), ex)
+		f.Advice = "Write these keys with SET ... EX (or SET then EXPIRE in one MULTI) so the TTL cannot be lost; " +
+			"find the existing ones with SCAN MATCH and TTL (-1 means none) and give them a TTL."
+		out = append(out, f)
+	}
+	return out
+}
+
+// misplaced checks a node's keys against the slots CLUSTER NODES says it
+// serves.
+func misplaced(n *Node, r *Rules) []Finding {
+	if r.Cluster == nil || n.Slots == nil {
+		return nil
+	}
+	cn, owned, ok := matchClusterNode(n.Name, r.Cluster)
+	if !ok {
+		return []Finding{{Kind: KindUnmatchedNode, Severity: SeverityInfo, Node: n.Name, Figures: map[string]float64{},
+			Title: fmt.Sprintf("%s is not in the cluster nodes file", n.Name),
+			Explanation: fmt.Sprintf("No line of the CLUSTER NODES file matches node %s (by node id, hostname, ip:port, or the port "+
+				"number ending the name), so its slots were not checked.", n.Name),
+			Advice: "Name the dump after the node's id, hostname or port (node-7202.rdb), or fix the nodes file.",
+		}}
+	}
+	var own [NumSlots]bool
+	for _, rg := range owned {
+		for s := max(rg[0], 0); s <= rg[1] && s < NumSlots; s++ {
+			own[s] = true
+		}
+	}
+	var keys, mem int64
+	var slots []int
+	for _, p := range n.Slots.PerSlot {
+		if p.Slot >= 0 && p.Slot < NumSlots && !own[p.Slot] {
+			keys += p.Keys
+			mem += p.Memory
+			slots = append(slots, p.Slot)
+		}
+	}
+	if keys == 0 {
+		return nil
+	}
+	ranges := SlotRanges(slots)
+	shown := ranges
+	if len(shown) > 10 {
+		shown = append(shown[:10:10], fmt.Sprintf("… (%d ranges)", len(ranges)))
+	}
+	return []Finding{{Kind: KindMisplacedSlots, Severity: SeverityWarning, Node: n.Name, Memory: mem,
+		Figures: map[string]float64{"keys": float64(keys), "memory": float64(mem), "slots": float64(len(slots))},
+		Title:   fmt.Sprintf("%s holds %d keys in slots it does not serve", n.Name, keys),
+		Explanation: fmt.Sprintf("Node %s (%s) holds %d keys (%s) in %d slots that the cluster nodes file assigns to other nodes: %s. "+
+			"Clients are redirected away from these slots, so the keys are unreachable yet use memory; they are typically left over "+
+			"from an interrupted resharding, or the dump is not from the node it is named after.",
+			n.Name, cn.Addr, keys, human(mem), len(slots), strings.Join(shown, ", ")),
+		Advice: "Check the slots with CLUSTER COUNTKEYSINSLOT on this node and run redis-cli --cluster check / fix; once the " +
+			"owner has the data, delete the leftovers (CLUSTER GETKEYSINSLOT then UNLINK).",
+	}}
+}
+
+// familyOf is the family of a key under the default separator, for
+// findings about a single key.
+func familyOf(k KeyName) string {
+	return EscapeKey(Pattern(string(k)))
+}
+
+// showKey makes a key fit in a sentence: escaped, and cut if very long.
+func showKey(k string) string {
+	k = EscapeKey(k)
+	if len(k) > 120 {
+		i := 117
+		for i > 0 && !utf8.RuneStart(k[i]) {
+			i--
+		}
+		k = k[:i] + "..."
+	}
+	return k
+}
+
+func pct(f float64) string {
+	if f >= 0.995 && f < 1 {
+		return ">99%"
+	}
+	return fmt.Sprintf("%.0f%%", f*100)
+}
+
+// human formats bytes with binary units, the ones Redis reports in.
+func human(b int64) string {
+	const unit = 1024
+	if b < unit && b > -unit {
+		return fmt.Sprintf("%d B", b)
+	}
+	f := float64(b)
+	for _, u := range []string{"KiB", "MiB", "GiB", "TiB"} {
+		f /= unit
+		if math.Abs(f) < unit || u == "TiB" {
+			return fmt.Sprintf("%.1f %s", f, u)
+		}
+	}
+	return ""
+}

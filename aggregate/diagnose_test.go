@@ -1,0 +1,332 @@
+package aggregate
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	kb = 1 << 10
+	mb = 1 << 20
+	gb = 1 << 30
+)
+
+func mkNode(name string, usedMem int64, keys ...Key) *Node {
+	opts := DefaultOptions()
+	opts.Now = 1_800_000_000
+	b := NewBuilder(name, opts)
+	for i := range keys {
+		b.Add(&keys[i])
+	}
+	n := b.Node()
+	n.Complete = true
+	n.EstimatedUsedMemory = n.Memory
+	n.UsedMem = usedMem
+	return n
+}
+
+// filler returns count keys of family prefix:<i>:data of size each.
+func filler(prefix string, count int, size int64, ttl bool) []Key {
+	ks := make([]Key, count)
+	for i := range ks {
+		ks[i] = Key{Key: prefix + ":" + strconv.Itoa(100000+i) + ":data", Type: "string", Memory: size, Elements: 1}
+		if ttl {
+			ks[i].ExpiresAt = 1_900_000_000_000
+		}
+	}
+	return ks
+}
+
+func report(nodes ...*Node) *Report {
+	r := &Report{Nodes: nodes}
+	if len(nodes) > 1 {
+		r.Cluster = Merge("cluster", 0, nodes...)
+	}
+	return r
+}
+
+func kinds(fs []Finding) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.Kind+"/"+f.Severity+"/"+f.Node)
+	}
+	return out
+}
+
+func find(fs []Finding, kind, node string) *Finding {
+	for i := range fs {
+		if fs[i].Kind == kind && fs[i].Node == node {
+			return &fs[i]
+		}
+	}
+	return nil
+}
+
+func TestDiagnoseRules(t *testing.T) {
+	balanced := func(name string) *Node {
+		return mkNode(name, 0, filler("user", 100, 10*mb, true)...)
+	}
+	tests := []struct {
+		name   string
+		report func() *Report
+		rules  func(r *Rules)
+		check  func(t *testing.T, fs []Finding)
+	}{{
+		name: "big-hash",
+		report: func() *Report {
+			ks := append(filler("user", 70, 10*mb, true), Key{Key: "applog:checkout:debug", Type: "hash", Memory: 300 * mb, Elements: 30000})
+			return report(mkNode("a", 0, ks...), balanced("b"), balanced("c"))
+		},
+		check: func(t *testing.T, fs []Finding) {
+			f := find(fs, KindBigHash, "a")
+			require.NotNil(t, f, kinds(fs))
+			assert.Equal(t, SeverityWarning, f.Severity)
+			assert.Equal(t, KeyName("applog:checkout:debug"), f.Key)
+			assert.Equal(t, "applog:checkout:debug", f.Family)
+			assert.InDelta(t, 0.3, f.Figures["share"], 0.001)
+			assert.Contains(t, f.Explanation, "30000 fields")
+			assert.Nil(t, find(fs, KindBigKey, "a"), "a big hash is not also a big key")
+			assert.Nil(t, find(fs, KindBigHash, "b"))
+		},
+	}, {
+		name: "big-key zset by share, list by elements",
+		report: func() *Report {
+			ks := append(filler("user", 60, 10*mb, true),
+				Key{Key: "rank:alltime", Type: "zset", Memory: 400 * mb, Elements: 50000},
+				Key{Key: "queue:mail", Type: "list", Memory: 8 * mb, Elements: 2_000_000, ExpiresAt: 1})
+			return report(mkNode("a", 0, ks...))
+		},
+		check: func(t *testing.T, fs []Finding) {
+			var got []string
+			for _, f := range fs {
+				if f.Kind == KindBigKey {
+					got = append(got, string(f.Key))
+				}
+			}
+			assert.Equal(t, []string{"rank:alltime", "queue:mail"}, got)
+			z := fs[0]
+			assert.Equal(t, KindBigKey, z.Kind)
+			assert.Contains(t, z.Explanation, "ZRANGE")
+			assert.Equal(t, SeverityWarning, z.Severity)
+			l := find(fs, KindBigKey, "a")
+			require.NotNil(t, l)
+			for _, f := range fs {
+				if f.Key == "queue:mail" {
+					assert.Contains(t, f.Explanation, "2000000 elements (threshold 100000)")
+					assert.Contains(t, f.Explanation, "LRANGE")
+				}
+			}
+		},
+	}, {
+		name: "big-key bytes on a small-share string, nothing on small nodes",
+		report: func() *Report {
+			ks := append(filler("user", 100, 10*mb, true), Key{Key: "blob:1", Type: "string", Memory: 20 * mb})
+			small := mkNode("small", 0, Key{Key: "h", Type: "hash", Memory: 60 * kb}, Key{Key: "x", Type: "string", Memory: 1 * kb})
+			return report(mkNode("a", 0, ks...), small)
+		},
+		rules: func(r *Rules) { r.SkewRatio = 0 },
+		check: func(t *testing.T, fs []Finding) {
+			require.Len(t, fs, 1, kinds(fs))
+			assert.Equal(t, KindBigKey, fs[0].Kind)
+			assert.Equal(t, KeyName("blob:1"), fs[0].Key)
+		},
+	}, {
+		name: "over-maxmemory noeviction",
+		report: func() *Report {
+			return report(mkNode("a", 1100*mb, filler("user", 100, 10*mb, false)...))
+		},
+		rules: func(r *Rules) { r.Maxmemory = 1 * gb; r.Policy = "noeviction" },
+		check: func(t *testing.T, fs []Finding) {
+			require.NotEmpty(t, fs)
+			f := fs[0]
+			assert.Equal(t, KindOverMaxmemory, f.Kind)
+			assert.Equal(t, SeverityCritical, f.Severity)
+			assert.Contains(t, f.Explanation, "OOM command not allowed")
+			assert.InDelta(t, 1100.0/1024, f.Figures["fill"], 0.001)
+			assert.Equal(t, int64(1100*mb), f.Memory)
+		},
+	}, {
+		name: "over-maxmemory per node, allkeys-lru, near",
+		report: func() *Report {
+			return report(mkNode("a", 950*mb, filler("user", 90, 10*mb, false)...), mkNode("b", 950*mb, filler("user", 90, 10*mb, false)...))
+		},
+		rules: func(r *Rules) {
+			require.NoError(t, r.SetMaxmemory("4gb"))
+			require.NoError(t, r.SetMaxmemory("b=1gb"))
+			r.Policy = "allkeys-lru"
+		},
+		check: func(t *testing.T, fs []Finding) {
+			assert.Nil(t, find(fs, KindOverMaxmemory, "a"))
+			f := find(fs, KindOverMaxmemory, "b")
+			require.NotNil(t, f, kinds(fs))
+			assert.Equal(t, SeverityWarning, f.Severity)
+			assert.Contains(t, f.Explanation, "evicts keys of any kind")
+			assert.Nil(t, find(fs, KindTTLStarvation, "b"))
+		},
+	}, {
+		name: "ttl-starvation at maxmemory under volatile-lru",
+		report: func() *Report {
+			ks := append(filler("session", 50, 2*mb, true), Key{Key: "applog:checkout:debug", Type: "hash", Memory: 900 * mb, Elements: 3_000_000})
+			other := func(name string) *Node { return mkNode(name, 300*mb, filler("user", 100, 2*mb, true)...) }
+			return report(mkNode("node-7202", 1010*mb, ks...), other("node-7200"), other("node-7201"))
+		},
+		rules: func(r *Rules) { r.Maxmemory = 1 * gb; r.Policy = "volatile-lru" },
+		check: func(t *testing.T, fs []Finding) {
+			f := fs[0]
+			assert.Equal(t, KindTTLStarvation, f.Kind)
+			assert.Equal(t, SeverityCritical, f.Severity)
+			assert.Equal(t, "node-7202", f.Node)
+			assert.Equal(t, KeyName("applog:checkout:debug"), f.Key)
+			assert.Contains(t, f.Explanation, "evicted almost immediately")
+			assert.Contains(t, f.Explanation, "applog:checkout:debug")
+			assert.Nil(t, find(fs, KindOverMaxmemory, "node-7202"), "starvation subsumes over-maxmemory")
+			assert.NotNil(t, find(fs, KindBigHash, "node-7202"))
+			assert.NotNil(t, find(fs, KindNodeSkew, "node-7202"))
+			assert.Nil(t, find(fs, KindTTLStarvation, "node-7200"))
+		},
+	}, {
+		name: "ttl-starvation with no single big key names the family",
+		report: func() *Report {
+			ks := append(filler("session", 10, 1*mb, true), filler("profile", 1000, 1*mb, false)...)
+			return report(mkNode("a", 0, ks...))
+		},
+		rules: func(r *Rules) { r.Maxmemory = 1 * gb; r.Policy = "volatile-ttl" },
+		check: func(t *testing.T, fs []Finding) {
+			require.NotEmpty(t, fs)
+			f := fs[0]
+			assert.Equal(t, KindTTLStarvation, f.Kind, kinds(fs))
+			assert.Equal(t, SeverityCritical, f.Severity)
+			assert.Equal(t, "profile:*:data", f.Family)
+			assert.Contains(t, f.Explanation, "no single key dominates")
+			assert.Nil(t, find(fs, KindBigKey, "a"))
+		},
+	}, {
+		name: "volatile policy, not full: info only",
+		report: func() *Report {
+			return report(mkNode("a", 0, filler("profile", 100, 1*mb, false)...))
+		},
+		rules: func(r *Rules) { r.Maxmemory = 1 * gb; r.Policy = "volatile-lru" },
+		check: func(t *testing.T, fs []Finding) {
+			require.Len(t, fs, 1)
+			assert.Equal(t, KindTTLStarvation, fs[0].Kind)
+			assert.Equal(t, SeverityInfo, fs[0].Severity)
+		},
+	}, {
+		name: "missing-ttl",
+		report: func() *Report {
+			ks := append(filler("session", 90, 10*kb, true), filler("session", 10, 200*kb, false)...)
+			for i := 90; i < 100; i++ {
+				ks[i].Key = "session:" + strconv.Itoa(200000+i) + ":data"
+			}
+			ks = append(ks, filler("user", 100, 10*mb, false)...) // all without TTL: fine
+			return report(mkNode("a", 0, ks...))
+		},
+		check: func(t *testing.T, fs []Finding) {
+			require.Len(t, fs, 1, kinds(fs))
+			f := fs[0]
+			assert.Equal(t, KindMissingTTL, f.Kind)
+			assert.Equal(t, "session:*:data", f.Family)
+			assert.Equal(t, SeverityWarning, f.Severity)
+			assert.Equal(t, int64(2000*kb), f.Memory)
+			assert.Equal(t, 10.0, f.Figures["keys_without_ttl"])
+			assert.NotEmpty(t, f.Key)
+		},
+	}, {
+		name: "missing-ttl: one big key of a TTL family, across the cluster",
+		report: func() *Report {
+			a := append(filler("cache", 20, 1*kb, true), Key{Key: "cache:123456:data", Type: "string", Memory: 5 * mb})
+			return report(mkNode("a", 0, a...), mkNode("b", 0, filler("cache", 20, 1*kb, true)...))
+		},
+		rules: func(r *Rules) { r.SkewRatio = 0 },
+		check: func(t *testing.T, fs []Finding) {
+			assert.Equal(t, []string{"big-key/critical/a", "missing-ttl/warning/cluster"}, kinds(fs))
+			f := find(fs, KindMissingTTL, "cluster")
+			require.NotNil(t, f)
+			assert.Equal(t, KeyName("cache:123456:data"), f.Key)
+		},
+	}, {
+		name: "node-skew from a hot hashtag",
+		report: func() *Report {
+			var hot []Key
+			for i := range 200 {
+				hot = append(hot, Key{Key: "{tenant:42}:doc:" + strconv.Itoa(i), Type: "hash", Memory: 5 * mb, ExpiresAt: 1})
+			}
+			a := mkNode("a", 0, append(filler("user", 100, 10*mb, true), hot...)...)
+			return report(a, balanced("b"), balanced("c"), balanced("d"))
+		},
+		check: func(t *testing.T, fs []Finding) {
+			require.Len(t, fs, 1, kinds(fs))
+			f := fs[0]
+			assert.Equal(t, KindNodeSkew, f.Kind)
+			assert.Equal(t, "a", f.Node)
+			assert.InDelta(t, 2.0, f.Figures["ratio"], 0.001)
+			assert.Equal(t, "{tenant:42}", f.Family)
+			assert.Contains(t, f.Explanation, "hash tag {tenant:42} pins 200 keys")
+			assert.Contains(t, f.Explanation, "slot "+strconv.Itoa(Slot("{tenant:42}")))
+		},
+	}, {
+		name: "misplaced slots",
+		report: func() *Report {
+			return report(mkNode("node-7202", 0, Key{Key: "foo", Type: "string", Memory: 100}, Key{Key: "bar", Type: "string", Memory: 50}),
+				mkNode("node-9", 0, Key{Key: "x", Type: "string", Memory: 1}))
+		},
+		rules: func(r *Rules) {
+			ns, err := ParseClusterNodes(strings.NewReader(nodesFile))
+			require.NoError(t, err)
+			r.Cluster = ns
+		},
+		check: func(t *testing.T, fs []Finding) {
+			f := find(fs, KindMisplacedSlots, "node-7202")
+			require.NotNil(t, f, kinds(fs))
+			assert.Equal(t, int64(50), f.Memory) // bar (5061) is not 7202's, foo (12182) is
+			assert.Contains(t, f.Explanation, "5061")
+			assert.NotNil(t, find(fs, KindUnmatchedNode, "node-9"))
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rules := DefaultRules()
+			if tt.rules != nil {
+				tt.rules(&rules)
+			}
+			r := tt.report()
+			fs := Diagnose(r, rules)
+			tt.check(t, fs)
+			for _, f := range fs {
+				assert.NotEmpty(t, f.Title)
+				assert.NotEmpty(t, f.Explanation)
+				assert.NotEmpty(t, f.Advice)
+				assert.NotNil(t, f.Figures)
+			}
+			assert.Equal(t, fs, Diagnose(r, rules), "deterministic")
+		})
+	}
+}
+
+func TestDiagnoseOrderAndEdges(t *testing.T) {
+	fs := []Finding{
+		{Kind: KindMissingTTL, Severity: SeverityWarning, Memory: 5, Node: "a"},
+		{Kind: KindBigHash, Severity: SeverityCritical, Memory: 10, Node: "a"},
+		{Kind: KindTTLStarvation, Severity: SeverityCritical, Memory: 10, Node: "a"},
+		{Kind: KindNodeSkew, Severity: SeverityWarning, Memory: 50, Node: "b"},
+		{Kind: KindBigKey, Severity: SeverityInfo, Memory: 500, Node: "b"},
+	}
+	sortFindings(fs)
+	assert.Equal(t, []string{"ttl-starvation/critical/a", "big-hash/critical/a", "node-skew/warning/b",
+		"missing-ttl/warning/a", "big-key/info/b"}, kinds(fs))
+
+	assert.Empty(t, Diagnose(nil, DefaultRules()))
+	assert.Empty(t, Diagnose(&Report{}, DefaultRules()))
+	empty := &Node{Name: "e"}
+	assert.NotPanics(t, func() {
+		rules := DefaultRules()
+		rules.Maxmemory = 1
+		rules.Policy = "volatile-lru"
+		rules.Cluster = []ClusterNode{{ID: "x", Addr: "h:1", Port: 1}}
+		Diagnose(&Report{Nodes: []*Node{empty, nil, mkNode("z", 0)}, Cluster: Merge("c", 0, empty)}, rules)
+	})
+}

@@ -1,0 +1,388 @@
+package aggregate
+
+import (
+	"sort"
+	"strings"
+)
+
+// OtherGroup names the group that holds what the bounded tables of families,
+// prefixes and hash tags could not keep.
+const OtherGroup = "(other)"
+
+// Group is one key family, prefix or hash tag and the keys it holds.
+//
+// Keys, Memory, ByType and NoTTL are exact counts of the keys seen since
+// the group entered its bounded table; Error bounds the memory it may have
+// had before (see Groups): the group's true memory is in
+// [Memory, Memory+Error]. Error is 0 whenever nothing was evicted.
+type Group struct {
+	Name   KeyName               `json:"name"`
+	Keys   int64                 `json:"keys"`
+	Memory int64                 `json:"memory"`
+	ByType map[string]KeysMemory `json:"by_type"`
+	// NoTTL is the part of Keys and Memory without a TTL: what
+	// volatile-* eviction can never reclaim.
+	NoTTL   KeysMemory `json:"no_ttl"`
+	Biggest *KeyInfo   `json:"biggest,omitempty"`
+	Error   int64      `json:"error"`
+}
+
+// Groups is a bounded table of groups: the weighted space-saving summary
+// (Metwally et al.) of a node's keys by family, prefix or hash tag,
+// weighted by memory.
+//
+// At most Capacity groups are kept. Entries plus Other add up exactly to
+// the keys and memory the table saw. Any group whose true memory exceeds
+// MaxError is guaranteed to be in Entries; for one node MaxError is at
+// most the node's memory / Capacity. See docs/families.md for the bound
+// after Merge.
+type Groups struct {
+	Depth    int     `json:"depth,omitempty"` // prefix depth; 0 for families and hash tags
+	Capacity int     `json:"capacity"`
+	Entries  []Group `json:"entries"` // biggest memory first
+	Other    Group   `json:"other"`
+	MaxError int64   `json:"max_error"`
+}
+
+// Find returns the entry called name, if kept.
+func (g *Groups) Find(name string) *Group {
+	if g == nil {
+		return nil
+	}
+	for i := range g.Entries {
+		if string(g.Entries[i].Name) == name {
+			return &g.Entries[i]
+		}
+	}
+	return nil
+}
+
+// typeIndex folds TYPE names into a fixed array so that an entry needs no
+// map per key.
+var typeNames = [...]string{"string", "list", "set", "zset", "hash", "stream", "module", "other"}
+
+func typeIndex(t string) int {
+	switch t {
+	case "string":
+		return 0
+	case "list":
+		return 1
+	case "set":
+		return 2
+	case "zset":
+		return 3
+	case "hash":
+		return 4
+	case "stream":
+		return 5
+	}
+	if strings.HasPrefix(t, "module") {
+		return 6
+	}
+	return 7
+}
+
+type ssEntry struct {
+	name    string
+	keys    int64
+	memory  int64
+	noTTL   KeysMemory
+	byType  [len(typeNames)]KeysMemory
+	biggest KeyInfo
+	hasBig  bool
+	err     int64
+	cnt     int64  // memory + err, the space-saving counter
+	seq     uint64 // insertion order: breaks ties between counters cheaply
+	idx     int    // position in the heap
+}
+
+func (e *ssEntry) count() int64 { return e.cnt }
+
+func (e *ssEntry) add(k *Key) {
+	e.keys++
+	e.memory += k.Memory
+	e.cnt += k.Memory
+	t := &e.byType[typeIndex(k.Type)]
+	t.Keys++
+	t.Memory += k.Memory
+	if k.ExpiresAt == 0 {
+		e.noTTL.Keys++
+		e.noTTL.Memory += k.Memory
+	}
+	if !e.hasBig || k.Memory > e.biggest.Memory {
+		e.biggest = k.info()
+		e.biggest.Key = KeyName(strings.Clone(k.Key))
+		e.hasBig = true
+	}
+}
+
+// spaceSaving is the mutable table behind Groups.
+type spaceSaving struct {
+	capacity int
+	m        map[string]*ssEntry
+	heap     []*ssEntry // min-heap on count(), oldest first on ties
+	seq      uint64
+	other    Group
+	otherBy  [len(typeNames)]KeysMemory
+	otherBig KeyInfo
+	otherHas bool
+	evicted  bool
+}
+
+func newSpaceSaving(capacity int) *spaceSaving {
+	if capacity <= 0 {
+		capacity = DefaultGroupCapacity
+	}
+	return &spaceSaving{capacity: capacity, m: make(map[string]*ssEntry)}
+}
+
+func (s *spaceSaving) less(a, b *ssEntry) bool {
+	if a.cnt != b.cnt {
+		return a.cnt < b.cnt
+	}
+	return a.seq < b.seq
+}
+
+func (s *spaceSaving) up(i int) {
+	h := s.heap
+	for i > 0 {
+		p := (i - 1) / 2
+		if !s.less(h[i], h[p]) {
+			break
+		}
+		h[i], h[p] = h[p], h[i]
+		h[i].idx, h[p].idx = i, p
+		i = p
+	}
+}
+
+func (s *spaceSaving) down(i int) {
+	h := s.heap
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && s.less(h[r], h[l]) {
+			m = r
+		}
+		if !s.less(h[m], h[i]) {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		h[i].idx, h[m].idx = i, m
+		i = m
+	}
+}
+
+// add folds key k into the group called name. name may point into a
+// reused buffer: it is copied only when a new entry is made.
+func (s *spaceSaving) add(name []byte, k *Key) {
+	if e := s.m[string(name)]; e != nil {
+		e.add(k)
+		s.down(e.idx)
+		return
+	}
+	if len(s.heap) < s.capacity {
+		s.seq++
+		e := &ssEntry{name: string(name), idx: len(s.heap), seq: s.seq}
+		s.m[e.name] = e
+		s.heap = append(s.heap, e)
+		e.add(k)
+		s.up(e.idx)
+		return
+	}
+	// Full: the smallest entry makes room. Its exact counts go to
+	// (other); the newcomer inherits its count as error, which is the
+	// most it can have had while it was not tracked.
+	e := s.heap[0]
+	s.evicted = true
+	s.foldOther(e)
+	delete(s.m, e.name)
+	err := e.count()
+	s.seq++
+	*e = ssEntry{name: string(name), err: err, cnt: err, seq: s.seq, idx: 0}
+	s.m[e.name] = e
+	e.add(k)
+	s.down(0)
+}
+
+func (s *spaceSaving) foldOther(e *ssEntry) {
+	s.other.Keys += e.keys
+	s.other.Memory += e.memory
+	s.other.NoTTL.Keys += e.noTTL.Keys
+	s.other.NoTTL.Memory += e.noTTL.Memory
+	for i := range e.byType {
+		s.otherBy[i].Keys += e.byType[i].Keys
+		s.otherBy[i].Memory += e.byType[i].Memory
+	}
+	if e.hasBig && (!s.otherHas || e.biggest.Memory > s.otherBig.Memory) {
+		s.otherBig = e.biggest
+		s.otherHas = true
+	}
+}
+
+// groups exports the table.
+func (s *spaceSaving) groups(depth int) *Groups {
+	g := &Groups{Depth: depth, Capacity: s.capacity, Entries: make([]Group, 0, len(s.heap))}
+	for _, e := range s.heap {
+		ge := Group{Name: KeyName(e.name), Keys: e.keys, Memory: e.memory, NoTTL: e.noTTL,
+			ByType: typeMap(&e.byType), Error: e.err}
+		if e.hasBig {
+			b := e.biggest
+			ge.Biggest = &b
+		}
+		g.Entries = append(g.Entries, ge)
+	}
+	sortGroups(g.Entries)
+	g.Other = s.other
+	g.Other.Name = OtherGroup
+	g.Other.ByType = typeMap(&s.otherBy)
+	if s.otherHas {
+		b := s.otherBig
+		g.Other.Biggest = &b
+	}
+	if s.evicted && len(s.heap) > 0 {
+		// An untracked group has at most the smallest count in the table.
+		g.MaxError = s.heap[0].count()
+	}
+	return g
+}
+
+func typeMap(a *[len(typeNames)]KeysMemory) map[string]KeysMemory {
+	m := map[string]KeysMemory{}
+	for i, v := range a {
+		if v.Keys != 0 || v.Memory != 0 {
+			m[typeNames[i]] = v
+		}
+	}
+	return m
+}
+
+func sortGroups(es []Group) {
+	sort.Slice(es, func(i, j int) bool {
+		if es[i].Memory != es[j].Memory {
+			return es[i].Memory > es[j].Memory
+		}
+		return es[i].Name < es[j].Name
+	})
+}
+
+func addGroup(dst *Group, src *Group) {
+	dst.Keys += src.Keys
+	dst.Memory += src.Memory
+	dst.NoTTL.Keys += src.NoTTL.Keys
+	dst.NoTTL.Memory += src.NoTTL.Memory
+	if dst.ByType == nil {
+		dst.ByType = map[string]KeysMemory{}
+	}
+	for t, v := range src.ByType {
+		d := dst.ByType[t]
+		d.Keys += v.Keys
+		d.Memory += v.Memory
+		dst.ByType[t] = d
+	}
+	if src.Biggest != nil && (dst.Biggest == nil || less(dst.Biggest, src.Biggest)) {
+		b := *src.Biggest
+		dst.Biggest = &b
+	}
+}
+
+// mergeGroups combines the tables of several nodes (nodes[i] named
+// names[i]) into one of at most capacity entries.
+//
+// A group kept by some nodes and not by others may have had, on each of
+// the others, up to that node's MaxError: that is added to its Error. When
+// more than capacity groups result, the smallest (by Memory+Error) are
+// folded into Other and the largest such upper bound raises MaxError.
+func mergeGroups(capacity int, names []string, gs []*Groups) *Groups {
+	var depth int
+	var sumMax int64
+	byName := map[string]*Group{}
+	var order []string
+	out := &Groups{Capacity: capacity, Other: Group{Name: OtherGroup, ByType: map[string]KeysMemory{}}}
+	present := 0
+	for i, g := range gs {
+		if g == nil {
+			continue
+		}
+		present++
+		depth = g.Depth
+		if g.Capacity > out.Capacity {
+			out.Capacity = g.Capacity
+		}
+		sumMax += g.MaxError
+		node := ""
+		if i < len(names) {
+			node = names[i]
+		}
+		for j := range g.Entries {
+			e := tagGroup(g.Entries[j], node)
+			m := byName[string(e.Name)]
+			if m == nil {
+				m = &Group{Name: e.Name, ByType: map[string]KeysMemory{}}
+				byName[string(e.Name)] = m
+				order = append(order, string(e.Name))
+			}
+			addGroup(m, &e)
+			m.Error += e.Error
+		}
+		o := tagGroup(g.Other, node)
+		addGroup(&out.Other, &o)
+	}
+	if present == 0 {
+		return nil
+	}
+	out.Depth = depth
+	// A group missing from a node's table may have had up to that node's
+	// MaxError there, hidden in its (other).
+	for _, g := range gs {
+		if g == nil || g.MaxError == 0 {
+			continue
+		}
+		kept := make(map[string]bool, len(g.Entries))
+		for j := range g.Entries {
+			kept[string(g.Entries[j].Name)] = true
+		}
+		for name, m := range byName {
+			if !kept[name] {
+				m.Error += g.MaxError
+			}
+		}
+	}
+	es := make([]Group, 0, len(order))
+	for _, n := range order {
+		es = append(es, *byName[n])
+	}
+	sort.Slice(es, func(i, j int) bool {
+		ci, cj := es[i].Memory+es[i].Error, es[j].Memory+es[j].Error
+		if ci != cj {
+			return ci > cj
+		}
+		return es[i].Name < es[j].Name
+	})
+	out.MaxError = sumMax
+	if out.Capacity > 0 && len(es) > out.Capacity {
+		for i := out.Capacity; i < len(es); i++ {
+			addGroup(&out.Other, &es[i])
+			if c := es[i].Memory + es[i].Error; c > out.MaxError {
+				out.MaxError = c
+			}
+		}
+		es = es[:out.Capacity]
+	}
+	sortGroups(es)
+	out.Entries = es
+	return out
+}
+
+// tagGroup returns g with its biggest key tagged with the node it lives on.
+func tagGroup(g Group, node string) Group {
+	if g.Biggest != nil && g.Biggest.Node == "" && node != "" {
+		b := *g.Biggest
+		b.Node = node
+		g.Biggest = &b
+	}
+	return g
+}

@@ -1,0 +1,269 @@
+package aggregate
+
+import "strings"
+
+// splitter finds separators in keys. Separators are usually one byte, so a
+// table of first bytes rejects almost every position without a compare.
+type splitter struct {
+	first  [256]bool
+	seps   []string
+	single bool // every separator is one byte: first says it all
+}
+
+func newSplitter(seps []string) *splitter {
+	s := &splitter{}
+	for _, p := range seps {
+		if p == "" {
+			continue
+		}
+		s.first[p[0]] = true
+		s.seps = append(s.seps, p)
+	}
+	if len(s.seps) == 0 {
+		s.first[':'] = true
+		s.seps = []string{":"}
+	}
+	s.single = true
+	for _, p := range s.seps {
+		s.single = s.single && len(p) == 1
+	}
+	return s
+}
+
+// at returns the length of the separator starting at key[i], or 0.
+func (s *splitter) at(key string, i int) int {
+	if !s.first[key[i]] {
+		return 0
+	}
+	if s.single {
+		return 1
+	}
+	for _, p := range s.seps {
+		if strings.HasPrefix(key[i:], p) {
+			return len(p)
+		}
+	}
+	return 0
+}
+
+// Pattern returns the family of a key: its segments that look like
+// identifiers (numbers, UUIDs, hex and base64 ids, dates, timestamps, IP
+// addresses, long digit runs) replaced by '*', {hashtag} braces kept. seps
+// are the segment separators (":" if none). See docs/families.md.
+func Pattern(key string, seps ...string) string {
+	return string(appendPattern(nil, key, newSplitter(seps)))
+}
+
+// appendPattern writes the family of key to dst; it is the per-key hot path,
+// so it works on bytes and allocates only when dst must grow.
+func appendPattern(dst []byte, key string, sp *splitter) []byte {
+	start := 0
+	for i := 0; i < len(key); {
+		if n := sp.at(key, i); n > 0 {
+			dst = appendSegment(dst, key[start:i])
+			dst = append(dst, key[i:i+n]...)
+			i += n
+			start = i
+			continue
+		}
+		i++
+	}
+	return appendSegment(dst, key[start:])
+}
+
+// appendSegment generalizes one segment. A segment that is an id as a
+// whole becomes '*'. Otherwise braces split it into pieces ({1000123} →
+// {*}), and each piece is looked at in sub-tokens split by - _ . so that
+// order-12345 → order-* while billing-run stays.
+func appendSegment(dst []byte, s string) []byte {
+	if isID(s) {
+		return append(dst, '*')
+	}
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '{' || c == '}' {
+			dst = appendPiece(dst, s[start:i])
+			dst = append(dst, c)
+			start = i + 1
+		}
+	}
+	return appendPiece(dst, s[start:])
+}
+
+func appendPiece(dst []byte, s string) []byte {
+	if isID(s) {
+		return append(dst, '*')
+	}
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && !isSubDelim(s[i]) {
+			continue
+		}
+		dst = appendSub(dst, s[start:i])
+		if i < len(s) {
+			dst = append(dst, s[i])
+		}
+		start = i + 1
+	}
+	return dst
+}
+
+func isSubDelim(c byte) bool { return c == '-' || c == '_' || c == '.' }
+
+// appendSub handles a sub-token: a long digit run or id becomes '*', and
+// letters followed by 4 or more digits keep the letters (user1000123 →
+// user*). Short digit runs stay (v1, utf-8, s3, 2025w2) because they are
+// part of names far more often than ids.
+func appendSub(dst []byte, t string) []byte {
+	if t == "" {
+		return dst
+	}
+	digits := 0
+	for i := 0; i < len(t); i++ {
+		if isDigit(t[i]) {
+			digits++
+		}
+	}
+	if digits == len(t) && digits >= 4 || digits > 0 && (isHexID(t) || isBase64ID(t)) {
+		return append(dst, '*')
+	}
+	j := len(t)
+	for j > 0 && isDigit(t[j-1]) {
+		j--
+	}
+	if len(t)-j >= 4 && j > 0 && isLetter(t[j-1]) {
+		dst = append(dst, t[:j]...)
+		return append(dst, '*')
+	}
+	return append(dst, t...)
+}
+
+func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+func isHex(c byte) bool    { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'f' }
+
+// isID reports whether a whole segment (or the inside of braces) is an
+// identifier rather than a name.
+func isID(s string) bool {
+	if s == "" {
+		return false
+	}
+	return isNumberish(s) || isUUID(s) || isHexID(s) || isBase64ID(s)
+}
+
+// isNumberish: integers, decimals, dates (2026-11-27), ISO timestamps,
+// dotted IPs: a digit first, at least half digits, and otherwise only the
+// punctuation and letters those formats use.
+func isNumberish(s string) bool {
+	if s[0] == '-' || s[0] == '+' {
+		s = s[1:]
+	}
+	if s == "" || !isDigit(s[0]) {
+		return false
+	}
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case isDigit(c):
+			digits++
+		case c == '.' || c == '-' || c == ':' || c == '/' || c == '+' || c == '_' || c == 'T' || c == 'Z' || c == ',':
+		default:
+			return false
+		}
+	}
+	return 2*digits >= len(s)
+}
+
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if s[i] != '-' {
+				return false
+			}
+		} else if !isHex(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isHexID: 8 or more hex digits with at least one decimal digit, so that
+// hex-letter words (deadbeef, facade, added) stay words.
+func isHexID(s string) bool {
+	if len(s) < 8 {
+		return false
+	}
+	digit := false
+	for i := 0; i < len(s); i++ {
+		if !isHex(s[i]) {
+			return false
+		}
+		if isDigit(s[i]) {
+			digit = true
+		}
+	}
+	return digit
+}
+
+// isBase64ID: 16 or more characters of the base64/base64url alphabet that
+// mix digits with both letter cases (random tokens do, names seldom do), or
+// 16 or more letters and digits with at least 3 digits (ULIDs, base32 ids).
+func isBase64ID(s string) bool {
+	if len(s) < 16 {
+		return false
+	}
+	var digit, upper, lower, punct int
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case isDigit(c):
+			digit++
+		case c >= 'A' && c <= 'Z':
+			upper++
+		case c >= 'a' && c <= 'z':
+			lower++
+		case c == '+' || c == '/' || c == '=' || c == '-' || c == '_':
+			punct++
+		default:
+			return false
+		}
+	}
+	if digit > 0 && upper > 0 && lower > 0 {
+		return true
+	}
+	return punct == 0 && digit >= 3 && upper+lower > 0
+}
+
+// prefixEnds sets ends[d-1] to the end of the depth-d prefix of key: the
+// first d segments and the separator after them, or, when the key has d
+// segments or fewer, its segments up to the last separator. A key without
+// a separator is its own prefix. So at every depth each key belongs to
+// exactly one prefix, and the prefixes of one depth add up to the node.
+// One pass serves every depth.
+func prefixEnds(key string, sp *splitter, ends []int) {
+	cuts := 0
+	for i := 0; i < len(key) && cuts < len(ends); {
+		n := sp.at(key, i)
+		if n == 0 {
+			i++
+			continue
+		}
+		i += n
+		if i == len(key) {
+			break
+		}
+		ends[cuts] = i
+		cuts++
+	}
+	last := len(key)
+	if cuts > 0 {
+		last = ends[cuts-1]
+	}
+	for d := cuts; d < len(ends); d++ {
+		ends[d] = last
+	}
+}

@@ -1,0 +1,274 @@
+package aggregate
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// NumSlots is the number of hash slots of a Redis Cluster.
+const NumSlots = 16384
+
+// crc16Table is CRC16-CCITT (XMODEM: polynomial 0x1021, initial value 0),
+// the checksum Redis Cluster hashes keys with.
+var crc16Table = func() (t [256]uint16) {
+	for i := range t {
+		c := uint16(i) << 8
+		for range 8 {
+			if c&0x8000 != 0 {
+				c = c<<1 ^ 0x1021
+			} else {
+				c <<= 1
+			}
+		}
+		t[i] = c
+	}
+	return t
+}()
+
+func crc16(s string) uint16 {
+	var c uint16
+	for i := 0; i < len(s); i++ {
+		c = c<<8 ^ crc16Table[byte(c>>8)^s[i]]
+	}
+	return c
+}
+
+// hashTag returns the part of key Redis Cluster hashes: the content of the
+// first {...} when it is non-empty, else the whole key. ok reports whether a
+// hash tag was used.
+func hashTag(key string) (tag string, ok bool) {
+	i := strings.IndexByte(key, '{')
+	if i < 0 {
+		return key, false
+	}
+	j := strings.IndexByte(key[i+1:], '}')
+	if j <= 0 {
+		return key, false
+	}
+	return key[i+1 : i+1+j], true
+}
+
+// Slot returns the Redis Cluster hash slot of a raw key, honouring the
+// {hashtag} rule exactly as the server does (first '{', then the first '}'
+// after it, non-empty content).
+func Slot(key string) int {
+	tag, _ := hashTag(key)
+	return int(crc16(tag) & (NumSlots - 1))
+}
+
+// SlotStat is the keys and memory one hash slot holds.
+type SlotStat struct {
+	Slot   int   `json:"slot"`
+	Keys   int64 `json:"keys"`
+	Memory int64 `json:"memory"`
+}
+
+// Slots describes the hash slots a node's keys fall into.
+type Slots struct {
+	// Held lists the slots holding at least one key, as ranges "0-5460".
+	Held []string `json:"held"`
+	// Hottest are the slots holding the most memory, biggest first.
+	Hottest []SlotStat `json:"hottest"`
+	// PerSlot is every non-empty slot, in slot order: sparse because a
+	// node of a cluster holds a third or less of the slots.
+	PerSlot []SlotStat `json:"per_slot"`
+}
+
+// hottestSlots is how many slots Slots.Hottest lists.
+const hottestSlots = 20
+
+// slotsFrom builds the exported view of a dense per-slot array.
+func slotsFrom(dense []KeysMemory) *Slots {
+	s := &Slots{Held: []string{}, Hottest: []SlotStat{}, PerSlot: []SlotStat{}}
+	for i := range dense {
+		if dense[i].Keys != 0 {
+			s.PerSlot = append(s.PerSlot, SlotStat{Slot: i, Keys: dense[i].Keys, Memory: dense[i].Memory})
+		}
+	}
+	held := make([]int, len(s.PerSlot))
+	for i, p := range s.PerSlot {
+		held[i] = p.Slot
+	}
+	s.Held = SlotRanges(held)
+	hot := append([]SlotStat{}, s.PerSlot...)
+	sort.SliceStable(hot, func(i, j int) bool {
+		if hot[i].Memory != hot[j].Memory {
+			return hot[i].Memory > hot[j].Memory
+		}
+		return hot[i].Slot < hot[j].Slot
+	})
+	if len(hot) > hottestSlots {
+		hot = hot[:hottestSlots]
+	}
+	s.Hottest = hot
+	return s
+}
+
+// dense expands the sparse list back for merging.
+func (s *Slots) dense(into []KeysMemory) {
+	for _, p := range s.PerSlot {
+		if p.Slot >= 0 && p.Slot < len(into) {
+			into[p.Slot].Keys += p.Keys
+			into[p.Slot].Memory += p.Memory
+		}
+	}
+}
+
+// SlotRanges formats a set of slots as sorted ranges ("0-5460", "7000").
+func SlotRanges(slots []int) []string {
+	s := append([]int(nil), slots...)
+	sort.Ints(s)
+	out := []string{}
+	for i := 0; i < len(s); {
+		j := i
+		for j+1 < len(s) && s[j+1] <= s[j]+1 {
+			j++
+		}
+		if s[i] == s[j] {
+			out = append(out, strconv.Itoa(s[i]))
+		} else {
+			out = append(out, strconv.Itoa(s[i])+"-"+strconv.Itoa(s[j]))
+		}
+		i = j + 1
+	}
+	return out
+}
+
+// ClusterNode is one line of CLUSTER NODES: who a node is and which slots
+// it serves.
+type ClusterNode struct {
+	ID       string   `json:"id"`
+	Addr     string   `json:"addr"` // ip:port
+	Port     int      `json:"port"`
+	Hostname string   `json:"hostname,omitempty"`
+	Flags    []string `json:"flags"`
+	Master   string   `json:"master,omitempty"` // id of the master of a replica
+	// Slots are the slots the node serves as inclusive [from, to] ranges;
+	// migrating/importing markers are ignored.
+	Slots [][2]int `json:"slots"`
+}
+
+func (c *ClusterNode) isReplica() bool {
+	for _, f := range c.Flags {
+		if f == "slave" || f == "replica" {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseClusterNodes reads the output of CLUSTER NODES (or a nodes.conf,
+// whose trailing "vars" line is skipped). Malformed lines are errors so
+// that a wrong file is not silently taken for an empty cluster.
+func ParseClusterNodes(r io.Reader) ([]ClusterNode, error) {
+	var out []ClusterNode
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
+	line := 0
+	for sc.Scan() {
+		line++
+		f := strings.Fields(sc.Text())
+		if len(f) == 0 || f[0] == "vars" {
+			continue
+		}
+		if len(f) < 8 {
+			return nil, fmt.Errorf("cluster nodes line %d: want at least 8 fields, got %d", line, len(f))
+		}
+		n := ClusterNode{ID: f[0], Flags: strings.Split(f[2], ",")}
+		addr := f[1]
+		if i := strings.IndexByte(addr, ','); i >= 0 {
+			n.Hostname = addr[i+1:]
+			addr = addr[:i]
+		}
+		if i := strings.IndexByte(addr, '@'); i >= 0 {
+			addr = addr[:i]
+		}
+		n.Addr = addr
+		if i := strings.LastIndexByte(addr, ':'); i >= 0 {
+			p, err := strconv.Atoi(addr[i+1:])
+			if err != nil || p < 0 || p > 65535 {
+				return nil, fmt.Errorf("cluster nodes line %d: bad address %q", line, f[1])
+			}
+			n.Port = p
+		} else {
+			return nil, fmt.Errorf("cluster nodes line %d: bad address %q", line, f[1])
+		}
+		if f[3] != "-" {
+			n.Master = f[3]
+		}
+		for _, s := range f[8:] {
+			if strings.HasPrefix(s, "[") {
+				continue // slot being migrated or imported
+			}
+			from, to, ok := strings.Cut(s, "-")
+			if !ok {
+				to = from
+			}
+			a, err1 := strconv.Atoi(from)
+			b, err2 := strconv.Atoi(to)
+			if err1 != nil || err2 != nil || a < 0 || b >= NumSlots || a > b {
+				return nil, fmt.Errorf("cluster nodes line %d: bad slot range %q", line, s)
+			}
+			n.Slots = append(n.Slots, [2]int{a, b})
+		}
+		out = append(out, n)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("cluster nodes: no node found")
+	}
+	return out, nil
+}
+
+// matchClusterNode finds the CLUSTER NODES entry of the node whose dump is
+// called name, and the slots that node should hold: its own, or its
+// master's when it is a replica (a replica's dump holds its master's data).
+//
+// The rule, first match wins: name equals the node id, the hostname or the
+// ip:port address; else the number ending name (node-7202 → 7202) equals
+// the port of exactly one node. A port shared by several nodes (one port on
+// many hosts) matches none: name the dumps by id or hostname then.
+func matchClusterNode(name string, nodes []ClusterNode) (*ClusterNode, [][2]int, bool) {
+	var hit *ClusterNode
+	for i := range nodes {
+		n := &nodes[i]
+		if name == n.ID || (n.Hostname != "" && name == n.Hostname) || name == n.Addr {
+			hit = n
+			break
+		}
+	}
+	if hit == nil {
+		j := len(name)
+		for j > 0 && name[j-1] >= '0' && name[j-1] <= '9' {
+			j--
+		}
+		if port, err := strconv.Atoi(name[j:]); err == nil && j < len(name) {
+			for i := range nodes {
+				if nodes[i].Port == port {
+					if hit != nil {
+						return nil, nil, false
+					}
+					hit = &nodes[i]
+				}
+			}
+		}
+	}
+	if hit == nil {
+		return nil, nil, false
+	}
+	slots := hit.Slots
+	if hit.isReplica() && hit.Master != "" {
+		for i := range nodes {
+			if nodes[i].ID == hit.Master {
+				slots = nodes[i].Slots
+			}
+		}
+	}
+	return hit, slots, true
+}

@@ -1,0 +1,152 @@
+package aggregate
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestCRC16(t *testing.T) {
+	assert.Equal(t, uint16(0x31C3), crc16("123456789"))
+	assert.Equal(t, uint16(0), crc16(""))
+}
+
+func TestSlot(t *testing.T) {
+	tests := []struct {
+		key  string
+		want int
+	}{
+		{"foo", 12182},
+		{"bar", 5061},
+		{"123456789", 0x31C3 & 16383},
+		{"{foo}bar", 12182},      // hash tag
+		{"{}foo", Slot("{}foo")}, // empty tag: the whole key
+		{"foo{}{bar}", Slot("foo{}{bar}")},
+		{"foo{{bar}}zap", Slot("{bar")}, // tag is "{bar"
+		{"foo{bar}{zap}", Slot("bar")},  // first tag only
+		{"applog:checkout:debug", 13398},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, Slot(tt.key), tt.key)
+	}
+	assert.Equal(t, Slot("{user1000}.following"), Slot("{user1000}.followers"))
+	assert.NotEqual(t, Slot("{}foo"), Slot("foo"))
+	tag, ok := hashTag("foo{}{bar}")
+	assert.False(t, ok)
+	assert.Equal(t, "foo{}{bar}", tag)
+}
+
+func TestSlotRanges(t *testing.T) {
+	assert.Equal(t, []string{"0-5460"}, SlotRanges(seq(0, 5460)))
+	assert.Equal(t, []string{"1", "3-4", "7"}, SlotRanges([]int{7, 3, 1, 4}))
+	assert.Equal(t, []string{}, SlotRanges(nil))
+}
+
+func seq(a, b int) []int {
+	var s []int
+	for i := a; i <= b; i++ {
+		s = append(s, i)
+	}
+	return s
+}
+
+const nodesFile = `86123ecda298a945bf1f0b1bc0e53152cafd49fd 127.0.0.1:7200@17200 master - 0 1700000000000 1 connected 0-5460
+eb588596fc3b91523f887df100d0581bb8f570ad 127.0.0.1:7201@17201,host-b master - 0 1700000000000 2 connected 5461-10922
+e5ac6c1a63014d777a43ba455b42d326aece4423 127.0.0.1:7202@17202 myself,master - 0 0 3 connected 10923-16383 [10923->-86123ecda298a945bf1f0b1bc0e53152cafd49fd]
+aaaa000000000000000000000000000000000000 127.0.0.1:7203@17203 slave e5ac6c1a63014d777a43ba455b42d326aece4423 0 1700000000000 3 connected
+vars currentEpoch 3 lastVoteEpoch 0
+`
+
+func TestParseClusterNodes(t *testing.T) {
+	ns, err := ParseClusterNodes(strings.NewReader(nodesFile))
+	require.NoError(t, err)
+	require.Len(t, ns, 4)
+	assert.Equal(t, 7201, ns[1].Port)
+	assert.Equal(t, "host-b", ns[1].Hostname)
+	assert.Equal(t, [][2]int{{10923, 16383}}, ns[2].Slots)
+	assert.Nil(t, ns[3].Slots)
+
+	tests := []struct {
+		name   string
+		wantID string
+		slots  [][2]int
+	}{
+		{"node-7202", "e5ac6c1a63014d777a43ba455b42d326aece4423", [][2]int{{10923, 16383}}},
+		{"host-b", "eb588596fc3b91523f887df100d0581bb8f570ad", [][2]int{{5461, 10922}}},
+		{"86123ecda298a945bf1f0b1bc0e53152cafd49fd", "86123ecda298a945bf1f0b1bc0e53152cafd49fd", [][2]int{{0, 5460}}},
+		{"127.0.0.1:7200", "86123ecda298a945bf1f0b1bc0e53152cafd49fd", [][2]int{{0, 5460}}},
+		// a replica's dump holds its master's slots
+		{"replica-7203", "aaaa000000000000000000000000000000000000", [][2]int{{10923, 16383}}},
+		{"node-9999", "", nil},
+		{"node", "", nil},
+	}
+	for _, tt := range tests {
+		n, slots, ok := matchClusterNode(tt.name, ns)
+		if tt.wantID == "" {
+			assert.False(t, ok, tt.name)
+			continue
+		}
+		require.True(t, ok, tt.name)
+		assert.Equal(t, tt.wantID, n.ID, tt.name)
+		assert.Equal(t, tt.slots, slots, tt.name)
+	}
+
+	// One port on several hosts is ambiguous.
+	amb := []ClusterNode{{ID: "a", Addr: "10.0.0.1:6379", Port: 6379}, {ID: "b", Addr: "10.0.0.2:6379", Port: 6379}}
+	_, _, ok := matchClusterNode("node-6379", amb)
+	assert.False(t, ok)
+
+	for _, bad := range []string{"", "x y z\n", "id 1.2.3.4:x master - 0 0 1 connected\n", "id 1.2.3.4:1@2 master - 0 0 1 connected 5-2\n",
+		"id 1.2.3.4:1@2 master - 0 0 1 connected 0-16384\n"} {
+		_, err := ParseClusterNodes(strings.NewReader(bad))
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+	}{
+		{"1024", 1024}, {"1b", 1}, {"1k", 1000}, {"1kb", 1024}, {"1KB", 1024}, {"1KiB", 1024},
+		{"1m", 1000000}, {"1mb", 1 << 20}, {"9mb", 9 << 20}, {"1MiB", 1 << 20}, {"1MB", 1 << 20},
+		{"1g", 1000000000}, {"1gb", 1 << 30}, {"1GB", 1 << 30}, {"1GiB", 1 << 30}, {"2tb", 2 << 40},
+		{" 1.5gb ", 3 << 29}, {"0", 0},
+	}
+	for _, tt := range tests {
+		got, err := ParseSize(tt.in)
+		require.NoError(t, err, tt.in)
+		assert.Equal(t, tt.want, got, tt.in)
+	}
+	for _, bad := range []string{"", "gb", "-1gb", "1xb", "1.2.3mb", "99999999999999999999", "9999999999tb", "1e9"} {
+		_, err := ParseSize(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestRulesSetters(t *testing.T) {
+	r := DefaultRules()
+	require.NoError(t, r.SetMaxmemory("1gb"))
+	require.NoError(t, r.SetMaxmemory("node-7202=2gb"))
+	assert.Equal(t, int64(1<<30), r.maxmemoryOf("node-7200"))
+	assert.Equal(t, int64(2<<30), r.maxmemoryOf("node-7202"))
+	assert.Error(t, r.SetMaxmemory("=1gb"))
+	assert.Error(t, r.SetMaxmemory("node=lots"))
+	require.NoError(t, r.SetPolicy("Volatile-LRU"))
+	assert.Equal(t, "volatile-lru", r.Policy)
+	assert.Error(t, r.SetPolicy("volatile-sometimes"))
+
+	fs := []Finding{{Severity: SeverityInfo}, {Severity: SeverityWarning}}
+	for _, tt := range []struct {
+		level string
+		want  bool
+	}{{"", false}, {"none", false}, {"info", true}, {"warning", true}, {"critical", false}} {
+		got, err := FailOn(fs, tt.level)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, got, tt.level)
+	}
+	_, err := FailOn(fs, "severe")
+	assert.Error(t, err)
+}

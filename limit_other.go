@@ -1,0 +1,10 @@
+//go:build !linux
+
+package main
+
+import "errors"
+
+// limitMemory is only implemented on Linux.
+func limitMemory(int64) error {
+	return errors.New("not supported on this system")
+}
