@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,6 +44,7 @@ type analyzeConfig struct {
 	prefixDepth  int
 	rules        aggregate.Rules
 	clusterNodes string
+	cpuProfile   string
 }
 
 func parseAnalyzeFlags(args []string, stderr io.Writer) (*analyzeConfig, error) {
@@ -66,6 +68,7 @@ func parseAnalyzeFlags(args []string, stderr io.Writer) (*analyzeConfig, error) 
 	fs.StringVar(&cfg.redisVersion, "redis-version", "", "memory model `VERSION` to use instead of the dump's redis-ver (e.g. 7.2, valkey-8.0)")
 	fs.BoolVar(&cfg.isolate, "isolate", true, "parse each node in its own process, so a dump that exhausts memory fails alone")
 	fs.BoolVarP(&cfg.quiet, "quiet", "q", false, "no terminal summary")
+	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the run to `FILE` (with --isolate=false to include parsing)")
 	var maxMem string
 	fs.StringVar(&maxMem, "max-memory", "", "limit each node's parser process to `SIZE` more memory (e.g. 2gb); a node that needs more is reported as too large instead of getting the run OOM-killed")
 	fs.StringVar(&cfg.cluster, "cluster", "auto", "treat nodes as Redis Cluster nodes: auto, yes, no (auto: SLOT_INFO in the dump, --cluster-nodes, or keys confined to part of the slot space)")
@@ -192,6 +195,17 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return exitUsage, err
 	}
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			return exitFatal, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return exitFatal, err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	inputs, err := parse.Expand(cfg.inputs, cfg.names)
 	if err != nil {
 		return exitFatal, err
@@ -314,11 +328,6 @@ func checkOutputs(cfg *analyzeConfig, inputs []parse.Input) error {
 		seen[abs] = flag
 	}
 	return nil
-}
-
-// nodeResult is one node's outcome.
-type nodeResult struct {
-	node *aggregate.Node
 }
 
 // collector folds one node's stream into its profile (the parent side of
@@ -565,6 +574,16 @@ func writeOutputs(cfg *analyzeConfig, r *aggregate.Report, outs *outputs, stdout
 		}
 		if err := render.JSON(f, r); err != nil {
 			return fmt.Errorf("--json %s: %w", cfg.jsonOut, err)
+		}
+	}
+	if cfg.htmlOut != "" {
+		f, err := outs.create(cfg.htmlOut, stdout)
+		if err != nil {
+			return err
+		}
+		opts := render.HTMLOptions{MaxMemory: cfg.rules.Maxmemory, NodeMaxMemory: cfg.rules.MaxmemoryByNode}
+		if err := render.HTML(f, r, opts); err != nil {
+			return fmt.Errorf("--html %s: %w", cfg.htmlOut, err)
 		}
 	}
 	return nil

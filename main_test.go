@@ -53,7 +53,7 @@ func golden(t *testing.T, name string, got []byte) {
 func TestAnalyzeSampleGolden(t *testing.T) {
 	dir := t.TempDir()
 	jsonPath := filepath.Join(dir, "report.json")
-	code, stdout, stderr := runCLI(t, "analyze", "-j", "1", "--json", jsonPath, "testdata/sample")
+	code, stdout, stderr := runCLI(t, "analyze", "-j", "1", "--top", "5", "--json", jsonPath, "testdata/sample")
 	require.Equal(t, exitOK, code, stderr)
 	// The summary names where the report went; make that path stable.
 	stdout = strings.ReplaceAll(stdout, jsonPath, "report.json")

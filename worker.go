@@ -3,7 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/gob"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,7 +23,7 @@ import (
 // then dies with a fatal error that no recover can catch. In a child, such a
 // death costs one node (reported incomplete, with everything received
 // before it) instead of the whole run. The child sends its findings as a
-// gob stream on file descriptor 3; its stdout goes nowhere, so nothing the
+// stream of frames on file descriptor 3 (see frameWriter); its stdout goes nowhere, so nothing the
 // decoder prints can reach ours.
 
 const (
@@ -49,7 +49,6 @@ type workerMsg struct {
 	Source    *parse.Source
 	Model     string
 	ModelNote string
-	Keys      []aggregate.Key
 	Warnings  []string
 	Progress  int64
 	Done      bool
@@ -138,7 +137,7 @@ func workerMain(ctx context.Context, _ []string) (int, error) {
 		return exitFatal, errors.New("worker: no results descriptor")
 	}
 	bw := bufio.NewWriterSize(out, 1<<20)
-	ge := &gobEmitter{enc: gob.NewEncoder(bw), bw: bw}
+	ge := &frameEmitter{bw: bw}
 	in, err := findInput(spec)
 	var src *parse.Source
 	if err == nil {
@@ -181,32 +180,155 @@ func findInput(spec workerSpec) (parse.Input, error) {
 	return parse.Input{}, fmt.Errorf("%s: member %q not found", spec.Path, spec.Member)
 }
 
-type gobEmitter struct {
+// The child's results travel as frames: a kind byte, a uvarint length and
+// the payload. Key batches, nearly all the traffic, use a compact binary
+// layout (decoding gob or JSON per key cost more than parsing the dump);
+// the few control messages are JSON.
+const (
+	frameKeys = 'k'
+	frameMsg  = 'm'
+)
+
+type frameEmitter struct {
 	mu  sync.Mutex
-	enc *gob.Encoder
 	bw  *bufio.Writer
+	buf []byte
 }
 
-func (g *gobEmitter) send(m *workerMsg) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.enc.Encode(m)
+func (f *frameEmitter) frame(kind byte, payload []byte) error {
+	var hdr [1 + binary.MaxVarintLen64]byte
+	hdr[0] = kind
+	n := binary.PutUvarint(hdr[1:], uint64(len(payload)))
+	if _, err := f.bw.Write(hdr[:1+n]); err != nil {
+		return err
+	}
+	_, err := f.bw.Write(payload)
+	return err
 }
 
-func (g *gobEmitter) source(src *parse.Source, model, note string) error {
-	return g.send(&workerMsg{Source: src, Model: model, ModelNote: note})
+func (f *frameEmitter) send(m *workerMsg) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.frame(frameMsg, b)
 }
 
-func (g *gobEmitter) keys(ks []aggregate.Key) error { return g.send(&workerMsg{Keys: ks}) }
+func (f *frameEmitter) source(src *parse.Source, model, note string) error {
+	return f.send(&workerMsg{Source: src, Model: model, ModelNote: note})
+}
 
-func (g *gobEmitter) warnings(ws []string) error { return g.send(&workerMsg{Warnings: ws}) }
+func (f *frameEmitter) keys(ks []aggregate.Key) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.buf = appendKeys(f.buf[:0], ks)
+	return f.frame(frameKeys, f.buf)
+}
 
-func (g *gobEmitter) progress(stored int64) {
+func (f *frameEmitter) warnings(ws []string) error { return f.send(&workerMsg{Warnings: ws}) }
+
+func (f *frameEmitter) progress(stored int64) {
 	// Progress is advisory: a failed send shows up on the next real one.
-	_ = g.send(&workerMsg{Progress: stored})
-	g.mu.Lock()
-	_ = g.bw.Flush()
-	g.mu.Unlock()
+	_ = f.send(&workerMsg{Progress: stored})
+	f.mu.Lock()
+	_ = f.bw.Flush()
+	f.mu.Unlock()
+}
+
+// appendKeys encodes a batch of keys.
+func appendKeys(b []byte, ks []aggregate.Key) []byte {
+	b = binary.AppendUvarint(b, uint64(len(ks)))
+	for i := range ks {
+		k := &ks[i]
+		b = binary.AppendUvarint(b, uint64(k.DB))
+		b = appendString(b, k.Key)
+		b = appendString(b, k.Type)
+		b = appendString(b, k.Encoding)
+		b = binary.AppendVarint(b, k.Memory)
+		b = binary.AppendVarint(b, k.RDBBytes)
+		b = binary.AppendVarint(b, k.Elements)
+		b = binary.AppendVarint(b, k.ExpiresAt)
+	}
+	return b
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// keyDecoder decodes key batches, interning the few distinct type and
+// encoding names.
+type keyDecoder struct {
+	names map[string]string
+	ks    []aggregate.Key
+}
+
+var errBadFrame = errors.New("malformed key batch from parser process")
+
+func (d *keyDecoder) decode(b []byte) ([]aggregate.Key, error) {
+	n, b, ok := uvarint(b)
+	if !ok || n > uint64(len(b)) {
+		return nil, errBadFrame
+	}
+	d.ks = d.ks[:0]
+	for i := uint64(0); i < n; i++ {
+		var k aggregate.Key
+		var db uint64
+		var key, typ, enc []byte
+		if db, b, ok = uvarint(b); !ok {
+			return nil, errBadFrame
+		}
+		k.DB = int(db)
+		if key, b, ok = str(b); !ok {
+			return nil, errBadFrame
+		}
+		k.Key = string(key)
+		if typ, b, ok = str(b); !ok {
+			return nil, errBadFrame
+		}
+		k.Type = d.intern(typ)
+		if enc, b, ok = str(b); !ok {
+			return nil, errBadFrame
+		}
+		k.Encoding = d.intern(enc)
+		for _, p := range []*int64{&k.Memory, &k.RDBBytes, &k.Elements, &k.ExpiresAt} {
+			v, m := binary.Varint(b)
+			if m <= 0 {
+				return nil, errBadFrame
+			}
+			*p, b = v, b[m:]
+		}
+		d.ks = append(d.ks, k)
+	}
+	return d.ks, nil
+}
+
+func (d *keyDecoder) intern(b []byte) string {
+	if s, ok := d.names[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	d.names[s] = s
+	return s
+}
+
+func uvarint(b []byte) (uint64, []byte, bool) {
+	v, n := binary.Uvarint(b)
+	if n <= 0 {
+		return 0, b, false
+	}
+	return v, b[n:], true
+}
+
+func str(b []byte) ([]byte, []byte, bool) {
+	n, b, ok := uvarint(b)
+	if !ok || n > uint64(len(b)) {
+		return nil, b, false
+	}
+	return b[:n], b[n:], true
 }
 
 // runIsolated parses one node in a child process and feeds em. It returns
@@ -243,13 +365,40 @@ func runIsolated(ctx context.Context, in parse.Input, spec workerSpec, stdin io.
 	var src *parse.Source
 	var nodeErr error
 	done := false
-	dec := gob.NewDecoder(bufio.NewReaderSize(pr, 1<<20))
+	br := bufio.NewReaderSize(pr, 1<<20)
+	kd := &keyDecoder{names: map[string]string{}}
+	var payload []byte
 	for {
-		var m workerMsg
-		if err := dec.Decode(&m); err != nil {
-			if !errors.Is(err, io.EOF) && !done {
-				nodeErr = fmt.Errorf("reading from parser process: %w", err)
+		kind, err := br.ReadByte()
+		if err != nil {
+			break // EOF: the child is gone; cmd.Wait says how
+		}
+		n, err := binary.ReadUvarint(br)
+		if err != nil || n > 1<<30 {
+			nodeErr = errors.New("malformed frame from parser process")
+			break
+		}
+		if uint64(cap(payload)) < n {
+			payload = make([]byte, n)
+		}
+		payload = payload[:n]
+		if _, err := io.ReadFull(br, payload); err != nil {
+			break
+		}
+		if kind == frameKeys {
+			ks, err := kd.decode(payload)
+			if err != nil {
+				nodeErr = err
+				break
 			}
+			if err := em.keys(ks); err != nil && nodeErr == nil {
+				nodeErr = err
+			}
+			continue
+		}
+		var m workerMsg
+		if err := json.Unmarshal(payload, &m); err != nil {
+			nodeErr = fmt.Errorf("malformed message from parser process: %w", err)
 			break
 		}
 		switch {
@@ -267,10 +416,6 @@ func runIsolated(ctx context.Context, in parse.Input, spec workerSpec, stdin io.
 		case m.Source != nil:
 			src = m.Source
 			if err := em.source(m.Source, m.Model, m.ModelNote); err != nil {
-				nodeErr = err
-			}
-		case m.Keys != nil:
-			if err := em.keys(m.Keys); err != nil && nodeErr == nil {
 				nodeErr = err
 			}
 		case m.Warnings != nil:

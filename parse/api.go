@@ -92,6 +92,7 @@ type Error struct {
 	Err    error  // underlying error, if any
 }
 
+// Error puts the place first, so that messages about many files line up.
 func (e *Error) Error() string {
 	s := e.Path
 	if e.Offset >= 0 {
@@ -104,6 +105,7 @@ func (e *Error) Error() string {
 	return s
 }
 
+// Unwrap lets errors.Is see the cause (context.Canceled, I/O errors).
 func (e *Error) Unwrap() error { return e.Err }
 
 // ensure the signature below stays in sync with the implementation.

@@ -20,6 +20,12 @@ var (
 	errInternal = errors.New("internal error")
 )
 
+// callerError carries an error returned by one of the caller's callbacks,
+// which Parse returns unchanged.
+type callerError struct{ err error }
+
+func (e callerError) Error() string { return e.err.Error() }
+
 // feed is the decoder's input: the framer's chunks, in order. It runs in
 // the decoder's goroutine and also owns the queue of framed keys, which it
 // extends as chunks arrive, so that a key's meta is always queued before
@@ -143,6 +149,9 @@ func parse(ctx context.Context, in Input, opts Options, fn func(*Record) error) 
 	defer closeAll()
 	finish := func() {
 		src.Bytes = cnt.n
+		if in.Size > src.Bytes {
+			src.Bytes = in.Size
+		}
 		src.StreamBytes = sc.n - int64(br.Buffered())
 	}
 
@@ -175,7 +184,10 @@ func parse(ctx context.Context, in Input, opts Options, fn func(*Record) error) 
 			snap := *src
 			snap.Aux = maps.Clone(src.Aux)
 			snap.DBSizes = slices.Clone(src.DBSizes)
-			return opts.OnSource(&snap)
+			if err := opts.OnSource(&snap); err != nil {
+				return callerError{err}
+			}
+			return nil
 		}
 	}
 
@@ -294,6 +306,9 @@ func parse(ctx context.Context, in Input, opts Options, fn func(*Record) error) 
 	}
 	if ferr != nil && !errors.Is(ferr, errLibGone) {
 		finish()
+		if ce, ok := ferr.(callerError); ok {
+			return src, ce.err
+		}
 		var e *Error
 		if errors.As(ferr, &e) {
 			return src, e
@@ -333,6 +348,9 @@ func parse(ctx context.Context, in Input, opts Options, fn func(*Record) error) 
 	}
 	src.SHA256 = fmt.Sprintf("%x", cnt.h.Sum(nil))
 	finish()
+	if opts.Progress != nil {
+		opts.Progress(cnt.n)
+	}
 	src.StreamBytes = sc.n
 	if src.Checksum == ChecksumMismatch && !opts.NoVerify {
 		return src, &Error{Path: path, Offset: f.pos() - 8, Msg: fmt.Sprintf(

@@ -662,7 +662,7 @@ func TestLZF(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	for _, name := range []string{"memory.rdb", "hash_with_hfe.rdb", "hash_as_listpack_with_hfe.rdb", "redis_50_with_streams.rdb",
 		"redis_40_with_module.rdb", "redis_60_with_module_aux.rdb", "ziplist_that_compresses_easily.rdb",
-		"zipmap_that_compresses_easily.rdb", "valkey_hash2_with_hfe.rdb", "empty_database.rdb"} {
+		"zipmap_that_compresses_easily.rdb", "valkey_hash2_with_hfe.rdb", "empty_database.rdb", "dumpV10.rdb"} {
 		f.Add(fixture(f, name))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -694,4 +694,73 @@ func BenchmarkParse(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func TestStdin(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "in.rdb.gz")
+	writeCompressed(t, p, fixture(t, "memory.rdb"), "gzip")
+	f, err := os.Open(p)
+	require.NoError(t, err)
+	defer f.Close()
+	old := os.Stdin
+	os.Stdin = f
+	defer func() { os.Stdin = old }()
+	ins, err := Expand([]string{"-"}, map[string]string{"piped": "-"})
+	require.NoError(t, err)
+	require.Len(t, ins, 1)
+	assert.Equal(t, "piped", ins[0].Name)
+	n, src := countKeys(t, ins[0])
+	assert.Positive(t, n)
+	assert.Equal(t, "gzip", src.Compression)
+	assert.Equal(t, "-", src.Path)
+}
+
+func TestOnSource(t *testing.T) {
+	calls := 0
+	_, err := Parse(context.Background(), bytesInput("e", fixture(t, "empty_database.rdb")), Options{
+		OnSource: func(s *Source) error { calls++; return nil },
+	}, func(*Record) error { return nil })
+	require.NoError(t, err)
+	assert.Equal(t, 1, calls, "called at the end when the dump has no keys")
+
+	boom := errors.New("unsupported server")
+	n := 0
+	_, err = Parse(context.Background(), bytesInput("x", fixture(t, "redis741_cluster_node.rdb")), Options{
+		OnSource: func(s *Source) error { return boom },
+	}, func(*Record) error { n++; return nil })
+	assert.Equal(t, boom, err, "OnSource's error is returned unchanged")
+	assert.Zero(t, n)
+}
+
+// TestZstdLongWindow decodes a frame that declares a 2 GiB window, as
+// zstd --long=31 writes.
+func TestZstdLongWindow(t *testing.T) {
+	data := fixture(t, "redis741_cluster_node.rdb")
+	frame := []byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, 21 << 3} // no FCS, window log 31
+	for off := 0; off < len(data); off += 1 << 17 {
+		blk := data[off:min(off+1<<17, len(data))]
+		h := uint32(len(blk)) << 3 // raw block
+		if off+len(blk) == len(data) {
+			h |= 1
+		}
+		frame = append(frame, byte(h), byte(h>>8), byte(h>>16))
+		frame = append(frame, blk...)
+	}
+	// The decoder reserves a ring of the declared window (2 GiB, virtual
+	// memory: pages are touched only as data is decoded).
+	_, src, err := parseAll(t, frame, Options{})
+	require.NoError(t, err)
+	assert.Equal(t, "zstd", src.Compression)
+	assert.Equal(t, ChecksumOK, src.Checksum)
+}
+
+func TestProgress(t *testing.T) {
+	b := bytes.Repeat([]byte{0}, 3<<20) // trailing zeros after a tiny dump
+	b = append(fixture(t, "empty_database.rdb"), b...)
+	var calls []int64
+	_, err := Parse(context.Background(), bytesInput("p", b), Options{Progress: func(n int64) { calls = append(calls, n) }},
+		func(*Record) error { return nil })
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(calls), 3)
+	assert.Equal(t, int64(len(b)), calls[len(calls)-1])
 }

@@ -1,0 +1,435 @@
+package render
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"html"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rdbscope/rdbscope/aggregate"
+)
+
+// The flag has its own name so that it cannot clash with another golden
+// test's -update in this package.
+var updateHTML = flag.Bool("update-html", false, "rewrite render/testdata/html/*.golden")
+
+// htmlStubRuntime stands in for ECharts in golden files: the page around
+// the charts is what the goldens pin, not a megabyte of vendored code.
+const htmlStubRuntime = `window.echarts={init:function(el){return{setOption:function(){el.appendChild(document.createElement("canvas"))},resize:function(){}}}};`
+
+func renderHTML(t *testing.T, r *aggregate.Report, o HTMLOptions) string {
+	t.Helper()
+	var buf bytes.Buffer
+	require.NoError(t, HTML(&buf, r, o))
+	return buf.String()
+}
+
+func TestHTMLGolden(t *testing.T) {
+	single := htmlIncidentReport()
+	single.Nodes = single.Nodes[2:]
+	single.Cluster = nil
+	single.Findings = single.Findings[:2]
+	cases := []struct {
+		name string
+		r    *aggregate.Report
+		o    HTMLOptions
+	}{
+		{"incident", htmlIncidentReport(), HTMLOptions{MaxMemory: 4 << 30}},
+		{"single-node", single, HTMLOptions{NodeMaxMemory: map[string]int64{"node-7202": 2 << 30}}},
+		{"empty", &aggregate.Report{SchemaVersion: aggregate.SchemaVersion, Tool: aggregate.Tool{Name: "rdbscope", Version: "test"}}, HTMLOptions{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.o.runtime = htmlStubRuntime
+			got := renderHTML(t, c.r, c.o)
+			path := filepath.Join("testdata", "html", c.name+".golden")
+			if *updateHTML {
+				require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+				require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+			}
+			want, err := os.ReadFile(path)
+			require.NoError(t, err, "run go test ./render -run TestHTMLGolden -update-html")
+			assert.Equal(t, string(want), got, "HTML differs from %s (rerun with -update-html and review the diff)", path)
+		})
+	}
+}
+
+// TestHTMLDeterministic renders the same report many times: maps are
+// iterated in random order, so any unsorted map would show up here.
+func TestHTMLDeterministic(t *testing.T) {
+	first := renderHTML(t, htmlHostileReport(), HTMLOptions{MaxMemory: 1 << 30})
+	for range 5 {
+		require.Equal(t, first, renderHTML(t, htmlHostileReport(), HTMLOptions{MaxMemory: 1 << 30}))
+	}
+}
+
+func TestHTMLHeadline(t *testing.T) {
+	out := renderHTML(t, htmlIncidentReport(), HTMLOptions{runtime: htmlStubRuntime})
+	assert.Contains(t, out, "<title>rdbscope report: node-7202: hash is 98.7% of key memory</title>")
+	assert.Contains(t, out, `class="headline" id="headline">node-7202: hash is 98.7% of key memory<`)
+	// Findings come first, most severe on top.
+	crit := strings.Index(out, "sev-critical")
+	warn := strings.Index(out, "sev-warning")
+	info := strings.Index(out, "sev-info")
+	nodes := strings.Index(out, `id="overview"`)
+	assert.True(t, crit > 0 && crit < warn && warn < info && info < nodes, "order: %d %d %d %d", crit, warn, info, nodes)
+	// The skewed node is marked in the table and named in the note.
+	assert.Contains(t, out, `<tr class="outlier">`)
+	assert.Contains(t, out, "node-7202 holds 95.2% of the estimated used memory of all nodes.")
+	// Families, slots, with the debug hash on top.
+	assert.Contains(t, out, "Key families")
+	assert.Contains(t, out, "Hash slots")
+}
+
+func TestHTMLIncompleteNode(t *testing.T) {
+	r := htmlIncidentReport()
+	r.Nodes[1].Complete = false
+	r.Nodes[1].Error = "unexpected EOF"
+	r.Nodes[1].ErrorOffset = 123456
+	out := renderHTML(t, r, HTMLOptions{runtime: htmlStubRuntime})
+	assert.Contains(t, out, `<p class="bad">Incomplete input: node-7201 — incomplete: unexpected EOF (at byte 123,456)</p>`)
+	assert.Contains(t, out, `<tr class="bad">`)
+	assert.Contains(t, out, `<section id="node-1" class="node bad">`)
+}
+
+func TestHTMLErrors(t *testing.T) {
+	var buf bytes.Buffer
+	assert.Error(t, HTML(&buf, nil, HTMLOptions{}))
+	for _, bad := range []string{"x='</script>'", "x='</SCRIPT >'", "<!-- x"} {
+		assert.Error(t, HTML(&buf, htmlIncidentReport(), HTMLOptions{runtime: bad}), bad)
+	}
+	assert.Error(t, HTML(failWriter{}, htmlIncidentReport(), HTMLOptions{runtime: htmlStubRuntime}))
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, fmt.Errorf("disk full") }
+
+// TestEChartsPinned fails when the embedded ECharts changes without the
+// pin (here and in refresh-echarts.sh) moving with it.
+func TestEChartsPinned(t *testing.T) {
+	sum := sha256.Sum256([]byte(echartsJS))
+	assert.Equal(t, echartsSHA256, hex.EncodeToString(sum[:]), "assets/echarts.min.js changed: update echartsSHA256 and the pin in refresh-echarts.sh")
+	script, err := os.ReadFile(filepath.Join("assets", "refresh-echarts.sh"))
+	require.NoError(t, err)
+	assert.Contains(t, string(script), "SHA256="+echartsSHA256)
+	assert.True(t, strings.HasPrefix(echartsJS, "\n/*\n* Licensed to the Apache Software Foundation"), "not the npm dist build")
+	for _, f := range []string{"LICENSE-echarts", "NOTICE-echarts", "LICENSE-zrender", "LICENSE-d3", "LICENSE-tslib"} {
+		_, err := os.Stat(filepath.Join("assets", f))
+		assert.NoError(t, err, "licence %s must ship beside the runtime", f)
+	}
+}
+
+var (
+	htmlScriptRE   = regexp.MustCompile(`(?s)<script([^>]*)>(.*?)</script>`)
+	htmlStyleRE    = regexp.MustCompile(`(?s)<style>(.*?)</style>`)
+	htmlCSPRE      = regexp.MustCompile(`<meta http-equiv="Content-Security-Policy" content="([^"]*)">`)
+	htmlIslandRE   = regexp.MustCompile(`(?s)<script type="application/json" id="(chart-\d+)-data">(.*?)</script>`)
+	htmlChartDivRE = regexp.MustCompile(`<div class="chart[^"]*" id="(chart-\d+)"></div>`)
+)
+
+// htmlMarkup is the page without the contents of its script elements: what
+// the HTML parser sees as markup.
+func htmlMarkup(page string) string {
+	return htmlScriptRE.ReplaceAllString(page, "<script$1></script>")
+}
+
+// TestHTMLOffline checks that the page loads nothing: no external script,
+// stylesheet, image or font, and a CSP that would block one anyway.
+func TestHTMLOffline(t *testing.T) {
+	page := renderHTML(t, htmlIncidentReport(), HTMLOptions{MaxMemory: 4 << 30})
+	markup := htmlMarkup(page)
+	for _, bad := range []*regexp.Regexp{
+		regexp.MustCompile(`(?i)<script[^>]*\ssrc\s*=`),
+		regexp.MustCompile(`(?i)<link\b`),
+		regexp.MustCompile(`(?i)<(img|iframe|object|embed|audio|video|source|base)\b`),
+		regexp.MustCompile(`(?i)\s(src|href|action|formaction|poster|srcset)\s*=\s*["']?\s*(https?:|//|ftp:|data:text)`),
+		regexp.MustCompile(`(?i)@import`),
+	} {
+		assert.NotRegexp(t, bad, markup)
+	}
+	for _, m := range htmlStyleRE.FindAllStringSubmatch(page, -1) {
+		assert.NotContains(t, strings.ToLower(m[1]), "url(", "CSS must not load anything")
+	}
+	// Every href is an in-page anchor.
+	for _, m := range regexp.MustCompile(`href="([^"]*)"`).FindAllStringSubmatch(markup, -1) {
+		assert.True(t, strings.HasPrefix(m[1], "#"), "href %q", m[1])
+	}
+	// The runtime is the embedded one, inline.
+	assert.Contains(t, page, echartsJS[:200])
+}
+
+// TestHTMLCSP checks that the policy forbids everything but the page's own
+// inline scripts and style, by hash.
+func TestHTMLCSP(t *testing.T) {
+	page := renderHTML(t, htmlIncidentReport(), HTMLOptions{runtime: htmlStubRuntime})
+	m := htmlCSPRE.FindStringSubmatch(page)
+	require.NotNil(t, m)
+	csp := html.UnescapeString(m[1])
+	assert.Contains(t, csp, "default-src 'none'")
+	assert.Contains(t, csp, "img-src data:")
+	assert.NotContains(t, csp, "unsafe-inline")
+	assert.NotContains(t, csp, "unsafe-eval")
+	assert.NotContains(t, csp, "http")
+	executable := 0
+	for _, s := range htmlScriptRE.FindAllStringSubmatch(page, -1) {
+		if strings.Contains(s[1], `type="application/json"`) {
+			continue // data, never executed: needs no hash
+		}
+		executable++
+		assert.Contains(t, csp, htmlCSPHash(s[2]), "script not allowed by the CSP")
+	}
+	assert.Equal(t, 2, executable, "the runtime and the static script, nothing else")
+	st := htmlStyleRE.FindStringSubmatch(page)
+	require.NotNil(t, st)
+	assert.Contains(t, csp, "style-src "+htmlCSPHash(st[1]))
+	assert.NotContains(t, htmlMarkup(page), " style=", "inline style attributes are blocked by the CSP")
+	assert.NotRegexp(t, `(?i)<[^>]*\son[a-z]+=`, htmlMarkup(page), "inline handlers are blocked by the CSP")
+}
+
+// TestHTMLHostileNames renders keys, node and type names crafted to break
+// out of every context they appear in, and checks they stay text.
+func TestHTMLHostileNames(t *testing.T) {
+	r := htmlHostileReport()
+	page := renderHTML(t, r, HTMLOptions{runtime: htmlStubRuntime})
+	assert.True(t, utf8.ValidString(page), "invalid UTF-8 from keys must not reach the page")
+	assert.NotContains(t, page, "\u2028")
+	assert.NotContains(t, page, "\u2029")
+	markup := htmlMarkup(page)
+	assert.NotContains(t, markup, "<img", "a key name became markup")
+	assert.NotContains(t, markup, "<svg", "a key name became markup")
+	assert.NotRegexp(t, `(?i)<[^>]*\son[a-z]+=`, markup, "a key name became an event handler")
+	// Exactly the scripts the page means to have: the islands, the runtime
+	// and the static script.
+	islands := htmlIslandRE.FindAllStringSubmatch(page, -1)
+	assert.Equal(t, len(islands)+2, strings.Count(page, "<script"), "a key name opened a script element")
+	assert.Equal(t, len(islands)+2, strings.Count(page, "</script>"), "a key name closed a script element")
+	// Escaped, visible forms.
+	assert.Contains(t, page, `\xff\xfe invalid \xc3( utf8 \x00 nul`)
+	assert.Contains(t, page, `line\xe2\x80\xa8separator\xe2\x80\xa9paragraph`)
+	assert.Contains(t, page, `&lt;/script&gt;&lt;script&gt;document.body.setAttribute(&#34;data-pwned&#34;,&#34;script&#34;)&lt;/script&gt;`)
+	assert.Contains(t, page, `{b|rich} {a} \\ back\\slash`)
+	// The 1 MB key is cut, says how long it is, and does not bloat the page.
+	assert.Contains(t, page, strings.Repeat("A", 100)+"… (1,048,576 bytes)")
+	assert.Less(t, len(page), 400_000)
+	// Every island is valid JSON whose strings carry no markup.
+	for _, m := range islands {
+		raw := m[2]
+		assert.NotContains(t, raw, "<")
+		assert.NotContains(t, raw, ">")
+		var v map[string]any
+		require.NoError(t, json.Unmarshal([]byte(raw), &v), m[1])
+		assert.Less(t, len(raw), 100_000, "island %s too big", m[1])
+	}
+	// The __f__ marker, which go-echarts' own page templates turn into
+	// code, stays plain data: shown as text, and a JSON string in islands.
+	assert.Contains(t, markup, "__f__function(){document")
+	assert.Contains(t, page, `"name":"module:__f__function(){document.body.setAttribute(\"data-pwned\",\"f\")}__f__"`)
+}
+
+func TestHTMLChartsMatchIslands(t *testing.T) {
+	page := renderHTML(t, htmlIncidentReport(), HTMLOptions{runtime: htmlStubRuntime})
+	divs := htmlChartDivRE.FindAllStringSubmatch(page, -1)
+	islands := htmlIslandRE.FindAllStringSubmatch(page, -1)
+	require.NotEmpty(t, divs)
+	require.Len(t, islands, len(divs))
+	var d, is []string
+	for i := range divs {
+		d = append(d, divs[i][1])
+		is = append(is, islands[i][1])
+	}
+	assert.ElementsMatch(t, d, is, "every chart element has its island and no island is orphaned")
+}
+
+// TestHTMLScale renders a 32-node cluster with 100 k families per node and
+// checks the treemap and table caps keep the page small.
+func TestHTMLScale(t *testing.T) {
+	r := &aggregate.Report{SchemaVersion: aggregate.SchemaVersion, Tool: aggregate.Tool{Name: "rdbscope"}}
+	entries := make([]aggregate.Group, 100_000)
+	for i := range entries {
+		entries[i] = aggregate.Group{Name: aggregate.KeyName("fam:" + strconv.Itoa(i) + ":*"), Keys: 10, Memory: int64(100_000_000 - i),
+			ByType: map[string]aggregate.KeysMemory{"string": {Keys: 10, Memory: int64(100_000_000 - i)}}}
+	}
+	fams := &aggregate.Groups{Capacity: 100_000, Entries: entries}
+	for i := range 32 {
+		n := htmlSmallNode(fmt.Sprintf("node-%d", 7000+i), 1)
+		n.Families = fams
+		r.Nodes = append(r.Nodes, n)
+	}
+	start := time.Now()
+	page := renderHTML(t, r, HTMLOptions{runtime: htmlStubRuntime, TreemapCap: 200, TableCap: 300})
+	t.Logf("32 nodes × 100k families: %d bytes in %v", len(page), time.Since(start))
+	assert.Contains(t, page, "Showing the first 300 of 100,000 rows.")
+	assert.Contains(t, page, "(other: 99,800 more families and the untracked rest)")
+	assert.Less(t, len(page), 25<<20)
+	// Only the biggest node's section and the critical ones start open,
+	// so the browser draws a handful of charts up front.
+	assert.Less(t, strings.Count(page, "<details open>"), 4)
+}
+
+func TestHTMLFormatting(t *testing.T) {
+	for _, c := range []struct {
+		in   int64
+		want string
+	}{{0, "0 B"}, {1023, "1023 B"}, {1024, "1.00 KiB"}, {1536, "1.50 KiB"}, {10 << 20, "10.0 MiB"}, {2_000_000_000, "1.86 GiB"}, {-2048, "-2.00 KiB"}} {
+		assert.Equal(t, c.want, htmlBytes(c.in), "bytes %d", c.in)
+	}
+	for _, c := range []struct {
+		in   int64
+		want string
+	}{{0, "0"}, {999, "999"}, {1000, "1,000"}, {1234567, "1,234,567"}, {-1234, "-1,234"}} {
+		assert.Equal(t, c.want, htmlCount(c.in))
+	}
+	for _, c := range []struct {
+		in   float64
+		want string
+	}{{0, "0.0%"}, {0.0000001, "<0.1%"}, {0.98, "98.0%"}, {0.99999, ">99.9%"}, {1, "100.0%"}} {
+		assert.Equal(t, c.want, htmlPct(c.in))
+	}
+	for _, c := range []struct {
+		name string
+		v    float64
+		want string
+	}{
+		{"memory", 2048, "2.00 KiB (2,048)"}, {"share_of_node", 0.5, "50.0%"}, {"fill", 1.2, "120.0%"},
+		{"ratio", 3.5, "3.50×"}, {"slot", 12182, "12182"}, {"keys", 1e6, "1,000,000"}, {"x", 0.25, "0.25"},
+	} {
+		assert.Equal(t, c.want, htmlFigureValue(c.name, c.v), c.name)
+	}
+	// Truncation never cuts a rune or an escape in half.
+	for _, c := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"abc", 10, "abc"},
+		{strings.Repeat("é", 10), 5, "éé… (20 bytes)"},
+		{"ab\xff\xfecd", 6, `ab\xff… (6 bytes)`},
+		{`ab\\cd`, 3, `ab… (6 bytes)`},
+	} {
+		assert.Equal(t, c.want, htmlKey(aggregate.KeyName(c.in), c.max), "%q", c.in)
+	}
+}
+
+// Browser end to end.
+
+const chromium = "/usr/bin/chromium"
+
+// dumpDOM loads a page in headless Chromium, with no network and a fresh
+// profile, and returns the DOM after its scripts ran.
+func dumpDOM(t *testing.T, path, fragment string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, chromium,
+		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--disable-extensions", "--disable-default-apps",
+		"--proxy-server=127.0.0.1:9", // anything that tried the network would fail
+		"--user-data-dir="+t.TempDir(),
+		"--virtual-time-budget=10000",
+		"--dump-dom", "file://"+path+fragment)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "chromium: %s", stderr.String())
+	return string(out)
+}
+
+func writeTemp(t *testing.T, r *aggregate.Report, o HTMLOptions) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "report.html")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	require.NoError(t, HTML(f, r, o))
+	require.NoError(t, f.Close())
+	return path
+}
+
+var (
+	bodyAttrRE = regexp.MustCompile(`<body([^>]*)>`)
+	jsErrorsRE = regexp.MustCompile(`(?s)<pre id="js-errors"[^>]*>(.*?)</pre>`)
+	titleRE    = regexp.MustCompile(`<title>(.*?)</title>`)
+)
+
+func attr(tag, name string) string {
+	m := regexp.MustCompile(name + `="([^"]*)"`).FindStringSubmatch(tag)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+func TestHTMLBrowser(t *testing.T) {
+	if _, err := os.Stat(chromium); err != nil {
+		t.Skip("no " + chromium + " (apt-get install chromium)")
+	}
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	cases := []struct {
+		name   string
+		r      *aggregate.Report
+		title  string
+		expect []string
+	}{
+		{"incident", htmlIncidentReport(), "rdbscope report: node-7202: hash is 98.7% of key memory",
+			[]string{"node-7202", "hash is 98.7% of this node", "applog:checkout:debug"}},
+		{"hostile", htmlHostileReport(), "rdbscope report: node-7202: hash is 98.7% of key memory",
+			[]string{`\xff\xfe invalid`, "… (1,048,576 bytes)"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := writeTemp(t, c.r, HTMLOptions{MaxMemory: 4 << 30})
+			// #selftest makes the static script open every chart's first
+			// tooltip, so that tooltip escaping is exercised too.
+			dom := dumpDOM(t, path, "#selftest")
+			body := bodyAttrRE.FindStringSubmatch(dom)
+			require.NotNil(t, body, "no body in DOM dump")
+			total, rendered := attr(body[1], "data-charts-total"), attr(body[1], "data-charts-rendered")
+			assert.NotEqual(t, "", total)
+			assert.NotEqual(t, "0", total)
+			assert.Equal(t, total, rendered, "every chart renders")
+			assert.Equal(t, total, attr(body[1], "data-tooltips-shown"), "every chart showed a tooltip")
+			assert.Equal(t, "", attr(body[1], "data-errors"), "errors: %s", jsErrorsRE.FindString(dom))
+			assert.Equal(t, "", attr(body[1], "data-pwned"), "a hostile name ran script")
+			if m := jsErrorsRE.FindStringSubmatch(dom); assert.NotNil(t, m) {
+				assert.Equal(t, "", m[1], "console errors, CSP violations or exceptions")
+			}
+			// A canvas in every chart element.
+			for _, id := range htmlChartDivRE.FindAllStringSubmatch(renderHTML(t, c.r, HTMLOptions{MaxMemory: 4 << 30, runtime: htmlStubRuntime}), -1) {
+				re := regexp.MustCompile(`(?s)<div class="chart[^"]*" id="` + id[1] + `"[^>]*>.*?<canvas`)
+				assert.Regexp(t, re, dom, "chart %s has no canvas", id[1])
+			}
+			tm := titleRE.FindStringSubmatch(dom)
+			require.NotNil(t, tm)
+			assert.Equal(t, c.title, tm[1], "the title was changed by script")
+			for _, e := range c.expect {
+				assert.Contains(t, dom, htmlEscapeForDOM(e))
+			}
+			assert.NotContains(t, htmlMarkup(dom), "<img")
+			assert.NotContains(t, htmlMarkup(dom), "<svg onload")
+		})
+	}
+}
+
+// htmlEscapeForDOM is how Chromium serializes text content.
+func htmlEscapeForDOM(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
