@@ -95,17 +95,7 @@ func NewBuilder(name string, opts Options) *Builder {
 	if opts.GroupCapacity <= 0 {
 		opts.GroupCapacity = DefaultGroupCapacity
 	}
-	n := &Node{
-		Name:       name,
-		ByType:     map[string]*Stat{},
-		ByEncoding: map[string]*Stat{},
-		ByDB:       map[int]*Stat{},
-		Expiry:     make([]Bucket, len(expiryLabels)),
-		TopByType:  map[string][]KeyInfo{},
-	}
-	for i, l := range expiryLabels {
-		n.Expiry[i].Label = l
-	}
+	n := newNode(name)
 	b := &Builder{opts: opts, node: n, top: &topN{n: opts.TopN}, byType: map[string]*topN{},
 		split:    newSplitter(opts.Separators),
 		families: newSpaceSaving(opts.GroupCapacity),
@@ -118,6 +108,22 @@ func NewBuilder(name string, opts Options) *Builder {
 	}
 	b.SetSource(nil)
 	return b
+}
+
+// newNode returns an empty profile with every map and bucket in place.
+func newNode(name string) *Node {
+	n := &Node{
+		Name:       name,
+		ByType:     map[string]*Stat{},
+		ByEncoding: map[string]*Stat{},
+		ByDB:       map[int]*Stat{},
+		Expiry:     make([]Bucket, len(expiryLabels)),
+		TopByType:  map[string][]KeyInfo{},
+	}
+	for i, l := range expiryLabels {
+		n.Expiry[i].Label = l
+	}
+	return n
 }
 
 // SetSource records what the dump says about itself; call it before the

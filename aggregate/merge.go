@@ -12,18 +12,8 @@ func Merge(name string, n int, nodes ...*Node) *Node {
 	if n <= 0 {
 		n = DefaultTopN
 	}
-	m := &Node{
-		Name:       name,
-		Complete:   true,
-		ByType:     map[string]*Stat{},
-		ByEncoding: map[string]*Stat{},
-		ByDB:       map[int]*Stat{},
-		Expiry:     make([]Bucket, len(expiryLabels)),
-		TopByType:  map[string][]KeyInfo{},
-	}
-	for i, l := range expiryLabels {
-		m.Expiry[i].Label = l
-	}
+	m := newNode(name)
+	m.Complete = true
 	top := &topN{n: n}
 	byType := map[string]*topN{}
 	for _, nd := range nodes {

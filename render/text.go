@@ -79,7 +79,7 @@ func textFindings(w io.Writer, fs []aggregate.Finding) {
 		fmt.Fprintf(w, "\n  %s\n", wrap(top.Explanation, 100, "  "))
 	}
 	if top.Advice != "" {
-		fmt.Fprintf(w, "  What to do: %s\n", wrap(top.Advice, 100, "  "))
+		fmt.Fprintf(w, "  %s\n", wrap("What to do: "+top.Advice, 100, "  "))
 	}
 	fmt.Fprintln(w)
 }

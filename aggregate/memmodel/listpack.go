@@ -1,9 +1,9 @@
 package memmodel
 
-// parseInt64 reports whether b is the canonical decimal form of an int64,
+// parseInt reports whether b is the canonical decimal form of an int64,
 // exactly as Redis's string2ll accepts it: no sign but '-', no leading
 // zeros, no spaces, at most 20 bytes. It never allocates.
-func parseInt64(b []byte) (int64, bool) {
+func parseInt[T ~string | ~[]byte](b T) (int64, bool) {
 	n := len(b)
 	if n == 0 || n > 20 {
 		return 0, false
@@ -47,50 +47,11 @@ func parseInt64(b []byte) (int64, bool) {
 	return int64(v), true
 }
 
-// parseInt64S is parseInt64 for strings, without converting.
-func parseInt64S(s string) (int64, bool) {
-	n := len(s)
-	if n == 0 || n > 20 {
-		return 0, false
-	}
-	if n == 1 && s[0] == '0' {
-		return 0, true
-	}
-	neg := false
-	i := 0
-	if s[0] == '-' {
-		neg = true
-		i = 1
-		if n == 1 {
-			return 0, false
-		}
-	}
-	if s[i] < '1' || s[i] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for ; i < n; i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		d := uint64(c - '0')
-		if v > (1<<64-1-d)/10 {
-			return 0, false
-		}
-		v = v*10 + d
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return int64(-v), true
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
-}
+// parseInt64 is parseInt for byte slices.
+func parseInt64(b []byte) (int64, bool) { return parseInt(b) }
+
+// parseInt64S is parseInt for strings.
+func parseInt64S(s string) (int64, bool) { return parseInt(s) }
 
 const lpHeader = 6 + 1 // total-bytes + num-elements header, end byte
 
