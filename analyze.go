@@ -375,15 +375,25 @@ func (c *collector) source(src *parse.Source, model, note string) error {
 	return nil
 }
 
-func (c *collector) keys(ks []aggregate.Key) error {
+func (c *collector) key(k *aggregate.Key) error {
 	if !c.decided {
-		c.pending = append(c.pending, ks...)
+		kc := *k
+		kc.Key = strings.Clone(k.Key)
+		c.pending = append(c.pending, kc)
 		if len(c.pending) < clusterSample {
 			return nil
 		}
 		return c.decide()
 	}
-	return c.add(ks)
+	return c.add(k)
+}
+
+// flush settles --cluster auto for nodes with fewer keys than the sample.
+func (c *collector) flush() error {
+	if c.decided || c.src == nil {
+		return nil
+	}
+	return c.decide()
 }
 
 // decide settles --cluster auto on the held-back keys and folds them in.
@@ -396,28 +406,24 @@ func (c *collector) decide() error {
 	}
 	ks := c.pending
 	c.pending = nil
-	return c.add(ks)
-}
-
-func (c *collector) add(ks []aggregate.Key) error {
 	for i := range ks {
-		ks[i].Memory += c.delta
-		c.builder.Add(&ks[i])
-		if ks[i].ExpiresAt != 0 {
-			c.expires[ks[i].DB]++
+		if err := c.add(&ks[i]); err != nil {
+			return err
 		}
-	}
-	if c.keysOut != nil {
-		return c.keysOut.Write(c.name, ks)
 	}
 	return nil
 }
 
-func (c *collector) finish() error {
-	if c.decided || c.src == nil {
-		return nil
+func (c *collector) add(k *aggregate.Key) error {
+	k.Memory += c.delta
+	c.builder.Add(k)
+	if k.ExpiresAt != 0 {
+		c.expires[k.DB]++
 	}
-	return c.decide()
+	if c.keysOut != nil {
+		return c.keysOut.Write(c.name, k)
+	}
+	return nil
 }
 
 func (c *collector) warnings(ws []string) error {
@@ -501,7 +507,7 @@ func analyzeOne(ctx context.Context, cfg *analyzeConfig, in parse.Input, stdin i
 	if src != nil && c.src == nil {
 		c.src = src
 	}
-	if ferr := c.finish(); ferr != nil && err == nil {
+	if ferr := c.flush(); ferr != nil && err == nil {
 		err = ferr
 	}
 	bar.finish(err)

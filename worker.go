@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -63,7 +64,10 @@ type wireError struct {
 // emitter receives what parsing one node produces, in order.
 type emitter interface {
 	source(src *parse.Source, model, note string) error
-	keys(ks []aggregate.Key) error
+	// key receives one key; k and its strings are valid only during the
+	// call. flush marks the end of the keys.
+	key(k *aggregate.Key) error
+	flush() error
 	warnings(ws []string) error
 	progress(stored int64)
 }
@@ -72,7 +76,6 @@ type emitter interface {
 // It returns the final Source (possibly partial) and the parse error.
 func parseNode(ctx context.Context, in parse.Input, spec workerSpec, em emitter) (*parse.Source, error) {
 	var est aggregate.Estimator = zeroEstimator{}
-	batch := make([]aggregate.Key, 0, keyBatch)
 	var warns []string
 	const maxWarnings = 100
 	opts := parse.Options{
@@ -84,33 +87,26 @@ func parseNode(ctx context.Context, in parse.Input, spec workerSpec, em emitter)
 			return em.source(src, name, note)
 		},
 	}
+	var k aggregate.Key
 	src, err := parse.Parse(ctx, in, opts, func(r *parse.Record) error {
 		mem, enc := est.Estimate(r)
 		typ := r.Type
 		if r.Type == parse.TypeModule {
 			typ = "module:" + r.Module
 		}
-		batch = append(batch, aggregate.Key{
-			DB: r.DB, Key: strings.Clone(r.Key), Type: typ, Encoding: enc,
+		k = aggregate.Key{
+			DB: r.DB, Key: r.Key, Type: typ, Encoding: enc,
 			Memory: mem, RDBBytes: r.RDBBytes, Elements: r.Elements, ExpiresAt: r.ExpiresAt,
-		})
+		}
 		for _, w := range r.Warnings {
 			if len(warns) < maxWarnings {
 				warns = append(warns, fmt.Sprintf("key %s: %s", aggregate.EscapeKey(r.Key), w))
 			}
 		}
-		if len(batch) == keyBatch {
-			if err := em.keys(batch); err != nil {
-				return err
-			}
-			batch = batch[:0]
-		}
-		return nil
+		return em.key(&k)
 	})
-	if len(batch) > 0 {
-		if kerr := em.keys(batch); kerr != nil && err == nil {
-			err = kerr
-		}
+	if ferr := em.flush(); ferr != nil && err == nil {
+		err = ferr
 	}
 	if len(warns) > 0 {
 		if werr := em.warnings(warns); werr != nil && err == nil {
@@ -126,6 +122,12 @@ func workerMain(ctx context.Context, _ []string) (int, error) {
 	var spec workerSpec
 	if err := json.Unmarshal([]byte(os.Getenv(workerSpecEnv)), &spec); err != nil {
 		return exitFatal, fmt.Errorf("worker: bad spec: %w", err)
+	}
+	if os.Getenv("GOGC") == "" {
+		// The decoder allocates every value and drops it right away: the
+		// live heap stays small, so trading some memory for half the
+		// collections is cheap (measured in docs/performance.md).
+		debug.SetGCPercent(200)
 	}
 	if spec.MaxMemory > 0 {
 		if err := limitMemory(spec.MaxMemory); err != nil {
@@ -192,7 +194,9 @@ const (
 type frameEmitter struct {
 	mu  sync.Mutex
 	bw  *bufio.Writer
-	buf []byte
+	buf []byte // keys encoded since the last frame
+	n   int    // how many
+	hdr []byte // scratch for the frame payload
 }
 
 func (f *frameEmitter) frame(kind byte, payload []byte) error {
@@ -220,11 +224,35 @@ func (f *frameEmitter) source(src *parse.Source, model, note string) error {
 	return f.send(&workerMsg{Source: src, Model: model, ModelNote: note})
 }
 
-func (f *frameEmitter) keys(ks []aggregate.Key) error {
+func (f *frameEmitter) key(k *aggregate.Key) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.buf = appendKeys(f.buf[:0], ks)
-	return f.frame(frameKeys, f.buf)
+	f.buf = appendKey(f.buf, k)
+	f.n++
+	if f.n == keyBatch {
+		return f.flushKeys()
+	}
+	return nil
+}
+
+func (f *frameEmitter) flush() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.flushKeys()
+}
+
+// flushKeys sends the keys encoded so far as one frame: a count, then
+// the keys.
+func (f *frameEmitter) flushKeys() error {
+	if f.n == 0 {
+		return nil
+	}
+	hdr := binary.AppendUvarint(f.hdr[:0], uint64(f.n))
+	f.hdr = hdr
+	payload := append(hdr, f.buf...)
+	f.hdr = payload[:0]
+	f.buf, f.n = f.buf[:0], 0
+	return f.frame(frameKeys, payload)
 }
 
 func (f *frameEmitter) warnings(ws []string) error { return f.send(&workerMsg{Warnings: ws}) }
@@ -237,21 +265,16 @@ func (f *frameEmitter) progress(stored int64) {
 	f.mu.Unlock()
 }
 
-// appendKeys encodes a batch of keys.
-func appendKeys(b []byte, ks []aggregate.Key) []byte {
-	b = binary.AppendUvarint(b, uint64(len(ks)))
-	for i := range ks {
-		k := &ks[i]
-		b = binary.AppendUvarint(b, uint64(k.DB))
-		b = appendString(b, k.Key)
-		b = appendString(b, k.Type)
-		b = appendString(b, k.Encoding)
-		b = binary.AppendVarint(b, k.Memory)
-		b = binary.AppendVarint(b, k.RDBBytes)
-		b = binary.AppendVarint(b, k.Elements)
-		b = binary.AppendVarint(b, k.ExpiresAt)
-	}
-	return b
+// appendKey encodes one key of a batch.
+func appendKey(b []byte, k *aggregate.Key) []byte {
+	b = binary.AppendUvarint(b, uint64(k.DB))
+	b = appendString(b, k.Key)
+	b = appendString(b, k.Type)
+	b = appendString(b, k.Encoding)
+	b = binary.AppendVarint(b, k.Memory)
+	b = binary.AppendVarint(b, k.RDBBytes)
+	b = binary.AppendVarint(b, k.Elements)
+	return binary.AppendVarint(b, k.ExpiresAt)
 }
 
 func appendString(b []byte, s string) []byte {
@@ -391,8 +414,10 @@ func runIsolated(ctx context.Context, in parse.Input, spec workerSpec, stdin io.
 				nodeErr = err
 				break
 			}
-			if err := em.keys(ks); err != nil && nodeErr == nil {
-				nodeErr = err
+			for i := range ks {
+				if err := em.key(&ks[i]); err != nil && nodeErr == nil {
+					nodeErr = err
+				}
 			}
 			continue
 		}
@@ -425,6 +450,9 @@ func runIsolated(ctx context.Context, in parse.Input, spec workerSpec, stdin io.
 		default:
 			em.progress(m.Progress)
 		}
+	}
+	if err := em.flush(); err != nil && nodeErr == nil {
+		nodeErr = err
 	}
 	werr := cmd.Wait()
 	if !done {

@@ -61,61 +61,53 @@ func NewKeysWriter(w io.Writer, format string) (*KeysWriter, error) {
 	return kw, nil
 }
 
-// Write writes the rows of keys found on node.
-func (kw *KeysWriter) Write(node string, keys []aggregate.Key) error {
+// Write writes the row of a key found on node.
+func (kw *KeysWriter) Write(node string, k *aggregate.Key) error {
 	kw.mu.Lock()
 	defer kw.mu.Unlock()
-	for i := range keys {
-		k := &keys[i]
-		if kw.csv != nil {
-			r := kw.record
-			r[0] = node
-			r[1] = strconv.Itoa(k.DB)
-			r[2] = csvSafe(aggregate.EscapeKey(k.Key))
-			r[3] = k.Type
-			r[4] = k.Encoding
-			r[5] = strconv.FormatInt(k.Memory, 10)
-			r[6] = strconv.FormatInt(k.RDBBytes, 10)
-			r[7] = strconv.FormatInt(k.Elements, 10)
-			r[8] = ""
-			if k.ExpiresAt != 0 {
-				r[8] = strconv.FormatInt(k.ExpiresAt, 10)
-			}
-			if err := kw.csv.Write(r); err != nil {
-				return err
-			}
-			continue
-		}
-		b := kw.buf[:0]
-		b = append(b, `{"node":`...)
-		b = appendJSONString(b, node)
-		b = append(b, `,"db":`...)
-		b = strconv.AppendInt(b, int64(k.DB), 10)
-		b = append(b, `,"key":`...)
-		b = appendJSONString(b, aggregate.EscapeKey(k.Key))
-		b = append(b, `,"type":`...)
-		b = appendJSONString(b, k.Type)
-		b = append(b, `,"encoding":`...)
-		b = appendJSONString(b, k.Encoding)
-		b = append(b, `,"memory":`...)
-		b = strconv.AppendInt(b, k.Memory, 10)
-		b = append(b, `,"rdb_bytes":`...)
-		b = strconv.AppendInt(b, k.RDBBytes, 10)
-		b = append(b, `,"elements":`...)
-		b = strconv.AppendInt(b, k.Elements, 10)
-		b = append(b, `,"expires_at":`...)
+	if kw.csv != nil {
+		r := kw.record
+		r[0] = node
+		r[1] = strconv.Itoa(k.DB)
+		r[2] = csvSafe(aggregate.EscapeKey(k.Key))
+		r[3] = k.Type
+		r[4] = k.Encoding
+		r[5] = strconv.FormatInt(k.Memory, 10)
+		r[6] = strconv.FormatInt(k.RDBBytes, 10)
+		r[7] = strconv.FormatInt(k.Elements, 10)
+		r[8] = ""
 		if k.ExpiresAt != 0 {
-			b = strconv.AppendInt(b, k.ExpiresAt, 10)
-		} else {
-			b = append(b, "null"...)
+			r[8] = strconv.FormatInt(k.ExpiresAt, 10)
 		}
-		b = append(b, "}\n"...)
-		kw.buf = b
-		if _, err := kw.bw.Write(b); err != nil {
-			return err
-		}
+		return kw.csv.Write(r)
 	}
-	return nil
+	b := kw.buf[:0]
+	b = append(b, `{"node":`...)
+	b = appendJSONString(b, node)
+	b = append(b, `,"db":`...)
+	b = strconv.AppendInt(b, int64(k.DB), 10)
+	b = append(b, `,"key":`...)
+	b = appendJSONString(b, aggregate.EscapeKey(k.Key))
+	b = append(b, `,"type":`...)
+	b = appendJSONString(b, k.Type)
+	b = append(b, `,"encoding":`...)
+	b = appendJSONString(b, k.Encoding)
+	b = append(b, `,"memory":`...)
+	b = strconv.AppendInt(b, k.Memory, 10)
+	b = append(b, `,"rdb_bytes":`...)
+	b = strconv.AppendInt(b, k.RDBBytes, 10)
+	b = append(b, `,"elements":`...)
+	b = strconv.AppendInt(b, k.Elements, 10)
+	b = append(b, `,"expires_at":`...)
+	if k.ExpiresAt != 0 {
+		b = strconv.AppendInt(b, k.ExpiresAt, 10)
+	} else {
+		b = append(b, "null"...)
+	}
+	b = append(b, "}\n"...)
+	kw.buf = b
+	_, err := kw.bw.Write(b)
+	return err
 }
 
 // Close flushes buffered rows; it does not close the underlying writer.
