@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 }
 
 // runCLI runs rdbscope with args and returns exit code, stdout and stderr.
-func runCLI(t *testing.T, args ...string) (int, string, string) {
+func runCLI(t testing.TB, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code := run(args, strings.NewReader(""), &out, &errb)

@@ -35,10 +35,14 @@ func newProgress(mode string, stderr io.Writer, inputs []parse.Input) *progress 
 	}
 	p := mpb.New(mpb.WithOutput(stderr), mpb.WithWidth(40), mpb.WithAutoRefresh())
 	pr := &progress{p: p}
+	width := 0
+	for _, in := range inputs {
+		width = max(width, len(in.Name))
+	}
 	for _, in := range inputs {
 		total := in.Size
 		b := p.New(total, mpb.BarStyle(),
-			mpb.PrependDecorators(decor.Name(in.Name, decor.WC{C: decor.DindentRight | decor.DextraSpace})),
+			mpb.PrependDecorators(decor.Name(in.Name, decor.WC{W: width + 1, C: decor.DindentRight})),
 			mpb.AppendDecorators(decor.Counters(decor.SizeB1024(0), "% .1f / % .1f"), decor.Name(" "), decor.OnComplete(decor.Percentage(), "done")),
 		)
 		pr.bars = append(pr.bars, &nodeBar{bar: b, total: total})
