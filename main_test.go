@@ -147,8 +147,11 @@ func TestBadInputs(t *testing.T) {
 		{"empty.rdb", nil, "empty"},
 		{"truncated.rdb", good[:len(good)/2], "byte"},
 		{"flipped.rdb", flipped, ""},
-		{"future.rdb", append([]byte("REDIS0013"), good[9:]...), "13"},
+		{"future.rdb", append([]byte("REDIS0099"), good[9:]...), "99"},
 		{"aof.rdb", []byte("*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"), "not an RDB"},
+		// A string claiming 4 GB in a 30-byte file: the parser must fail at
+		// that length, not try to allocate it.
+		{"corrupt-length.rdb", corruptLength(), `key "big"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -195,6 +198,13 @@ func TestIsolationSurvivesOOM(t *testing.T) {
 	s := string(raw)
 	assert.True(t, strings.Contains(s, "out of memory"), "the huge node's error says why")
 	assert.True(t, strings.Contains(s, `"name": "node-7201"`), "the other node is reported")
+}
+
+func corruptLength() []byte {
+	d := bigStringDump(16)
+	// header 9, SELECTDB 2, type 1, key 4, then the 32-bit length marker.
+	binary.BigEndian.PutUint32(d[17:21], 0xfffffff0)
+	return d
 }
 
 // bigStringDump builds an RDB 9 dump with one string key of n bytes.

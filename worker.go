@@ -56,9 +56,24 @@ type workerMsg struct {
 	Err       *wireError
 }
 
+// wireError carries a node's error from the child; a *parse.Error keeps
+// its parts so the parent can rebuild it.
 type wireError struct {
-	Msg    string
+	Path   string
 	Offset int64
+	Msg    string
+	Cause  string
+}
+
+func (w *wireError) err() error {
+	if w.Path == "" {
+		return errors.New(w.Msg)
+	}
+	e := &parse.Error{Path: w.Path, Offset: w.Offset, Msg: w.Msg}
+	if w.Cause != "" {
+		e.Err = errors.New(w.Cause)
+	}
+	return e
 }
 
 // emitter receives what parsing one node produces, in order.
@@ -159,12 +174,15 @@ func workerMain(ctx context.Context, _ []string) (int, error) {
 }
 
 func toWire(err error) *wireError {
-	w := &wireError{Msg: err.Error(), Offset: -1}
 	var pe *parse.Error
 	if errors.As(err, &pe) {
-		w.Offset = pe.Offset
+		w := &wireError{Path: pe.Path, Offset: pe.Offset, Msg: pe.Msg}
+		if pe.Err != nil {
+			w.Cause = pe.Err.Error()
+		}
+		return w
 	}
-	return w
+	return &wireError{Msg: err.Error(), Offset: -1}
 }
 
 // findInput rebuilds the Input of a spec in the child.
@@ -433,10 +451,7 @@ func runIsolated(ctx context.Context, in parse.Input, spec workerSpec, stdin io.
 				src = m.Source
 			}
 			if m.Err != nil {
-				nodeErr = &parse.Error{Path: displayPath(in), Offset: m.Err.Offset, Msg: strings.TrimPrefix(m.Err.Msg, displayPath(in)+": ")}
-				if m.Err.Offset < 0 {
-					nodeErr = errors.New(m.Err.Msg)
-				}
+				nodeErr = m.Err.err()
 			}
 		case m.Source != nil:
 			src = m.Source

@@ -5,7 +5,6 @@ import (
 	"math"
 	"sort"
 	"strings"
-	"unicode/utf8"
 )
 
 // Kinds of finding.
@@ -261,15 +260,14 @@ func eviction(n *Node, r *Rules) []Finding {
 	if key != nil && share(key.Memory, nonVol) >= 0.1 {
 		f.Key, f.DB = key.Key, key.DB
 		f.Family = familyOf(key.Key)
-		culprit = fmt.Sprintf("the biggest is %s (%s, %s, family %s)", showKey(string(key.Key)), key.Type, human(key.Memory), showKey(f.Family))
+		culprit = fmt.Sprintf("the biggest is %s (%s, %s, family %s)", showKey(string(key.Key)), key.Type, human(key.Memory), showName(f.Family))
 		figs["culprit_memory"] = float64(key.Memory)
 	} else if fam != nil {
+		// No key dominates: the finding is about the family, so it names
+		// no key (any one of thousands of equal keys would mislead).
 		f.Family = EscapeKey(string(fam.Name))
-		if fam.Biggest != nil && fam.Biggest.ExpiresAt == 0 {
-			f.Key, f.DB = fam.Biggest.Key, fam.Biggest.DB
-		}
 		culprit = fmt.Sprintf("no single key dominates; the family holding the most is %s (%d keys without TTL, %s)",
-			showKey(f.Family), fam.NoTTL.Keys, human(fam.NoTTL.Memory))
+			showName(f.Family), fam.NoTTL.Keys, human(fam.NoTTL.Memory))
 		figs["culprit_memory"] = float64(fam.NoTTL.Memory)
 	}
 	full := mm > 0 && fill >= r.NearMaxmemory
@@ -427,7 +425,7 @@ func skewCause(n *Node, f *Finding) string {
 	if n.Families != nil && len(n.Families.Entries) > 0 {
 		e := &n.Families.Entries[0]
 		f.Family = EscapeKey(string(e.Name))
-		return fmt.Sprintf("Its biggest family is %s (%d keys, %s, %s of the node).", showKey(f.Family), e.Keys, human(e.Memory), pct(share(e.Memory, n.Memory)))
+		return fmt.Sprintf("Its biggest family is %s (%d keys, %s, %s of the node).", showName(f.Family), e.Keys, human(e.Memory), pct(share(e.Memory, n.Memory)))
 	}
 	return ""
 }
@@ -459,7 +457,7 @@ func missingTTL(n *Node, r *Rules) []Finding {
 		f := Finding{Kind: KindMissingTTL, Severity: sev, Node: n.Name, Family: fam, Memory: e.NoTTL.Memory,
 			Figures: map[string]float64{"keys": float64(e.Keys), "keys_without_ttl": float64(e.NoTTL.Keys),
 				"memory": float64(e.Memory), "memory_without_ttl": float64(e.NoTTL.Memory), "ttl_share": withShare},
-			Title: fmt.Sprintf("%s of %s without TTL", keysText(e.NoTTL.Keys), showKey(fam)),
+			Title: fmt.Sprintf("%s of %s without TTL", keysText(e.NoTTL.Keys), showName(fam)),
 		}
 		ex := ""
 		if e.Biggest != nil && e.Biggest.ExpiresAt == 0 {
@@ -469,7 +467,7 @@ func missingTTL(n *Node, r *Rules) []Finding {
 		f.Explanation = fmt.Sprintf("In family %s%s, %s of the %d keys carry a TTL but %s (%s) do not.%s "+
 			"Keys of one family are written by the same code, so the ones without a TTL were most likely created by a path that "+
 			"forgot the EXPIRE, or whose EXPIRE failed after the SET. They never expire and, under volatile-* eviction, are never evicted.",
-			showKey(fam), maybe(n.Nodes != nil, " (all nodes)"), pct(withShare), e.Keys, keysText(e.NoTTL.Keys), human(e.NoTTL.Memory), ex)
+			showName(fam), maybe(n.Nodes != nil, " (all nodes)"), pct(withShare), e.Keys, keysText(e.NoTTL.Keys), human(e.NoTTL.Memory), ex)
 		f.Advice = "Write these keys with SET ... EX (or SET then EXPIRE in one MULTI) so the TTL cannot be lost; " +
 			"find the existing ones with SCAN MATCH and TTL (-1 means none) and give them a TTL."
 		out = append(out, f)
@@ -533,15 +531,17 @@ func familyOf(k KeyName) string {
 	return EscapeKey(Pattern(string(k)))
 }
 
-// showKey makes a key fit in a sentence: escaped, and cut if very long.
+// showKey makes a raw key fit in a sentence: escaped, and cut if very
+// long.
 func showKey(k string) string {
-	k = EscapeKey(k)
-	if len(k) > 120 {
-		i := 117
-		for i > 0 && !utf8.RuneStart(k[i]) {
-			i--
-		}
-		k = k[:i] + "..."
+	return showName(EscapeKey(k))
+}
+
+// showName cuts an already escaped name (a family, see EscapeKey) to fit
+// in a sentence, never inside a \xNN or \\ escape.
+func showName(k string) string {
+	if c, cut := CutEscaped(k, 117); cut {
+		return c + "..."
 	}
 	return k
 }

@@ -174,3 +174,29 @@ func (m *Millis) UnmarshalJSON(b []byte) error {
 	*m = Millis(v)
 	return err
 }
+
+// CutEscaped shortens an escaped name (see EscapeKey) to at most n bytes.
+// It cuts only between whole characters and escapes, so the result still
+// unescapes, and reports whether it cut anything.
+func CutEscaped(s string, n int) (string, bool) {
+	if len(s) <= n {
+		return s, false
+	}
+	i := 0
+	for i < len(s) {
+		w := 1
+		switch {
+		case s[i] == '\\' && i+1 < len(s) && s[i+1] == 'x':
+			w = 4
+		case s[i] == '\\':
+			w = 2
+		case s[i] >= utf8.RuneSelf:
+			_, w = utf8.DecodeRuneInString(s[i:])
+		}
+		if i+w > n {
+			break
+		}
+		i += w
+	}
+	return s[:i], true
+}

@@ -239,12 +239,8 @@ func orDash(n int64) string {
 // and short enough for a table.
 func displayKey(k string) string {
 	s := aggregate.EscapeKey(k)
-	if len(s) > maxKeyDisplay {
-		cut := maxKeyDisplay - 1
-		for cut > 0 && s[cut]&0xc0 == 0x80 { // do not split a UTF-8 sequence
-			cut--
-		}
-		s = fmt.Sprintf("%s…(%d bytes)", s[:cut], len(k))
+	if c, cut := aggregate.CutEscaped(s, maxKeyDisplay-1); cut {
+		s = fmt.Sprintf("%s…(%d bytes)", c, len(k))
 	}
 	return s
 }

@@ -1,0 +1,54 @@
+package aggregate
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestEscapeKeyRoundTrip(t *testing.T) {
+	cases := []struct{ raw, want string }{
+		{"user:1:x", "user:1:x"},
+		{"a\\b", `a\\b`},
+		{"nul\x00byte", `nul\x00byte`},
+		{"\xff\xfe", `\xff\xfe`},
+		{"esc\x1b[2J", `esc\x1b[2J`},
+		{"ls\u2028x", `ls\xe2\x80\xa8x`},
+		{"bidi\u202ex", `bidi\xe2\x80\xaex`},
+		{"héllo", "héllo"},
+		{`literal \x41`, `literal \\x41`},
+	}
+	for _, c := range cases {
+		got := EscapeKey(c.raw)
+		assert.Equal(t, c.want, got, "%q", c.raw)
+		back, err := UnescapeKey(got)
+		require.NoError(t, err)
+		assert.Equal(t, c.raw, back)
+	}
+	_, err := UnescapeKey(`bad \q`)
+	assert.Error(t, err)
+}
+
+func TestCutEscaped(t *testing.T) {
+	cases := []struct {
+		in   string
+		n    int
+		want string
+		cut  bool
+	}{
+		{"short", 10, "short", false},
+		{strings.Repeat("a", 8) + `\xff`, 10, strings.Repeat("a", 8), true},
+		{"aaaaaaa" + `\\` + "b", 8, "aaaaaaa", true},
+		{"aaaaaaa" + `\\` + "b", 9, "aaaaaaa" + `\\`, true},
+		{"aaaaaaaé", 8, "aaaaaaa", true},
+	}
+	for _, c := range cases {
+		got, cut := CutEscaped(c.in, c.n)
+		assert.Equal(t, c.want, got, c.in)
+		assert.Equal(t, c.cut, cut, c.in)
+		_, err := UnescapeKey(got)
+		assert.NoError(t, err)
+	}
+}
