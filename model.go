@@ -20,7 +20,7 @@ func modelVersion() string { return memmodel.Version }
 
 // fillOverhead fills the node-level memory figures: what the node spends
 // outside its keys, and the comparison with the used-mem the server wrote.
-func fillOverhead(n *aggregate.Node, src *parse.Source, override string, cluster bool, expiresPerDB map[int]int64) {
+func fillOverhead(n *aggregate.Node, src *parse.Source, override string, cluster bool, expiresPerDB map[int]int64, extra int64) {
 	if src != nil {
 		m, _, _ := chooseModel(src, override, cluster)
 		keys := make(map[int]int64, len(n.ByDB))
@@ -33,7 +33,7 @@ func fillOverhead(n *aggregate.Node, src *parse.Source, override string, cluster
 				slotKeys = append(slotKeys, s.Keys)
 			}
 		}
-		n.Overhead = m.NodeOverhead(keys, expiresPerDB, slotKeys)
+		n.Overhead = m.NodeOverhead(keys, expiresPerDB, slotKeys) + extra
 	}
 	n.EstimatedUsedMemory = n.Memory + n.Overhead
 	if n.Source != nil {

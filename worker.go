@@ -52,6 +52,7 @@ type workerMsg struct {
 	ModelNote string
 	Warnings  []string
 	Progress  int64
+	NodeExtra int64
 	Done      bool
 	Err       *wireError
 }
@@ -83,6 +84,9 @@ type emitter interface {
 	// call. flush marks the end of the keys.
 	key(k *aggregate.Key) error
 	flush() error
+	// nodeExtra receives, once at the end, what the node's keys cost
+	// beyond their MEMORY USAGE (see memmodel.Model.NodeExtra).
+	nodeExtra(n int64) error
 	warnings(ws []string) error
 	progress(stored int64)
 }
@@ -103,8 +107,14 @@ func parseNode(ctx context.Context, in parse.Input, spec workerSpec, em emitter)
 		},
 	}
 	var k aggregate.Key
+	var extra int64
 	src, err := parse.Parse(ctx, in, opts, func(r *parse.Record) error {
 		mem, enc := est.Estimate(r)
+		if x, ok := est.(interface {
+			NodeExtra(*parse.Record, string) int64
+		}); ok {
+			extra += x.NodeExtra(r, enc)
+		}
 		typ := r.Type
 		if r.Type == parse.TypeModule {
 			typ = "module:" + r.Module
@@ -122,6 +132,9 @@ func parseNode(ctx context.Context, in parse.Input, spec workerSpec, em emitter)
 	})
 	if ferr := em.flush(); ferr != nil && err == nil {
 		err = ferr
+	}
+	if xerr := em.nodeExtra(extra); xerr != nil && err == nil {
+		err = xerr
 	}
 	if len(warns) > 0 {
 		if werr := em.warnings(warns); werr != nil && err == nil {
@@ -274,6 +287,8 @@ func (f *frameEmitter) flushKeys() error {
 }
 
 func (f *frameEmitter) warnings(ws []string) error { return f.send(&workerMsg{Warnings: ws}) }
+
+func (f *frameEmitter) nodeExtra(n int64) error { return f.send(&workerMsg{NodeExtra: n}) }
 
 func (f *frameEmitter) progress(stored int64) {
 	// Progress is advisory: a failed send shows up on the next real one.
@@ -460,6 +475,10 @@ func runIsolated(ctx context.Context, in parse.Input, spec workerSpec, stdin io.
 			}
 		case m.Warnings != nil:
 			if err := em.warnings(m.Warnings); err != nil && nodeErr == nil {
+				nodeErr = err
+			}
+		case m.NodeExtra != 0:
+			if err := em.nodeExtra(m.NodeExtra); err != nil && nodeErr == nil {
 				nodeErr = err
 			}
 		default:

@@ -244,3 +244,9 @@ func (m *Model) skiplist(zo *model.ZSetObject, n, buckets int64) int64 {
 	}
 	return fixed + ele + n*m.dictEntry + int64(math.Round(float64(n)*m.zslNode))
 }
+
+// skiplistN is skiplist for n members of eleBytes each.
+func (m *Model) skiplistN(n, eleBytes int64) int64 {
+	fixed := m.robj + 16 + 32 + m.dictStruct + 8*nextPow2(n, 4) + m.alloc(24+16*32)
+	return fixed + n*(eleBytes+m.dictEntry) + int64(math.Round(float64(n)*m.zslNode))
+}

@@ -215,6 +215,7 @@ type accuracy struct {
 	keysPerDB        map[int]int64
 	expiresPerDB     map[int]int64
 	slotKeys         map[int]int64
+	nodeExtra        int64
 }
 
 func (a *accuracy) table() string {
@@ -233,6 +234,11 @@ func (a *accuracy) table() string {
 	return b.String()
 }
 
+// undecodedMode (MEMMODEL_UNDECODED=1) measures the estimates made
+// without the decoded value and blob sizes, as for keys over
+// --max-key-memory.
+var undecodedMode = os.Getenv("MEMMODEL_UNDECODED") != ""
+
 func measure(t testing.TB, rdb string, override string, cluster bool) (*accuracy, *Model, *parse.Source) {
 	base := strings.TrimSuffix(rdb, ".rdb")
 	truth := readTruth(t, base)
@@ -243,7 +249,12 @@ func measure(t testing.TB, rdb string, override string, cluster bool) (*accuracy
 			m, _ = ForSource(src, override)
 			m = m.WithCluster(m.cluster || cluster)
 		}
+		if undecodedMode {
+			// as the parser delivers keys over --max-key-memory
+			r.Value, r.Blobs = nil, nil
+		}
 		est, enc := m.Estimate(r)
+		a.nodeExtra += m.NodeExtra(r, enc)
 		a.keysPerDB[r.DB]++
 		a.slotKeys[aggregate.Slot(r.Key)]++
 		if r.ExpiresAt > 0 {
@@ -255,6 +266,9 @@ func measure(t testing.TB, rdb string, override string, cluster bool) (*accuracy
 			return
 		}
 		name := tk.Type + "/" + tk.Encoding
+		if name == "hash/hashtable" && m.seedDependent(r) {
+			name += " (seed-dependent)"
+		}
 		c := a.cells[name]
 		if c == nil {
 			c = &cell{}
@@ -270,20 +284,38 @@ func measure(t testing.TB, rdb string, override string, cluster bool) (*accuracy
 	return a, m, src
 }
 
-func TestCorpusAccuracy(t *testing.T) {
+// corpusDumps lists the dumps of the shared corpus, plus those under the
+// comma-separated directories of MEMMODEL_EXTRA (mkdump output dirs, e.g.
+// MEMMODEL_EXTRA=/tmp/mm/s5,/tmp/mm/inc13), named dir/dump.
+func corpusDumps() []string {
+	var dumps []string
 	servers, _ := filepath.Glob(filepath.Join(corpusDir, "*"))
-	if len(servers) == 0 {
-		t.Skip("corpus not found at " + corpusDir)
-	}
 	for _, dir := range servers {
-		dumps, _ := filepath.Glob(filepath.Join(dir, "*.rdb"))
-		for _, rdb := range dumps {
-			name := filepath.Base(dir) + "/" + filepath.Base(rdb)
+		d, _ := filepath.Glob(filepath.Join(dir, "*.rdb"))
+		dumps = append(dumps, d...)
+	}
+	for _, dir := range strings.Split(os.Getenv("MEMMODEL_EXTRA"), ",") {
+		if dir = strings.TrimSpace(dir); dir != "" {
+			d, _ := filepath.Glob(filepath.Join(dir, "*.rdb"))
+			dumps = append(dumps, d...)
+		}
+	}
+	return dumps
+}
+
+func TestCorpusAccuracy(t *testing.T) {
+	dumps := corpusDumps()
+	if len(dumps) == 0 {
+		t.Skip("corpus not found at " + corpusDir + " and no MEMMODEL_EXTRA")
+	}
+	for _, rdb := range dumps {
+		{
+			name := filepath.Base(filepath.Dir(rdb)) + "/" + filepath.Base(rdb)
 			if os.Getenv("MEMMODEL_ONLY") != "" && !strings.Contains(name, os.Getenv("MEMMODEL_ONLY")) {
 				continue
 			}
 			t.Run(name, func(t *testing.T) {
-				a, m, _ := measure(t, rdb, "", strings.Contains(rdb, "incident"))
+				a, m, _ := measure(t, rdb, "", isClusterDump(rdb))
 				t.Logf("model %s\n%s", m.Name(), a.table())
 				ratio := float64(a.sumEst) / float64(a.sumTruth)
 				t.Logf("sum est %d truth %d ratio %.4f missing %d", a.sumEst, a.sumTruth, ratio, a.missing)
@@ -295,10 +327,11 @@ func TestCorpusAccuracy(t *testing.T) {
 				if b, err := os.ReadFile(strings.TrimSuffix(rdb, ".rdb") + ".summary.json"); err == nil && json.Unmarshal(b, &sum) == nil {
 					used, _ := sum.InfoMemory["used_memory"].(float64)
 					node := a.sumEst + m.NodeOverhead(a.keysPerDB, a.expiresPerDB, a.slotCounts())
-					t.Logf("node total %d used_memory %.0f ratio %.4f (startup %v overhead %v)", node, used, float64(node)/used,
-						sum.InfoMemory["used_memory_startup"], sum.InfoMemory["used_memory_overhead"])
-					if used > 10<<20 && math.Abs(float64(node)/used-1) > 0.05 {
-						t.Errorf("node total %d vs used_memory %.0f: off by more than 5%%", node, used)
+					nodeX := node + a.nodeExtra
+					t.Logf("node total %d used_memory %.0f ratio %.4f (startup %v overhead %v); with NodeExtra %d: ratio %.4f", node, used, float64(node)/used,
+						sum.InfoMemory["used_memory_startup"], sum.InfoMemory["used_memory_overhead"], a.nodeExtra, float64(node+a.nodeExtra)/used)
+					if used > 10<<20 && math.Abs(float64(nodeX)/used-1) > 0.05 {
+						t.Errorf("node total %d (with NodeExtra) vs used_memory %.0f: off by more than 5%%", nodeX, used)
 					}
 				}
 			})
@@ -307,25 +340,29 @@ func TestCorpusAccuracy(t *testing.T) {
 }
 
 // checkCells asserts the per type/encoding bounds. Targets: median <= 1%,
-// p95 <= 5%. Looser, documented bounds where the dump does not hold what
-// the server's layout depends on:
+// p95 <= 5%. Looser, documented bounds where the layout depends on
+// randomness the dump does not hold:
 //   - zset/skiplist: node levels are random (p = 1/4): median 3%, p95 6%;
-//   - hash/hashtable: a plain RDB hash loaded into a listpack and converted
-//     at its first long value can be left half-rehashed, depending on the
-//     field order the decoder does not keep: median 3%, p95 6%;
 //   - set/hashtable on Valkey 8: members share buckets at random (16-byte
-//     entries only for chained members): median 3%, p95 6%.
+//     entries only for chained members): median 3%, p95 6%;
+//   - hash/hashtable (seed-dependent): plain RDB hashes whose load ends
+//     while the dict may or may not still be rehashing, depending on the
+//     loading server's hash seed; all hashes with the same field names go
+//     the same way. The model picks the likelier outcome, so the error is
+//     0 or the old table's share of the hash: bound 8%.
 func checkCells(t *testing.T, a *accuracy) {
 	t.Helper()
 	for name, c := range a.cells {
 		med, p95 := c.stats()
 		medMax, p95Max := 0.01, 0.05
-		switch name {
-		case "zset/skiplist", "hash/hashtable", "set/hashtable":
+		switch {
+		case name == "zset/skiplist", name == "set/hashtable":
 			medMax, p95Max = 0.03, 0.06
+		case strings.HasSuffix(name, "(seed-dependent)"):
+			medMax, p95Max = 0.08, 0.08
 		}
 		if c.n < 5 {
-			medMax, p95Max = max(medMax, 0.05), 0.12 // a handful of keys: one key decides
+			medMax, p95Max = max(medMax, 0.05), max(p95Max, 0.12) // a handful of keys: one key decides
 		}
 		if med > medMax || p95 > p95Max {
 			t.Errorf("%s: median %.2f%% p95 %.2f%% (worst %s %+.2f%%)", name, 100*med, 100*p95, c.worstKey, 100*c.worst)
@@ -342,4 +379,11 @@ func (a *accuracy) slotCounts() []int64 {
 		out = append(out, n)
 	}
 	return out
+}
+
+// isClusterDump: mkdump's incident preset writes incident.cluster.json
+// beside the nodes' dumps.
+func isClusterDump(rdb string) bool {
+	_, err := os.Stat(filepath.Join(filepath.Dir(rdb), "incident.cluster.json"))
+	return err == nil || strings.Contains(rdb, "incident")
 }

@@ -32,6 +32,7 @@ func TestDebugKeys(t *testing.T) {
 		if nb > 0 {
 			bl = r.Blobs[0].Len
 		}
-		t.Logf("%s %s rdbenc=%s elems=%d blobs=%d blob0=%d est=%d truth=%d diff=%d", r.Key, e, r.RDBEncoding, r.Elements, nb, bl, est, tk.MemoryUsage, est-tk.MemoryUsage)
+		t.Logf("%s %s rdbenc=%s long=%d elems=%d blobs=%d blob0=%d est=%d truth=%d diff=%d", r.Key, e, r.RDBEncoding, r.LongElem, r.Elements, nb, bl, est, tk.MemoryUsage, est-tk.MemoryUsage)
+		_ = 0
 	})
 }

@@ -41,11 +41,10 @@ func (m *Model) keyBytes(n int64) int64 {
 		return m.alloc(17 + sdsHdrValkey8(n) + n + 1)
 	}
 	k := m.sds(n) + m.dictEntry
-	if m.cluster && !m.kvstore {
+	if m.cluster {
 		// 7.0-7.2 cluster mode: the db dictEntry carries the slot-to-keys
-		// list links (clusterDictEntryMetadata, 2 pointers), which MEMORY
-		// USAGE adds as dictMetadataSize.
-		k += 16
+		// list links (see ClusterKeyBytes).
+		k += m.ClusterKeyBytes()
 	}
 	return k
 }
@@ -64,6 +63,13 @@ func (m *Model) Estimate(r *parse.Record) (memory int64, encoding string) {
 		}
 	}()
 	var v int64
+	if r.Value == nil && (len(r.Blobs) == 0 || r.Type == parse.TypeString) && r.Type != parse.TypeModule {
+		// Framed but not decoded (too large for --max-key-memory).
+		if v, enc, ok := m.undecoded(r); ok && v > 0 {
+			return v + m.keyBytes(int64(len(r.Key))), enc
+		}
+		return m.fallback(r), encUnknown
+	}
 	switch r.Type {
 	case parse.TypeString:
 		v, encoding = m.str(r)

@@ -1,6 +1,8 @@
 package memmodel
 
 import (
+	"math"
+
 	"github.com/hdt3213/rdb/model"
 	"github.com/rdbscope/rdbscope/parse"
 )
@@ -27,37 +29,45 @@ func (m *Model) hash(r *parse.Record) (int64, string) {
 				return m.robj + m.alloc(m.hashLP(ho)), encListpack
 			}
 		}
-		return m.hashHT(ho, n, nextPow2(n, 4)), encHashtable
+		return m.hashHT(ho, n, float64(nextPow2(n, 4))), encHashtable
 	case parse.EncListpackEx:
 		if m.ver >= 704 && n <= m.hashMaxEntries {
 			if bl := blobLen(r); bl > 0 {
 				return m.robj + m.listpackEx + m.alloc(bl), encListpackEx
 			}
 		}
-		return m.hashHT(ho, n, nextPow2(n, 4)), encHashtable
+		return m.hashHT(ho, n, float64(nextPow2(n, 4))), encHashtable
 	}
 	if ho == nil {
 		return 0, encUnknown
 	}
 	if n > m.hashMaxEntries {
-		return m.hashHT(ho, n, nextPow2(n, 4)), encHashtable
+		return m.hashHT(ho, n, float64(nextPow2(n, 4))), encHashtable
 	}
 	// Plain RDB_TYPE_HASH: loaded into a listpack until a field or value
 	// exceeds hash-max-listpack-value, then converted to a dict that may be
-	// left half-rehashed (see expectedHashBuckets).
+	// left half-rehashed (see hashLoadBuckets).
 	long := int64(0)
 	for f, v := range ho.Hash {
 		if int64(len(f)) > m.hashMaxValue || int64(len(v)) > m.hashMaxValue {
 			long++
 		}
 	}
+	ex := r.RDBEncoding == parse.EncHashEx && m.ver >= 704
 	if long == 0 {
-		if r.RDBEncoding == parse.EncHashEx && m.ver >= 704 {
+		if ex {
 			return m.robj + m.listpackEx + m.alloc(m.hashLPEx(ho)), encListpackEx
 		}
 		return m.robj + m.alloc(m.hashLP(ho)), encListpack
 	}
-	return m.hashHT(ho, n, expectedHashBuckets(n, long)), encHashtable
+	var buckets float64
+	if k := r.LongElem; k >= 0 && k <= n-long {
+		// The parser saw where the first long pair is.
+		buckets = float64(hashLoadBuckets(n, k, ex))
+	} else {
+		buckets = expectedHashBuckets(n, long, ex)
+	}
+	return m.hashHT(ho, n, buckets), encHashtable
 }
 
 func (m *Model) hashFitsLP(ho *model.HashObject) bool {
@@ -91,7 +101,7 @@ func (m *Model) hashLPEx(ho *model.HashObject) int64 {
 	return size
 }
 
-func (m *Model) hashHT(ho *model.HashObject, n, buckets int64) int64 {
+func (m *Model) hashHT(ho *model.HashObject, n int64, buckets float64) int64 {
 	var ele int64
 	// 7.4+: fields of a hash with field TTLs are mstr strings carrying an
 	// ExpireMeta (16 bytes) in front of the header.
@@ -111,5 +121,23 @@ func (m *Model) hashHT(ho *model.HashObject, n, buckets int64) int64 {
 	} else {
 		ele = n * 2 * m.sds(8)
 	}
-	return m.dictFixed(buckets) + ele + n*m.dictEntry
+	return m.robj + m.dictStruct + int64(math.Round(8*buckets)) + ele + n*m.dictEntry
+}
+
+// seedDependent reports whether the record is a plain RDB hash whose
+// loaded bucket count depends on the loading server's hash seed: the load
+// ends while a rehash may or may not be over, with the less likely
+// outcome having a probability of at least 5%. Used by the accuracy
+// tables to report those keys apart.
+func (m *Model) seedDependent(r *parse.Record) bool {
+	if r == nil || r.Type != parse.TypeHash || (r.RDBEncoding != parse.EncHash && r.RDBEncoding != parse.EncHashEx) {
+		return false
+	}
+	n := r.Elements
+	if n <= 0 || n > m.hashMaxEntries || r.LongElem < 0 || r.LongElem >= n {
+		return false
+	}
+	d := simLoad(n, r.LongElem, r.RDBEncoding == parse.EncHashEx && m.ver >= 704)
+	p := d.pOld()
+	return p > 0.05 && p < 0.95
 }

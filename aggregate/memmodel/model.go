@@ -328,13 +328,15 @@ func describe(flavor string, ver int, asked string) string {
 }
 
 // ClusterKeyBytes is what cluster mode adds to every key's MEMORY USAGE:
-// the slot-to-keys links in the db dictEntry of Redis 7.0-7.2 (0 on
-// servers that keep per-slot dicts instead). It lets a caller that learns
-// only later that a node belongs to a cluster correct estimates made
-// without.
+// the slot-to-keys links (clusterDictEntryMetadata, two pointers) that
+// Redis 7.0-7.2 and Valkey 7.2 keep in the db dictEntry and that MEMORY
+// USAGE adds as dictMetadataSize. 0 elsewhere: Redis 6.2 keeps slot-to-key
+// in a separate rax, Redis 7.4+ and Valkey 8 one dict per slot (kvstore),
+// none of which MEMORY USAGE counts. It lets a caller that learns only
+// later that a node belongs to a cluster correct estimates made without.
 func (m *Model) ClusterKeyBytes() int64 {
-	if m.kvstore || m.keyInEntry {
-		return 0
+	if m.ver >= 700 && m.ver < 704 && !m.kvstore && !m.keyInEntry {
+		return 16
 	}
-	return 16
+	return 0
 }
