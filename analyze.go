@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +37,7 @@ type analyzeConfig struct {
 	isolate      bool
 	quiet        bool
 	maxMemory    int64 // per-node parser memory limit; 0 = none
+	maxKeyMemory int64 // memory one key may take to decode; 0 = no limit
 	cluster      string
 	failOn       string
 	seps         []string
@@ -45,6 +45,7 @@ type analyzeConfig struct {
 	rules        aggregate.Rules
 	clusterNodes string
 	cpuProfile   string
+	exports      exportFlags
 }
 
 func parseAnalyzeFlags(args []string, stderr io.Writer) (*analyzeConfig, error) {
@@ -57,7 +58,7 @@ func parseAnalyzeFlags(args []string, stderr io.Writer) (*analyzeConfig, error) 
 	var names []string
 	var now string
 	fs.StringVar(&cfg.jsonOut, "json", "", "write the JSON report to `FILE` (- for stdout)")
-	fs.StringVar(&cfg.keysOut, "keys", "", "write every key, one row each, to `FILE` (.csv or .jsonl)")
+	fs.StringVar(&cfg.keysOut, "keys", "", "write every key, one row each, to `FILE` (.csv, .jsonl or .parquet)")
 	fs.StringVar(&cfg.htmlOut, "html", "", "write the self-contained HTML report to `FILE` (default: none)")
 	fs.IntVar(&cfg.top, "top", aggregate.DefaultTopN, "keep the `N` biggest keys, overall and per type")
 	fs.StringVar(&now, "now", "", "reference `TIME` for expiry buckets (RFC 3339 or Unix seconds; default: each dump's ctime)")
@@ -70,24 +71,17 @@ func parseAnalyzeFlags(args []string, stderr io.Writer) (*analyzeConfig, error) 
 	fs.BoolVarP(&cfg.quiet, "quiet", "q", false, "no terminal summary")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the run to `FILE` (with --isolate=false to include parsing)")
 	var maxMem string
+	var maxKeyMem string
+	fs.StringVar(&maxKeyMem, "max-key-memory", "", "decode no key that would take more than `SIZE` of memory (judged as "+fmt.Sprint(keyExpansion)+"× its serialized size); such keys are estimated from their serialized size, with a warning")
 	fs.StringVar(&maxMem, "max-memory", "", "limit each node's parser process to `SIZE` more memory (e.g. 2gb); a node that needs more is reported as too large instead of getting the run OOM-killed")
 	fs.StringVar(&cfg.cluster, "cluster", "auto", "treat nodes as Redis Cluster nodes: auto, yes, no (auto: SLOT_INFO in the dump, --cluster-nodes, or keys confined to part of the slot space)")
 
+	addExportFlags(fs, &cfg.exports)
+
 	// Key families and findings.
-	cfg.rules = aggregate.DefaultRules()
-	var maxmemory []string
-	var policy string
+	rf := addRuleFlags(fs)
 	fs.StringArrayVar(&cfg.seps, "sep", nil, "key segment `SEPARATOR` for families and prefixes (repeatable; default :)")
 	fs.IntVar(&cfg.prefixDepth, "prefix-depth", aggregate.DefaultPrefixDepth, "prefix hierarchy `DEPTH`")
-	fs.Float64Var(&cfg.rules.BigHashShare, "big-hash-share", cfg.rules.BigHashShare, "flag a hash above this `SHARE` of its node's memory")
-	fs.Float64Var(&cfg.rules.BigKeyShare, "big-key-share", cfg.rules.BigKeyShare, "flag any key above this `SHARE` of its node's memory (0 = off)")
-	var bigBytes string
-	fs.StringVar(&bigBytes, "big-key-bytes", "16mb", "flag any key above `SIZE` (0 = off)")
-	fs.Int64Var(&cfg.rules.BigKeyElements, "big-key-elements", cfg.rules.BigKeyElements, "flag any key with more than `N` elements (0 = off)")
-	fs.StringArrayVar(&maxmemory, "maxmemory", nil, "maxmemory of every node (`SIZE`, redis.conf units: 1gb = 2^30, 1g = 10^9) or of one node (NODE=SIZE); repeatable")
-	fs.StringVar(&policy, "maxmemory-policy", "", "the nodes' maxmemory-`POLICY` (e.g. volatile-lru)")
-	fs.StringVar(&cfg.clusterNodes, "cluster-nodes", "", "CLUSTER NODES output in `FILE`, to check which slots each node should hold")
-	fs.StringVar(&cfg.failOn, "fail-on", "", "exit with code 4 when a finding at or above `LEVEL` (info, warning, critical) exists")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return nil, err
@@ -101,43 +95,24 @@ func parseAnalyzeFlags(args []string, stderr io.Writer) (*analyzeConfig, error) 
 		}
 		cfg.maxMemory = n
 	}
+	if maxKeyMem != "" {
+		n, err := aggregate.ParseSize(maxKeyMem)
+		if err != nil || n <= 0 {
+			return nil, usageError{fmt.Sprintf("--max-key-memory %q: want a size such as 256mb", maxKeyMem)}
+		}
+		cfg.maxKeyMemory = n
+	}
 	switch cfg.cluster {
 	case "auto", "yes", "no":
 	default:
 		return nil, usageError{fmt.Sprintf("--cluster %q: want auto, yes or no", cfg.cluster)}
 	}
-	for _, m := range maxmemory {
-		if err := cfg.rules.SetMaxmemory(m); err != nil {
-			return nil, usageError{"--maxmemory: " + err.Error()}
-		}
+	if err := rf.resolve(); err != nil {
+		return nil, err
 	}
-	if policy != "" {
-		if err := cfg.rules.SetPolicy(policy); err != nil {
-			return nil, usageError{"--maxmemory-policy: " + err.Error()}
-		}
-	}
-	n, err := aggregate.ParseSize(bigBytes)
-	if err != nil {
-		return nil, usageError{fmt.Sprintf("--big-key-bytes %q: %v", bigBytes, err)}
-	}
-	cfg.rules.BigKeyBytes = n
-	if _, err := aggregate.FailOn(nil, cfg.failOn); err != nil {
-		return nil, usageError{"--fail-on: " + err.Error()}
-	}
-	if cfg.clusterNodes != "" {
-		f, err := os.Open(cfg.clusterNodes)
-		if err != nil {
-			return nil, usageError{"--cluster-nodes: " + err.Error()}
-		}
-		nodes, err := aggregate.ParseClusterNodes(f)
-		f.Close()
-		if err != nil {
-			return nil, usageError{fmt.Sprintf("--cluster-nodes %s: %v", cfg.clusterNodes, err)}
-		}
-		cfg.rules.Cluster = nodes
-		if cfg.cluster == "auto" {
-			cfg.cluster = "yes"
-		}
+	cfg.rules, cfg.failOn, cfg.clusterNodes = rf.rules, rf.failOn, rf.clusterNodes
+	if cfg.rules.Cluster != nil && cfg.cluster == "auto" {
+		cfg.cluster = "yes"
 	}
 	cfg.inputs = fs.Args()
 	if len(cfg.inputs) == 0 {
@@ -169,7 +144,7 @@ func parseAnalyzeFlags(args []string, stderr io.Writer) (*analyzeConfig, error) 
 		return nil, usageError{"--top must be at least 1"}
 	}
 	if cfg.keysOut != "" {
-		if _, err := render.KeysFormat(cfg.keysOut); err != nil {
+		if _, err := keysFormat(cfg.keysOut); err != nil {
 			return nil, usageError{err.Error()}
 		}
 	}
@@ -216,16 +191,9 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 
 	outs := &outputs{}
 	defer outs.abort()
-	var keys *render.KeysWriter
-	if cfg.keysOut != "" {
-		f, err := outs.create(cfg.keysOut, stdout)
-		if err != nil {
-			return exitFatal, err
-		}
-		format, _ := render.KeysFormat(cfg.keysOut)
-		if keys, err = render.NewKeysWriter(f, format); err != nil {
-			return exitFatal, err
-		}
+	keys, err := openKeySink(cfg.keysOut, outs, stdout)
+	if err != nil {
+		return exitFatal, err
 	}
 
 	prog := newProgress(cfg.progress, stderr, inputs)
@@ -249,15 +217,10 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	if !cfg.quiet {
 		w := stdout
-		if cfg.jsonOut == "-" || cfg.keysOut == "-" || cfg.htmlOut == "-" {
+		if cfg.files().toStdout(cfg.keysOut) {
 			w = stderr
 		}
-		written := map[string]string{}
-		for kind, p := range map[string]string{"JSON report": cfg.jsonOut, "keys": cfg.keysOut, "HTML report": cfg.htmlOut} {
-			if p != "" && p != "-" {
-				written[kind] = p
-			}
-		}
+		written := cfg.files().written(cfg.keysOut)
 		if err := render.Text(w, report, render.TextOptions{Outputs: written}); err != nil {
 			return exitFatal, err
 		}
@@ -299,35 +262,7 @@ func checkOutputs(cfg *analyzeConfig, inputs []parse.Input) error {
 			ins[fmt.Sprint(fileID(fi))] = true
 		}
 	}
-	outs := map[string]string{"--json": cfg.jsonOut, "--keys": cfg.keysOut, "--html": cfg.htmlOut}
-	seen := map[string]string{}
-	for _, flag := range []string{"--json", "--keys", "--html"} {
-		p := outs[flag]
-		if p == "" || p == "-" {
-			if p == "-" && seen["-"] != "" {
-				return fmt.Errorf("%s and %s both write to stdout", seen["-"], flag)
-			}
-			if p == "-" {
-				seen["-"] = flag
-			}
-			continue
-		}
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			return fmt.Errorf("%s %s: %w", flag, p, err)
-		}
-		if ins[abs] {
-			return fmt.Errorf("%s %s: refusing to overwrite an input", flag, p)
-		}
-		if fi, err := os.Stat(p); err == nil && ins[fmt.Sprint(fileID(fi))] {
-			return fmt.Errorf("%s %s: refusing to overwrite an input", flag, p)
-		}
-		if other, ok := seen[abs]; ok {
-			return fmt.Errorf("%s and %s write to the same file %s", other, flag, p)
-		}
-		seen[abs] = flag
-	}
-	return nil
+	return checkOutputPaths(cfg.files().paths(cfg.keysOut), ins)
 }
 
 // collector folds one node's stream into its profile (the parent side of
@@ -337,12 +272,13 @@ type collector struct {
 	override string // --redis-version
 	mode     string // --cluster: auto, yes, no
 	builder  *aggregate.Builder
-	keysOut  *render.KeysWriter
+	keysOut  keySink
 	src      *parse.Source
 	model    string
 	note     string
 	warns    []string
 	expires  map[int]int64 // keys with a TTL per db, for the expires dict overhead
+	extra    int64         // allocator cost of the keys beyond MEMORY USAGE
 	bar      func(int64)
 
 	// Cluster mode changes what each key costs on Redis < 7.4, and those
@@ -360,6 +296,11 @@ type collector struct {
 // keys in hash table order, which is random, so the first keys are a fair
 // sample of the slots the node holds.
 const clusterSample = 1024
+
+// keyExpansion is how many times its serialized size decoding one key
+// takes at peak: the parser holds the record while the decoder builds the
+// value (measured at about 7.5 on a 5 M-field hash, docs/robustness.md).
+const keyExpansion = 8
 
 func (c *collector) source(src *parse.Source, model, note string) error {
 	c.src = src
@@ -426,6 +367,11 @@ func (c *collector) add(k *aggregate.Key) error {
 	return nil
 }
 
+func (c *collector) nodeExtra(n int64) error {
+	c.extra += n
+	return nil
+}
+
 func (c *collector) warnings(ws []string) error {
 	c.warns = append(c.warns, ws...)
 	return nil
@@ -464,15 +410,17 @@ func looksLikeCluster(ks []aggregate.Key) bool {
 	return n <= 6
 }
 
-func analyzeAll(ctx context.Context, cfg *analyzeConfig, inputs []parse.Input, stdin io.Reader, keys *render.KeysWriter, prog *progress) []*aggregate.Node {
+func analyzeAll(ctx context.Context, cfg *analyzeConfig, inputs []parse.Input, stdin io.Reader, keys keySink, prog *progress) []*aggregate.Node {
 	nodes := make([]*aggregate.Node, len(inputs))
 	sem := make(chan struct{}, cfg.jobs)
 	var wg sync.WaitGroup
 	for i, in := range inputs {
+		// Taking the slot before starting the goroutine starts nodes in
+		// input order, so that -j 1 is fully sequential and reproducible.
+		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
 			defer func() { <-sem }()
 			nodes[i] = analyzeOne(ctx, cfg, in, stdin, keys, prog.bar(i))
 		}()
@@ -481,7 +429,7 @@ func analyzeAll(ctx context.Context, cfg *analyzeConfig, inputs []parse.Input, s
 	return nodes
 }
 
-func analyzeOne(ctx context.Context, cfg *analyzeConfig, in parse.Input, stdin io.Reader, keys *render.KeysWriter, bar *nodeBar) *aggregate.Node {
+func analyzeOne(ctx context.Context, cfg *analyzeConfig, in parse.Input, stdin io.Reader, keys keySink, bar *nodeBar) *aggregate.Node {
 	c := &collector{
 		name:     in.Name,
 		override: cfg.redisVersion,
@@ -496,6 +444,7 @@ func analyzeOne(ctx context.Context, cfg *analyzeConfig, in parse.Input, stdin i
 	spec := workerSpec{
 		Name: in.Name, Path: in.Path, Member: in.Member, NoVerify: cfg.noVerify,
 		RedisVersion: cfg.redisVersion, Cluster: cfg.cluster == "yes", MaxMemory: cfg.maxMemory,
+		MaxKeyBytes: cfg.maxKeyMemory / keyExpansion,
 	}
 	var src *parse.Source
 	var err error
@@ -530,7 +479,7 @@ func analyzeOne(ctx context.Context, cfg *analyzeConfig, in parse.Input, stdin i
 			n.ErrorOffset = pe.Offset
 		}
 	}
-	fillOverhead(n, c.src, cfg.redisVersion, c.cluster, c.expires)
+	fillOverhead(n, c.src, cfg.redisVersion, c.cluster, c.expires, c.extra)
 	return n
 }
 
@@ -552,47 +501,11 @@ func toSource(s *parse.Source) *aggregate.Source {
 }
 
 func buildReport(cfg *analyzeConfig, nodes []*aggregate.Node) *aggregate.Report {
-	sort.SliceStable(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
-	r := &aggregate.Report{
-		SchemaVersion: aggregate.SchemaVersion,
-		Tool: aggregate.Tool{
-			Name: "rdbscope", Version: version, ModelVersion: modelVersion(),
-			GeneratedAt: time.Now().UTC().Format(time.RFC3339),
-		},
-		Nodes:    nodes,
-		Findings: []aggregate.Finding{},
-	}
-	if len(nodes) > 1 {
-		r.Cluster = aggregate.Merge("cluster", cfg.top, nodes...)
-	}
-	r.Findings = aggregate.Diagnose(r, cfg.rules)
-	if r.Findings == nil {
-		r.Findings = []aggregate.Finding{}
-	}
-	return r
+	return newReport(nodes, cfg.top, cfg.rules, modelVersion())
 }
 
 func writeOutputs(cfg *analyzeConfig, r *aggregate.Report, outs *outputs, stdout io.Writer) error {
-	if cfg.jsonOut != "" {
-		f, err := outs.create(cfg.jsonOut, stdout)
-		if err != nil {
-			return err
-		}
-		if err := render.JSON(f, r); err != nil {
-			return fmt.Errorf("--json %s: %w", cfg.jsonOut, err)
-		}
-	}
-	if cfg.htmlOut != "" {
-		f, err := outs.create(cfg.htmlOut, stdout)
-		if err != nil {
-			return err
-		}
-		opts := render.HTMLOptions{MaxMemory: cfg.rules.Maxmemory, NodeMaxMemory: cfg.rules.MaxmemoryByNode}
-		if err := render.HTML(f, r, opts); err != nil {
-			return fmt.Errorf("--html %s: %w", cfg.htmlOut, err)
-		}
-	}
-	return nil
+	return writeReportFiles(cfg.files(), r, cfg.rules, outs, stdout)
 }
 
 // outputs writes each output to a temporary file beside its destination

@@ -420,10 +420,7 @@ func TestE2EHostileKeys(t *testing.T) {
 			}
 			assertPrintable(t, cell, "CSV cell")
 		}
-		cell := row[2]
-		if strings.HasPrefix(cell, "'") {
-			cell = cell[1:]
-		}
+		cell := strings.TrimPrefix(row[2], "'")
 		k, err := aggregate.UnescapeKey(cell)
 		require.NoError(t, err, "%.80q", row[2])
 		assert.False(t, got[k], "key %q exported twice", k)

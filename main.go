@@ -5,6 +5,8 @@
 // Usage:
 //
 //	rdbscope analyze [flags] INPUT...
+//	rdbscope report [flags] PROFILE...
+//	rdbscope diff [flags] OLD NEW
 //	rdbscope version
 //
 // See README.md and docs/cli.md.
@@ -53,6 +55,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "analyze":
 		code, err = analyzeCmd(ctx, args[1:], stdin, stdout, stderr)
+	case "report":
+		code, err = reportCmd(ctx, args[1:], stdin, stdout, stderr)
+	case "diff":
+		code, err = diffCmd(ctx, args[1:], stdin, stdout, stderr)
 	case workerCommand:
 		code, err = workerMain(ctx, args[1:])
 	case "version", "--version":
@@ -82,7 +88,9 @@ const topUsage = `rdbscope analyzes Redis RDB snapshots offline.
 
 Usage:
   rdbscope analyze [flags] INPUT...   profile one dump per node (files, directories, tar archives, - for stdin)
+  rdbscope report [flags] PROFILE...  merge per-node JSON profiles into one cluster report
+  rdbscope diff [flags] OLD NEW       what grew or lost its TTL between two profiles (or dumps, directories)
   rdbscope version                    print the version
 
-Run 'rdbscope analyze --help' for the flags.
+Run 'rdbscope COMMAND --help' for the flags.
 `

@@ -42,6 +42,7 @@ type workerSpec struct {
 	RedisVersion string
 	Cluster      bool  // --cluster yes
 	MaxMemory    int64 // address space the child may add; 0 = no limit
+	MaxKeyBytes  int64 // serialized size above which a key is not decoded; 0 = no limit
 }
 
 // workerMsg is one message from a child. Exactly one of the fields is set
@@ -98,8 +99,9 @@ func parseNode(ctx context.Context, in parse.Input, spec workerSpec, em emitter)
 	var warns []string
 	const maxWarnings = 100
 	opts := parse.Options{
-		NoVerify: spec.NoVerify,
-		Progress: em.progress,
+		NoVerify:    spec.NoVerify,
+		MaxKeyBytes: spec.MaxKeyBytes,
+		Progress:    em.progress,
 		OnSource: func(src *parse.Source) error {
 			var name, note string
 			est, name, note = chooseModel(src, spec.RedisVersion, spec.Cluster)
@@ -503,7 +505,7 @@ func runIsolated(ctx context.Context, in parse.Input, spec workerSpec, stdin io.
 		if ctx.Err() != nil {
 			msg = "interrupted"
 		}
-		return src, &parse.Error{Path: displayPath(in), Offset: -1, Msg: msg + "; figures cover the keys received before"}
+		return src, &parse.Error{Path: displayPath(in), Offset: -1, Msg: msg}
 	}
 	return src, nodeErr
 }

@@ -554,6 +554,9 @@ func pct(f float64) string {
 }
 
 // human formats bytes with binary units, the ones Redis reports in.
+// HumanBytes formats bytes with binary units for sentences ("1.5 MiB").
+func HumanBytes(b int64) string { return human(b) }
+
 func human(b int64) string {
 	const unit = 1024
 	if b < unit && b > -unit {

@@ -60,7 +60,7 @@ func EscapeKey(s string) string {
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n <= 1 || unsafeRune(r) {
+		if r == utf8.RuneError && n <= 1 || UnsafeRune(r) {
 			for j := 0; j < max(n, 1); j++ {
 				writeHex(&b, s[i+j])
 			}
@@ -73,11 +73,13 @@ func EscapeKey(s string) string {
 	return b.String()
 }
 
-// unsafeRune reports runes that are valid UTF-8 but would let a key
-// rearrange a terminal or a JavaScript string: C1 controls, line and
-// paragraph separators, bidi overrides.
-func unsafeRune(r rune) bool {
+// UnsafeRune reports runes that are valid UTF-8 but would let a name
+// rearrange a terminal line or a JavaScript string: C1 controls, line and
+// paragraph separators, and the bidi marks, embeddings, overrides and
+// isolates.
+func UnsafeRune(r rune) bool {
 	return (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 ||
+		r == 0x200e || r == 0x200f || r == 0x061c ||
 		(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
 }
 
@@ -106,7 +108,7 @@ func needsEscapeSlow(s string) bool {
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n <= 1 || unsafeRune(r) {
+		if r == utf8.RuneError && n <= 1 || UnsafeRune(r) {
 			return true
 		}
 		i += n

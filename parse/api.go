@@ -82,6 +82,12 @@ type Options struct {
 	OnSource func(*Source) error
 	// Progress, if set, is called from time to time with stored bytes read so far.
 	Progress func(storedBytesRead int64)
+	// MaxKeyBytes, if > 0, bounds the memory one key may take: a record
+	// whose serialized size exceeds it is still framed and checksummed but
+	// neither held in memory nor decoded. It is delivered as a Record with
+	// Value nil, no Blobs, its Type, RDBEncoding, Elements and RDBBytes,
+	// and a warning saying its memory is estimated from its serialized size.
+	MaxKeyBytes int64
 }
 
 // Error is a parse failure at a known place of a dump.

@@ -21,6 +21,7 @@ import (
 
 // RDB opcodes and value types (rdb.h).
 const (
+	opRAMLRU      = 107 // Redis Enterprise: RAM LRU of the next key
 	opSlotImport  = 243 // Valkey: slot import; Redis 8.6: KEY_META
 	opSlotInfo    = 244
 	opFunction2   = 245
@@ -39,6 +40,16 @@ const (
 const (
 	chunkTarget = 256 << 10 // forward to the decoder in chunks of about this size
 	readChunk   = 1 << 20   // largest single read into the record buffer
+
+	// While a record too large for Options.MaxKeyBytes is skipped, the
+	// bytes read so far are dropped (after the CRC has seen them) whenever
+	// more than drainWindow of them have accumulated; a single string
+	// longer than skipKeep is streamed through without being held, and
+	// only its first prefixKeep bytes are kept for the callers that look
+	// at a string's start (key names, blob headers).
+	drainWindow = 256 << 10
+	skipKeep    = 1 << 20
+	prefixKeep  = 64 << 10
 )
 
 // Redis's CRC64 is the Jones polynomial, reflected, init 0, no final xor.
@@ -63,6 +74,7 @@ type meta struct {
 	offset   int64
 	size     int64
 	elements int64
+	longElem int64 // see Record.LongElem
 	blobs    []Blob
 	warnings []string
 
@@ -100,7 +112,19 @@ type framer struct {
 	onSource   func() error
 
 	// current item
-	unitStart int
+	unitStart   int
+	recStart    int   // index in out of the current record's first byte
+	recStartOff int64 // stream offset of the current record's first byte
+	inRec       bool  // inside a key record (the MaxKeyBytes limit applies)
+
+	// Records larger than maxKey (0 = no limit) are framed without being
+	// held and are not forwarded to the decoder (see Options.MaxKeyBytes).
+	maxKey       int64
+	skipping     bool   // the current record is over maxKey
+	partial      bool   // the last readN returned only a prefix of its bytes
+	countUnknown bool   // a skipped blob's entry count could not be known
+	prefix       []byte // kept start of a string streamed through, reused
+
 	key       []byte // decoded key of the current record
 	inKey     bool
 	blobs     []Blob
@@ -108,6 +132,8 @@ type framer struct {
 	saturated bool
 
 	storedCRC uint64
+	inTrailer bool        // reading the checksum trailer
+	ramLRU    bool        // a Redis Enterprise RAM_LRU opcode was seen
 	plain     []plainNode // PLAIN quicklist nodes of the current record
 
 	lzf     []byte // decompression scratch, reused
@@ -117,6 +143,8 @@ type framer struct {
 // str describes one RDB string as framed.
 type str struct {
 	data       []byte // decoded bytes, or a prefix of them (see readStr's need)
+	raw        []byte // the stored (compressed) bytes of an LZF string
+	partial    bool   // data (or raw) is only a prefix: the record is being skipped
 	ulen       int64
 	clen       int64
 	compressed bool
@@ -155,10 +183,28 @@ func (f *framer) ioErr(err error, what string) error {
 		return &Error{Path: f.path, Offset: f.pos(), Msg: "parsing canceled", Err: ctxErr}
 	}
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return f.errAt(f.pos(), "unexpected end of file at byte %d while reading %s%s", f.pos(), what, f.keyDesc())
+		return f.errAt(f.pos(), "%s", f.truncated(what))
 	}
 	return &Error{Path: f.path, Offset: f.pos(), Msg: "read error while reading " + what + f.keyDesc(), Err: err}
 }
+
+// truncated says where a stream that ends too early stopped. A dump that
+// ends between two items is usually being written (or copied) still.
+func (f *framer) truncated(what string) string {
+	const why = " — the dump may still be being written or was cut in transit"
+	switch {
+	case f.inTrailer:
+		return fmt.Sprintf("truncated: ends at byte %d inside the CRC64 trailer after the EOF marker%s", f.pos(), why)
+	case what == whatNext:
+		return fmt.Sprintf("truncated: ends at byte %d without the EOF marker%s", f.pos(), why)
+	}
+	// Inside an item, a corrupt length that points past the end is as likely.
+	return fmt.Sprintf("truncated: ends at byte %d without the EOF marker, inside %s%s%s, or a length before it is corrupt",
+		f.pos(), what, f.keyDesc(), why)
+}
+
+// whatNext is what the framer reads between items.
+const whatNext = "the next opcode or value type"
 
 func (f *framer) readByte(what string) (byte, error) {
 	b, err := f.br.ReadByte()
@@ -172,6 +218,13 @@ func (f *framer) readByte(what string) (byte, error) {
 // readN appends the next n bytes to the record buffer and returns them. It
 // grows the buffer only as bytes actually arrive.
 func (f *framer) readN(n int64, what string) ([]byte, error) {
+	f.partial = false
+	if f.inRec && f.maxKey > 0 {
+		f.guard(n)
+		if f.skipping && n > skipKeep {
+			return f.skipN(n, what)
+		}
+	}
 	start := len(f.out)
 	if n <= int64(f.br.Buffered()) {
 		b, _ := f.br.Peek(int(n))
@@ -195,9 +248,59 @@ func (f *framer) readN(n int64, what string) ([]byte, error) {
 	return f.out[start:], nil
 }
 
+// guard switches the current record to skipping once it would grow past
+// maxKey with n more bytes, and while skipping drops what has accumulated.
+func (f *framer) guard(n int64) {
+	if !f.skipping && f.pos()+n-f.recStartOff > f.maxKey {
+		f.skipping = true
+		// Give back the buffer that grew to hold the record so far; only
+		// earlier, not yet forwarded items stay.
+		f.strip(f.recStart)
+		if cap(f.out) > 4*chunkTarget {
+			f.out = append(make([]byte, 0, max(chunkTarget+chunkTarget/4, 2*f.recStart)), f.out...)
+		}
+	}
+	if f.skipping && len(f.out)-f.recStart > drainWindow {
+		f.strip(f.recStart)
+	}
+}
+
+// skipN reads n bytes of a skipped record without holding them: they go
+// through the record buffer one read at a time and are dropped after the
+// CRC has seen them. It returns their first prefixKeep bytes and sets
+// f.partial.
+func (f *framer) skipN(n int64, what string) ([]byte, error) {
+	f.strip(f.recStart)
+	f.prefix = f.prefix[:0]
+	f.partial = true
+	for n > 0 {
+		k := int(min(n, readChunk))
+		f.out = slices.Grow(f.out, k)
+		m, err := io.ReadFull(f.br, f.out[len(f.out):len(f.out)+k])
+		got := f.out[len(f.out) : len(f.out)+m]
+		if keep := prefixKeep - len(f.prefix); keep > 0 {
+			f.prefix = append(f.prefix, got[:min(keep, m)]...)
+		}
+		f.out = f.out[:len(f.out)+m]
+		f.strip(f.recStart)
+		if err != nil {
+			return nil, f.ioErr(err, what)
+		}
+		n -= int64(k)
+		if err := f.ctx.Err(); err != nil {
+			return nil, f.ioErr(err, what)
+		}
+	}
+	return f.prefix, nil
+}
+
 // readLen reads a length-encoded integer; special reports the 11xxxxxx
 // string encodings, with the encoding in the returned value.
 func (f *framer) readLen(what string) (uint64, bool, error) {
+	if f.inRec && f.maxKey > 0 {
+		// Values made of lengths only (module integers) must drain too.
+		f.guard(9)
+	}
 	at := f.pos()
 	b, err := f.readByte(what)
 	if err != nil {
@@ -255,7 +358,7 @@ func (f *framer) readStr(what string, need int) (str, error) {
 			return str{}, f.errAt(at, "string length %d is impossible while reading %s%s", n, what, f.keyDesc())
 		}
 		b, err := f.readN(int64(n), what)
-		return str{data: b, ulen: int64(n), clen: int64(n)}, err
+		return str{data: b, ulen: int64(n), clen: int64(n), partial: f.partial}, err
 	}
 	switch n {
 	case 0, 1, 2:
@@ -291,12 +394,16 @@ func (f *framer) readStr(what string, need int) (str, error) {
 		if err != nil {
 			return str{}, err
 		}
-		s := str{ulen: int64(ulen), clen: int64(clen), compressed: true}
-		switch need {
-		case needNone:
+		s := str{raw: c, partial: f.partial, ulen: int64(ulen), clen: int64(clen), compressed: true}
+		switch {
+		case need == needNone:
 			return s, nil
-		case needHeader:
+		case need == needHeader:
 			s.data, err = f.unlzf(c, min(int(ulen), 64), false)
+		case f.skipping && (s.partial || ulen > skipKeep):
+			// Too large to decompress while skipping: callers make do.
+			s.partial = true
+			return s, nil
 		default:
 			s.data, err = f.unlzf(c, int(ulen), true)
 		}
@@ -355,7 +462,8 @@ func (f *framer) strip(from int) {
 func (f *framer) header() error {
 	h, _ := f.br.Peek(9)
 	if len(h) < 9 || !(strings.HasPrefix(string(h), "REDIS") || strings.HasPrefix(string(h), "VALKEY")) {
-		return f.errAt(0, "%s", describeNonRDB(h))
+		h, _ = f.br.Peek(512) // enough to recognise what it is instead
+		return f.errAt(0, "%s", describeNonRDB(h, f.src.Compression))
 	}
 	f.out = append(f.out, h...)
 	_, _ = f.br.Discard(9)
@@ -369,7 +477,7 @@ func (f *framer) header() error {
 		f.version = v
 		f.src.RDBVersion = v
 		if v != 80 {
-			return f.errAt(0, "%s: unknown Valkey RDB version %d (supported: VALKEY080)", h, v)
+			return f.errAt(0, "%s: Valkey RDB version %d is not supported by the decoder (%s reads VALKEY080, Valkey 8.1 to 9.x)", h, v, decoderName)
 		}
 		return nil
 	}
@@ -384,31 +492,61 @@ func (f *framer) header() error {
 	case v >= 1 && v <= 12:
 		return nil
 	case v == 13:
-		return f.errAt(0, "RDB version 13 (Redis 8.6+) is not supported by the decoder (github.com/hdt3213/rdb v1.3.2)")
+		// RDB 13 (Redis 8.6) adds the KEY_META opcode and stream type 26
+		// to RDB 12; the decoder refuses the version number alone. Show
+		// it an RDB 12 header (the checksum covers the original) and stop
+		// at the first RDB 13 item with an error naming it.
+		f.crc = crc64.Update(f.crc, crcTable, f.out[:9])
+		f.crcPos = 9
+		copy(f.out[7:9], "12")
+		return nil
 	case v == 0:
 		return f.errAt(0, "%s: invalid RDB version 0", h)
 	}
-	return f.errAt(0, "%s: unknown future RDB version %d", h, v)
+	return f.errAt(0, "%s: unknown future RDB version %d (the newest known is 13, Redis 8.6), not supported by the decoder (%s)", h, v, decoderName)
 }
 
-// describeNonRDB says what a stream that is not an RDB looks like.
-func describeNonRDB(h []byte) string {
+// decoderName names the value decoder in messages about what it cannot read.
+const decoderName = "github.com/hdt3213/rdb v1.3.2"
+
+// rdb13 explains an item of RDB 13 that the decoder cannot read.
+func (f *framer) rdb13(at int64, item string) error {
+	if f.version < 13 || f.valkey {
+		return f.errAt(at, "%s in an RDB %d dump, which cannot hold it: corrupt data", item, f.version)
+	}
+	return f.errAt(at, "%s (RDB 13, Redis 8.6+) is not supported by the decoder (%s)", item, decoderName)
+}
+
+// describeNonRDB says what a stream that is not an RDB looks like, from
+// its first bytes (after decompression, compression naming the layer).
+func describeNonRDB(h []byte, compression string) string {
 	if len(h) == 0 {
+		if compression != "" {
+			return "not an RDB file (the " + compression + " data decompresses to nothing)"
+		}
 		return "not an RDB file (empty file)"
 	}
 	q := strconv.Quote(string(h[:min(len(h), 8)]))
+	s := string(h)
 	var like string
 	switch {
 	case h[0] == '*' && len(h) > 1 && h[1] >= '0' && h[1] <= '9':
-		like = " — looks like an AOF"
+		like = " — looks like an AOF (Redis commands), not a snapshot"
+	case strings.HasPrefix(s, "file ") && strings.Contains(s, " seq ") && strings.Contains(s, " type "):
+		like = " — looks like a multi-part AOF manifest; the snapshot, if any, is the *.base.rdb file it names"
 	case h[0] == '{' || h[0] == '[':
 		like = " — looks like JSON"
-	case strings.HasPrefix(string(h), "REDIS") || strings.HasPrefix(string(h), "VALKEY"):
+	case strings.HasPrefix(s, "REDIS") || strings.HasPrefix(s, "VALKEY"):
 		like = " — truncated header"
+	case h[0] == '<':
+		like = " — looks like HTML or XML"
 	case len(h) >= 4 && string(h[:4]) == "\x89PNG":
 		like = " — looks like a PNG image"
 	case len(h) >= 2 && string(h[:2]) == "PK":
 		like = " — looks like a zip archive"
+	}
+	if compression != "" {
+		return "not an RDB file (" + compression + " data that starts with " + q + " once decompressed" + like + ")"
 	}
 	return "not an RDB file (starts with " + q + like + ")"
 }
@@ -419,6 +557,19 @@ func (f *framer) run() error {
 	if err := f.header(); err != nil {
 		return err
 	}
+	err := f.items()
+	if err != nil && len(f.out) > f.recStart {
+		// Never forward a partial item (a key, an AUX field, module data):
+		// the decoder would trust its lengths and allocate what they say.
+		f.out = f.out[:f.recStart]
+		f.crcPos = min(f.crcPos, f.recStart)
+	}
+	return err
+}
+
+// items frames the items after the header up to the EOF opcode and the
+// trailer.
+func (f *framer) items() error {
 	var (
 		expires     int64
 		idle, freq  int64 = -1, -1
@@ -433,10 +584,11 @@ func (f *framer) run() error {
 			}
 			recStart = len(f.out)
 			recStartOff = f.pos()
+			f.recStart, f.recStartOff = recStart, recStartOff
 		}
 		f.unitStart = len(f.out)
 		opOff := f.pos()
-		t, err := f.readByte("the next opcode or value type")
+		t, err := f.readByte(whatNext)
 		if err != nil {
 			return err
 		}
@@ -507,6 +659,23 @@ func (f *framer) run() error {
 			freq = int64(b)
 			pending = true
 			continue
+		case opRAMLRU:
+			if f.valkey {
+				break // a value type byte of no known meaning: reported below
+			}
+			// Redis Enterprise writes it before a key, like IDLE; the
+			// decoder does not know it, so it is counted in the key's
+			// record but not forwarded.
+			if _, err := f.readCount("a Redis Enterprise RAM_LRU value"); err != nil {
+				return err
+			}
+			if !f.ramLRU {
+				f.ramLRU = true
+				f.src.Warnings = append(f.src.Warnings, "Redis Enterprise RAM_LRU opcodes (107) skipped")
+			}
+			f.strip(f.unitStart)
+			pending = true
+			continue
 		case opFunction2:
 			if _, err := f.readStr("a FUNCTION library", needNone); err != nil {
 				return err
@@ -542,7 +711,7 @@ func (f *framer) run() error {
 			continue
 		case opSlotImport:
 			if !f.valkey {
-				return f.errAt(opOff, "opcode 243 (KEY_META, RDB 13 / Redis 8.6+) not supported")
+				return f.rdb13(opOff, "opcode 243 (RDB_OPCODE_KEY_META, per-key metadata)")
 			}
 			if _, err := f.readStr("a slot import job name", needNone); err != nil {
 				return err
@@ -566,6 +735,7 @@ func (f *framer) run() error {
 		if err := f.sourceReady(); err != nil {
 			return err
 		}
+		f.recStart, f.recStartOff = recStart, recStartOff
 		m, err := f.record(t, opOff)
 		if err != nil {
 			// Never forward a partial record.
@@ -579,6 +749,9 @@ func (f *framer) run() error {
 		m.expires, m.idle, m.freq = expires, idle, freq
 		m.offset = recStartOff
 		m.size = f.pos() - recStartOff
+		if f.skipping {
+			f.tooLarge(&m)
+		}
 		if m.synthetic {
 			f.strip(recStart)
 		} else if len(f.plain) > 0 {
@@ -587,6 +760,20 @@ func (f *framer) run() error {
 		f.metas = append(f.metas, m)
 		expires, idle, freq, pending = 0, -1, -1, false
 	}
+}
+
+// tooLarge turns a record that was skipped for being over maxKey into one
+// built from its meta alone: the decoder never sees it.
+func (f *framer) tooLarge(m *meta) {
+	m.synthetic = true
+	m.moduleKey = string(f.key)
+	m.blobs = nil
+	w := fmt.Sprintf("key too large to analyze in memory (%d bytes serialized > --max-key-memory %d): memory estimated from its serialized size", m.size, f.maxKey)
+	m.warnings = append(slices.Clip(m.warnings), w)
+	if f.countUnknown {
+		m.warnings = append(m.warnings, "element count is a lower bound: a packed container too large to walk had a saturated entry count")
+	}
+	f.skipping = false
 }
 
 func (f *framer) functionPreGA() error {
@@ -668,6 +855,7 @@ func (f *framer) trailer() error {
 		f.src.Checksum = ChecksumAbsent
 		return nil
 	}
+	f.inTrailer = true
 	p, err := f.readN(8, "the CRC64 checksum trailer")
 	if err != nil {
 		return err
@@ -723,7 +911,7 @@ func unknownType(t byte) string {
 	case 8:
 		return "type 8 is unused by Redis"
 	case 26:
-		return "type 26 is probably a stream (RDB_TYPE_STREAM_LISTPACKS_4) of Redis 8.6+ / RDB 13"
+		return "type 26 is the stream type of RDB 13 (Redis 8.6+), which a dump of this version cannot hold: corrupt data"
 	case 242, 241, 240:
 		return "an opcode of a newer Redis, Redis Enterprise or another fork"
 	}
@@ -735,14 +923,21 @@ func unknownType(t byte) string {
 
 // record frames one key record whose type byte t was just read.
 func (f *framer) record(t byte, at int64) (meta, error) {
-	m := meta{typ: t, elements: 1}
+	m := meta{typ: t, elements: 1, longElem: -1}
 	f.inKey = false
+	f.inRec = true
+	defer func() { f.inRec = false }()
+	f.skipping = false
+	f.countUnknown = false
 	f.blobs = f.blobs[:0]
 	f.plain = f.plain[:0]
 	f.warnings = nil
 	f.saturated = false
+	if t == 26 && f.version >= 13 && !f.valkey {
+		return m, f.rdb13(at, "stream value type 26 (RDB_TYPE_STREAM_LISTPACKS_4)")
+	}
 	if !knownType(t) {
-		return m, f.errAt(at, "unknown value type or opcode %d (0x%02x): %s", t, t, unknownType(t))
+		return m, f.errAt(at, "unknown value type or opcode %d (0x%02x) in an RDB %d dump: %s", t, t, f.version, unknownType(t))
 	}
 	if t == 6 {
 		return m, f.errAt(at, "module value type 6 (RDB_TYPE_MODULE_PRE_GA, Redis 4.0 release candidates) cannot be parsed")
@@ -753,6 +948,9 @@ func (f *framer) record(t byte, at int64) (meta, error) {
 	}
 	f.key = append(f.key[:0], k.data...)
 	f.inKey = true
+	if k.partial {
+		f.warnings = append(f.warnings, fmt.Sprintf("key name of %d bytes: only its first %d bytes are kept", k.ulen, len(f.key)))
+	}
 	m.keyHash, m.keyLen = hashKey(f.key), len(f.key)
 	if err := f.value(t, &m); err != nil {
 		return m, err
@@ -800,9 +998,11 @@ func (f *framer) value(t byte, m *meta) error {
 		}
 		m.elements = int64(min(n, 1<<62))
 		for i := uint64(0); i < n; i++ {
-			if _, err := f.readStr("an element", needNone); err != nil {
+			s, err := f.readStr("an element", needNone)
+			if err != nil {
 				return err
 			}
+			m.noteLong(i, s)
 			switch t {
 			case 3:
 				l, err := f.readByte("a zset score")
@@ -815,9 +1015,11 @@ func (f *framer) value(t byte, m *meta) error {
 					}
 				}
 			case 4:
-				if _, err := f.readStr("a hash value", needNone); err != nil {
+				s, err := f.readStr("a hash value", needNone)
+				if err != nil {
 					return err
 				}
+				m.noteLong(i, s)
 			case 5:
 				if _, err := f.readN(8, "a zset score"); err != nil {
 					return err
@@ -838,6 +1040,10 @@ func (f *framer) value(t byte, m *meta) error {
 		s, err := f.readStr("a zipmap", needAll)
 		if err != nil {
 			return err
+		}
+		if s.partial {
+			f.countUnknown = true
+			return nil
 		}
 		n, err := zipmapWalk(s.data)
 		if err != nil {
@@ -924,9 +1130,13 @@ func (f *framer) value(t byte, m *meta) error {
 				if err != nil {
 					return err
 				}
-				f.plain = append(f.plain, plainNode{start: start, end: len(f.out), val: slices.Clone(s.data)})
-				f.addBlob(s, 1)
-				f.blobs[len(f.blobs)-1].Plain = true
+				if !f.skipping {
+					f.plain = append(f.plain, plainNode{start: start, end: len(f.out), val: slices.Clone(s.data)})
+				}
+				if !f.skipping {
+					f.addBlob(s, 1)
+					f.blobs[len(f.blobs)-1].Plain = true
+				}
 				m.elements++
 			case 2:
 				c, err := f.listpack("a quicklist node")
@@ -961,12 +1171,15 @@ func (f *framer) value(t byte, m *meta) error {
 					return err
 				}
 			}
-			if _, err := f.readStr("a hash field", needNone); err != nil {
+			s, err := f.readStr("a hash field", needNone)
+			if err != nil {
 				return err
 			}
-			if _, err := f.readStr("a hash value", needNone); err != nil {
+			m.noteLong(i, s)
+			if s, err = f.readStr("a hash value", needNone); err != nil {
 				return err
 			}
+			m.noteLong(i, s)
 			if f.valkey {
 				if _, err := f.readN(8, "a hash field expiry"); err != nil {
 					return err
@@ -978,11 +1191,28 @@ func (f *framer) value(t byte, m *meta) error {
 	return f.errAt(f.pos(), "unknown value type %d%s", t, f.keyDesc())
 }
 
+// longElemLimit is the default hash/set/zset-max-listpack-value (and
+// list-max-ziplist-value): Redis stops packing a value at the first element
+// longer than this.
+const longElemLimit = 64
+
+// noteLong records i as the first long element if s is one. The length is
+// what Redis compares: the decoded length (digits for integer-encoded
+// strings, the uncompressed size for LZF ones).
+func (m *meta) noteLong(i uint64, s str) {
+	if m.longElem < 0 && s.ulen > longElemLimit {
+		m.longElem = int64(min(i, 1<<62))
+	}
+}
+
 func (f *framer) blobErr(what string, err error) error {
 	return &Error{Path: f.path, Offset: f.pos(), Msg: fmt.Sprintf("corrupt %s%s: %v", what, f.keyDesc(), err)}
 }
 
 func (f *framer) addBlob(s str, count int64) {
+	if f.skipping {
+		return // a skipped record keeps no per-blob detail
+	}
 	f.blobs = append(f.blobs, Blob{Len: s.ulen, StoredLen: s.clen, Compressed: s.compressed, Count: count})
 }
 
@@ -997,10 +1227,16 @@ func (f *framer) ziplist(what string) (int64, error) {
 		return 0, f.blobErr("ziplist", err)
 	}
 	n := hdr
-	if !s.compressed || hdr == 65535 {
+	if f.skipping && (s.partial || s.compressed && s.ulen > skipKeep) {
+		// Only the header is at hand.
+		if hdr == 65535 {
+			f.countUnknown = true
+			n = 0
+		}
+	} else if !s.compressed || hdr == 65535 {
 		full := s.data
 		if s.compressed {
-			full, err = f.unlzf(f.out[len(f.out)-int(s.clen):], int(s.ulen), true)
+			full, err = f.unlzf(s.raw, int(s.ulen), true)
 			if err != nil {
 				return 0, f.blobErr("ziplist", err)
 			}
@@ -1039,9 +1275,17 @@ func (f *framer) listpackCount(s str) (int64, error) {
 	if s.compressed && hdr != 65535 {
 		return hdr, nil
 	}
+	if f.skipping && (s.partial || s.compressed && s.ulen > skipKeep) {
+		// Only the header is at hand.
+		if hdr == 65535 {
+			f.countUnknown = true
+			return 0, nil
+		}
+		return hdr, nil
+	}
 	full := s.data
 	if s.compressed {
-		full, err = f.unlzf(f.out[len(f.out)-int(s.clen):], int(s.ulen), true)
+		full, err = f.unlzf(s.raw, int(s.ulen), true)
 		if err != nil {
 			return 0, f.blobErr("listpack", err)
 		}

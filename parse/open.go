@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"hash"
 	"io"
 
@@ -125,7 +126,7 @@ func openStream(ctx context.Context, in Input, opts Options, src *Source) (*bufi
 	dr, closeDec, err := decompress(raw, src.Compression)
 	if err != nil {
 		_ = rc.Close()
-		return nil, nil, nil, nil, err
+		return nil, nil, nil, nil, fmt.Errorf("corrupt %s stream: %w", src.Compression, err)
 	}
 	closeAll := func() {
 		closeDec()

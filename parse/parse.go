@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"slices"
 	"strconv"
@@ -144,6 +145,11 @@ func parse(ctx context.Context, in Input, opts Options, fn func(*Record) error) 
 		if errors.Is(err, errTar) {
 			return src, &Error{Path: path, Offset: -1, Msg: "is a tar archive: give it as a file argument so that each dump inside becomes a node"}
 		}
+		// The path is already in the message: keep only the cause.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
 		return src, &Error{Path: path, Offset: -1, Msg: "cannot open", Err: err}
 	}
 	defer closeAll()
@@ -168,6 +174,8 @@ func parse(ctx context.Context, in Input, opts Options, fn func(*Record) error) 
 		src:  src,
 		out:  make([]byte, 0, chunkTarget+chunkTarget/4),
 		crc:  ^uint64(0),
+
+		maxKey: opts.MaxKeyBytes,
 	}
 	f.send = func(c *chunk) error {
 		select {
@@ -205,7 +213,7 @@ func parse(ctx context.Context, in Input, opts Options, fn func(*Record) error) 
 		rec = Record{
 			DB: m.db, RDBType: m.typ, Type: typ, RDBEncoding: enc,
 			ExpiresAt: m.expires, Idle: m.idle, Freq: m.freq,
-			Offset: m.offset, RDBBytes: m.size, Elements: m.elements,
+			Offset: m.offset, RDBBytes: m.size, Elements: m.elements, LongElem: m.longElem,
 			Value: obj, Blobs: m.blobs, Warnings: m.warnings,
 		}
 		if m.synthetic {

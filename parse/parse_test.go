@@ -212,9 +212,8 @@ func TestNotRDB(t *testing.T) {
 		{"", "empty file"},
 		{"*2\r\n$6\r\nSELECT\r\n", `starts with "*2\r\n$6\r\n" — looks like an AOF`},
 		{`{"key": 1}`, "looks like JSON"},
-		{"REDIS0013xxxxx", "RDB version 13 (Redis 8.6+) is not supported by the decoder (github.com/hdt3213/rdb v1.3.2)"},
-		{"REDIS0099xxxxx", "REDIS0099: unknown future RDB version"},
-		{"VALKEY090xxxxx", "unknown Valkey RDB version 90"},
+		{"REDIS0099xxxxx", "REDIS0099: unknown future RDB version 99 (the newest known is 13, Redis 8.6), not supported by the decoder (github.com/hdt3213/rdb v1.3.2)"},
+		{"VALKEY090xxxxx", "VALKEY090: Valkey RDB version 90 is not supported by the decoder (github.com/hdt3213/rdb v1.3.2 reads VALKEY080"},
 		{"REDIS00", "truncated header"},
 		{"hello world", `not an RDB file (starts with "hello wo")`},
 	} {
@@ -227,20 +226,33 @@ func TestNotRDB(t *testing.T) {
 }
 
 func TestUnknownOpcodes(t *testing.T) {
-	_, _, err := parseAll(t, newRDB("REDIS0012").byte(opSelectDB).len(0).byte(243).end(), Options{})
+	_, _, err := parseAll(t, newRDB("REDIS0013").byte(opSelectDB).len(0).byte(243).end(), Options{})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "opcode 243 (KEY_META, RDB 13 / Redis 8.6+) not supported")
+	assert.Contains(t, err.Error(), "at byte 11: opcode 243 (RDB_OPCODE_KEY_META, per-key metadata) (RDB 13, Redis 8.6+) is not supported by the decoder (github.com/hdt3213/rdb v1.3.2)")
+	_, _, err = parseAll(t, newRDB("REDIS0012").byte(opSelectDB).len(0).byte(243).end(), Options{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "opcode 243 (RDB_OPCODE_KEY_META, per-key metadata) in an RDB 12 dump, which cannot hold it: corrupt data")
 
+	_, _, err = parseAll(t, newRDB("REDIS0013").byte(opSelectDB).len(0).byte(26).str("k").end(), Options{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "at byte 11: stream value type 26 (RDB_TYPE_STREAM_LISTPACKS_4) (RDB 13, Redis 8.6+) is not supported by the decoder")
 	_, _, err = parseAll(t, newRDB("REDIS0012").byte(opSelectDB).len(0).byte(26).str("k").end(), Options{})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "at byte 11")
-	assert.Contains(t, err.Error(), "type 26 is probably a stream")
+	assert.Contains(t, err.Error(), "type 26 is the stream type of RDB 13 (Redis 8.6+), which a dump of this version cannot hold")
+
+	// An RDB 13 dump without RDB 13 items parses, and its checksum is
+	// the one of the original header.
+	recs, src, err := parseAll(t, newRDB("REDIS0013").byte(opSelectDB).len(0).byte(0).str("k").str("v").end(), Options{})
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	assert.Equal(t, 13, src.RDBVersion)
+	assert.Equal(t, ChecksumOK, src.Checksum)
 
 	// Valkey slot import (243) and SLOT_INFO (244) are stripped.
 	b := newRDB("VALKEY080").byte(243).str("job").len(1).len(0).len(100).
 		byte(244).len(1).len(2).len(3).
 		byte(opSelectDB).len(0).byte(0).str("k").str("v").end()
-	recs, src, err := parseAll(t, b, Options{})
+	recs, src, err = parseAll(t, b, Options{})
 	require.NoError(t, err)
 	require.Len(t, recs, 1)
 	assert.Equal(t, "k", recs[0].Key)
@@ -262,7 +274,7 @@ func TestTruncated(t *testing.T) {
 		assert.Equal(t, "test.rdb", pe.Path)
 		assert.LessOrEqual(t, pe.Offset, int64(cut))
 		if cut > 9 {
-			assert.Contains(t, err.Error(), "unexpected end of file at byte")
+			assert.Contains(t, err.Error(), "truncated: ends at byte")
 		}
 		assert.GreaterOrEqual(t, len(recs), prev, "more input, more records")
 		assert.LessOrEqual(t, len(recs), len(full))
@@ -279,7 +291,7 @@ func TestTruncatedMessageNamesKey(t *testing.T) {
 	b := newRDB("REDIS0011").byte(opSelectDB).len(0).byte(1).str("mylist").len(3).str("a").str("b").b
 	_, _, err := parseAll(t, b, Options{})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), `unexpected end of file at byte 24 while reading an element of key "mylist"`)
+	assert.Contains(t, err.Error(), `truncated: ends at byte 24 without the EOF marker, inside an element of key "mylist"`)
 }
 
 // heapGrowth runs f and returns how much the heap grew in total.
@@ -300,11 +312,11 @@ func TestCorruptLengths(t *testing.T) {
 		want string
 	}{
 		{"list count 2^40", huge(newRDB("REDIS0009").byte(opSelectDB).len(0).byte(1).str("l")).str("a").str("b").b,
-			"unexpected end of file"},
+			"truncated: ends at byte"},
 		{"set count 0x7fffffff", newRDB("REDIS0009").byte(opSelectDB).len(0).byte(2).str("s").byte(0x80, 0x7f, 0xff, 0xff, 0xff).str("a").b,
-			"unexpected end of file"},
+			"truncated: ends at byte"},
 		{"string length 2^40", huge(newRDB("REDIS0009").byte(opSelectDB).len(0).byte(0).str("k")).str("v").end(),
-			"unexpected end of file at byte"},
+			"truncated: ends at byte"},
 		{"LZF claims 1 GB", newRDB("REDIS0009").byte(opSelectDB).len(0).byte(0).str("k").byte(0xC3).len(3).len(1<<30).byte(2, 'a', 'b', 'c').end(),
 			"corrupt LZF string"},
 		{"intset length 2^31", newRDB("REDIS0009").byte(opSelectDB).len(0).byte(11).str("k").str("\x08\x00\x00\x00\x00\x00\x00\x80" + strings.Repeat("x", 16)).end(),
@@ -659,23 +671,82 @@ func TestLZF(t *testing.T) {
 	assert.Error(t, err)
 }
 
+// fuzzFixtures seed the parse fuzzers: small dumps of many encodings.
+var fuzzFixtures = []string{"memory.rdb", "hash_with_hfe.rdb", "hash_as_listpack_with_hfe.rdb", "redis_50_with_streams.rdb",
+	"redis_40_with_module.rdb", "redis_60_with_module_aux.rdb", "ziplist_that_compresses_easily.rdb",
+	"zipmap_that_compresses_easily.rdb", "valkey_hash2_with_hfe.rdb", "empty_database.rdb", "dumpV10.rdb"}
+
+// FuzzParse feeds arbitrary bytes to the framer and the decoder, with and
+// without a key size limit (limit 0 = none).
 func FuzzParse(f *testing.F) {
-	for _, name := range []string{"memory.rdb", "hash_with_hfe.rdb", "hash_as_listpack_with_hfe.rdb", "redis_50_with_streams.rdb",
-		"redis_40_with_module.rdb", "redis_60_with_module_aux.rdb", "ziplist_that_compresses_easily.rdb",
-		"zipmap_that_compresses_easily.rdb", "valkey_hash2_with_hfe.rdb", "empty_database.rdb", "dumpV10.rdb"} {
-		f.Add(fixture(f, name))
+	for i, name := range fuzzFixtures {
+		f.Add(fixture(f, name), uint16(0))
+		f.Add(fixture(f, name), uint16(i*7))
 	}
-	f.Fuzz(func(t *testing.T, b []byte) {
+	f.Fuzz(func(t *testing.T, b []byte, limit uint16) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		n := 0
-		_, _ = Parse(ctx, bytesInput("fuzz.rdb", b), Options{NoVerify: true}, func(r *Record) error {
+		_, _ = Parse(ctx, bytesInput("fuzz.rdb", b), Options{NoVerify: true, MaxKeyBytes: int64(limit)}, func(r *Record) error {
 			n++
 			if r.Value != nil {
 				_ = r.Value.GetElemCount()
 			}
+			if r.RDBBytes <= 0 || r.Offset < 0 || r.Elements < 0 || r.LongElem < -1 {
+				t.Fatalf("impossible record %+v", *r)
+			}
 			return nil
 		})
+	})
+}
+
+// FuzzOpen feeds arbitrary bytes as a file to Expand and Parse, which
+// sniff compression (gzip, zstd, lz4) and tar archives from the content.
+func FuzzOpen(f *testing.F) {
+	dump := fixture(f, "memory.rdb")
+	var gz, zs, l4, tr, tgz bytes.Buffer
+	z := gzip.NewWriter(&gz)
+	_, _ = z.Write(dump)
+	_ = z.Close()
+	zw, _ := zstd.NewWriter(&zs)
+	_, _ = zw.Write(dump)
+	_ = zw.Close()
+	lw := lz4.NewWriter(&l4)
+	_, _ = lw.Write(dump)
+	_ = lw.Close()
+	tw := tar.NewWriter(&tr)
+	_ = tw.WriteHeader(&tar.Header{Name: "node-1.rdb", Mode: 0o644, Size: int64(len(dump)), Typeflag: tar.TypeReg})
+	_, _ = tw.Write(dump)
+	_ = tw.WriteHeader(&tar.Header{Name: "x/node-2", Mode: 0o644, Size: int64(gz.Len()), Typeflag: tar.TypeReg})
+	_, _ = tw.Write(gz.Bytes())
+	_ = tw.Close()
+	z = gzip.NewWriter(&tgz)
+	_, _ = z.Write(tr.Bytes())
+	_ = z.Close()
+	for _, seed := range [][]byte{dump, gz.Bytes(), zs.Bytes(), l4.Bytes(), tr.Bytes(), tgz.Bytes(), nil,
+		[]byte("*1\r\n$4\r\nPING\r\n"), magicGzip, magicZstd, magicLZ4} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(t.TempDir(), "input")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ins, err := Expand([]string{p}, nil)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), p) {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		for _, in := range ins {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_, err := Parse(ctx, in, Options{}, func(*Record) error { return nil })
+			cancel()
+			if err != nil && !strings.HasPrefix(err.Error(), p) {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+		}
 	})
 }
 

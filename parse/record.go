@@ -66,6 +66,16 @@ type Record struct {
 	RDBBytes int64 // serialized size of the whole record: opcodes, type, key and value
 	Elements int64 // elements (list items, members, fields, stream entries); 1 for strings
 
+	// LongElem is, for the plain encodings (RDB_TYPE_LIST, _SET, _ZSET,
+	// _ZSET_2, _HASH and hashes with field TTLs), the 0-based index in
+	// dump order of the first element longer than 64 bytes (for hashes,
+	// the index of the field/value pair whose field or value is; for
+	// zsets, of the member); -1 if there is none or the encoding is not
+	// plain. Redis loads such a value as a listpack and converts it to a
+	// hashtable (or linked list) when it meets that element, which the
+	// memory model needs to know.
+	LongElem int64
+
 	// Value is the decoded value from hdt3213/rdb. It is nil for module
 	// values, which are framed but not decoded.
 	Value model.RedisObject

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/parse"
+	"github.com/rdbscope/rdbscope/render"
+)
+
+// diffKind is the kind of a diff document, so that report can refuse one.
+const diffKind = aggregate.DiffKind
+
+// diffConfig is everything the diff command was asked to do.
+type diffConfig struct {
+	oldIn, newIn string
+	jsonOut      string
+	htmlOut      string
+	quiet        bool
+	jobs         int
+	failOn       string
+	opts         aggregate.DiffOptions
+}
+
+func parseDiffFlags(args []string, stderr io.Writer) (*diffConfig, error) {
+	cfg := &diffConfig{opts: aggregate.DefaultDiffOptions()}
+	fs := pflag.NewFlagSet("diff", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: rdbscope diff [flags] OLD NEW\n\n"+
+			"Compare two snapshots of the same nodes: what grew or shrank by node, type, family and key, new big keys,\n"+
+			"keys and families that lost their TTL. OLD and NEW are each a JSON profile (rdbscope analyze --json) or\n"+
+			"dumps (a file, a directory or a tar archive, analyzed on the fly). Node by node when both sides hold the\n"+
+			"same node names, all nodes merged otherwise. See docs/diff.md.\n\nFlags:\n%s", fs.FlagUsages())
+	}
+	fs.StringVar(&cfg.jsonOut, "json", "", "write the diff as JSON to `FILE` (- for stdout)")
+	fs.StringVar(&cfg.htmlOut, "html", "", "write the diff as a self-contained HTML page to `FILE`")
+	fs.BoolVarP(&cfg.quiet, "quiet", "q", false, "no terminal summary")
+	fs.IntVarP(&cfg.jobs, "jobs", "j", 0, "dumps parsed in parallel when OLD or NEW are dumps (default: CPU count)")
+	fs.IntVar(&cfg.opts.Top, "top", cfg.opts.Top, "`N` biggest keys kept when analyzing dumps and merging nodes")
+	fs.IntVar(&cfg.opts.Limit, "limit", cfg.opts.Limit, "at most `N` rows per table of families and keys")
+	fs.Float64Var(&cfg.opts.GrowthWarn, "growth-warn", cfg.opts.GrowthWarn, "growth of a node's key memory, as a `SHARE` of before, that is a warning")
+	fs.Float64Var(&cfg.opts.GrowthCritical, "growth-critical", cfg.opts.GrowthCritical, "growth `SHARE` that is critical")
+	minBytes := "1mb"
+	fs.StringVar(&minBytes, "growth-min-bytes", minBytes, "least growth (`SIZE`) that counts, for nodes and families")
+	fs.Float64Var(&cfg.opts.TTLShareGrowth, "ttl-share-growth", cfg.opts.TTLShareGrowth, "rise of a family's share of keys without TTL (`SHARE`, 0.1 = 10 points) that is a lost-ttl finding")
+	fs.Float64Var(&cfg.opts.Rules.BigKeyShare, "big-key-share", cfg.opts.Rules.BigKeyShare, "a key above this `SHARE` of its node is big (0 = off)")
+	bigBytes := "16mb"
+	fs.StringVar(&bigBytes, "big-key-bytes", bigBytes, "a key above `SIZE` is big (0 = off)")
+	fs.Int64Var(&cfg.opts.Rules.BigKeyElements, "big-key-elements", cfg.opts.Rules.BigKeyElements, "a key with more than `N` elements is big (0 = off)")
+	fs.StringVar(&cfg.failOn, "fail-on", "", "exit with code 4 when a diff finding at or above `LEVEL` (info, warning, critical) exists")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil, err
+		}
+		return nil, usageError{err.Error()}
+	}
+	var err error
+	if cfg.opts.GrowthMinBytes, err = aggregate.ParseSize(minBytes); err != nil {
+		return nil, usageError{fmt.Sprintf("--growth-min-bytes %q: %v", minBytes, err)}
+	}
+	if cfg.opts.Rules.BigKeyBytes, err = aggregate.ParseSize(bigBytes); err != nil {
+		return nil, usageError{fmt.Sprintf("--big-key-bytes %q: %v", bigBytes, err)}
+	}
+	if _, err := aggregate.FailOn(nil, cfg.failOn); err != nil {
+		return nil, usageError{"--fail-on: " + err.Error()}
+	}
+	if cfg.opts.Top < 1 || cfg.opts.Limit < 1 {
+		return nil, usageError{"--top and --limit must be at least 1"}
+	}
+	if fs.NArg() != 2 {
+		return nil, usageError{fmt.Sprintf("diff: want OLD and NEW, got %d argument(s)", fs.NArg())}
+	}
+	cfg.oldIn, cfg.newIn = fs.Arg(0), fs.Arg(1)
+	if cfg.oldIn == "-" && cfg.newIn == "-" {
+		return nil, usageError{"diff: OLD and NEW cannot both be - (stdin)"}
+	}
+	return cfg, nil
+}
+
+func diffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	cfg, err := parseDiffFlags(args, stderr)
+	if errors.Is(err, pflag.ErrHelp) {
+		return exitOK, nil
+	}
+	if err != nil {
+		return exitUsage, err
+	}
+	paths := map[string]string{"--json": cfg.jsonOut, "--html": cfg.htmlOut}
+	if err := checkOutputPaths(paths, inputIDs([]string{cfg.oldIn, cfg.newIn})); err != nil {
+		return exitUsage, err
+	}
+	oldR, err := loadSide(ctx, cfg, cfg.oldIn, stdin, stderr)
+	if err != nil {
+		return exitFatal, fmt.Errorf("OLD: %w", err)
+	}
+	newR, err := loadSide(ctx, cfg, cfg.newIn, stdin, stderr)
+	if err != nil {
+		return exitFatal, fmt.Errorf("NEW: %w", err)
+	}
+	tool := aggregate.Tool{Name: "rdbscope", Version: version, ModelVersion: modelVersion(),
+		GeneratedAt: time.Now().UTC().Format(time.RFC3339)}
+	d := aggregate.Compare(oldR, newR, tool, cfg.opts)
+
+	outs := &outputs{}
+	defer outs.abort()
+	for _, o := range []struct {
+		flag, path string
+		write      func(io.Writer) error
+	}{
+		{"--json", cfg.jsonOut, func(w io.Writer) error { return render.DiffJSON(w, d) }},
+		{"--html", cfg.htmlOut, func(w io.Writer) error { return render.DiffHTML(w, d) }},
+	} {
+		if o.path == "" {
+			continue
+		}
+		w, err := outs.create(o.path, stdout)
+		if err != nil {
+			return exitFatal, err
+		}
+		if err := o.write(w); err != nil {
+			return exitFatal, fmt.Errorf("%s %s: %w", o.flag, o.path, err)
+		}
+	}
+	if err := outs.commit(); err != nil {
+		return exitFatal, err
+	}
+	if !cfg.quiet {
+		w := stdout
+		if cfg.jsonOut == "-" || cfg.htmlOut == "-" {
+			w = stderr
+		}
+		if err := render.DiffText(w, d); err != nil {
+			return exitFatal, err
+		}
+		for _, o := range [][2]string{{"JSON diff", cfg.jsonOut}, {"HTML diff", cfg.htmlOut}} {
+			if o[1] != "" && o[1] != "-" {
+				fmt.Fprintf(w, "\n%s written to %s\n", o[0], o[1])
+			}
+		}
+	}
+	if !d.Old.Complete || !d.New.Complete {
+		return exitIncomplete, nil
+	}
+	if fail, _ := aggregate.FailOn(d.Findings, cfg.failOn); fail {
+		return exitFindings, nil
+	}
+	return exitOK, nil
+}
+
+// loadSide reads one side of a diff: a JSON profile as is, anything else
+// as dumps analyzed here with analyze's defaults.
+func loadSide(ctx context.Context, cfg *diffConfig, in string, stdin io.Reader, stderr io.Writer) (*aggregate.Report, error) {
+	isJSON, err := looksLikeJSON(in)
+	if err != nil {
+		return nil, err
+	}
+	if isJSON {
+		return readProfile(in, stdin)
+	}
+	if in == "-" {
+		return nil, errors.New("- (stdin) must be a JSON profile in a diff")
+	}
+	args := []string{"-q", "--progress", "never", "--top", strconv.Itoa(cfg.opts.Top)}
+	if cfg.jobs > 0 {
+		args = append(args, "-j", strconv.Itoa(cfg.jobs))
+	}
+	acfg, err := parseAnalyzeFlags(append(args, in), stderr)
+	if err != nil {
+		return nil, err
+	}
+	inputs, err := parse.Expand(acfg.inputs, acfg.names)
+	if err != nil {
+		return nil, err
+	}
+	nodes := analyzeAll(ctx, acfg, inputs, stdin, nil, newProgress("never", stderr, inputs))
+	if ctx.Err() != nil {
+		return nil, errors.New("interrupted")
+	}
+	return newReport(nodes, acfg.top, acfg.rules, modelVersion()), nil
+}
+
+// looksLikeJSON tells a profile from a dump by its first byte: a JSON
+// document starts with '{' (after white space), an RDB file with "REDIS" or
+// "VALKEY", a compressed one with its magic number.
+func looksLikeJSON(in string) (bool, error) {
+	if in == "-" {
+		// Only a JSON profile can come from stdin in a diff; the profile
+		// reader says precisely what is wrong if it is not one.
+		return true, nil
+	}
+	fi, err := os.Stat(in)
+	if err != nil {
+		return false, err
+	}
+	if fi.IsDir() {
+		return false, nil
+	}
+	f, err := os.Open(in)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	r := f
+	buf := make([]byte, 512)
+	n, err := io.ReadFull(r, buf)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return false, err
+	}
+	for _, c := range buf[:n] {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{':
+			return true, nil
+		}
+		return false, nil
+	}
+	return false, nil
+}

@@ -1,0 +1,294 @@
+package render
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"strconv"
+	"sync"
+
+	"github.com/rdbscope/rdbscope/aggregate"
+)
+
+// diffTemplateText is the diff page. It shares the report's stylesheet,
+// table and finding markup (the "table" template of html.tmpl) and its one
+// static script, which only sorts tables here: the diff draws no chart, so
+// the chart runtime is not inlined and the page stays small.
+const diffTemplateText = `{{define "diffpage"}}<!DOCTYPE html>
+<html lang="en" class="nojs">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{{.CSP}}">
+<meta name="referrer" content="no-referrer">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="{{.Tool}}">
+<title>{{.Title}}</title>
+<style>{{.Style}}</style>
+</head>
+<body>
+<header>
+<h1>rdbscope diff</h1>
+<p class="headline" id="headline">{{.Headline}}</p>
+<p class="tool">{{.Tool}}</p>
+<nav><a href="#findings">Findings</a> · <a href="#scopes">Growth</a>{{range .Scopes}} · <a href="#{{.Anchor}}">{{.Name}}</a>{{end}}</nav>
+</header>
+<main>
+<section id="findings">
+<h2>Findings</h2>
+{{range .Findings}}<article class="finding sev-{{.Severity}}">
+<h3><span class="sev">{{.Severity}}</span> {{.Title}}</h3>
+<dl class="where"><div><dt>Node</dt><dd>{{.Node}}</dd></div>{{if .Key}}<div><dt>Key</dt><dd class="mono key">{{.Key}}</dd></div><div><dt>DB</dt><dd>{{.DB}}</dd></div>{{end}}{{if .Family}}<div><dt>Family</dt><dd class="mono key">{{.Family}}</dd></div>{{end}}{{if .Memory}}<div><dt>Memory</dt><dd>{{.Memory}}</dd></div>{{end}}<div><dt>Kind</dt><dd class="mono">{{.Kind}}</dd></div></dl>
+{{if .Figures}}<dl class="figures">{{range .Figures}}<div><dt>{{.Name}}</dt><dd>{{.Value}}</dd></div>{{end}}</dl>
+{{end}}{{if .Explanation}}<p>{{.Explanation}}</p>
+{{end}}{{if .Advice}}<p class="advice"><b>Advice:</b> {{.Advice}}</p>
+{{end}}</article>
+{{else}}<p class="none">No findings.</p>
+{{end}}</section>
+<section id="scopes">
+<h2>Growth by node</h2>
+<p class="note">{{.Sides}}</p>
+{{template "table" .Overview}}
+</section>
+{{range .Scopes}}<section id="{{.Anchor}}" class="node">
+<details open>
+<summary><h2>{{.Name}}</h2> <span class="headline">{{.Headline}}</span></summary>
+<h3>Memory by data type</h3>
+{{template "table" .Types}}
+{{with .Families}}<h3>Key families that moved most</h3>
+{{template "table" .}}{{end}}
+{{with .Keys}}<h3>Biggest keys that moved</h3>
+{{template "table" .}}{{end}}
+{{with .LostTTL}}<h3>Keys that lost their TTL</h3>
+{{template "table" .}}{{end}}
+{{with .FamLostTTL}}<h3>Families with more keys without TTL</h3>
+{{template "table" .}}{{end}}
+{{with .BigKeys}}<h3>New big keys</h3>
+{{template "table" .}}{{end}}
+</details>
+</section>
+{{end}}</main>
+<footer>
+<p>Self-contained page: no file is loaded from anywhere, and it works without JavaScript (the one script only makes tables sortable).</p>
+</footer>
+<pre id="js-errors" hidden></pre>
+<script>{{.Script}}</script>
+</body>
+</html>
+{{end}}`
+
+var diffTemplate = sync.OnceValues(func() (*template.Template, error) {
+	base, err := htmlTemplate()
+	if err != nil {
+		return nil, err
+	}
+	t, err := base.Clone()
+	if err != nil {
+		return nil, err
+	}
+	return t.Parse(diffTemplateText)
+})
+
+type diffPage struct {
+	Title, Headline, Tool, Sides, CSP string
+	Style                             template.CSS
+	Script                            template.JS
+	Findings                          []htmlFindingView
+	Overview                          *htmlTable
+	Scopes                            []*diffScopeView
+}
+
+type diffScopeView struct {
+	Anchor, Name, Headline                              string
+	Types, Families, Keys, LostTTL, FamLostTTL, BigKeys *htmlTable
+}
+
+// DiffHTML writes the diff as one self-contained page in the report's
+// style: every figure in plain HTML tables, no data in any script, and a
+// Content-Security-Policy that allows only the page's own stylesheet and
+// table-sorting script by hash.
+func DiffHTML(w io.Writer, d *aggregate.Diff) error {
+	if d == nil {
+		return errors.New("render: no diff")
+	}
+	tmpl, err := diffTemplate()
+	if err != nil {
+		return err
+	}
+	p := diffBuildPage(d)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := tmpl.ExecuteTemplate(bw, "diffpage", p); err != nil {
+		return fmt.Errorf("render: diff html: %w", err)
+	}
+	return bw.Flush()
+}
+
+func diffBuildPage(d *aggregate.Diff) *diffPage {
+	b := &htmlBuilder{opts: HTMLOptions{TableCap: DefaultTableCap, TreemapCap: DefaultTreemapCap}, refs: map[string]int64{}}
+	p := &diffPage{
+		Style:  template.CSS(htmlCSS),
+		Script: template.JS(htmlJS),
+		CSP: "default-src 'none'; script-src " + htmlCSPHash(htmlJS) + "; style-src " + htmlCSPHash(htmlCSS) +
+			"; img-src data:; base-uri 'none'; form-action 'none'",
+		Tool:     htmlClean(htmlToolLine(d.Tool, d.SchemaVersion)),
+		Sides:    htmlClean(fmt.Sprintf("OLD: %s (%d nodes). NEW: %s (%d nodes). %s.", diffWhen(d.Old), len(d.Old.Nodes), diffWhen(d.New), len(d.New.Nodes), diffModeText(d))),
+		Findings: htmlFindingViews(d.Findings),
+	}
+	for i := range p.Findings {
+		f := &p.Findings[i]
+		c := htmlClean
+		f.Severity, f.Kind, f.Node, f.Key, f.Family, f.Title, f.Explanation, f.Advice =
+			c(f.Severity), c(f.Kind), c(f.Node), c(f.Key), c(f.Family), c(f.Title), c(f.Explanation), c(f.Advice)
+	}
+	p.Headline = "No node grew."
+	var biggest *aggregate.DiffScope
+	for i := range d.Scopes {
+		s := &d.Scopes[i]
+		if biggest == nil || s.Memory.Delta > biggest.Memory.Delta {
+			biggest = s
+		}
+	}
+	if biggest != nil && biggest.Memory.Delta > 0 {
+		p.Headline = fmt.Sprintf("%s grew by %s (%s)", diffScopeName(biggest), aggregate.HumanBytes(biggest.Memory.Delta), biggest.Memory.GrowthPct())
+		if len(biggest.Families) > 0 && biggest.Families[0].Memory.Delta > 0 {
+			p.Headline += ", most in " + htmlName(string(biggest.Families[0].Name), htmlLabelCap)
+		}
+	}
+	p.Headline = htmlClean(p.Headline)
+	p.Title = p.Headline
+
+	ov := b.newTable(htmlColumn{Label: "Scope"}, htmlColumn{Label: "Keys", Num: true}, htmlColumn{Label: "Δ keys", Num: true},
+		htmlColumn{Label: "Memory old", Num: true}, htmlColumn{Label: "Memory new", Num: true}, htmlColumn{Label: "Δ memory", Num: true},
+		htmlColumn{Label: "Δ %", Num: true}, htmlColumn{Label: "Δ without TTL", Num: true}, htmlColumn{Label: "Δ est. used", Num: true})
+	for i := range d.Scopes {
+		s := &d.Scopes[i]
+		ov.Rows = append(ov.Rows, htmlRow{Cells: []htmlCell{{Text: diffScopeName(s)}, htmlCountCell(s.Keys.New), diffSignedCount(s.Keys.Delta),
+			htmlBytesCell(s.Memory.Old), htmlBytesCell(s.Memory.New), diffSignedBytesCell(s.Memory.Delta), diffPctCell(s.Memory),
+			diffSignedBytesCell(s.NoTTLMemory.Delta), diffSignedBytesCell(s.EstimatedUsedMemory.Delta)}})
+		p.Scopes = append(p.Scopes, diffScope(b, s, i))
+	}
+	b.finish(ov, len(ov.Rows))
+	p.Overview = ov
+	diffCleanTables(p)
+	return p
+}
+
+func diffScopeName(s *aggregate.DiffScope) string {
+	if s.All {
+		return "All nodes"
+	}
+	return s.Name
+}
+
+func diffScope(b *htmlBuilder, s *aggregate.DiffScope, i int) *diffScopeView {
+	v := &diffScopeView{Anchor: "scope-" + strconv.Itoa(i), Name: diffScopeName(s),
+		Headline: fmt.Sprintf("%s → %s (%s)", aggregate.HumanBytes(s.Memory.Old), aggregate.HumanBytes(s.Memory.New), diffPctText(s.Memory))}
+	t := b.newTable(htmlColumn{Label: "Type"}, htmlColumn{Label: "Keys", Num: true}, htmlColumn{Label: "Δ keys", Num: true},
+		htmlColumn{Label: "Memory old", Num: true}, htmlColumn{Label: "Memory new", Num: true}, htmlColumn{Label: "Δ memory", Num: true}, htmlColumn{Label: "Δ %", Num: true})
+	for _, ty := range s.ByType {
+		t.Rows = append(t.Rows, htmlRow{Cells: []htmlCell{{Text: htmlName(ty.Type, htmlKeyCap), Mono: true}, htmlCountCell(ty.Keys.New), diffSignedCount(ty.Keys.Delta),
+			htmlBytesCell(ty.Memory.Old), htmlBytesCell(ty.Memory.New), diffSignedBytesCell(ty.Memory.Delta), diffPctCell(ty.Memory)}})
+	}
+	b.finish(t, len(t.Rows))
+	v.Types = t
+	famTable := func(gs []aggregate.GroupDiff) *htmlTable {
+		if len(gs) == 0 {
+			return nil
+		}
+		t := b.newTable(htmlColumn{Label: "Family"}, htmlColumn{Label: "Keys old", Num: true}, htmlColumn{Label: "Keys new", Num: true},
+			htmlColumn{Label: "Memory old", Num: true}, htmlColumn{Label: "Memory new", Num: true}, htmlColumn{Label: "Δ memory", Num: true},
+			htmlColumn{Label: "Without TTL old", Num: true}, htmlColumn{Label: "Without TTL new", Num: true},
+			htmlColumn{Label: "± error", Num: true, Help: "bound of the bounded family tables: the change may be off by this much"})
+		for _, g := range gs {
+			t.Rows = append(t.Rows, htmlRow{Cells: []htmlCell{htmlKeyCell(g.Name), htmlCountCell(g.Keys.Old), htmlCountCell(g.Keys.New),
+				htmlBytesCell(g.Memory.Old), htmlBytesCell(g.Memory.New), diffSignedBytesCell(g.Memory.Delta),
+				diffShareCell(g.NoTTLShareOld), diffShareCell(g.NoTTLShareNew), htmlBytesCell(g.Error)}})
+		}
+		b.finish(t, len(t.Rows))
+		return t
+	}
+	v.Families = famTable(s.Families)
+	v.FamLostTTL = famTable(s.FamiliesLostTTL)
+	keyTable := func(ks []aggregate.KeyDiff) *htmlTable {
+		if len(ks) == 0 {
+			return nil
+		}
+		t := b.newTable(htmlColumn{Label: "Node"}, htmlColumn{Label: "DB", Num: true}, htmlColumn{Label: "Key"}, htmlColumn{Label: "Type"},
+			htmlColumn{Label: "Status", Help: "new: absent before; entered/left: crossed the top list's cut-off; deleted: gone"},
+			htmlColumn{Label: "Memory old", Num: true}, htmlColumn{Label: "Memory new", Num: true}, htmlColumn{Label: "Δ memory", Num: true},
+			htmlColumn{Label: "TTL old"}, htmlColumn{Label: "TTL new"})
+		for _, k := range ks {
+			node, typ := k.Node, ""
+			if node == "" {
+				node = s.Name
+			}
+			oldM, newM := htmlCell{Text: "-", Sort: "-1"}, htmlCell{Text: "-", Sort: "-1"}
+			oldT, newT := htmlCell{Text: "-"}, htmlCell{Text: "-"}
+			if k.Old != nil {
+				oldM, oldT, typ = htmlBytesCell(k.Old.Memory), htmlCell{Text: diffTTLWord(int64(k.Old.ExpiresAt))}, k.Old.Type
+			}
+			if k.New != nil {
+				newM, newT, typ = htmlBytesCell(k.New.Memory), htmlCell{Text: diffTTLWord(int64(k.New.ExpiresAt))}, k.New.Type
+			}
+			delta := diffSignedBytesCell(k.Delta)
+			if k.AtLeast {
+				delta.Text = "at least " + delta.Text
+			}
+			t.Rows = append(t.Rows, htmlRow{Cells: []htmlCell{{Text: htmlName(node, htmlKeyCap)}, htmlCountCell(int64(k.DB)), htmlKeyCell(k.Key),
+				{Text: htmlName(typ, htmlKeyCap)}, {Text: k.Status}, oldM, newM, delta, oldT, newT}})
+		}
+		b.finish(t, len(t.Rows))
+		return t
+	}
+	v.Keys = keyTable(s.TopKeys)
+	v.LostTTL = keyTable(s.LostTTL)
+	v.BigKeys = keyTable(s.NewBigKeys)
+	return v
+}
+
+func diffSignedBytesCell(v int64) htmlCell {
+	c := htmlBytesCell(v)
+	if v > 0 {
+		c.Text = "+" + c.Text
+	}
+	return c
+}
+
+func diffSignedCount(v int64) htmlCell {
+	c := htmlCountCell(v)
+	if v > 0 {
+		c.Text = "+" + c.Text
+	}
+	return c
+}
+
+func diffPctCell(c aggregate.Change) htmlCell {
+	return htmlCell{Text: diffPctText(c), Sort: strconv.FormatFloat(c.Ratio, 'f', 6, 64)}
+}
+
+func diffShareCell(f float64) htmlCell {
+	return htmlCell{Text: htmlPct(f), Sort: strconv.FormatFloat(f, 'f', 6, 64)}
+}
+
+// diffCleanTables passes every piece of table text through htmlClean, as
+// the report does, so that no name from a dump reaches the page as invalid
+// UTF-8 or an invisible control character.
+func diffCleanTables(p *diffPage) {
+	tables := []*htmlTable{p.Overview}
+	for _, s := range p.Scopes {
+		s.Name, s.Headline = htmlClean(s.Name), htmlClean(s.Headline)
+		tables = append(tables, s.Types, s.Families, s.Keys, s.LostTTL, s.FamLostTTL, s.BigKeys)
+	}
+	for _, t := range tables {
+		if t == nil {
+			continue
+		}
+		t.Note = htmlClean(t.Note)
+		for _, r := range t.Rows {
+			for i := range r.Cells {
+				r.Cells[i].Text, r.Cells[i].Title = htmlClean(r.Cells[i].Text), htmlClean(r.Cells[i].Title)
+			}
+		}
+	}
+}

@@ -1,0 +1,291 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/render"
+)
+
+// reportConfig is everything the report command was asked to do.
+type reportConfig struct {
+	inputs []string
+	files  reportFiles
+	top    int
+	topSet bool
+	quiet  bool
+	rules  aggregate.Rules
+	failOn string
+}
+
+func parseReportFlags(args []string, stderr io.Writer) (*reportConfig, error) {
+	cfg := &reportConfig{}
+	fs := pflag.NewFlagSet("report", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: rdbscope report [flags] PROFILE.json...\n\n"+
+			"Merge per-node JSON profiles (written by 'rdbscope analyze --json', one or more nodes each; - for stdin)\n"+
+			"into one cluster report: the same report, findings and exit code that one analyze run over all the\n"+
+			"dumps would give.\n\nFlags:\n%s", fs.FlagUsages())
+	}
+	fs.StringVar(&cfg.files.json, "json", "", "write the merged JSON report to `FILE` (- for stdout)")
+	fs.StringVar(&cfg.files.html, "html", "", "write the self-contained HTML report to `FILE`")
+	addExportFlags(fs, &cfg.files.exportFlags)
+	fs.IntVar(&cfg.top, "top", aggregate.DefaultTopN, "keep the `N` biggest keys in the merged lists (default: the --top the profiles were made with, when they show it)")
+	fs.BoolVarP(&cfg.quiet, "quiet", "q", false, "no terminal summary")
+	rf := addRuleFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil, err
+		}
+		return nil, usageError{err.Error()}
+	}
+	if err := rf.resolve(); err != nil {
+		return nil, err
+	}
+	cfg.rules, cfg.failOn = rf.rules, rf.failOn
+	cfg.topSet = fs.Changed("top")
+	if cfg.top < 1 {
+		return nil, usageError{"--top must be at least 1"}
+	}
+	cfg.inputs = fs.Args()
+	if len(cfg.inputs) == 0 {
+		return nil, usageError{"report: no PROFILE given"}
+	}
+	stdin := 0
+	for _, in := range cfg.inputs {
+		if in == "-" {
+			stdin++
+		}
+	}
+	if stdin > 1 {
+		return nil, usageError{"report: - (stdin) given more than once"}
+	}
+	return cfg, nil
+}
+
+func reportCmd(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	cfg, err := parseReportFlags(args, stderr)
+	if errors.Is(err, pflag.ErrHelp) {
+		return exitOK, nil
+	}
+	if err != nil {
+		return exitUsage, err
+	}
+	if err := checkOutputPaths(cfg.files.paths(""), inputIDs(cfg.inputs)); err != nil {
+		return exitUsage, err
+	}
+	set, err := readProfiles(cfg.inputs, stdin)
+	if err != nil {
+		return exitFatal, err
+	}
+	top := cfg.top
+	if !cfg.topSet {
+		if n := set.inferTop(); n > 0 {
+			top = n
+		}
+	}
+	r := newReport(set.nodes, top, cfg.rules, set.modelVersion)
+
+	outs := &outputs{}
+	defer outs.abort()
+	if err := writeReportFiles(cfg.files, r, cfg.rules, outs, stdout); err != nil {
+		return exitFatal, err
+	}
+	if err := outs.commit(); err != nil {
+		return exitFatal, err
+	}
+	if !cfg.quiet {
+		w := stdout
+		if cfg.files.toStdout("") {
+			w = stderr
+		}
+		if err := render.Text(w, r, render.TextOptions{Outputs: cfg.files.written("")}); err != nil {
+			return exitFatal, err
+		}
+	}
+	return exitCode(r, cfg.failOn), nil
+}
+
+// profileSet is the nodes read from profiles, ready to be merged.
+type profileSet struct {
+	nodes        []*aggregate.Node
+	modelVersion string
+}
+
+// maxProfileBytes bounds one profile file: profiles are bounded by design
+// (top lists, bounded tables), a few MB per node, so anything far larger
+// is not a profile and must not be read into memory whole.
+const maxProfileBytes = 1 << 30
+
+// readProfiles reads every node of every profile. A node name seen twice
+// is an error: merging a node with itself would double it silently.
+func readProfiles(paths []string, stdin io.Reader) (*profileSet, error) {
+	set := &profileSet{}
+	where := map[string]string{}
+	models := map[string]bool{}
+	for _, p := range paths {
+		r, err := readProfile(p, stdin)
+		if err != nil {
+			return nil, err
+		}
+		if r.Tool.ModelVersion != "" {
+			models[r.Tool.ModelVersion] = true
+		}
+		for _, n := range r.Nodes {
+			if n == nil {
+				continue
+			}
+			if prev, ok := where[n.Name]; ok {
+				return nil, fmt.Errorf("%s: node %s is also in %s; each node must appear once (name nodes apart with analyze --name)", p, n.Name, prev)
+			}
+			where[n.Name] = p
+			set.nodes = append(set.nodes, n)
+		}
+	}
+	if len(set.nodes) == 0 {
+		return nil, errors.New("report: the profiles hold no node")
+	}
+	ms := make([]string, 0, len(models))
+	for m := range models {
+		ms = append(ms, m)
+	}
+	sort.Strings(ms)
+	set.modelVersion = strings.Join(ms, ",")
+	if set.modelVersion == "" {
+		set.modelVersion = modelVersion()
+	}
+	return set, nil
+}
+
+// readProfile reads one JSON report and checks its schema version before
+// trusting any other field.
+func readProfile(path string, stdin io.Reader) (*aggregate.Report, error) {
+	var src io.Reader
+	name := path
+	if path == "-" {
+		src, name = stdin, "stdin"
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		src = f
+	}
+	data, err := io.ReadAll(io.LimitReader(bufio.NewReader(src), maxProfileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(data) > maxProfileBytes {
+		return nil, fmt.Errorf("%s: larger than %d bytes: not an rdbscope profile", name, maxProfileBytes)
+	}
+	return decodeProfile(name, data)
+}
+
+// decodeProfile parses a JSON report named name.
+func decodeProfile(name string, data []byte) (*aggregate.Report, error) {
+	var head struct {
+		SchemaVersion *int `json:"schema_version"`
+		Tool          struct {
+			Name string `json:"name"`
+		} `json:"tool"`
+		Kind string `json:"kind"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, fmt.Errorf("%s: not an rdbscope JSON profile: %v", name, err)
+	}
+	if head.Kind == diffKind {
+		return nil, fmt.Errorf("%s: is an rdbscope diff, not a profile", name)
+	}
+	if head.SchemaVersion == nil {
+		return nil, fmt.Errorf("%s: not an rdbscope JSON profile (no schema_version)", name)
+	}
+	v := *head.SchemaVersion
+	switch {
+	case v > aggregate.SchemaVersion:
+		return nil, fmt.Errorf("%s: schema_version %d is newer than this rdbscope understands (%d); upgrade rdbscope", name, v, aggregate.SchemaVersion)
+	case v < 1:
+		return nil, fmt.Errorf("%s: schema_version %d is not a valid rdbscope schema version", name, v)
+	}
+	// Version 1 is the only version there has been, so there is nothing
+	// older to convert; a future version 2 reader converts 1 here.
+	var r aggregate.Report
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("%s: bad rdbscope profile: %v", name, err)
+	}
+	for i, n := range r.Nodes {
+		if n == nil || n.Name == "" {
+			return nil, fmt.Errorf("%s: node %d has no name", name, i)
+		}
+		if err := checkNode(n); err != nil {
+			return nil, fmt.Errorf("%s: node %s: %v", name, n.Name, err)
+		}
+	}
+	return &r, nil
+}
+
+// checkNode fills what a hand-edited or truncated profile may lack, so that
+// merging and rendering never meet a nil map, and rejects what cannot be a
+// node's profile.
+func checkNode(n *aggregate.Node) error {
+	if n.Keys < 0 || n.Memory < 0 {
+		return errors.New("negative keys or memory")
+	}
+	if n.ByType == nil {
+		n.ByType = map[string]*aggregate.Stat{}
+	}
+	if n.ByEncoding == nil {
+		n.ByEncoding = map[string]*aggregate.Stat{}
+	}
+	if n.ByDB == nil {
+		n.ByDB = map[int]*aggregate.Stat{}
+	}
+	if n.TopByType == nil {
+		n.TopByType = map[string][]aggregate.KeyInfo{}
+	}
+	if n.TopKeys == nil {
+		n.TopKeys = []aggregate.KeyInfo{}
+	}
+	for _, m := range []map[string]*aggregate.Stat{n.ByType, n.ByEncoding} {
+		for k, s := range m {
+			if s == nil {
+				m[k] = &aggregate.Stat{}
+			}
+		}
+	}
+	for k, s := range n.ByDB {
+		if s == nil {
+			n.ByDB[k] = &aggregate.Stat{}
+		}
+	}
+	if len(n.Nodes) > 0 {
+		return errors.New("is a merged profile, not a node (profiles hold per-node profiles under \"nodes\")")
+	}
+	return nil
+}
+
+// inferTop recovers the --top the profiles were made with: a node whose
+// top list is shorter than its key count was cut at exactly --top. Without
+// such a node every key of every node is listed, and the default applies.
+func (s *profileSet) inferTop() int {
+	top := 0
+	for _, n := range s.nodes {
+		if int64(len(n.TopKeys)) < n.Keys && len(n.TopKeys) > top {
+			top = len(n.TopKeys)
+		}
+	}
+	return top
+}

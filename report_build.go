@@ -1,0 +1,242 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/render"
+)
+
+// This file holds what analyze, report and diff share, so that a report
+// merged from per-node profiles is built, diagnosed and written by the very
+// code that builds one from dumps: that is what makes them byte-identical.
+
+// ruleFlags are the findings flags common to analyze, report and diff.
+type ruleFlags struct {
+	rules        aggregate.Rules
+	maxmemory    []string
+	policy       string
+	bigBytes     string
+	clusterNodes string
+	failOn       string
+}
+
+// addRuleFlags registers the findings flags on fs.
+func addRuleFlags(fs *pflag.FlagSet) *ruleFlags {
+	rf := &ruleFlags{rules: aggregate.DefaultRules()}
+	fs.Float64Var(&rf.rules.BigHashShare, "big-hash-share", rf.rules.BigHashShare, "flag a hash above this `SHARE` of its node's memory")
+	fs.Float64Var(&rf.rules.BigKeyShare, "big-key-share", rf.rules.BigKeyShare, "flag any key above this `SHARE` of its node's memory (0 = off)")
+	fs.StringVar(&rf.bigBytes, "big-key-bytes", "16mb", "flag any key above `SIZE` (0 = off)")
+	fs.Int64Var(&rf.rules.BigKeyElements, "big-key-elements", rf.rules.BigKeyElements, "flag any key with more than `N` elements (0 = off)")
+	fs.StringArrayVar(&rf.maxmemory, "maxmemory", nil, "maxmemory of every node (`SIZE`, redis.conf units: 1gb = 2^30, 1g = 10^9) or of one node (NODE=SIZE); repeatable")
+	fs.StringVar(&rf.policy, "maxmemory-policy", "", "the nodes' maxmemory-`POLICY` (e.g. volatile-lru)")
+	fs.StringVar(&rf.clusterNodes, "cluster-nodes", "", "CLUSTER NODES output in `FILE`, to check which slots each node should hold")
+	fs.StringVar(&rf.failOn, "fail-on", "", "exit with code 4 when a finding at or above `LEVEL` (info, warning, critical) exists")
+	return rf
+}
+
+// resolve checks the parsed flags and completes rf.rules; errors are
+// usage errors.
+func (rf *ruleFlags) resolve() error {
+	for _, m := range rf.maxmemory {
+		if err := rf.rules.SetMaxmemory(m); err != nil {
+			return usageError{"--maxmemory: " + err.Error()}
+		}
+	}
+	if rf.policy != "" {
+		if err := rf.rules.SetPolicy(rf.policy); err != nil {
+			return usageError{"--maxmemory-policy: " + err.Error()}
+		}
+	}
+	n, err := aggregate.ParseSize(rf.bigBytes)
+	if err != nil {
+		return usageError{fmt.Sprintf("--big-key-bytes %q: %v", rf.bigBytes, err)}
+	}
+	rf.rules.BigKeyBytes = n
+	if _, err := aggregate.FailOn(nil, rf.failOn); err != nil {
+		return usageError{"--fail-on: " + err.Error()}
+	}
+	if rf.clusterNodes != "" {
+		f, err := os.Open(rf.clusterNodes)
+		if err != nil {
+			return usageError{"--cluster-nodes: " + err.Error()}
+		}
+		nodes, err := aggregate.ParseClusterNodes(f)
+		f.Close()
+		if err != nil {
+			return usageError{fmt.Sprintf("--cluster-nodes %s: %v", rf.clusterNodes, err)}
+		}
+		rf.rules.Cluster = nodes
+	}
+	return nil
+}
+
+// exportFlags are the outputs drawn from a finished report besides JSON
+// and HTML: metrics for Prometheus and CSV tables for spreadsheets.
+type exportFlags struct {
+	metrics     string
+	topCSV      string
+	familiesCSV string
+}
+
+// addExportFlags registers --metrics, --top-csv and --families-csv on fs.
+func addExportFlags(fs *pflag.FlagSet, e *exportFlags) {
+	fs.StringVar(&e.metrics, "metrics", "", "write node metrics in the Prometheus text format to `FILE` (for node_exporter's textfile collector; - for stdout)")
+	fs.StringVar(&e.topCSV, "top-csv", "", "write every node's biggest keys as CSV to `FILE` (- for stdout)")
+	fs.StringVar(&e.familiesCSV, "families-csv", "", "write key families per node (and for the cluster) as CSV to `FILE` (- for stdout)")
+}
+
+// reportFiles names the files a finished report is written to; empty means
+// not wanted, "-" means stdout.
+type reportFiles struct {
+	json, html string
+	exportFlags
+}
+
+// outputOrder is the order outputs are checked and listed in.
+var outputOrder = []string{"--json", "--keys", "--html", "--metrics", "--top-csv", "--families-csv"}
+
+// paths maps each output flag to its file.
+func (f reportFiles) paths(keys string) map[string]string {
+	return map[string]string{"--json": f.json, "--keys": keys, "--html": f.html,
+		"--metrics": f.metrics, "--top-csv": f.topCSV, "--families-csv": f.familiesCSV}
+}
+
+// written names the files (not stdout) a run wrote, for the summary.
+func (f reportFiles) written(keys string) map[string]string {
+	kinds := map[string]string{"--json": "JSON report", "--keys": "keys", "--html": "HTML report",
+		"--metrics": "metrics", "--top-csv": "top keys CSV", "--families-csv": "families CSV"}
+	out := map[string]string{}
+	for flag, p := range f.paths(keys) {
+		if p != "" && p != "-" {
+			out[kinds[flag]] = p
+		}
+	}
+	return out
+}
+
+// toStdout reports whether any output goes to stdout, in which case the
+// terminal summary goes to stderr.
+func (f reportFiles) toStdout(keys string) bool {
+	for _, p := range f.paths(keys) {
+		if p == "-" {
+			return true
+		}
+	}
+	return false
+}
+
+// newReport assembles the report of nodes: sorted by name, merged into a
+// cluster profile when there are several, and diagnosed with rules. top
+// bounds the merged top lists.
+func newReport(nodes []*aggregate.Node, top int, rules aggregate.Rules, modelVersion string) *aggregate.Report {
+	sort.SliceStable(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
+	r := &aggregate.Report{
+		SchemaVersion: aggregate.SchemaVersion,
+		Tool: aggregate.Tool{
+			Name: "rdbscope", Version: version, ModelVersion: modelVersion,
+			GeneratedAt: time.Now().UTC().Format(time.RFC3339),
+		},
+		Nodes:    nodes,
+		Findings: []aggregate.Finding{},
+	}
+	if len(nodes) > 1 {
+		r.Cluster = aggregate.Merge("cluster", top, nodes...)
+	}
+	r.Findings = aggregate.Diagnose(r, rules)
+	if r.Findings == nil {
+		r.Findings = []aggregate.Finding{}
+	}
+	return r
+}
+
+// writeReportFiles writes every requested view of r through outs, which
+// renames them into place only once all are written.
+func writeReportFiles(f reportFiles, r *aggregate.Report, rules aggregate.Rules, outs *outputs, stdout io.Writer) error {
+	type view struct {
+		flag, path string
+		write      func(io.Writer) error
+	}
+	views := []view{
+		{"--json", f.json, func(w io.Writer) error { return render.JSON(w, r) }},
+		{"--html", f.html, func(w io.Writer) error {
+			return render.HTML(w, r, render.HTMLOptions{MaxMemory: rules.Maxmemory, NodeMaxMemory: rules.MaxmemoryByNode})
+		}},
+		{"--metrics", f.metrics, func(w io.Writer) error { return render.Metrics(w, r) }},
+		{"--top-csv", f.topCSV, func(w io.Writer) error { return render.TopKeysCSV(w, r) }},
+		{"--families-csv", f.familiesCSV, func(w io.Writer) error { return render.FamiliesCSV(w, r) }},
+	}
+	for _, v := range views {
+		if v.path == "" {
+			continue
+		}
+		w, err := outs.create(v.path, stdout)
+		if err != nil {
+			return err
+		}
+		if err := v.write(w); err != nil {
+			return fmt.Errorf("%s %s: %w", v.flag, v.path, err)
+		}
+	}
+	return nil
+}
+
+// checkOutputPaths refuses outputs that would overwrite an input (named by
+// absolute path or file identity in ins) or each other, and two outputs on
+// stdout.
+func checkOutputPaths(paths map[string]string, ins map[string]bool) error {
+	seen := map[string]string{}
+	for _, flag := range outputOrder {
+		p := paths[flag]
+		if p == "" {
+			continue
+		}
+		if p == "-" {
+			if other := seen["-"]; other != "" {
+				return fmt.Errorf("%s and %s both write to stdout", other, flag)
+			}
+			seen["-"] = flag
+			continue
+		}
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", flag, p, err)
+		}
+		if ins[abs] {
+			return fmt.Errorf("%s %s: refusing to overwrite an input", flag, p)
+		}
+		if fi, err := os.Stat(p); err == nil && ins[fmt.Sprint(fileID(fi))] {
+			return fmt.Errorf("%s %s: refusing to overwrite an input", flag, p)
+		}
+		if other, ok := seen[abs]; ok {
+			return fmt.Errorf("%s and %s write to the same file %s", other, flag, p)
+		}
+		seen[abs] = flag
+	}
+	return nil
+}
+
+// inputIDs indexes input files by absolute path and file identity, for
+// checkOutputPaths.
+func inputIDs(paths []string) map[string]bool {
+	ins := map[string]bool{}
+	for _, p := range paths {
+		if p == "-" {
+			continue
+		}
+		if abs, err := filepath.Abs(p); err == nil {
+			ins[abs] = true
+		}
+		if fi, err := os.Stat(p); err == nil {
+			ins[fmt.Sprint(fileID(fi))] = true
+		}
+	}
+	return ins
+}
