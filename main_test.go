@@ -268,3 +268,32 @@ func TestUsageErrors(t *testing.T) {
 	assert.Equal(t, exitFatal, code)
 	assert.Contains(t, stderr, "/nonexistent/dump.rdb")
 }
+
+// A key too large to decode within --max-key-memory is still counted,
+// estimated from its serialized size, with a warning; the node completes.
+func TestMaxKeyMemory(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "huge.rdb")
+	require.NoError(t, os.WriteFile(big, bigStringDump(64<<20), 0o644))
+	out := filepath.Join(dir, "r.json")
+	code, _, stderr := runCLI(t, "analyze", "-q", "--max-key-memory", "64mb", "--json", out, big)
+	require.Equal(t, exitOK, code, stderr)
+	var doc struct {
+		Nodes []struct {
+			Complete bool     `json:"complete"`
+			Keys     int64    `json:"keys"`
+			Memory   int64    `json:"memory"`
+			Warnings []string `json:"warnings"`
+		} `json:"nodes"`
+	}
+	raw, err := os.ReadFile(out)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &doc))
+	n := doc.Nodes[0]
+	assert.True(t, n.Complete)
+	assert.Equal(t, int64(1), n.Keys)
+	// 64 MiB + the sds header lands in jemalloc's 80 MiB size class.
+	assert.Equal(t, int64(80<<20), n.Memory, "estimated from the serialized size")
+	require.Len(t, n.Warnings, 1)
+	assert.Contains(t, n.Warnings[0], "too large to analyze")
+}
