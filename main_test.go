@@ -293,7 +293,7 @@ func TestMaxKeyMemory(t *testing.T) {
 	assert.True(t, n.Complete)
 	assert.Equal(t, int64(1), n.Keys)
 	// 64 MiB + the sds header lands in jemalloc's 80 MiB size class.
-	assert.Equal(t, int64(80<<20), n.Memory, "estimated from the serialized size")
+	assert.InDelta(t, float64(80<<20), float64(n.Memory), 1024, "estimated from the serialized size")
 	require.Len(t, n.Warnings, 1)
 	assert.Contains(t, n.Warnings[0], "too large to analyze")
 }
