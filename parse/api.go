@@ -88,6 +88,13 @@ type Options struct {
 	// Value nil, no Blobs, its Type, RDBEncoding, Elements and RDBBytes,
 	// and a warning saying its memory is estimated from its serialized size.
 	MaxKeyBytes int64
+	// SkipDecode, if set, is asked for every key once it is framed (its
+	// type, serialized encoding and element count known) whether the
+	// caller can do without the decoded value. Such keys are framed,
+	// validated and measured (Blobs, Elements, LongElem) but not handed to
+	// the decoder: Record.Value is nil. Decoding a packed container whose
+	// size the framer already knows is most of the decoder's work.
+	SkipDecode func(typ, enc string, elements int64) bool
 }
 
 // Error is a parse failure at a known place of a dump.

@@ -120,6 +120,7 @@ type framer struct {
 	// Records larger than maxKey (0 = no limit) are framed without being
 	// held and are not forwarded to the decoder (see Options.MaxKeyBytes).
 	maxKey       int64
+	skipDecode   func(typ, enc string, elements int64) bool
 	skipping     bool   // the current record is over maxKey
 	partial      bool   // the last readN returned only a prefix of its bytes
 	countUnknown bool   // a skipped blob's entry count could not be known
@@ -751,6 +752,12 @@ func (f *framer) items() error {
 		m.size = f.pos() - recStartOff
 		if f.skipping {
 			f.tooLarge(&m)
+		}
+		if !m.synthetic && f.skipDecode != nil && m.module == "" {
+			if typ, enc := typeInfo(m.typ, f.valkey); f.skipDecode(typ, enc, m.elements) {
+				m.synthetic = true
+				m.moduleKey = string(f.key)
+			}
 		}
 		if m.synthetic {
 			f.strip(recStart)

@@ -39,6 +39,12 @@ type feed struct {
 	queue   []meta
 	head    int
 	stopped bool
+	// drain delivers the records at the head of the queue that the
+	// decoder never sees (module values, keys not decoded). It runs when
+	// the decoder asks for more bytes: every record before them has been
+	// delivered by then, so file order holds, and a long run of such
+	// records does not pile up in the queue.
+	drain func() bool
 }
 
 func (f *feed) Read(p []byte) (int, error) {
@@ -53,13 +59,19 @@ func (f *feed) Read(p []byte) (int, error) {
 		if !ok {
 			return 0, io.EOF
 		}
-		if f.head > 0 && f.head == len(f.queue) {
-			f.queue, f.head = f.queue[:0], 0
+		if f.head > 0 && f.head >= len(f.queue)/2 {
+			// Drop what was delivered; keep the queue small.
+			f.queue = f.queue[:copy(f.queue, f.queue[f.head:])]
+			f.head = 0
 		}
 		f.queue = append(f.queue, c.metas...)
 		f.cur, f.pos = c, 0
 		if c.err != nil {
 			f.tailErr = c.err
+		}
+		if f.drain != nil && !f.drain() {
+			f.stopped = true
+			return 0, errStopped
 		}
 	}
 	n := copy(p, f.cur.data[f.pos:])
@@ -175,7 +187,8 @@ func parse(ctx context.Context, in Input, opts Options, fn func(*Record) error) 
 		out:  make([]byte, 0, chunkTarget+chunkTarget/4),
 		crc:  ^uint64(0),
 
-		maxKey: opts.MaxKeyBytes,
+		maxKey:     opts.MaxKeyBytes,
+		skipDecode: opts.SkipDecode,
 	}
 	f.send = func(c *chunk) error {
 		select {
@@ -249,6 +262,7 @@ func parse(ctx context.Context, in Input, opts Options, fn func(*Record) error) 
 			}
 		}
 	}
+	fd.drain = emitModules
 	cb := func(obj model.RedisObject) bool {
 		switch obj.(type) {
 		case *model.AuxObject, *model.DBSizeObject, *model.FunctionsObject:

@@ -340,3 +340,30 @@ func (m *Model) ClusterKeyBytes() int64 {
 	}
 	return 0
 }
+
+// NeedsValue reports whether Estimate needs a key's decoded value, given
+// what framing alone tells: its type, serialized encoding and element
+// count. Packed containers that load as they are stored (listpacks,
+// intsets, quicklist nodes) are sized from their blob lengths; anything
+// that Redis converts on load, or builds element by element, needs the
+// elements. Callers may skip decoding when it returns false.
+func (m *Model) NeedsValue(typ, enc string, elements int64) bool {
+	switch {
+	case typ == parse.TypeSet && enc == parse.EncIntset:
+		return elements > m.setMaxIntset
+	case typ == parse.TypeSet && enc == parse.EncListpack:
+		if m.setMaxLPEntries > 0 {
+			return elements > m.setMaxLPEntries
+		}
+		return elements > 128
+	case typ == parse.TypeHash && enc == parse.EncListpack:
+		return elements > m.hashMaxEntries
+	case typ == parse.TypeHash && enc == parse.EncListpackEx:
+		return m.ver < 704 || elements > m.hashMaxEntries
+	case typ == parse.TypeZSet && enc == parse.EncListpack:
+		return elements > m.zsetMaxEntries
+	case typ == parse.TypeList && enc == parse.EncQuicklist2:
+		return false
+	}
+	return true
+}
