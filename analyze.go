@@ -470,6 +470,14 @@ func analyzeOne(ctx context.Context, cfg *analyzeConfig, in parse.Input, stdin i
 	}
 	n.Model, n.ModelNote = c.model, c.note
 	n.Warnings = c.warns
+	if c.src != nil {
+		n.Warnings = append(n.Warnings, c.src.Warnings...)
+		if c.src.Checksum == parse.ChecksumMismatch {
+			// Only --no-verify gets here with a mismatch: say it everywhere
+			// the figures are shown.
+			n.Warnings = append(n.Warnings, "CRC64 checksum mismatch: the dump is corrupt and these figures are unverified (--no-verify)")
+		}
+	}
 	n.Complete = err == nil
 	if err != nil {
 		n.Error = err.Error()

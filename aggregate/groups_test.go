@@ -170,7 +170,7 @@ func TestGroupsExactWhenSmall(t *testing.T) {
 // the tables (capacity entries each), the top-N heaps and the slot array,
 // none of which grows with the number of keys.
 func TestBoundedState(t *testing.T) {
-	n := 2_000_000
+	n := 10_000_000
 	if testing.Short() {
 		n = 200_000
 	}
@@ -190,7 +190,7 @@ func TestBoundedState(t *testing.T) {
 		k.Key = string(buf)
 		k.Memory = int64(50 + rnd.IntN(1000))
 		b.Add(&k)
-		if i%250_000 == 0 && i > 0 {
+		if i%1_000_000 == 0 && i > 0 {
 			runtime.GC()
 			runtime.ReadMemStats(&ms)
 			peak = max(peak, ms.HeapAlloc)

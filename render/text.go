@@ -36,6 +36,7 @@ func Text(w io.Writer, r *aggregate.Report, opts TextOptions) error {
 	all := clusterOf(r)
 	if all != nil {
 		textTopKeys(ew, all, r.Nodes, opts.TopKeys, len(r.Nodes) > 1)
+		textFamilies(ew, all, opts.TopKeys)
 		textTypes(ew, all)
 	}
 	textFailures(ew, r)
@@ -178,6 +179,45 @@ func textTopKeys(w io.Writer, n *aggregate.Node, nodes []*aggregate.Node, limit 
 			Bytes(k.Memory), Percent(k.Memory, shareBase(k, n, nodeMem)), k.Elements, ttlText(int64(k.ExpiresAt), ref))
 	}
 	tw.Flush()
+}
+
+// textFamilies lists the key families holding the most memory: what
+// people name in a postmortem ("user:*:reminded"), where top keys show
+// only single keys.
+func textFamilies(w io.Writer, n *aggregate.Node, limit int) {
+	if n.Families == nil || len(n.Families.Entries) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nBIGGEST KEY FAMILIES\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  FAMILY\tKEYS\tMEMORY\tSHARE\tWITHOUT TTL\tMOSTLY\tBIGGEST KEY")
+	for i, g := range n.Families.Entries {
+		if i == limit {
+			break
+		}
+		biggest := "-"
+		if g.Biggest != nil {
+			biggest = displayKey(string(g.Biggest.Key)) + " (" + Bytes(g.Biggest.Memory) + ")"
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\t%s\n", displayKey(string(g.Name)), g.Keys, Bytes(g.Memory),
+			Percent(g.Memory, n.Memory), Percent(g.NoTTL.Memory, g.Memory), mostlyType(g.ByType), biggest)
+	}
+	if o := n.Families.Other; o.Keys > 0 {
+		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t\t\n", aggregate.OtherGroup, o.Keys, Bytes(o.Memory),
+			Percent(o.Memory, n.Memory), Percent(o.NoTTL.Memory, o.Memory))
+	}
+	tw.Flush()
+}
+
+// mostlyType names the type holding most of a group's memory.
+func mostlyType(by map[string]aggregate.KeysMemory) string {
+	best, mem := "-", int64(-1)
+	for _, t := range sortedStrings(by) {
+		if by[t].Memory > mem {
+			best, mem = t, by[t].Memory
+		}
+	}
+	return best
 }
 
 func textTypes(w io.Writer, n *aggregate.Node) {
