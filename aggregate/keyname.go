@@ -202,3 +202,51 @@ func CutEscaped(s string, n int) (string, bool) {
 	}
 	return s[:i], true
 }
+
+// CleanText makes text that embeds names from a dump (findings' sentences,
+// errors, node and file names) safe to show in a terminal or a page: ASCII
+// control characters, DEL, invalid UTF-8 and the runes UnsafeRune reports
+// are written as \xNN; everything else, backslashes included, is kept, so
+// names already escaped with EscapeKey read the same.
+func CleanText(s string) string {
+	if textIsClean(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if unsafeTextRune(r, n) {
+			for j := 0; j < max(n, 1); j++ {
+				writeHex(&b, s[i+j])
+			}
+			i += max(n, 1)
+			continue
+		}
+		b.WriteString(s[i : i+n])
+		i += n
+	}
+	return b.String()
+}
+
+func textIsClean(s string) bool {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if unsafeTextRune(r, n) {
+			return false
+		}
+		i += n
+	}
+	return true
+}
+
+func unsafeTextRune(r rune, n int) bool {
+	return (r == utf8.RuneError && n <= 1) || r < 0x20 || r == 0x7f || UnsafeRune(r)
+}

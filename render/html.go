@@ -397,56 +397,9 @@ func (p *htmlPage) clean() {
 	}
 }
 
-// htmlClean makes free text from the model safe to show: valid UTF-8
-// without control characters (but newline and tab) or the runes that
-// EscapeKey escapes (C1 controls, line separators, bidi overrides), each
-// offending byte shown as \xNN. Unlike EscapeKey it leaves backslashes
-// alone: this is a sentence or a name, which may already quote an escaped
-// key, not a raw key.
-func htmlClean(s string) string {
-	if htmlIsClean(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 16)
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && n <= 1) || htmlUnsafeRune(r) {
-			for j := 0; j < max(n, 1); j++ {
-				fmt.Fprintf(&b, `\x%02x`, s[i+j])
-			}
-			i += max(n, 1)
-			continue
-		}
-		b.WriteString(s[i : i+n])
-		i += n
-	}
-	return b.String()
-}
-
-func htmlIsClean(s string) bool {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if htmlUnsafeRune(rune(c)) {
-				return false
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && n <= 1) || htmlUnsafeRune(r) {
-			return false
-		}
-		i += n
-	}
-	return true
-}
-
-func htmlUnsafeRune(r rune) bool {
-	return (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f || (r >= 0x80 && r < 0xa0) ||
-		r == 0x2028 || r == 0x2029 || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
-}
+// htmlClean makes free text from the model (sentences, names, errors)
+// safe to show; see aggregate.CleanText.
+func htmlClean(s string) string { return aggregate.CleanText(s) }
 
 // htmlCSPHash is the CSP source expression that allows exactly one inline
 // script or style: hashes instead of 'unsafe-inline', so that markup that

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode/utf8"
 
 	"github.com/rdbscope/rdbscope/aggregate"
 )
@@ -71,17 +70,17 @@ func textFindings(w io.Writer, fs []aggregate.Finding) {
 		if f.Key != "" {
 			about = displayKey(string(f.Key))
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", strings.ToUpper(f.Severity), displayKey(f.Node), f.Kind, safeText(about), safeText(f.Title))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", strings.ToUpper(f.Severity), displayKey(f.Node), f.Kind, aggregate.CleanText(about), aggregate.CleanText(f.Title))
 	}
 	tw.Flush()
 	// The most severe finding gets its explanation in full: it is what the
 	// on-call engineer needs first.
 	top := fs[0]
 	if top.Explanation != "" {
-		fmt.Fprintf(w, "\n  %s\n", wrap(safeText(top.Explanation), 100, "  "))
+		fmt.Fprintf(w, "\n  %s\n", wrap(aggregate.CleanText(top.Explanation), 100, "  "))
 	}
 	if top.Advice != "" {
-		fmt.Fprintf(w, "  %s\n", wrap("What to do: "+safeText(top.Advice), 100, "  "))
+		fmt.Fprintf(w, "  %s\n", wrap("What to do: "+aggregate.CleanText(top.Advice), 100, "  "))
 	}
 	fmt.Fprintln(w)
 }
@@ -132,10 +131,10 @@ func textFailures(w io.Writer, r *aggregate.Report) {
 	fmt.Fprintln(w)
 	for _, n := range bad {
 		if !n.Complete {
-			fmt.Fprintf(w, "INCOMPLETE %s: %s (figures cover the keys before the failure)\n", displayKey(n.Name), safeText(n.Error))
+			fmt.Fprintf(w, "INCOMPLETE %s: %s (figures cover the keys before the failure)\n", displayKey(n.Name), aggregate.CleanText(n.Error))
 		}
 		for _, warn := range n.Warnings {
-			fmt.Fprintf(w, "warning %s: %s\n", displayKey(n.Name), safeText(warn))
+			fmt.Fprintf(w, "warning %s: %s\n", displayKey(n.Name), aggregate.CleanText(warn))
 		}
 	}
 }
@@ -284,37 +283,6 @@ func displayKey(k string) string {
 		s = fmt.Sprintf("%s…(%d bytes)", c, len(k))
 	}
 	return s
-}
-
-// safeText makes text built around names from the dump (node and file
-// names, keys already escaped) safe for a terminal: control characters,
-// invalid UTF-8 and the code points that reorder or break lines are
-// written as \xNN, and everything else, backslashes included, is kept.
-func safeText(s string) string {
-	clean := true
-	for _, r := range s {
-		if r == utf8.RuneError || r < 0x20 || r == 0x7f || aggregate.UnsafeRune(r) {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && n <= 1) || r < 0x20 || r == 0x7f || aggregate.UnsafeRune(r) {
-			for j := 0; j < max(n, 1); j++ {
-				fmt.Fprintf(&b, `\x%02x`, s[i+j])
-			}
-			i += max(n, 1)
-			continue
-		}
-		b.WriteString(s[i : i+n])
-		i += n
-	}
-	return b.String()
 }
 
 func wrap(s string, width int, indent string) string {
