@@ -120,6 +120,7 @@ type framer struct {
 	// Records larger than maxKey (0 = no limit) are framed without being
 	// held and are not forwarded to the decoder (see Options.MaxKeyBytes).
 	maxKey       int64
+	strBlob      Blob // the last string value framed (see tooLarge)
 	skipDecode   func(typ, enc string, elements int64) bool
 	skipping     bool   // the current record is over maxKey
 	partial      bool   // the last readN returned only a prefix of its bytes
@@ -769,12 +770,24 @@ func (f *framer) items() error {
 	}
 }
 
+// maxKeptBlobs bounds the container sizes kept for a key too large to
+// decode (about 40 bytes each).
+const maxKeptBlobs = 1 << 20
+
 // tooLarge turns a record that was skipped for being over maxKey into one
 // built from its meta alone: the decoder never sees it.
 func (f *framer) tooLarge(m *meta) {
 	m.synthetic = true
 	m.moduleKey = string(f.key)
-	m.blobs = nil
+	// The blobs' decompressed lengths let the memory model size the value
+	// without it; a key with more containers than maxKeptBlobs is left to
+	// its serialized size rather than holding that much metadata.
+	switch {
+	case m.typ == 0:
+		m.blobs = []Blob{f.strBlob}
+	case len(m.blobs) > maxKeptBlobs:
+		m.blobs = nil
+	}
 	w := fmt.Sprintf("key too large to analyze in memory (%d bytes serialized > --max-key-memory %d): memory estimated from its serialized size", m.size, f.maxKey)
 	m.warnings = append(slices.Clip(m.warnings), w)
 	if f.countUnknown {
@@ -996,7 +1009,10 @@ func hashKeyString(s string) uint64 {
 func (f *framer) value(t byte, m *meta) error {
 	switch t {
 	case 0:
-		_, err := f.readStr("the string value", needNone)
+		v, err := f.readStr("the string value", needNone)
+		// Kept for a string too large to decode: its decompressed length
+		// is what it costs once loaded.
+		f.strBlob = Blob{Len: v.ulen, StoredLen: v.clen, Compressed: v.compressed, Count: 1}
 		return err
 	case 1, 2, 3, 4, 5:
 		n, err := f.readCount("the element count")
@@ -1140,8 +1156,7 @@ func (f *framer) value(t byte, m *meta) error {
 				if !f.skipping {
 					f.plain = append(f.plain, plainNode{start: start, end: len(f.out), val: slices.Clone(s.data)})
 				}
-				if !f.skipping {
-					f.addBlob(s, 1)
+				if f.addBlob(s, 1) {
 					f.blobs[len(f.blobs)-1].Plain = true
 				}
 				m.elements++
@@ -1216,11 +1231,12 @@ func (f *framer) blobErr(what string, err error) error {
 	return &Error{Path: f.path, Offset: f.pos(), Msg: fmt.Sprintf("corrupt %s%s: %v", what, f.keyDesc(), err)}
 }
 
-func (f *framer) addBlob(s str, count int64) {
-	if f.skipping {
-		return // a skipped record keeps no per-blob detail
+func (f *framer) addBlob(s str, count int64) bool {
+	if f.skipping && len(f.blobs) > maxKeptBlobs {
+		return false // tooLarge drops them anyway: bound the metadata
 	}
 	f.blobs = append(f.blobs, Blob{Len: s.ulen, StoredLen: s.clen, Compressed: s.compressed, Count: count})
+	return true
 }
 
 // ziplist frames one ziplist blob and returns its entry count.
