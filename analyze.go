@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"errors"
 	"fmt"
 	"io"
@@ -224,6 +226,13 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		if err := render.Text(w, report, render.TextOptions{Outputs: written}); err != nil {
 			return exitFatal, err
 		}
+	} else {
+		// Quiet runs still say why they exit non-zero: cron mails stderr.
+		for _, n := range report.Nodes {
+			if !n.Complete {
+				fmt.Fprintf(stderr, "rdbscope: node %s incomplete: %s\n", aggregate.CleanText(n.Name), aggregate.CleanText(n.Error))
+			}
+		}
 	}
 	return exitCode(report, cfg.failOn), nil
 }
@@ -235,10 +244,9 @@ func exitCode(r *aggregate.Report, failOn string) int {
 			complete++
 		}
 	}
-	switch {
-	case complete == 0:
-		return exitFatal
-	case complete < len(r.Nodes):
+	if complete < len(r.Nodes) {
+		// A report was written: it says which node failed and covers the
+		// rest (and whatever the failed node held before the failure).
 		return exitIncomplete
 	}
 	if fail, _ := aggregate.FailOn(r.Findings, failOn); fail {
@@ -286,10 +294,11 @@ type collector struct {
 	// auto the first keys are held back until they tell (see
 	// looksLikeCluster); the parser estimated them as standalone, so
 	// cluster nodes get the per-key difference added here.
-	decided bool
-	cluster bool
-	delta   int64
-	pending []aggregate.Key
+	decided    bool
+	cluster    bool
+	clusterWhy string // how cluster mode was decided, for the model note
+	delta      int64
+	pending    []aggregate.Key
 }
 
 // clusterSample is how many keys decide --cluster auto. Redis < 7.4 writes
@@ -309,9 +318,14 @@ func (c *collector) source(src *parse.Source, model, note string) error {
 	switch {
 	case c.mode == "no":
 		c.decided = true
-	case c.mode == "yes" || src.SlotInfos > 0:
+		c.clusterWhy = "standalone (--cluster no)"
+	case c.mode == "yes":
 		// The parser knew too and estimated for a cluster already.
 		c.decided, c.cluster = true, true
+		c.clusterWhy = "cluster mode (--cluster yes)"
+	case src.SlotInfos > 0:
+		c.decided, c.cluster = true, true
+		c.clusterWhy = "cluster mode (the dump has SLOT_INFO)"
 	}
 	return nil
 }
@@ -344,6 +358,9 @@ func (c *collector) decide() error {
 		c.cluster = true
 		m, _, _ := chooseModel(c.src, c.override, false)
 		c.delta = m.ClusterKeyBytes()
+		c.clusterWhy = "cluster mode (detected: the keys fall in part of the hash slot space; --cluster no to override)"
+	} else {
+		c.clusterWhy = "standalone (detected; --cluster yes to override)"
 	}
 	ks := c.pending
 	c.pending = nil
@@ -381,6 +398,16 @@ func (c *collector) progress(n int64) {
 	if c.bar != nil {
 		c.bar(n)
 	}
+}
+
+func joinNote(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
 }
 
 // looksLikeCluster tells a cluster node from a standalone one by where its
@@ -468,20 +495,25 @@ func analyzeOne(ctx context.Context, cfg *analyzeConfig, in parse.Input, stdin i
 	if n.Source == nil {
 		n.Source = &aggregate.Source{Path: in.Path, Member: in.Member, Checksum: parse.ChecksumUnknown}
 	}
-	n.Model, n.ModelNote = c.model, c.note
-	n.Warnings = c.warns
+	n.Model, n.ModelNote = c.model, joinNote(c.note, c.clusterWhy)
+	n.Warnings = append([]string{}, c.warns...)
 	if c.src != nil {
 		n.Warnings = append(n.Warnings, c.src.Warnings...)
-		if c.src.Checksum == parse.ChecksumMismatch {
+		if c.src.Checksum == parse.ChecksumMismatch && err == nil {
 			// Only --no-verify gets here with a mismatch: say it everywhere
 			// the figures are shown.
 			n.Warnings = append(n.Warnings, "CRC64 checksum mismatch: the dump is corrupt and these figures are unverified (--no-verify)")
 		}
 	}
+	if c.cluster {
+		if dbs := slices.Sorted(maps.Keys(n.ByDB)); len(dbs) > 0 && dbs[len(dbs)-1] != 0 {
+			n.Warnings = append(n.Warnings, fmt.Sprintf("treated as a cluster node, but it has keys in db %d: cluster nodes have db 0 only", dbs[len(dbs)-1]))
+		}
+	}
 	n.Complete = err == nil
+	n.ErrorOffset = -1
 	if err != nil {
 		n.Error = err.Error()
-		n.ErrorOffset = -1
 		var pe *parse.Error
 		if errors.As(err, &pe) {
 			n.ErrorOffset = pe.Offset

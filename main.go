@@ -28,7 +28,7 @@ var version = "0.1.0-dev"
 // Exit codes; documented in docs/cli.md.
 const (
 	exitOK         = 0 // every input analyzed, no finding at or above --fail-on
-	exitFatal      = 1 // nothing could be analyzed, or an output could not be written
+	exitFatal      = 1 // the run failed: no input resolved, an output could not be written, interrupted
 	exitUsage      = 2 // bad flags or arguments
 	exitIncomplete = 3 // some input failed or is incomplete; the report covers the rest
 	exitFindings   = 4 // a finding at or above --fail-on

@@ -14,6 +14,8 @@ func Merge(name string, n int, nodes ...*Node) *Node {
 	}
 	m := newNode(name)
 	m.Complete = true
+	m.ErrorOffset = -1
+	m.Warnings = []string{}
 	top := &topN{n: n}
 	byType := map[string]*topN{}
 	for _, nd := range nodes {

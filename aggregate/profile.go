@@ -108,12 +108,12 @@ type Node struct {
 	Complete bool    `json:"complete"`
 	Error    string  `json:"error"`
 	// ErrorOffset is the byte offset of the failure in the decompressed
-	// stream when Error is set; -1 if unknown.
-	ErrorOffset int64    `json:"error_offset,omitempty"`
-	Warnings    []string `json:"warnings,omitempty"`
+	// stream when Error is set; -1 if unknown or there is no error.
+	ErrorOffset int64    `json:"error_offset"`
+	Warnings    []string `json:"warnings"`
 
 	Model     string `json:"model"`
-	ModelNote string `json:"model_note,omitempty"`
+	ModelNote string `json:"model_note"`
 
 	Keys     int64 `json:"keys"`
 	Memory   int64 `json:"memory"` // sum of per-key estimates (what MEMORY USAGE would sum to)
