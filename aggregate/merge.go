@@ -25,6 +25,9 @@ func Merge(name string, n int, nodes ...*Node) *Node {
 			m.Nodes = append(m.Nodes, nd.Name)
 		}
 		m.Complete = m.Complete && nd.Complete
+		// Each node's buckets stay relative to its own reference time; the
+		// merged profile names the latest, to show TTLs from.
+		m.ExpiryReference = max(m.ExpiryReference, nd.ExpiryReference)
 		m.Keys += nd.Keys
 		m.Memory += nd.Memory
 		m.RDBBytes += nd.RDBBytes

@@ -203,6 +203,12 @@ func expandTar(path string) ([]Input, error) {
 			break
 		}
 		if err != nil {
+			if len(ins) > 0 {
+				// A truncated archive: the members listed so far are
+				// still nodes, and the one that was cut fails when it is
+				// parsed, naming the archive, so the run goes on.
+				break
+			}
 			return nil, fmt.Errorf("%s: reading tar archive: %w", path, err)
 		}
 		if hdr.Typeflag != tar.TypeReg {

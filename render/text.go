@@ -139,6 +139,15 @@ func textFailures(w io.Writer, r *aggregate.Report) {
 	}
 }
 
+// refOf is the time a key's TTL is shown from: its own node's snapshot
+// time, even in the cluster-wide list.
+func refOf(k aggregate.KeyInfo, ref int64, nodeRef map[string]int64) int64 {
+	if r, ok := nodeRef[k.Node]; ok && r != 0 {
+		return r
+	}
+	return ref
+}
+
 func shareBase(k aggregate.KeyInfo, n *aggregate.Node, nodeMem map[string]int64) int64 {
 	if m, ok := nodeMem[k.Node]; ok {
 		return m
@@ -162,8 +171,10 @@ func textTopKeys(w io.Writer, n *aggregate.Node, nodes []*aggregate.Node, limit 
 	// A key's share is of its own node: "this hash is 98% of node-7202"
 	// is the figure that matters, even in the cluster-wide list.
 	nodeMem := map[string]int64{}
+	nodeRef := map[string]int64{}
 	for _, nd := range nodes {
 		nodeMem[nd.Name] = nd.Memory
+		nodeRef[nd.Name] = nd.ExpiryReference
 	}
 	for i, k := range n.TopKeys {
 		if i == limit {
@@ -175,7 +186,7 @@ func textTopKeys(w io.Writer, n *aggregate.Node, nodes []*aggregate.Node, limit 
 			fmt.Fprint(tw, "  ")
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", k.DB, displayKey(string(k.Key)), k.Type, k.Encoding,
-			Bytes(k.Memory), Percent(k.Memory, shareBase(k, n, nodeMem)), k.Elements, ttlText(int64(k.ExpiresAt), ref))
+			Bytes(k.Memory), Percent(k.Memory, shareBase(k, n, nodeMem)), k.Elements, ttlText(int64(k.ExpiresAt), refOf(k, ref, nodeRef)))
 	}
 	tw.Flush()
 }
