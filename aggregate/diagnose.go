@@ -199,9 +199,12 @@ func wholeReads(t string) string {
 	return "DUMP"
 }
 
-// usedOf is the memory a node is taken to use against maxmemory: the larger
-// of the dump's used-mem and the model's estimate, because a diagnosis
-// that underestimates a full node is worse than one that warns early.
+// UsedMemory is the memory a node is taken to use against maxmemory: the
+// larger of the dump's used-mem and the model's estimate, because a
+// diagnosis that underestimates a full node is worse than one that warns
+// early. Every view compares with maxmemory through it.
+func UsedMemory(n *Node) int64 { return usedOf(n) }
+
 func usedOf(n *Node) int64 {
 	used := max(n.UsedMem, n.EstimatedUsedMemory)
 	if used == 0 {
@@ -282,10 +285,10 @@ func eviction(n *Node, r *Rules) []Finding {
 		if full {
 			f.Severity = SeverityCritical
 			when := "So every new key written with a TTL on this node is evicted almost immediately"
-			f.Title = fmt.Sprintf("%s is full and %s of it can never be evicted: keys with a TTL are evicted at once", n.Name, pct(nvShare))
+			f.Title = fmt.Sprintf("%s is full and %s of its key memory can never be evicted: keys with a TTL are evicted at once", n.Name, pct(nvShare))
 			if fill < 1 {
 				when = "It is not over the limit yet, but what grows cannot be evicted: once it is, every new key written with a TTL on this node is evicted almost immediately"
-				f.Title = fmt.Sprintf("%s is at %s of maxmemory and %s of it can never be evicted: keys with a TTL will be evicted at once", n.Name, pct(fill), pct(nvShare))
+				f.Title = fmt.Sprintf("%s is at %s of maxmemory and %s of its key memory can never be evicted: keys with a TTL will be evicted at once", n.Name, pct(fill), pct(nvShare))
 			}
 			f.Explanation = fmt.Sprintf("Node %s is %s with maxmemory-policy %s, which only ever evicts keys that have a TTL. "+
 				"%s of its key memory (%s) belongs to keys without a TTL, which eviction can never reclaim; %s. "+
@@ -312,11 +315,16 @@ func eviction(n *Node, r *Rules) []Finding {
 	f.Severity = SeverityWarning
 	verb := "close to"
 	if fill >= 1 {
-		f.Severity = SeverityCritical
 		verb = "over"
+		// Under allkeys-* Redis evicts to stay under the limit, which is
+		// what it is for: a warning. Elsewhere writes fail or keys with a
+		// TTL are evicted first.
+		if !strings.HasPrefix(policy, "allkeys-") {
+			f.Severity = SeverityCritical
+		}
 	}
 	f.Title = fmt.Sprintf("%s is %s maxmemory (%s)", n.Name, verb, pct(fill))
-	base := fmt.Sprintf("Node %s is %s (dump used-mem %s, estimate %s). ", n.Name, state, human(n.UsedMem), human(n.EstimatedUsedMemory))
+	base := fmt.Sprintf("Node %s is %s; the dump's used-mem is %s and the model's estimate %s. ", n.Name, state, human(n.UsedMem), human(n.EstimatedUsedMemory))
 	switch {
 	case policy == "noeviction":
 		f.Explanation = base + "Its policy is noeviction, so every write that needs memory fails with \"OOM command not allowed when used memory > 'maxmemory'\"; reads still work."
@@ -404,8 +412,8 @@ func skewCause(n *Node, f *Finding) string {
 			if h.Biggest != nil {
 				f.Key, f.DB = h.Biggest.Key, h.Biggest.DB
 			}
-			return fmt.Sprintf("The hash tag %s pins %d keys (%s, %s of the node) to slot %d: they can never be spread over nodes.",
-				showKey(tag), h.Keys, human(h.Memory), pct(sh), Slot(tag))
+			return fmt.Sprintf("The hash tag %s pins %s (%s, %s of the node) to slot %d: they can never be spread over nodes.",
+				showKey(tag), keysText(h.Keys), human(h.Memory), pct(sh), Slot(tag))
 		}
 	}
 	if n.Slots != nil && len(n.Slots.Hottest) > 0 {
@@ -417,9 +425,9 @@ func skewCause(n *Node, f *Finding) string {
 			if len(n.TopKeys) > 0 && Slot(string(n.TopKeys[0].Key)) == s.Slot {
 				f.Key, f.DB = n.TopKeys[0].Key, n.TopKeys[0].DB
 				f.Family = familyOf(f.Key)
-				k = fmt.Sprintf(" (its biggest key is %s)", showKey(string(f.Key)))
+				k = fmt.Sprintf("; its biggest key is %s", showKey(string(f.Key)))
 			}
-			return fmt.Sprintf("Slot %d alone holds %s (%s of the node)%s.", s.Slot, human(s.Memory), pct(sh), k)
+			return fmt.Sprintf("Slot %d alone holds %s, %s of the node%s.", s.Slot, human(s.Memory), pct(sh), k)
 		}
 	}
 	if n.Families != nil && len(n.Families.Entries) > 0 {
@@ -464,10 +472,11 @@ func missingTTL(n *Node, r *Rules) []Finding {
 			f.Key, f.DB = e.Biggest.Key, e.Biggest.DB
 			ex = fmt.Sprintf(" The family's biggest key, %s (%s), is one of them.", showKey(string(e.Biggest.Key)), human(e.Biggest.Memory))
 		}
-		f.Explanation = fmt.Sprintf("In family %s%s, %s of the %d keys carry a TTL but %s (%s) do not.%s "+
+		f.Explanation = fmt.Sprintf("In family %s%s, %s of the %d keys carry a TTL but %s (%s) %s not.%s "+
 			"Keys of one family are written by the same code, so the ones without a TTL were most likely created by a path that "+
 			"forgot the EXPIRE, or whose EXPIRE failed after the SET. They never expire and, under volatile-* eviction, are never evicted.",
-			showName(fam), maybe(n.Nodes != nil, " (all nodes)"), pct(withShare), e.Keys, keysText(e.NoTTL.Keys), human(e.NoTTL.Memory), ex)
+			showName(fam), maybe(n.Nodes != nil, " (all nodes)"), pct(withShare), e.Keys, keysText(e.NoTTL.Keys), human(e.NoTTL.Memory),
+			map[bool]string{true: "does", false: "do"}[e.NoTTL.Keys == 1], ex)
 		f.Advice = "Write these keys with SET ... EX (or SET then EXPIRE in one MULTI) so the TTL cannot be lost; " +
 			"find the existing ones with SCAN MATCH and TTL (-1 means none) and give them a TTL."
 		out = append(out, f)

@@ -685,7 +685,7 @@ func (b *htmlBuilder) overview(nodes []*aggregate.Node, findings []aggregate.Fin
 		mm := htmlCell{Text: "unknown", Sort: "0"}
 		if m := b.maxMemory(n.Name); m > 0 {
 			mm = htmlBytesCell(m)
-			used := float64(htmlUsedEstimate(n)) / float64(m)
+			used := float64(aggregate.UsedMemory(n)) / float64(m)
 			mm.Text += " (" + htmlPct(used) + " used)"
 		}
 		rc := ""
