@@ -297,7 +297,7 @@ func eviction(n *Node, r *Rules) []Finding {
 				n.Name, state, policy, pct(nvShare), human(nonVol), culprit, when, human(n.TTL.With.Memory), n.TTL.With.Keys)
 		} else {
 			f.Severity = SeverityInfo
-			f.Title = fmt.Sprintf("%s of %s has no TTL: under %s it cannot be evicted", pct(nvShare), n.Name, policy)
+			f.Title = fmt.Sprintf("%s of %s's key memory has no TTL: under %s it cannot be evicted", pct(nvShare), n.Name, policy)
 			f.Explanation = fmt.Sprintf("Node %s runs %s, which only evicts keys with a TTL, and %s of its key memory (%s) has none; %s. "+
 				"It is not full yet%s, but when it is, keys written with a TTL will be evicted almost at once while the rest stays.",
 				n.Name, policy, pct(nvShare), human(nonVol), culprit, maybe(state != "", " ("+state+")"))

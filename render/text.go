@@ -32,6 +32,7 @@ func Text(w io.Writer, r *aggregate.Report, opts TextOptions) error {
 	ew := &errWriter{w: w}
 	textFindings(ew, r.Findings)
 	textNodes(ew, r)
+	textModels(ew, r)
 	all := clusterOf(r)
 	if all != nil {
 		textTopKeys(ew, all, r.Nodes, opts.TopKeys, len(r.Nodes) > 1)
@@ -116,6 +117,35 @@ func textNodes(w io.Writer, r *aggregate.Report) {
 		}, status, "")
 	}
 	tw.Flush()
+}
+
+// textModels says which memory model each node's figures come from, and
+// how it was chosen (version fallback, cluster mode), one line per
+// distinct choice.
+func textModels(w io.Writer, r *aggregate.Report) {
+	type choice struct{ model, note string }
+	var order []choice
+	nodes := map[choice][]string{}
+	for _, n := range r.Nodes {
+		if n.Model == "" {
+			continue
+		}
+		c := choice{n.Model, n.ModelNote}
+		if _, ok := nodes[c]; !ok {
+			order = append(order, c)
+		}
+		nodes[c] = append(nodes[c], displayKey(n.Name))
+	}
+	for _, c := range order {
+		line := "memory model " + c.model
+		if c.note != "" {
+			line += ": " + aggregate.CleanText(c.note)
+		}
+		if len(order) > 1 {
+			line += " (" + strings.Join(nodes[c], ", ") + ")"
+		}
+		fmt.Fprintf(w, "  %s\n", line)
+	}
 }
 
 func textFailures(w io.Writer, r *aggregate.Report) {
