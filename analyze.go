@@ -2,15 +2,15 @@ package main
 
 import (
 	"context"
-	"maps"
-	"slices"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -187,7 +187,7 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return exitFatal, err
 	}
-	if err := checkOutputs(cfg, inputs); err != nil {
+	if err := checkOutputs(cfg, inputs, stdin); err != nil {
 		return exitUsage, err
 	}
 
@@ -257,10 +257,16 @@ func exitCode(r *aggregate.Report, failOn string) int {
 
 // checkOutputs refuses to write over an input: a report must never destroy
 // the dump it describes.
-func checkOutputs(cfg *analyzeConfig, inputs []parse.Input) error {
+func checkOutputs(cfg *analyzeConfig, inputs []parse.Input, stdin io.Reader) error {
 	ins := map[string]bool{}
 	for _, in := range inputs {
 		if in.Path == "-" {
+			// "- < dump.rdb": stdin may be the very file an output names.
+			if f, ok := stdin.(*os.File); ok {
+				if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+					ins[fmt.Sprint(fileID(fi))] = true
+				}
+			}
 			continue
 		}
 		if abs, err := filepath.Abs(in.Path); err == nil {
@@ -400,6 +406,15 @@ func (c *collector) progress(n int64) {
 	}
 }
 
+// keyBytesLimit turns --max-key-memory into the parser's limit on a key's
+// serialized size (0 = none).
+func keyBytesLimit(maxKeyMemory int64) int64 {
+	if maxKeyMemory <= 0 {
+		return 0
+	}
+	return max(1, maxKeyMemory/keyExpansion)
+}
+
 func joinNote(a, b string) string {
 	switch {
 	case a == "":
@@ -471,7 +486,7 @@ func analyzeOne(ctx context.Context, cfg *analyzeConfig, in parse.Input, stdin i
 	spec := workerSpec{
 		Name: in.Name, Path: in.Path, Member: in.Member, NoVerify: cfg.noVerify,
 		RedisVersion: cfg.redisVersion, Cluster: cfg.cluster == "yes", MaxMemory: cfg.maxMemory,
-		MaxKeyBytes: cfg.maxKeyMemory / keyExpansion,
+		MaxKeyBytes: keyBytesLimit(cfg.maxKeyMemory),
 	}
 	var src *parse.Source
 	var err error

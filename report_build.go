@@ -212,13 +212,17 @@ func checkOutputPaths(paths map[string]string, ins map[string]bool) error {
 		if ins[abs] {
 			return fmt.Errorf("%s %s: refusing to overwrite an input", flag, p)
 		}
-		if fi, err := os.Stat(p); err == nil && ins[fmt.Sprint(fileID(fi))] {
-			return fmt.Errorf("%s %s: refusing to overwrite an input", flag, p)
+		id := abs
+		if fi, err := os.Stat(p); err == nil {
+			id = fmt.Sprint(fileID(fi)) // links to one file are one file
+			if ins[id] {
+				return fmt.Errorf("%s %s: refusing to overwrite an input", flag, p)
+			}
 		}
-		if other, ok := seen[abs]; ok {
+		if other, ok := seen[id]; ok {
 			return fmt.Errorf("%s and %s write to the same file %s", other, flag, p)
 		}
-		seen[abs] = flag
+		seen[id] = flag
 	}
 	return nil
 }

@@ -299,7 +299,12 @@ func (f *frameEmitter) flushKeys() error {
 
 func (f *frameEmitter) warnings(ws []string) error { return f.send(&workerMsg{Warnings: ws}) }
 
-func (f *frameEmitter) nodeExtra(n int64) error { return f.send(&workerMsg{NodeExtra: n}) }
+func (f *frameEmitter) nodeExtra(n int64) error {
+	if n == 0 {
+		return nil // a zero message would read as progress
+	}
+	return f.send(&workerMsg{NodeExtra: n})
+}
 
 func (f *frameEmitter) progress(stored int64) {
 	// Progress is advisory: a failed send shows up on the next real one.
@@ -499,6 +504,11 @@ func runIsolated(ctx context.Context, in parse.Input, spec workerSpec, stdin io.
 	if err := em.flush(); err != nil && nodeErr == nil {
 		nodeErr = err
 	}
+	if !done && nodeErr != nil {
+		// We stopped reading on a malformed frame: a child still writing
+		// would block forever on the full pipe.
+		_ = cmd.Process.Kill()
+	}
 	werr := cmd.Wait()
 	if !done {
 		msg := "parser process died"
@@ -508,7 +518,7 @@ func runIsolated(ctx context.Context, in parse.Input, spec workerSpec, stdin io.
 		if t := tail.message(); t != "" {
 			msg += ": " + t
 		}
-		if spec.MaxMemory > 0 && strings.Contains(msg, "out of memory") {
+		if spec.MaxMemory > 0 && (strings.Contains(msg, "out of memory") || strings.Contains(msg, "failed to allocate")) {
 			msg += fmt.Sprintf(" (the node needs more than --max-memory %d bytes: its biggest key is too large to analyze within the limit)", spec.MaxMemory)
 		}
 		if ctx.Err() != nil {

@@ -50,17 +50,20 @@ func expiryBucket(expiresAt, ref int64) int {
 	if expiresAt == 0 {
 		return 6
 	}
-	d := time.Duration(expiresAt-ref) * time.Millisecond
+	// In milliseconds: a time.Duration overflows for expiries centuries
+	// away, which EXPIREAT happily stores.
+	const hour = int64(time.Hour / time.Millisecond)
+	d := expiresAt - ref
 	switch {
 	case d <= 0:
 		return 0
-	case d < time.Hour:
+	case d < hour:
 		return 1
-	case d < 24*time.Hour:
+	case d < 24*hour:
 		return 2
-	case d < 7*24*time.Hour:
+	case d < 7*24*hour:
 		return 3
-	case d < 30*24*time.Hour:
+	case d < 30*24*hour:
 		return 4
 	default:
 		return 5

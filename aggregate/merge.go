@@ -75,8 +75,15 @@ func Merge(name string, n int, nodes ...*Node) *Node {
 		}
 	}
 	m.mergeGroups(nodes)
+	// Compare like with like: only nodes whose dump gave used-mem.
+	var est int64
+	for _, nd := range nodes {
+		if nd.UsedMem > 0 {
+			est += nd.EstimatedUsedMemory
+		}
+	}
 	if m.UsedMem > 0 {
-		m.UsedMemRatio = float64(m.EstimatedUsedMemory) / float64(m.UsedMem)
+		m.UsedMemRatio = float64(est) / float64(m.UsedMem)
 	}
 	m.TopKeys = top.sorted()
 	for t, h := range byType {

@@ -38,8 +38,9 @@ const (
 )
 
 const (
-	chunkTarget = 256 << 10 // forward to the decoder in chunks of about this size
-	readChunk   = 1 << 20   // largest single read into the record buffer
+	chunkTarget  = 256 << 10 // forward to the decoder in chunks of about this size
+	chunkRecords = 4096      // or of at most this many records
+	readChunk    = 1 << 20   // largest single read into the record buffer
 
 	// While a record too large for Options.MaxKeyBytes is skipped, the
 	// bytes read so far are dropped (after the CRC has seen them) whenever
@@ -435,7 +436,10 @@ func (f *framer) unlzf(src []byte, n int, full bool) ([]byte, error) {
 // flushIfFull sends the chunk built so far once it is big enough; it must
 // only be called between items.
 func (f *framer) flushIfFull() error {
-	if len(f.out) < chunkTarget {
+	// Records the decoder never sees (module values, keys not decoded)
+	// leave no bytes in out: count them too, or a dump of such keys would
+	// hold every record's metadata until the end.
+	if len(f.out) < chunkTarget && len(f.metas) < chunkRecords {
 		return nil
 	}
 	return f.flush(nil)

@@ -341,6 +341,11 @@ func parse(ctx context.Context, in Input, opts Options, fn func(*Record) error) 
 		return src, &Error{Path: path, Offset: f.pos(), Msg: "framing failed", Err: ferr}
 	}
 	if libErr != nil {
+		// Records the decoder never saw that precede the failure are
+		// complete: deliver them, so the error names the key it failed on.
+		if fnErr == nil {
+			emitModules()
+		}
 		finish()
 		off := lastOff
 		what := "decoding"

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/rdbscope/rdbscope/aggregate"
 )
@@ -295,17 +294,17 @@ func ttlText(expiresAt, refSec int64) string {
 	if expiresAt == 0 {
 		return "none"
 	}
-	d := time.Duration(expiresAt-refSec*1000) * time.Millisecond
-	if d <= 0 {
-		return "expired"
-	}
+	// Float hours: a time.Duration overflows for far-future expiries.
+	h := float64(expiresAt-refSec*1000) / 3.6e6
 	switch {
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%.1fh", d.Hours())
+	case h <= 0:
+		return "expired"
+	case h < 1:
+		return fmt.Sprintf("%dm", int(h*60))
+	case h < 48:
+		return fmt.Sprintf("%.1fh", h)
 	default:
-		return fmt.Sprintf("%.1fd", d.Hours()/24)
+		return fmt.Sprintf("%.1fd", h/24)
 	}
 }
 
