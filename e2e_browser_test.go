@@ -171,9 +171,11 @@ func TestE2EHTMLIncident(t *testing.T) {
 			assert.Contains(t, stdout, "HTML report written to "+out)
 
 			res := checkPage(t, out)
-			// The headline is the title: the node and the hash share.
-			assert.Regexp(t, `^rdbscope report: node-7202: hash is 9\d\.\d% of key memory$`, res.title)
-			assert.Contains(t, res.dom, `id="headline">node-7202: hash is 9`)
+			// The headline is the title: the critical finding first (the
+			// node is full and its memory cannot be evicted), then the hash
+			// share.
+			assert.Regexp(t, `^rdbscope report: node-7202: (full \(\d+\.\d% of maxmemory\)|at \d+\.\d% of maxmemory), 9\d\.\d% of key memory cannot be evicted \(ttl-starvation\) — hash is 9\d\.\d% of key memory$`, res.title)
+			assert.Regexp(t, `id="headline">node-7202: [^<]*\(ttl-starvation\) — hash is 9\d\.\d% of key memory<`, res.dom)
 			assert.Regexp(t, `hash is 9\d\.\d% of this node`, res.dom)
 			// The findings name the node and the hash, most severe first.
 			assert.Contains(t, res.dom, "applog:checkout:debug")

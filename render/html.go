@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -311,7 +312,7 @@ func htmlBuildPage(r *aggregate.Report, o HTMLOptions) (*htmlPage, error) {
 	}
 	p.Inputs, p.Incomplete = b.inputs(nodes)
 	p.Findings = htmlFindingViews(r.Findings)
-	p.Headline, p.Title = htmlHeadline(nodes)
+	p.Headline, p.Title = htmlHeadline(nodes, r.Findings)
 
 	if len(nodes) > 0 {
 		ov, err := b.overview(nodes, r.Findings)
@@ -429,20 +430,130 @@ func htmlToolLine(t aggregate.Tool, schema int) string {
 }
 
 // htmlHeadline names, for the node holding the most memory, the data type that
-// dominates it: the one line a reader needs first ("hash 98% of
-// node-7202"), also used as the page title so that it shows in tabs and
-// bookmarks.
-func htmlHeadline(nodes []*aggregate.Node) (line, title string) {
+// dominates it: the one line a reader needs first ("node-7202: hash is
+// 98.2% of key memory"), also used as the page title so that it shows in
+// tabs and bookmarks. When a finding is critical the line leads with it, in
+// a short form, because that is what the reader must act on:
+// "node-7202: full (101.8% of maxmemory), 99.1% of key memory cannot be
+// evicted (ttl-starvation) — hash is 98.2% of key memory".
+func htmlHeadline(nodes []*aggregate.Node, findings []aggregate.Finding) (line, title string) {
 	n := htmlBiggestNode(nodes)
-	if n == nil {
-		return "", "rdbscope report"
+	crit := htmlFirstCritical(findings)
+	lead := ""
+	if crit != nil {
+		lead = htmlCriticalShort(crit)
 	}
-	typ, share := htmlDominant(n)
-	if typ == "" {
+	var dom string
+	if n != nil {
+		if typ, share := htmlDominant(n); typ != "" {
+			dom = fmt.Sprintf("%s is %s of key memory", typ, htmlPct(share))
+			if lead == "" || crit.Node != n.Name {
+				dom = n.Name + ": " + dom
+			}
+		}
+	}
+	switch {
+	case lead != "" && dom != "":
+		line = lead + " — " + dom
+	case lead != "":
+		line = lead
+	default:
+		line = dom
+	}
+	if line == "" {
+		if n == nil {
+			return "", "rdbscope report"
+		}
 		return "", "rdbscope report: " + n.Name
 	}
-	line = fmt.Sprintf("%s: %s is %s of key memory", n.Name, typ, htmlPct(share))
 	return line, "rdbscope report: " + line
+}
+
+// htmlFirstCritical is the critical finding the findings section shows
+// first (aggregate's order within a severity: by memory, root cause
+// before symptom), or nil.
+func htmlFirstCritical(fs []aggregate.Finding) *aggregate.Finding {
+	for i := range fs {
+		if fs[i].Severity == aggregate.SeverityCritical {
+			return &fs[i]
+		}
+	}
+	return nil
+}
+
+// htmlHeadlineKeyCap bounds a key named in the headline (and so the
+// title), in bytes of its escaped form.
+const htmlHeadlineKeyCap = 60
+
+// htmlCriticalShort says a critical finding in a few words, from its
+// figures, with its kind: "node-7202: full (101.8% of maxmemory), 99.1% of
+// key memory cannot be evicted (ttl-starvation)". A finding of a kind it
+// does not know is named by its title.
+func htmlCriticalShort(f *aggregate.Finding) string {
+	fig := func(name string) (float64, bool) {
+		v, ok := f.Figures[name]
+		return v, ok && v == v // not NaN
+	}
+	var s string
+	switch f.Kind {
+	case aggregate.KindTTLStarvation:
+		fill, okF := fig("fill")
+		nv, okN := fig("non_volatile_share")
+		switch {
+		case okF && okN && fill >= 1:
+			s = fmt.Sprintf("full (%s of maxmemory), %s of key memory cannot be evicted", htmlPct(fill), htmlPct(nv))
+		case okF && okN:
+			s = fmt.Sprintf("at %s of maxmemory, %s of key memory cannot be evicted", htmlPct(fill), htmlPct(nv))
+		case okN:
+			s = fmt.Sprintf("%s of key memory cannot be evicted", htmlPct(nv))
+		}
+	case aggregate.KindOverMaxmemory:
+		if fill, ok := fig("fill"); ok && fill >= 1 {
+			s = fmt.Sprintf("over maxmemory (%s)", htmlPct(fill))
+		} else if ok {
+			s = fmt.Sprintf("at %s of maxmemory", htmlPct(fill))
+		}
+	case aggregate.KindBigHash, aggregate.KindBigKey:
+		if f.Key == "" {
+			break
+		}
+		what := "key"
+		if f.Kind == aggregate.KindBigHash {
+			what = "hash"
+		}
+		key := htmlKey(f.Key, htmlHeadlineKeyCap)
+		sh, ok := fig("share")
+		if !ok {
+			sh, ok = fig("share_of_node")
+		}
+		if ok {
+			s = fmt.Sprintf("%s %s is %s of key memory", what, key, htmlPct(sh))
+		} else {
+			s = fmt.Sprintf("big %s %s (%s)", what, key, htmlBytes(f.Memory))
+		}
+	}
+	if s == "" {
+		s = htmlCut(f.Title, 120)
+	}
+	if f.Kind != "" {
+		s += " (" + f.Kind + ")"
+	}
+	if f.Node != "" {
+		s = f.Node + ": " + s
+	}
+	return s
+}
+
+// htmlCut cuts free text at max bytes, on a rune boundary, with an ellipsis.
+func htmlCut(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 func htmlBiggestNode(nodes []*aggregate.Node) *aggregate.Node {
@@ -685,8 +796,14 @@ func (b *htmlBuilder) overview(nodes []*aggregate.Node, findings []aggregate.Fin
 		mm := htmlCell{Text: "unknown", Sort: "0"}
 		if m := b.maxMemory(n.Name); m > 0 {
 			mm = htmlBytesCell(m)
-			used := float64(aggregate.UsedMemory(n)) / float64(m)
-			mm.Text += " (" + htmlPct(used) + " used)"
+			mm.Text += " (" + htmlPct(b.fill(n)) + " used)"
+			mm.Title += "; " + htmlCount(aggregate.UsedMemory(n)) + " bytes used (the larger of used_mem and the estimate)"
+			switch b.fillLevel(n) {
+			case "over":
+				mm.Class = "bad"
+			case "near":
+				mm.Class = "warn"
+			}
 		}
 		rc := ""
 		if outliers[n] {
@@ -709,6 +826,19 @@ func (b *htmlBuilder) overview(nodes []*aggregate.Node, findings []aggregate.Fin
 	b.finish(t, len(nodes))
 	ov.Table = t
 	var notes []string
+	// Full nodes first: the figure is aggregate.UsedMemory, as in the
+	// findings.
+	for _, n := range nodes {
+		m := b.maxMemory(n.Name)
+		switch b.fillLevel(n) {
+		case "over":
+			notes = append(notes, fmt.Sprintf("%s is over its maxmemory: %s used of %s (%s).",
+				n.Name, htmlBytes(aggregate.UsedMemory(n)), htmlBytes(m), htmlPct(b.fill(n))))
+		case "near":
+			notes = append(notes, fmt.Sprintf("%s is near its maxmemory: %s used of %s (%s).",
+				n.Name, htmlBytes(aggregate.UsedMemory(n)), htmlBytes(m), htmlPct(b.fill(n))))
+		}
+	}
 	for _, n := range nodes {
 		if outliers[n] {
 			notes = append(notes, fmt.Sprintf("%s holds %s of the estimated used memory of all nodes.",
@@ -797,14 +927,20 @@ func (b *htmlBuilder) node(n *aggregate.Node, anchor string, open bool) (*htmlNo
 	nv.Expiry = b.expiryTable(n)
 	nv.TopKeys = b.topKeys(n.TopKeys, len(n.Nodes) > 0, n.ExpiryReference)
 
+	// Shares are of the section's own memory: a node's, or in the merged
+	// view the cluster's, and the headers say which.
+	shareOf := "Share of node"
+	if len(n.Nodes) > 0 {
+		shareOf = "Share of cluster"
+	}
 	if n.Families != nil {
-		nv.Families = b.groupTable("Family", n.Families, n.Memory)
+		nv.Families = b.groupTable("Family", shareOf, n.Families, n.Memory)
 	}
 	if len(n.Prefixes) > 0 && n.Prefixes[0] != nil {
-		nv.Prefixes = b.groupTable("Prefix", n.Prefixes[0], n.Memory)
+		nv.Prefixes = b.groupTable("Prefix", shareOf, n.Prefixes[0], n.Memory)
 	}
 	if n.Hashtags != nil && len(n.Hashtags.Entries) > 0 {
-		nv.Hashtags = b.groupTable("Hash tag", n.Hashtags, n.Memory)
+		nv.Hashtags = b.groupTable("Hash tag", shareOf, n.Hashtags, n.Memory)
 	}
 	if n.Slots != nil && len(n.Slots.PerSlot) > 0 {
 		held := n.Slots.Held
@@ -812,7 +948,7 @@ func (b *htmlBuilder) node(n *aggregate.Node, anchor string, open bool) (*htmlNo
 		if len(held) > 64 {
 			nv.SlotsHeld = strings.Join(held[:64], ", ") + ", … (" + htmlCount(int64(len(held))) + " ranges in all)"
 		}
-		nv.HotSlots = b.slotTable(n.Slots.Hottest, n.Memory)
+		nv.HotSlots = b.slotTable(n.Slots.Hottest, shareOf, n.Memory)
 	}
 
 	var err error
@@ -1183,16 +1319,90 @@ func htmlNodeCategories(nodes []*aggregate.Node, outliers map[*aggregate.Node]bo
 	return out
 }
 
+// fill is how full a node is: aggregate.UsedMemory (the larger of the
+// dump's used-mem and the estimate, the figure the findings use) over its
+// maxmemory; 0 when maxmemory is unknown.
+func (b *htmlBuilder) fill(n *aggregate.Node) float64 {
+	mm := b.maxMemory(n.Name)
+	if mm <= 0 {
+		return 0
+	}
+	return float64(aggregate.UsedMemory(n)) / float64(mm)
+}
+
+// htmlNearMaxmemory is the fill from which the report marks a node as
+// near its maxmemory: the diagnosis' default, from which it counts a node
+// as full.
+var htmlNearMaxmemory = aggregate.DefaultRules().NearMaxmemory
+
+// fillLevel is "over" when a node uses at least its maxmemory, "near"
+// from htmlNearMaxmemory, "" otherwise or when maxmemory is unknown.
+func (b *htmlBuilder) fillLevel(n *aggregate.Node) string {
+	switch f := b.fill(n); {
+	case f >= 1:
+		return "over"
+	case f >= htmlNearMaxmemory:
+		return "near"
+	}
+	return ""
+}
+
+// Colours of the fill levels, in charts.
+const (
+	htmlColorOver = "#c62828"
+	htmlColorNear = "#b26a00"
+	htmlColorMark = "#1f2328"
+)
+
+// memCategories are the x-axis entries of the memory chart: each node's
+// name and, when its maxmemory is known, how full it is ("101.8% of
+// maxmemory"), in bold red when it is over, amber when near; the outlier
+// and incomplete nodes are bold red as in the other charts.
+func (b *htmlBuilder) memCategories(nodes []*aggregate.Node, outliers map[*aggregate.Node]bool) []any {
+	out := make([]any, len(nodes))
+	for i, n := range nodes {
+		label := htmlLabel(n.Name)
+		if b.maxMemory(n.Name) > 0 {
+			label += "\n" + htmlPct(b.fill(n)) + " of maxmemory"
+		}
+		color := ""
+		switch {
+		case b.fillLevel(n) == "over" || outliers[n] || !n.Complete:
+			color = htmlColorOver
+		case b.fillLevel(n) == "near":
+			color = htmlColorNear
+		}
+		if color == "" {
+			out[i] = label
+			continue
+		}
+		out[i] = map[string]any{"value": label, "textStyle": map[string]any{"color": color, "fontWeight": "bold"}}
+	}
+	return out
+}
+
+// htmlLegendBottom is the room (px) below a chart's grid for a plain
+// legend of these names at the bottom, which wraps instead of paging:
+// ECharts does not make room for a wrapped legend itself. The width is a
+// conservative guess of the chart's (half the page on a small laptop).
+func htmlLegendBottom(names []string) string {
+	const width = 400 // px
+	lines, x := 1, 0
+	for _, n := range names {
+		// icon 25 + gap 5 + text (about 7 px a character) + item gap 10
+		w := 40 + 7*utf8.RuneCountInString(n)
+		if x > 0 && x+w > width {
+			lines++
+			x = 0
+		}
+		x += w
+	}
+	return strconv.Itoa(16 + 24*lines)
+}
+
 func (b *htmlBuilder) clusterMemChart(nodes []*aggregate.Node, outliers map[*aggregate.Node]bool) (string, error) {
 	bar := charts.NewBar()
-	bar.SetGlobalOptions(
-		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Type: "scroll", Bottom: "0"}),
-		charts.WithGridOpts(opts.Grid{Left: "3%", Right: "3%", Top: "40", Bottom: "60", ContainLabel: opts.Bool(true)}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "estimated used memory"}),
-		charts.WithXAxisOpts(opts.XAxis{Type: "category", AxisLabel: &opts.AxisLabel{Interval: "0", Rotate: htmlRotation(len(nodes))}}),
-	)
-	bar.SetXAxis(htmlNodeCategories(nodes, outliers))
+	bar.SetXAxis(b.memCategories(nodes, outliers))
 	// Types in the order of their total memory, so that the biggest type
 	// sits at the bottom of every stack.
 	totals := map[string]*aggregate.Stat{}
@@ -1207,7 +1417,8 @@ func (b *htmlBuilder) clusterMemChart(nodes []*aggregate.Node, outliers map[*agg
 			totals[t].Memory += s.Memory
 		}
 	}
-	var units []string
+	var units, legend []string
+	stacks := make([]int64, len(nodes))
 	for _, t := range htmlSortedStats(totals) {
 		data := make([]opts.BarData, len(nodes))
 		for i, n := range nodes {
@@ -1216,14 +1427,19 @@ func (b *htmlBuilder) clusterMemChart(nodes []*aggregate.Node, outliers map[*agg
 				v = s.Memory
 			}
 			data[i] = opts.BarData{Value: v}
+			stacks[i] += v
 		}
-		bar.AddSeries(htmlLabel(t.name), data, charts.WithBarChartOpts(opts.BarChart{Stack: "mem"}),
+		name := htmlLabel(t.name)
+		bar.AddSeries(name, data, charts.WithBarChartOpts(opts.BarChart{Stack: "mem"}),
 			charts.WithItemStyleOpts(opts.ItemStyle{Color: htmlColorOf(t.name)}))
 		units = append(units, "bytes")
+		legend = append(legend, name)
 	}
 	over := make([]opts.BarData, len(nodes))
 	for i, n := range nodes {
-		over[i] = opts.BarData{Value: max(n.EstimatedUsedMemory-n.Memory, 0)}
+		v := max(n.EstimatedUsedMemory-n.Memory, 0)
+		over[i] = opts.BarData{Value: v}
+		stacks[i] += v
 	}
 	seriesOpts := []charts.SeriesOpts{
 		charts.WithBarChartOpts(opts.BarChart{Stack: "mem"}),
@@ -1231,42 +1447,111 @@ func (b *htmlBuilder) clusterMemChart(nodes []*aggregate.Node, outliers map[*agg
 	}
 	bar.AddSeries("overhead", over, seriesOpts...)
 	units = append(units, "bytes")
+	legend = append(legend, "overhead")
+	top := int64(0)
+	for _, v := range stacks {
+		top = max(top, v)
+	}
+	icons := map[string]string{}
 	// maxmemory is a series of its own (not only a mark line) so that the
-	// value axis stretches to it and the axis tooltip lists it: one line
-	// across when all nodes share it, one mark per node otherwise.
+	// axis tooltip lists it and the legend names it: one dashed line across
+	// when all nodes share it (its value in the legend, not on the line,
+	// where the label would hide the marks of a full node), one mark per
+	// node otherwise.
 	uniform, same := b.uniformMaxMemory(nodes)
 	if !same || uniform > 0 {
 		data := make([]opts.BarData, len(nodes))
 		for i, n := range nodes {
 			data[i] = opts.BarData{Value: b.maxMemory(n.Name)}
+			top = max(top, b.maxMemory(n.Name))
 		}
 		if same {
-			bar.AddSeries("maxmemory", data, htmlDashSeries("#c62828"),
+			name := "maxmemory " + htmlBytes(uniform)
+			bar.AddSeries(name, data, htmlDashSeries(htmlColorOver),
 				charts.WithSeriesOpts(func(s *charts.SingleSeries) { s.SymbolSize = 0 }),
-				charts.WithMarkLineNameYAxisItemOpts(opts.MarkLineNameYAxisItem{Name: "maxmemory " + htmlBytes(uniform), YAxis: uniform}),
+				charts.WithMarkLineNameYAxisItemOpts(opts.MarkLineNameYAxisItem{Name: name, YAxis: uniform}),
 				charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"},
-					Label: &opts.Label{Show: opts.Bool(true), Formatter: "{b}", Position: "insideEndTop"}}),
+					LineStyle: &opts.LineStyle{Color: htmlColorOver, Type: "dashed", Width: 1.5},
+					Label:     &opts.Label{Show: opts.Bool(false)}}),
 			)
+			legend = append(legend, name)
+			icons[name] = htmlDashIcon
 		} else {
-			bar.AddSeries("maxmemory", data, htmlDashSeries("#c62828"))
+			bar.AddSeries("maxmemory", data, htmlDashSeries(htmlColorOver))
+			legend = append(legend, "maxmemory")
+			icons["maxmemory"] = htmlDashIcon
 		}
 		units = append(units, "bytes")
 	}
+	// The used-mem the dump recorded, as a diamond per node: bigger than
+	// the dashed line, so that it shows on it, red when the node is over its
+	// maxmemory (by aggregate.UsedMemory), amber when near.
 	var used bool
 	data := make([]opts.BarData, len(nodes))
 	for i, n := range nodes {
 		data[i] = opts.BarData{Value: n.UsedMem}
+		switch b.fillLevel(n) {
+		case "over":
+			data[i].ItemStyle = &opts.ItemStyle{Color: htmlColorOver}
+		case "near":
+			data[i].ItemStyle = &opts.ItemStyle{Color: htmlColorNear}
+		}
 		used = used || n.UsedMem > 0
+		top = max(top, n.UsedMem)
 	}
 	if used {
-		bar.AddSeries("used_mem (dump)", data, htmlDashSeries("#333333"))
+		bar.AddSeries("used_mem (dump)", data, charts.WithSeriesOpts(func(s *charts.SingleSeries) {
+			s.Type = "scatter"
+			s.Symbol = "diamond"
+			s.SymbolSize = 16
+			s.ItemStyle = &opts.ItemStyle{Color: htmlColorMark, BorderColor: "#ffffff", BorderWidth: 1.5}
+		}))
 		units = append(units, "bytes")
+		legend = append(legend, "used_mem (dump)")
+		icons["used_mem (dump)"] = "diamond"
 	}
-	return b.addChart(bar, htmlChartSpec{Units: units, Axis: "y", AxisUnits: []string{"bytes"}})
+	bar.SetGlobalOptions(
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Bottom: "0"}),
+		charts.WithGridOpts(opts.Grid{Left: "3%", Right: "3%", Top: "40", Bottom: htmlLegendBottom(legend), ContainLabel: opts.Bool(true)}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "estimated used memory"}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "category", AxisLabel: &opts.AxisLabel{Interval: "0", Rotate: htmlRotation(len(nodes))}}),
+	)
+	return b.addChart(bar, htmlChartSpec{Units: units, Axis: "y", AxisUnits: []string{"bytes"}},
+		htmlByteAxis("yAxis", 0, top), func(opt map[string]any) {
+			// Two-line labels (name, fill) need a line height, or the
+			// lines are drawn over each other.
+			if xs, ok := opt["xAxis"].([]any); ok && len(xs) > 0 {
+				if x, ok := xs[0].(map[string]any); ok {
+					if l, ok := x["axisLabel"].(map[string]any); ok {
+						l["lineHeight"] = 16
+					}
+				}
+			}
+			// The legend lists the series in order, the two levels with
+			// their own icons (a dashed line, a diamond).
+			items := make([]any, len(legend))
+			for i, name := range legend {
+				item := map[string]any{"name": name}
+				if icon, ok := icons[name]; ok {
+					item["icon"] = icon
+				}
+				items[i] = item
+			}
+			if l, ok := opt["legend"].(map[string]any); ok {
+				l["data"] = items
+			}
+		})
 }
 
+// htmlDashIcon is the legend icon of a maxmemory series: a dashed line.
+//
+// ECharts fits a path icon to the legend's icon box: the two lone points
+// (moves, drawing nothing) make the box 27×14 so that the dashes stay thin.
+const htmlDashIcon = "path://M0,0ZM0,6H7V8H0ZM10,6H17V8H10ZM20,6H27V8H20ZM27,14Z"
+
 // htmlDashSeries draws one short horizontal mark per node: a per-node level
-// (its maxmemory, its used_mem) over a stacked bar.
+// (its maxmemory) over a stacked bar.
 func htmlDashSeries(color string) charts.SeriesOpts {
 	return charts.WithSeriesOpts(func(s *charts.SingleSeries) {
 		s.Type = "scatter"
@@ -1274,6 +1559,72 @@ func htmlDashSeries(color string) charts.SeriesOpts {
 		s.SymbolSize = []int{36, 3}
 		s.ItemStyle = &opts.ItemStyle{Color: color}
 	})
+}
+
+// htmlAxisSteps are the tick intervals of byte axes within one binary
+// unit: round in the unit the labels print in (2 MiB, 50 KiB, 256 MiB),
+// never the decimal steps ECharts picks, which read as 1.91 MiB.
+var htmlAxisSteps = []int64{1, 2, 5, 10, 20, 50, 100, 256, 512}
+
+// htmlAxisTicks is how many intervals a byte axis has at most.
+const htmlAxisTicks = 5
+
+// htmlNiceBytes returns the tick interval and the top of a byte axis whose
+// highest value is top: the smallest step of htmlAxisSteps × 1024^k that
+// covers top in at most htmlAxisTicks intervals. ok is false when top is
+// not positive or too big to round.
+func htmlNiceBytes(top int64) (step, axisMax int64, ok bool) {
+	if top <= 0 {
+		return 0, 0, false
+	}
+	for unit := int64(1); ; unit *= 1024 {
+		for _, m := range htmlAxisSteps {
+			if m > math.MaxInt64/unit {
+				return 0, 0, false
+			}
+			step = m * unit
+			n := top / step
+			if top%step != 0 {
+				n++
+			}
+			if n <= htmlAxisTicks && n <= math.MaxInt64/step {
+				return step, n * step, true
+			}
+		}
+		if unit > math.MaxInt64/1024 {
+			return 0, 0, false
+		}
+	}
+}
+
+// htmlByteAxis sets the index-th axis of kind key ("xAxis" or "yAxis") to
+// start at 0, end at a round top and tick at round binary intervals
+// (htmlNiceBytes) for data up to top. Computed here, it is the same on
+// every run and every browser.
+func htmlByteAxis(key string, index int, top int64) func(map[string]any) {
+	return func(opt map[string]any) {
+		step, axisMax, ok := htmlNiceBytes(top)
+		if !ok {
+			return
+		}
+		var axis map[string]any
+		switch a := opt[key].(type) {
+		case []any:
+			if index < len(a) {
+				axis, _ = a[index].(map[string]any)
+			}
+		case map[string]any:
+			if index == 0 {
+				axis = a
+			}
+		}
+		if axis == nil {
+			return
+		}
+		axis["min"] = 0
+		axis["max"] = axisMax
+		axis["interval"] = step
+	}
 }
 
 func (b *htmlBuilder) uniformMaxMemory(nodes []*aggregate.Node) (int64, bool) {
@@ -1316,7 +1667,12 @@ func (b *htmlBuilder) clusterTTLChart(nodes []*aggregate.Node, outliers map[*agg
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: "#c62828"}))
 	bar.AddSeries("with TTL", with, charts.WithBarChartOpts(opts.BarChart{Stack: "ttl"}),
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: "#91cc75"}))
-	return b.addChart(bar, htmlChartSpec{Units: []string{"bytes", "bytes"}, Axis: "y", AxisUnits: []string{"bytes"}})
+	var top int64
+	for _, n := range nodes {
+		top = max(top, n.TTL.With.Memory+n.TTL.Without.Memory)
+	}
+	return b.addChart(bar, htmlChartSpec{Units: []string{"bytes", "bytes"}, Axis: "y", AxisUnits: []string{"bytes"}},
+		htmlByteAxis("yAxis", 0, top))
 }
 
 // typeDonut is the "hash is 99% of this node" view: memory by data type,
@@ -1379,7 +1735,12 @@ func (b *htmlBuilder) encodingBar(encs []htmlNamedStat) (string, error) {
 	)
 	bar.SetXAxis(names).AddSeries("memory", data)
 	bar.XYReversal()
-	return b.addChart(bar, htmlChartSpec{Units: []string{"bytes"}, Axis: "x", AxisUnits: []string{"bytes"}})
+	hi := rest
+	for _, e := range shown {
+		hi = max(hi, e.stat.Memory)
+	}
+	return b.addChart(bar, htmlChartSpec{Units: []string{"bytes"}, Axis: "x", AxisUnits: []string{"bytes"}},
+		htmlByteAxis("xAxis", 0, hi))
 }
 
 // expiryBar is the expiry horizon: how much memory (and how many keys)
@@ -1410,15 +1771,23 @@ func (b *htmlBuilder) expiryBar(n *aggregate.Node) (string, error) {
 		AddSeries("memory", mem).
 		AddSeries("keys", keys, charts.WithBarChartOpts(opts.BarChart{YAxisIndex: 1}),
 			charts.WithItemStyleOpts(opts.ItemStyle{Color: "#b8b8b8"}))
-	return b.addChart(bar, htmlChartSpec{Units: []string{"bytes", "count"}, Axis: "y", AxisUnits: []string{"bytes", "count"}})
+	var top int64
+	for _, e := range n.Expiry {
+		top = max(top, e.Memory)
+	}
+	return b.addChart(bar, htmlChartSpec{Units: []string{"bytes", "count"}, Axis: "y", AxisUnits: []string{"bytes", "count"}},
+		htmlByteAxis("yAxis", 0, top))
 }
 
 // groupTable lists a bounded table of families, prefixes or hash tags,
 // with the "(other)" row that holds what the table could not keep.
-func (b *htmlBuilder) groupTable(first string, g *aggregate.Groups, nodeMem int64) *htmlTable {
+//
+// shareOf heads the share column: "Share of node", or "Share of cluster"
+// in the merged view, where nodeMem is the cluster's key memory.
+func (b *htmlBuilder) groupTable(first, shareOf string, g *aggregate.Groups, nodeMem int64) *htmlTable {
 	t := b.newTable(
 		htmlColumn{Label: first}, htmlColumn{Label: "Keys", Num: true}, htmlColumn{Label: "Memory", Num: true},
-		htmlColumn{Label: "Share of node", Num: true},
+		htmlColumn{Label: shareOf, Num: true, Help: "share of the key memory of the " + htmlShareScope(shareOf)},
 		htmlColumn{Label: "Without TTL", Num: true, Help: "share of the group's memory in keys without a TTL"},
 		htmlColumn{Label: "Types"}, htmlColumn{Label: "Biggest key"},
 	)
@@ -1467,6 +1836,14 @@ func (b *htmlBuilder) groupTable(first string, g *aggregate.Groups, nodeMem int6
 	return t
 }
 
+// htmlShareScope is what a share column's header is a share of.
+func htmlShareScope(header string) string {
+	if strings.HasSuffix(header, "cluster") {
+		return "whole cluster (all nodes)"
+	}
+	return "node"
+}
+
 // htmlGroupTypes names the types of a group by memory, e.g. "hash 99%,
 // string 1%".
 func htmlGroupTypes(e *aggregate.Group) string {
@@ -1492,10 +1869,13 @@ func htmlGroupTypes(e *aggregate.Group) string {
 	return strings.Join(parts, ", ")
 }
 
-func (b *htmlBuilder) slotTable(slots []aggregate.SlotStat, nodeMem int64) *htmlTable {
+// slotTable lists the hottest slots; shareOf heads the share column (see
+// groupTable).
+func (b *htmlBuilder) slotTable(slots []aggregate.SlotStat, shareOf string, nodeMem int64) *htmlTable {
 	t := b.newTable(
 		htmlColumn{Label: "Slot", Num: true}, htmlColumn{Label: "Keys", Num: true},
-		htmlColumn{Label: "Memory", Num: true}, htmlColumn{Label: "Share of node", Num: true},
+		htmlColumn{Label: "Memory", Num: true},
+		htmlColumn{Label: shareOf, Num: true, Help: "share of the key memory of the " + htmlShareScope(shareOf)},
 	)
 	for _, s := range slots {
 		share := htmlRatio(s.Memory, nodeMem)
@@ -1601,6 +1981,7 @@ func (b *htmlBuilder) slotChart(nodes []*aggregate.Node) (string, error) {
 	)
 	bar.SetXAxis(names)
 	var units []string
+	sums := make([]int64, ranges)
 	for _, n := range nodes {
 		if n.Slots == nil || len(n.Slots.PerSlot) == 0 {
 			continue
@@ -1614,6 +1995,7 @@ func (b *htmlBuilder) slotChart(nodes []*aggregate.Node) (string, error) {
 		data := make([]opts.BarData, ranges)
 		for i, v := range vals {
 			data[i] = opts.BarData{Value: v}
+			sums[i] += v
 		}
 		bar.AddSeries(htmlLabel(n.Name), data, charts.WithBarChartOpts(opts.BarChart{Stack: "slots", BarCategoryGap: "0"}))
 		units = append(units, "bytes")
@@ -1621,5 +2003,10 @@ func (b *htmlBuilder) slotChart(nodes []*aggregate.Node) (string, error) {
 	if len(units) == 0 {
 		return "", nil
 	}
-	return b.addChart(bar, htmlChartSpec{Units: units, Axis: "y", AxisUnits: []string{"bytes"}})
+	var top int64
+	for _, v := range sums {
+		top = max(top, v)
+	}
+	return b.addChart(bar, htmlChartSpec{Units: units, Axis: "y", AxisUnits: []string{"bytes"}},
+		htmlByteAxis("yAxis", 0, top))
 }

@@ -49,6 +49,21 @@
     var a = Math.abs(v);
     return v.toFixed(a >= 100 ? 0 : a >= 10 ? 1 : 2) + ' ' + UNITS[u];
   }
+  // Axis labels: the same units, without trailing zeros ("2 MiB", "1.25
+  // MiB"); the ticks themselves are round binary steps set by the report.
+  function axisBytes(v) {
+    v = Number(v) || 0;
+    if (Math.abs(v) < 1024) {
+      return v + ' B';
+    }
+    var u = 0;
+    while (Math.abs(v) >= 1024 && u < UNITS.length - 1) {
+      v /= 1024;
+      u++;
+    }
+    var a = Math.abs(v);
+    return String(Number(v.toFixed(a >= 100 ? 0 : a >= 10 ? 1 : 2))) + ' ' + UNITS[u];
+  }
   function count(v) { return (Number(v) || 0).toLocaleString('en-US'); }
   function fmt(v, unit) { return unit === 'count' ? count(v) + ' keys' : bytes(v) + ' (' + count(v) + ' B)'; }
   function pct(f) { return (f * 100).toFixed(1) + '%'; }
@@ -81,7 +96,7 @@
         return '';
       }
       var head = ps[0].axisValueLabel != null ? ps[0].axisValueLabel : ps[0].name;
-      var s = '<b>' + esc(head) + '</b>';
+      var s = '<b>' + esc(head).replace(/\n/g, '<br>') + '</b>';
       ps.forEach(function (p) {
         var v = num(p.value);
         if (!v) {
@@ -106,7 +121,7 @@
         return;
       }
       a.axisLabel = a.axisLabel || {};
-      a.axisLabel.formatter = u === 'count' ? count : bytes;
+      a.axisLabel.formatter = u === 'count' ? count : axisBytes;
     });
   }
 

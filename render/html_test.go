@@ -81,8 +81,10 @@ func TestHTMLDeterministic(t *testing.T) {
 
 func TestHTMLHeadline(t *testing.T) {
 	out := renderHTML(t, htmlIncidentReport(), HTMLOptions{runtime: htmlStubRuntime})
-	assert.Contains(t, out, "<title>rdbscope report: node-7202: hash is 98.7% of key memory</title>")
-	assert.Contains(t, out, `class="headline" id="headline">node-7202: hash is 98.7% of key memory<`)
+	// The critical finding leads, in short; the dominant type follows.
+	const headline = "node-7202: key applog:checkout:debug is 98.0% of key memory (big-key) — hash is 98.7% of key memory"
+	assert.Contains(t, out, "<title>rdbscope report: "+headline+"</title>")
+	assert.Contains(t, out, `class="headline" id="headline">`+headline+`<`)
 	// Findings come first, most severe on top.
 	crit := strings.Index(out, "sev-critical")
 	warn := strings.Index(out, "sev-warning")
@@ -95,6 +97,187 @@ func TestHTMLHeadline(t *testing.T) {
 	// Families, slots, with the debug hash on top.
 	assert.Contains(t, out, "Key families")
 	assert.Contains(t, out, "Hash slots")
+}
+
+// TestHTMLHeadlineCritical: the headline leads with the first critical
+// finding in a short form, from its figures; without one it is the
+// dominant type of the biggest node.
+func TestHTMLHeadlineCritical(t *testing.T) {
+	nodes := htmlIncidentReport().Nodes
+	starve := aggregate.Finding{Kind: aggregate.KindTTLStarvation, Severity: aggregate.SeverityCritical, Node: "node-7202",
+		Figures: map[string]float64{"fill": 1.018, "non_volatile_share": 0.991}}
+	for _, c := range []struct {
+		name string
+		fs   []aggregate.Finding
+		want string
+	}{
+		{"none", nil, "node-7202: hash is 98.7% of key memory"},
+		{"warning only", []aggregate.Finding{{Kind: "node-skew", Severity: aggregate.SeverityWarning, Node: "node-7202"}},
+			"node-7202: hash is 98.7% of key memory"},
+		{"ttl-starvation over", []aggregate.Finding{starve},
+			"node-7202: full (101.8% of maxmemory), 99.1% of key memory cannot be evicted (ttl-starvation) — hash is 98.7% of key memory"},
+		{"ttl-starvation near", []aggregate.Finding{{Kind: aggregate.KindTTLStarvation, Severity: aggregate.SeverityCritical, Node: "node-7202",
+			Figures: map[string]float64{"fill": 0.85, "non_volatile_share": 0.7}}},
+			"node-7202: at 85.0% of maxmemory, 70.0% of key memory cannot be evicted (ttl-starvation) — hash is 98.7% of key memory"},
+		{"first critical leads", []aggregate.Finding{
+			{Kind: "node-skew", Severity: aggregate.SeverityWarning, Node: "node-7202"},
+			{Kind: aggregate.KindOverMaxmemory, Severity: aggregate.SeverityCritical, Node: "node-7200", Figures: map[string]float64{"fill": 1.2}},
+			starve,
+		}, "node-7200: over maxmemory (120.0%) (over-maxmemory) — node-7202: hash is 98.7% of key memory"},
+		{"big-hash", []aggregate.Finding{{Kind: aggregate.KindBigHash, Severity: aggregate.SeverityCritical, Node: "node-7202",
+			Key: "applog:checkout:debug", Figures: map[string]float64{"share": 0.98}}},
+			"node-7202: hash applog:checkout:debug is 98.0% of key memory (big-hash) — hash is 98.7% of key memory"},
+		{"unknown kind", []aggregate.Finding{{Kind: "odd", Severity: aggregate.SeverityCritical, Node: "node-7201", Title: "something odd"}},
+			"node-7201: something odd (odd) — node-7202: hash is 98.7% of key memory"},
+	} {
+		line, title := htmlHeadline(nodes, c.fs)
+		assert.Equal(t, c.want, line, c.name)
+		assert.Equal(t, "rdbscope report: "+c.want, title, c.name)
+	}
+	// A hostile key is shown escaped and cut, and the page escapes it.
+	r := htmlIncidentReport()
+	r.Findings = []aggregate.Finding{{Kind: aggregate.KindBigHash, Severity: aggregate.SeverityCritical, Node: "node-7202",
+		Key: aggregate.KeyName(htmlHostileNames[0] + strings.Repeat("x", 200)), Figures: map[string]float64{"share": 0.5}}}
+	page := renderHTML(t, r, HTMLOptions{runtime: htmlStubRuntime})
+	m := regexp.MustCompile(`<title>(.*?)</title>`).FindStringSubmatch(page)
+	require.NotNil(t, m)
+	assert.NotContains(t, m[1], "<")
+	assert.Contains(t, m[1], "&lt;/script&gt;")
+	assert.Contains(t, m[1], "bytes) is 50.0% of key memory (big-hash)")
+}
+
+// TestHTMLMaxmemory: a node at or over its maxmemory, by
+// aggregate.UsedMemory (the larger of used-mem and the estimate), is named
+// in the overview's note, its maxmemory cell is red, and the memory chart
+// marks it: its axis label says how full it is, in red, and its used-mem
+// diamond is red; the legend names maxmemory with its value.
+func TestHTMLMaxmemory(t *testing.T) {
+	r := htmlIncidentReport()
+	big := r.Nodes[2]
+	// The estimate is under the limit, the dump's used-mem over it.
+	mm := big.EstimatedUsedMemory + 1000
+	require.Greater(t, big.UsedMem, mm)
+	page := renderHTML(t, r, HTMLOptions{MaxMemory: mm, runtime: htmlStubRuntime})
+	fill := htmlPct(float64(aggregate.UsedMemory(big)) / float64(mm))
+	assert.Contains(t, page, "node-7202 is over its maxmemory: "+htmlBytes(aggregate.UsedMemory(big))+" used of "+htmlBytes(mm)+" ("+fill+").")
+	assert.Regexp(t, `<td class="num bad"[^>]*>`+regexp.QuoteMeta(htmlBytes(mm)+" ("+fill+" used)"), page)
+
+	spec := htmlIsland(t, page, "chart-1")
+	x := spec["option"].(map[string]any)["xAxis"].([]any)[0].(map[string]any)
+	cats := x["data"].([]any)
+	label := cats[2].(map[string]any)
+	assert.Equal(t, "node-7202\n"+fill+" of maxmemory", label["value"])
+	assert.Equal(t, htmlColorOver, label["textStyle"].(map[string]any)["color"])
+	legend := spec["option"].(map[string]any)["legend"].(map[string]any)
+	var names []string
+	for _, d := range legend["data"].([]any) {
+		names = append(names, d.(map[string]any)["name"].(string))
+	}
+	assert.Contains(t, names, "maxmemory "+htmlBytes(mm))
+	assert.Contains(t, names, "used_mem (dump)")
+	assert.Nil(t, legend["type"], "a plain legend wraps; a scroll legend cuts names off")
+	for _, s := range spec["option"].(map[string]any)["series"].([]any) {
+		sm := s.(map[string]any)
+		if sm["name"] != "used_mem (dump)" {
+			continue
+		}
+		assert.Equal(t, "diamond", sm["symbol"])
+		data := sm["data"].([]any)
+		assert.Equal(t, htmlColorOver, data[2].(map[string]any)["itemStyle"].(map[string]any)["color"])
+		assert.Nil(t, data[0].(map[string]any)["itemStyle"], "a node far from its limit is not marked")
+	}
+	// The line's label is in the legend, not over the marks.
+	assert.NotContains(t, string(htmlIslandRaw(t, page, "chart-1")), "insideEndTop")
+
+	// Near the limit (the diagnosis' default, 80%): amber.
+	page = renderHTML(t, r, HTMLOptions{MaxMemory: aggregate.UsedMemory(big) * 10 / 9, runtime: htmlStubRuntime})
+	assert.Contains(t, page, "node-7202 is near its maxmemory")
+	assert.Contains(t, string(htmlIslandRaw(t, page, "chart-1")), htmlColorNear)
+}
+
+// TestHTMLShareHeaders: share columns say what they are a share of: the
+// node in a node's section, the cluster in the merged one.
+func TestHTMLShareHeaders(t *testing.T) {
+	page := renderHTML(t, htmlIncidentReport(), HTMLOptions{runtime: htmlStubRuntime})
+	section := func(id string) string {
+		i := strings.Index(page, `<section id="`+id+`"`)
+		require.GreaterOrEqual(t, i, 0, id)
+		j := strings.Index(page[i+1:], "<section ")
+		if j < 0 {
+			return page[i:]
+		}
+		return page[i : i+1+j]
+	}
+	cluster, node := section("cluster"), section("node-2")
+	assert.NotContains(t, cluster, ">Share of node<")
+	assert.Equal(t, 2, strings.Count(cluster, ">Share of cluster<"), "families and hash slots")
+	assert.NotContains(t, node, ">Share of cluster<")
+	assert.Equal(t, 2, strings.Count(node, ">Share of node<"), "families and hash slots")
+}
+
+// TestHTMLByteAxis: byte axes tick at round binary steps, from 0 to a
+// round top, so that labels read 2 MiB, 4 MiB rather than 1.91 MiB.
+func TestHTMLByteAxis(t *testing.T) {
+	const KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
+	for _, c := range []struct {
+		top, step, max int64
+	}{
+		{1, 1, 1}, {3, 1, 3}, {7, 2, 8}, {1000, 256, 1024}, {1023, 256, 1024},
+		{9607968, 2 * MiB, 10 * MiB}, {7363438, 2 * MiB, 8 * MiB}, {1169949, 256 * KiB, 5 * 256 * KiB},
+		{5 * MiB, MiB, 5 * MiB}, {5*MiB + 1, 2 * MiB, 6 * MiB}, {2_000_000_000, 512 * MiB, 2 * GiB},
+		{90 * GiB, 20 * GiB, 100 * GiB},
+	} {
+		step, max, ok := htmlNiceBytes(c.top)
+		require.True(t, ok, "%d", c.top)
+		assert.Equal(t, c.step, step, "step for %d", c.top)
+		assert.Equal(t, c.max, max, "max for %d", c.top)
+		assert.LessOrEqual(t, max/step, int64(htmlAxisTicks))
+		assert.GreaterOrEqual(t, max, c.top)
+	}
+	for _, top := range []int64{0, -1} {
+		_, _, ok := htmlNiceBytes(top)
+		assert.False(t, ok)
+	}
+	// Huge values do not overflow.
+	for _, top := range []int64{1 << 62, 1<<63 - 1} {
+		step, max, ok := htmlNiceBytes(top)
+		if ok {
+			assert.GreaterOrEqual(t, max, top)
+			assert.Positive(t, step)
+		}
+	}
+	// In the page: every byte axis has min, max and interval.
+	page := renderHTML(t, htmlIncidentReport(), HTMLOptions{MaxMemory: 4 << 30, runtime: htmlStubRuntime})
+	n := 0
+	for _, m := range regexp.MustCompile(`id="(chart-\d+)-data"`).FindAllStringSubmatch(page, -1) {
+		spec := htmlIsland(t, page, m[1])
+		axis, _ := spec["axis"].(string)
+		if axis == "" {
+			continue
+		}
+		a := spec["option"].(map[string]any)[axis+"Axis"].([]any)[0].(map[string]any)
+		step, _ := a["interval"].(float64)
+		max, _ := a["max"].(float64)
+		assert.Positive(t, step, m[1])
+		assert.Equal(t, 0.0, a["min"], m[1])
+		assert.Zero(t, int64(max)%int64(step), m[1])
+		n++
+	}
+	assert.Greater(t, n, 5)
+}
+
+func htmlIslandRaw(t *testing.T, page, id string) []byte {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)<script type="application/json" id="` + id + `-data">(.*?)</script>`).FindStringSubmatch(page)
+	require.NotNil(t, m, "no island %s", id)
+	return []byte(m[1])
+}
+
+func htmlIsland(t *testing.T, page, id string) map[string]any {
+	t.Helper()
+	var spec map[string]any
+	require.NoError(t, json.Unmarshal(htmlIslandRaw(t, page, id), &spec))
+	return spec
 }
 
 func TestHTMLIncompleteNode(t *testing.T) {
@@ -389,9 +572,9 @@ func TestHTMLBrowser(t *testing.T) {
 		title  string
 		expect []string
 	}{
-		{"incident", htmlIncidentReport(), "rdbscope report: node-7202: hash is 98.7% of key memory",
+		{"incident", htmlIncidentReport(), "rdbscope report: node-7202: key applog:checkout:debug is 98.0% of key memory (big-key) — hash is 98.7% of key memory",
 			[]string{"node-7202", "hash is 98.7% of this node", "applog:checkout:debug"}},
-		{"hostile", htmlHostileReport(), "rdbscope report: node-7202: hash is 98.7% of key memory",
+		{"hostile", htmlHostileReport(), "rdbscope report: node-7202: key applog:checkout:debug is 98.0% of key memory (big-key) — hash is 98.7% of key memory",
 			[]string{`\xff\xfe invalid`, "… (1,048,576 bytes)"}},
 	}
 	for _, c := range cases {
