@@ -38,29 +38,26 @@ func (k *KeyName) UnmarshalJSON(b []byte) error {
 // paragraph separator code points' bytes) becomes `\xNN`. Keys that need
 // no escaping — nearly all — are returned without allocating.
 func EscapeKey(s string) string {
-	if !needsEscape(s) {
+	if textIsClean(s) && !strings.Contains(s, `\`) {
 		return s
 	}
+	return escape(s, true)
+}
+
+// escape does the work of EscapeKey and CleanText: control characters,
+// invalid UTF-8 and unsafe runes become \xNN, and with backslash set a
+// backslash becomes \\.
+func escape(s string, backslash bool) string {
 	var b strings.Builder
-	b.Grow(len(s) + 8)
+	b.Grow(len(s) + 16)
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c == '\\' {
+		if backslash && s[i] == '\\' {
 			b.WriteString(`\\`)
 			i++
 			continue
 		}
-		if c < utf8.RuneSelf {
-			if c < 0x20 || c == 0x7f {
-				writeHex(&b, c)
-			} else {
-				b.WriteByte(c)
-			}
-			i++
-			continue
-		}
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n <= 1 || UnsafeRune(r) {
+		if unsafeTextRune(r, n) {
 			for j := 0; j < max(n, 1); j++ {
 				writeHex(&b, s[i+j])
 			}
@@ -81,39 +78,6 @@ func UnsafeRune(r rune) bool {
 	return (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 ||
 		r == 0x200e || r == 0x200f || r == 0x061c ||
 		(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
-}
-
-func needsEscape(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c == 0x7f || c == '\\' || c >= utf8.RuneSelf {
-			if c >= utf8.RuneSelf {
-				// Non-ASCII: fall back to the full check.
-				return needsEscapeSlow(s[i:])
-			}
-			return true
-		}
-	}
-	return false
-}
-
-func needsEscapeSlow(s string) bool {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < 0x20 || c == 0x7f || c == '\\' {
-			return true
-		}
-		if c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n <= 1 || UnsafeRune(r) {
-			return true
-		}
-		i += n
-	}
-	return false
 }
 
 const hexDigits = "0123456789abcdef"
@@ -212,21 +176,7 @@ func CleanText(s string) string {
 	if textIsClean(s) {
 		return s
 	}
-	var b strings.Builder
-	b.Grow(len(s) + 16)
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if unsafeTextRune(r, n) {
-			for j := 0; j < max(n, 1); j++ {
-				writeHex(&b, s[i+j])
-			}
-			i += max(n, 1)
-			continue
-		}
-		b.WriteString(s[i : i+n])
-		i += n
-	}
-	return b.String()
+	return escape(s, false)
 }
 
 func textIsClean(s string) bool {
