@@ -74,6 +74,9 @@ func sortFindings(fs []Finding) {
 		if ra, rb := kindRank[a.Kind], kindRank[b.Kind]; ra != rb {
 			return ra < rb
 		}
+		if a.Kind != b.Kind { // kinds outside kindRank, e.g. a diff's
+			return a.Kind < b.Kind
+		}
 		if a.Node != b.Node {
 			return a.Node < b.Node
 		}

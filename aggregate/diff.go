@@ -214,7 +214,7 @@ func Compare(oldR, newR *Report, tool Tool, o DiffOptions) *Diff {
 		// whole; its keys and families are already judged node by node.
 		d.Findings = append(d.Findings, diffScopeFindings(&d.Scopes[i], &o, d.Mode == DiffModeNodes && d.Scopes[i].All)...)
 	}
-	sortDiffFindings(d.Findings)
+	sortFindings(d.Findings)
 	return d
 }
 
@@ -627,30 +627,6 @@ func diffNodeOf(s *DiffScope, k KeyDiff) string {
 		return k.Node
 	}
 	return s.Name
-}
-
-var diffSevRank = map[string]int{SeverityInfo: 1, SeverityWarning: 2, SeverityCritical: 3}
-
-func sortDiffFindings(fs []Finding) {
-	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := &fs[i], &fs[j]
-		if ra, rb := diffSevRank[a.Severity], diffSevRank[b.Severity]; ra != rb {
-			return ra > rb
-		}
-		if a.Memory != b.Memory {
-			return a.Memory > b.Memory
-		}
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
-		}
-		if a.Node != b.Node {
-			return a.Node < b.Node
-		}
-		if a.Family != b.Family {
-			return a.Family < b.Family
-		}
-		return a.Key < b.Key
-	})
 }
 
 // GrowthPct describes a change as a signed percentage ("+35%"), or "from
