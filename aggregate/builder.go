@@ -147,6 +147,18 @@ func (b *Builder) SetSource(src *Source) {
 
 // Add folds one key into the profile.
 func (b *Builder) Add(k *Key) {
+	// The slot needs the whole name (its hash tag may lie anywhere); the
+	// tables get at most MaxProfileKey bytes of it.
+	tag, tagged := hashTag(k.Key)
+	slot := crc16(tag) & (NumSlots - 1)
+	if len(k.Key) > MaxProfileKey {
+		c := *k
+		c.Key, c.fullLen = k.Key[:MaxProfileKey], int64(len(k.Key))
+		k = &c
+		if len(tag) > MaxProfileKey {
+			tag = tag[:MaxProfileKey]
+		}
+	}
 	n := b.node
 	n.Keys++
 	n.Memory += k.Memory
@@ -185,12 +197,11 @@ func (b *Builder) Add(k *Key) {
 		b.buf = append(b.buf[:0], k.Key[:b.ends[d]]...)
 		p.add(b.buf, k)
 	}
-	tag, ok := hashTag(k.Key)
-	if ok {
+	if tagged {
 		b.buf = append(append(append(b.buf[:0], '{'), tag...), '}')
 		b.hashtags.add(b.buf, k)
 	}
-	s := &b.slots[crc16(tag)&(NumSlots-1)]
+	s := &b.slots[slot]
 	s.Keys++
 	s.Memory += k.Memory
 }

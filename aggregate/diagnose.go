@@ -136,7 +136,7 @@ func bigKeys(n *Node, r *Rules) []Finding {
 			}
 			figs["threshold_share"] = r.BigHashShare
 			out = append(out, Finding{
-				Kind: KindBigHash, Severity: sev, Node: n.Name, Key: k.Key, DB: k.DB, Family: fam,
+				Kind: KindBigHash, Severity: sev, Node: n.Name, Key: k.Key, KeyLen: k.KeyLen, DB: k.DB, Family: fam,
 				Memory: k.Memory, Figures: figs,
 				Title: fmt.Sprintf("hash %s holds %s of %s", showKey(string(k.Key)), pct(sh), n.Name),
 				Explanation: fmt.Sprintf("The hash %s (%d fields, %s, %s) alone holds %s of the key memory of node %s (%s); "+
@@ -170,7 +170,7 @@ func bigKeys(n *Node, r *Rules) []Finding {
 			sev = SeverityCritical
 		}
 		out = append(out, Finding{
-			Kind: KindBigKey, Severity: sev, Node: n.Name, Key: k.Key, DB: k.DB, Family: fam,
+			Kind: KindBigKey, Severity: sev, Node: n.Name, Key: k.Key, KeyLen: k.KeyLen, DB: k.DB, Family: fam,
 			Memory: k.Memory, Figures: figs,
 			Title: fmt.Sprintf("big %s %s on %s", k.Type, showKey(string(k.Key)), n.Name),
 			Explanation: fmt.Sprintf("The %s %s on node %s (%s, %d elements, %s, %s of the node's key memory) is big: %s. "+
@@ -264,7 +264,7 @@ func eviction(n *Node, r *Rules) []Finding {
 	f := Finding{Node: n.Name, Figures: figs}
 	culprit := ""
 	if key != nil && share(key.Memory, nonVol) >= 0.1 {
-		f.Key, f.DB = key.Key, key.DB
+		f.Key, f.KeyLen, f.DB = key.Key, key.KeyLen, key.DB
 		f.Family = familyOf(key.Key)
 		culprit = fmt.Sprintf("the biggest is %s (%s, %s, family %s)", showKey(string(key.Key)), key.Type, human(key.Memory), showName(f.Family))
 		figs["culprit_memory"] = float64(key.Memory)
@@ -413,7 +413,7 @@ func skewCause(n *Node, f *Finding) string {
 			tag := string(h.Name)
 			f.Family = EscapeKey(tag)
 			if h.Biggest != nil {
-				f.Key, f.DB = h.Biggest.Key, h.Biggest.DB
+				f.Key, f.KeyLen, f.DB = h.Biggest.Key, h.Biggest.KeyLen, h.Biggest.DB
 			}
 			return fmt.Sprintf("The hash tag %s pins %s (%s, %s of the node) to slot %d: they can never be spread over nodes.",
 				showKey(tag), keysText(h.Keys), human(h.Memory), pct(sh), Slot(tag))
@@ -426,7 +426,7 @@ func skewCause(n *Node, f *Finding) string {
 			f.Figures["slot_memory"] = float64(s.Memory)
 			k := ""
 			if len(n.TopKeys) > 0 && Slot(string(n.TopKeys[0].Key)) == s.Slot {
-				f.Key, f.DB = n.TopKeys[0].Key, n.TopKeys[0].DB
+				f.Key, f.KeyLen, f.DB = n.TopKeys[0].Key, n.TopKeys[0].KeyLen, n.TopKeys[0].DB
 				f.Family = familyOf(f.Key)
 				k = fmt.Sprintf("; its biggest key is %s", showKey(string(f.Key)))
 			}
@@ -472,7 +472,7 @@ func missingTTL(n *Node, r *Rules) []Finding {
 		}
 		ex := ""
 		if e.Biggest != nil && e.Biggest.ExpiresAt == 0 {
-			f.Key, f.DB = e.Biggest.Key, e.Biggest.DB
+			f.Key, f.KeyLen, f.DB = e.Biggest.Key, e.Biggest.KeyLen, e.Biggest.DB
 			ex = fmt.Sprintf(" The family's biggest key, %s (%s), is one of them.", showKey(string(e.Biggest.Key)), human(e.Biggest.Memory))
 		}
 		f.Explanation = fmt.Sprintf("In family %s%s, %s of the %d keys carry a TTL but %s (%s) %s not.%s "+

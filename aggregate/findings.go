@@ -13,8 +13,11 @@ type Finding struct {
 	Severity string  `json:"severity"` // info, warning or critical
 	Node     string  `json:"node"`
 	Key      KeyName `json:"key,omitempty"`
-	DB       int     `json:"db,omitempty"`
-	Family   string  `json:"family,omitempty"`
+	// KeyLen is the full length of Key when the profile holds only its
+	// first MaxProfileKey bytes (see KeyInfo.KeyLen); 0 otherwise.
+	KeyLen int64  `json:"key_len,omitempty"`
+	DB     int    `json:"db,omitempty"`
+	Family string `json:"family,omitempty"`
 	// Memory is how much memory the finding concerns; findings of the same
 	// severity are ordered by it.
 	Memory int64 `json:"memory"`

@@ -52,3 +52,18 @@ func TestCutEscaped(t *testing.T) {
 		assert.NoError(t, err)
 	}
 }
+
+// A huge key name is cut in the profile, flagged with its full length,
+// and still counted in the right slot.
+func TestHugeKeyNameCut(t *testing.T) {
+	b := NewBuilder("n", DefaultOptions())
+	name := "{tag}" + strings.Repeat("x", 1<<20)
+	b.Add(&Key{Key: name, Type: "string", Encoding: "raw", Memory: 2 << 20})
+	n := b.Node()
+	require.Len(t, n.TopKeys, 1)
+	assert.Len(t, string(n.TopKeys[0].Key), MaxProfileKey)
+	assert.Equal(t, int64(len(name)), n.TopKeys[0].KeyLen)
+	assert.LessOrEqual(t, len(string(n.Families.Entries[0].Name)), MaxProfileKey)
+	require.Len(t, n.Slots.PerSlot, 1)
+	assert.Equal(t, Slot(name), n.Slots.PerSlot[0].Slot)
+}

@@ -167,7 +167,17 @@ type KeyInfo struct {
 	Elements  int64   `json:"elements"`
 	ExpiresAt Millis  `json:"expires_at"`
 	Node      string  `json:"node,omitempty"` // set in merged profiles
+	// KeyLen is the full length of a key name longer than MaxProfileKey,
+	// whose Key holds only its first MaxProfileKey bytes; 0 otherwise.
+	KeyLen int64 `json:"key_len,omitempty"`
 }
+
+// MaxProfileKey bounds the key names a profile holds (top lists, families,
+// prefixes, findings): Redis accepts names of up to 512 MB, and one of
+// them copied into every table would make the report gigabytes long.
+// Longer names are cut and flagged with KeyInfo.KeyLen; the per-key
+// export always has them whole.
+const MaxProfileKey = 4096
 
 // Key is the input of a Builder: the facts about one key after memory
 // estimation. It is small and flat so that it can cross a process boundary
@@ -181,13 +191,15 @@ type Key struct {
 	RDBBytes  int64
 	Elements  int64
 	ExpiresAt int64 // Unix ms; 0 = no TTL
+
+	fullLen int64 // set by Builder.Add when Key was cut to MaxProfileKey
 }
 
 func (k *Key) info() KeyInfo {
 	return KeyInfo{
 		DB: k.DB, Key: KeyName(k.Key), Type: k.Type, Encoding: k.Encoding,
 		Memory: k.Memory, RDBBytes: k.RDBBytes, Elements: k.Elements,
-		ExpiresAt: Millis(k.ExpiresAt),
+		ExpiresAt: Millis(k.ExpiresAt), KeyLen: k.fullLen,
 	}
 }
 

@@ -201,7 +201,7 @@ func diffScope(b *htmlBuilder, s *aggregate.DiffScope, i int) *diffScopeView {
 			htmlColumn{Label: "Without TTL old", Num: true}, htmlColumn{Label: "Without TTL new", Num: true},
 			htmlColumn{Label: "± error", Num: true, Help: "bound of the bounded family tables: the change may be off by this much"})
 		for _, g := range gs {
-			t.Rows = append(t.Rows, htmlRow{Cells: []htmlCell{htmlKeyCell(g.Name), htmlCountCell(g.Keys.Old), htmlCountCell(g.Keys.New),
+			t.Rows = append(t.Rows, htmlRow{Cells: []htmlCell{htmlKeyCell(g.Name, 0), htmlCountCell(g.Keys.Old), htmlCountCell(g.Keys.New),
 				htmlBytesCell(g.Memory.Old), htmlBytesCell(g.Memory.New), diffSignedBytesCell(g.Memory.Delta),
 				diffShareCell(g.NoTTLShareOld), diffShareCell(g.NoTTLShareNew), htmlBytesCell(g.Error)}})
 		}
@@ -235,7 +235,7 @@ func diffScope(b *htmlBuilder, s *aggregate.DiffScope, i int) *diffScopeView {
 			if k.AtLeast {
 				delta.Text = "at least " + delta.Text
 			}
-			t.Rows = append(t.Rows, htmlRow{Cells: []htmlCell{{Text: htmlName(node, htmlKeyCap)}, htmlCountCell(int64(k.DB)), htmlKeyCell(k.Key),
+			t.Rows = append(t.Rows, htmlRow{Cells: []htmlCell{{Text: htmlName(node, htmlKeyCap)}, htmlCountCell(int64(k.DB)), htmlKeyCell(k.Key, 0),
 				{Text: htmlName(typ, htmlKeyCap)}, {Text: k.Status}, oldM, newM, delta, oldT, newT}})
 		}
 		b.finish(t, len(t.Rows))

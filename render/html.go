@@ -1042,7 +1042,7 @@ func (b *htmlBuilder) topKeys(keys []aggregate.KeyInfo, withNode bool, ref int64
 	for i, k := range keys {
 		cells := []htmlCell{
 			{Text: strconv.Itoa(i + 1), Sort: strconv.Itoa(i + 1)},
-			htmlKeyCell(k.Key),
+			htmlKeyCell(k.Key, k.KeyLen),
 		}
 		if withNode {
 			cells = append(cells, htmlCell{Text: k.Node})
@@ -1110,10 +1110,13 @@ func htmlCountCell(v int64) htmlCell {
 	return htmlCell{Text: htmlCount(v), Sort: strconv.FormatInt(v, 10)}
 }
 
-func htmlKeyCell(k aggregate.KeyName) htmlCell {
-	c := htmlCell{Text: htmlKey(k, htmlKeyCap), Mono: true, Class: "key"}
-	if len(k) > htmlKeyCap {
-		c.Title = "key of " + htmlCount(int64(len(k))) + " bytes, shown truncated"
+// htmlKeyCell shows a key; fullLen is its length when the profile holds
+// only its first bytes (aggregate.KeyInfo.KeyLen), else 0.
+func htmlKeyCell(k aggregate.KeyName, fullLen int64) htmlCell {
+	n := max(fullLen, int64(len(k)))
+	c := htmlCell{Text: htmlTruncate(aggregate.EscapeKey(string(k)), int(n), htmlKeyCap), Mono: true, Class: "key"}
+	if n > htmlKeyCap {
+		c.Title = "key of " + htmlCount(n) + " bytes, shown truncated"
 	}
 	return c
 }
@@ -1133,18 +1136,11 @@ func htmlName(s string, max int) string {
 }
 
 func htmlTruncate(esc string, rawLen, max int) string {
-	if len(esc) <= max {
+	c, cut := aggregate.CutEscaped(esc, max)
+	if !cut && rawLen <= len(esc) {
 		return esc
 	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(esc[cut]) {
-		cut--
-	}
-	// Do not end inside a \xNN or \\ escape: back up to its backslash.
-	if i := strings.LastIndexByte(esc[:cut], '\\'); i >= 0 && i >= cut-3 {
-		cut = i
-	}
-	return esc[:cut] + "… (" + htmlCount(int64(rawLen)) + " bytes)"
+	return c + "… (" + htmlCount(int64(rawLen)) + " bytes)"
 }
 
 // Numbers.
@@ -1801,7 +1797,7 @@ func (b *htmlBuilder) groupTable(first, shareOf string, g *aggregate.Groups, nod
 		}
 		big := htmlCell{Text: "—"}
 		if e.Biggest != nil {
-			big = htmlKeyCell(e.Biggest.Key)
+			big = htmlKeyCell(e.Biggest.Key, e.Biggest.KeyLen)
 			big.Text += " (" + htmlBytes(e.Biggest.Memory) + ")"
 			big.Sort = strconv.FormatInt(e.Biggest.Memory, 10)
 		}

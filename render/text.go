@@ -68,7 +68,7 @@ func textFindings(w io.Writer, fs []aggregate.Finding) {
 	for _, f := range fs {
 		about := f.Family
 		if f.Key != "" {
-			about = displayKey(string(f.Key))
+			about = displayInfoKey(aggregate.KeyInfo{Key: f.Key, KeyLen: f.KeyLen})
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", strings.ToUpper(f.Severity), displayKey(f.Node), f.Kind, aggregate.CleanText(about), aggregate.CleanText(f.Title))
 	}
@@ -214,7 +214,7 @@ func textTopKeys(w io.Writer, n *aggregate.Node, nodes []*aggregate.Node, limit 
 		} else {
 			fmt.Fprint(tw, "  ")
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", k.DB, displayKey(string(k.Key)), k.Type, k.Encoding,
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", k.DB, displayInfoKey(k), k.Type, k.Encoding,
 			Bytes(k.Memory), Percent(k.Memory, shareBase(k, n, nodeMem)), k.Elements, ttlText(int64(k.ExpiresAt), refOf(k, ref, nodeRef)))
 	}
 	tw.Flush()
@@ -236,7 +236,7 @@ func textFamilies(w io.Writer, n *aggregate.Node, limit int) {
 		}
 		biggest := "-"
 		if g.Biggest != nil {
-			biggest = displayKey(string(g.Biggest.Key)) + " (" + Bytes(g.Biggest.Memory) + ")"
+			biggest = displayInfoKey(*g.Biggest) + " (" + Bytes(g.Biggest.Memory) + ")"
 		}
 		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\t%s\n", displayKey(string(g.Name)), g.Keys, Bytes(g.Memory),
 			Percent(g.Memory, n.Memory), Percent(g.NoTTL.Memory, g.Memory), mostlyType(g.ByType), biggest)
@@ -313,6 +313,16 @@ func orDash(n int64) string {
 		return "-"
 	}
 	return Bytes(n)
+}
+
+// displayInfoKey is displayKey for a key of a profile, which may hold only
+// the first bytes of a very long name (KeyLen).
+func displayInfoKey(k aggregate.KeyInfo) string {
+	if k.KeyLen == 0 {
+		return displayKey(string(k.Key))
+	}
+	c, _ := aggregate.CutEscaped(aggregate.EscapeKey(string(k.Key)), maxKeyDisplay-1)
+	return fmt.Sprintf("%s…(%d bytes)", c, k.KeyLen)
 }
 
 // displayKey makes a key safe for a terminal (no escape sequences reach it)
