@@ -27,13 +27,7 @@ func fillOverhead(n *aggregate.Node, src *parse.Source, override string, cluster
 		for db, s := range n.ByDB {
 			keys[db] = s.Keys
 		}
-		var slotKeys []int64
-		if n.Slots != nil {
-			for _, s := range n.Slots.PerSlot {
-				slotKeys = append(slotKeys, s.Keys)
-			}
-		}
-		n.Overhead = m.NodeOverhead(keys, expiresPerDB, slotKeys) + extra
+		n.Overhead = m.NodeOverhead(keys, expiresPerDB, n.Slots.KeyCounts()) + extra
 	}
 	n.EstimatedUsedMemory = n.Memory + n.Overhead
 	if n.Source != nil {
@@ -43,3 +37,10 @@ func fillOverhead(n *aggregate.Node, src *parse.Source, override string, cluster
 		n.UsedMemRatio = float64(n.EstimatedUsedMemory) / float64(n.UsedMem)
 	}
 }
+
+// The memory model is the one implementation of aggregate's estimator
+// interfaces.
+var (
+	_ aggregate.Estimator             = (*memmodel.Model)(nil)
+	_ aggregate.NodeOverheadEstimator = (*memmodel.Model)(nil)
+)

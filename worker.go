@@ -96,7 +96,6 @@ type emitter interface {
 // parseNode parses one input, estimates every key and emits the results.
 // It returns the final Source (possibly partial) and the parse error.
 func parseNode(ctx context.Context, in parse.Input, spec workerSpec, em emitter) (*parse.Source, error) {
-	var est aggregate.Estimator = zeroEstimator{}
 	var warns []string
 	const maxWarnings = 100
 	var model *memmodel.Model
@@ -107,7 +106,6 @@ func parseNode(ctx context.Context, in parse.Input, spec workerSpec, em emitter)
 		OnSource: func(src *parse.Source) error {
 			var name, note string
 			model, name, note = chooseModel(src, spec.RedisVersion, spec.Cluster)
-			est = model
 			return em.source(src, name, note)
 		},
 		// The model sizes packed containers from their blobs: decoding
@@ -120,12 +118,12 @@ func parseNode(ctx context.Context, in parse.Input, spec workerSpec, em emitter)
 	var k aggregate.Key
 	var extra int64
 	src, err := parse.Parse(ctx, in, opts, func(r *parse.Record) error {
-		mem, enc := est.Estimate(r)
-		if x, ok := est.(interface {
-			NodeExtra(*parse.Record, string) int64
-		}); ok {
-			extra += x.NodeExtra(r, enc)
+		if model == nil {
+			// parse calls OnSource before the first record.
+			return errors.New("internal error: a record before the dump's header")
 		}
+		mem, enc := model.Estimate(r)
+		extra += model.NodeExtra(r, enc)
 		typ := r.Type
 		if r.Type == parse.TypeModule {
 			typ = "module:" + r.Module
@@ -584,9 +582,3 @@ func (t *tailBuffer) message() string {
 	}
 	return t.last
 }
-
-// zeroEstimator stands in until OnSource has chosen the model; the parser
-// calls OnSource before the first record, so it is never used for a key.
-type zeroEstimator struct{}
-
-func (zeroEstimator) Estimate(*parse.Record) (int64, string) { return 0, "" }

@@ -52,13 +52,7 @@ func TestIncidentEndToEnd(t *testing.T) {
 				for db, s := range n.ByDB {
 					keys[db] = s.Keys
 				}
-				var slotKeys []int64
-				if n.Slots != nil {
-					for _, s := range n.Slots.PerSlot {
-						slotKeys = append(slotKeys, s.Keys)
-					}
-				}
-				n.Overhead = model.NodeOverhead(keys, map[int]int64{0: n.TTL.With.Keys}, slotKeys)
+				n.Overhead = model.NodeOverhead(keys, map[int]int64{0: n.TTL.With.Keys}, n.Slots.KeyCounts())
 				n.EstimatedUsedMemory = n.Memory + n.Overhead
 				n.UsedMem = src.UsedMem
 				nodes = append(nodes, n)

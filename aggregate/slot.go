@@ -272,3 +272,16 @@ func matchClusterNode(name string, nodes []ClusterNode) (*ClusterNode, [][2]int,
 	}
 	return hit, slots, true
 }
+
+// KeyCounts returns the key count of every slot holding keys (in slot
+// order): what a 7.4+ cluster node's per-slot dicts are sized by.
+func (s *Slots) KeyCounts() []int64 {
+	if s == nil {
+		return nil
+	}
+	out := make([]int64, len(s.PerSlot))
+	for i, p := range s.PerSlot {
+		out[i] = p.Keys
+	}
+	return out
+}

@@ -10,8 +10,9 @@ import (
 )
 
 // TopKeysHeader is the column order of the top keys CSV (--top-csv): the
-// per-key export's columns with each key's rank on its node.
-var TopKeysHeader = []string{"node", "rank", "db", "key", "type", "encoding", "memory", "rdb_bytes", "elements", "expires_at"}
+// per-key export's columns with each key's rank on its node, and key_len
+// for a name the profile holds cut (aggregate.MaxProfileKey).
+var TopKeysHeader = []string{"node", "rank", "db", "key", "type", "encoding", "memory", "rdb_bytes", "elements", "expires_at", "key_len"}
 
 // FamiliesHeader is the column order of the families CSV (--families-csv).
 var FamiliesHeader = []string{"scope", "node", "family", "keys", "memory", "no_ttl_keys", "no_ttl_memory",
@@ -31,16 +32,10 @@ func TopKeysCSV(w io.Writer, r *aggregate.Report) error {
 		for i, k := range n.TopKeys {
 			rec[0] = n.Name
 			rec[1] = strconv.Itoa(i + 1)
-			rec[2] = strconv.Itoa(k.DB)
-			rec[3] = csvSafe(aggregate.EscapeKey(string(k.Key)))
-			rec[4] = k.Type
-			rec[5] = k.Encoding
-			rec[6] = strconv.FormatInt(k.Memory, 10)
-			rec[7] = strconv.FormatInt(k.RDBBytes, 10)
-			rec[8] = strconv.FormatInt(k.Elements, 10)
-			rec[9] = ""
-			if k.ExpiresAt != 0 {
-				rec[9] = strconv.FormatInt(int64(k.ExpiresAt), 10)
+			keyColumns(rec[2:10], k.DB, string(k.Key), k.Type, k.Encoding, k.Memory, k.RDBBytes, k.Elements, int64(k.ExpiresAt))
+			rec[10] = ""
+			if k.KeyLen > 0 {
+				rec[10] = strconv.FormatInt(k.KeyLen, 10)
 			}
 			if err := cw.Write(rec); err != nil {
 				return err

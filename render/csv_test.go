@@ -18,7 +18,9 @@ func TestCSVExportsEscapeAndGuard(t *testing.T) {
 		return aggregate.KeyInfo{Key: aggregate.KeyName(name), Type: "string", Encoding: "raw", Memory: mem, ExpiresAt: aggregate.Millis(exp)}
 	}
 	big := key("=cmd|' /C calc'!A0", 900, 0)
-	n := &aggregate.Node{Name: "n1", TopKeys: []aggregate.KeyInfo{big, key("bin\x00\xff", 500, 1795793540000), key("plain,\"q\"", 10, 0)},
+	cut := key("plain,\"q\"", 10, 0)
+	cut.KeyLen = 1 << 20 // a name the profile holds cut
+	n := &aggregate.Node{Name: "n1", TopKeys: []aggregate.KeyInfo{big, key("bin\x00\xff", 500, 1795793540000), cut},
 		Families: &aggregate.Groups{Entries: []aggregate.Group{{Name: "@evil:*", Keys: 2, Memory: 1400, Biggest: &big}},
 			Other: aggregate.Group{Name: aggregate.OtherGroup, Keys: 1, Memory: 10}}}
 	r := &aggregate.Report{Nodes: []*aggregate.Node{n}}
@@ -29,9 +31,9 @@ func TestCSVExportsEscapeAndGuard(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, [][]string{
 		TopKeysHeader,
-		{"n1", "1", "0", "'=cmd|' /C calc'!A0", "string", "raw", "900", "0", "0", ""},
-		{"n1", "2", "0", `bin\x00\xff`, "string", "raw", "500", "0", "0", "1795793540000"},
-		{"n1", "3", "0", `plain,"q"`, "string", "raw", "10", "0", "0", ""},
+		{"n1", "1", "0", "'=cmd|' /C calc'!A0", "string", "raw", "900", "0", "0", "", ""},
+		{"n1", "2", "0", `bin\x00\xff`, "string", "raw", "500", "0", "0", "1795793540000", ""},
+		{"n1", "3", "0", `plain,"q"`, "string", "raw", "10", "0", "0", "", "1048576"},
 	}, rows)
 
 	b.Reset()

@@ -36,7 +36,9 @@
   });
 
   var UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
-  function bytes(v) {
+  // bytes formats with binary units; trim drops trailing zeros, for axis
+  // labels ("2 MiB"), whose ticks are round binary steps set by the report.
+  function bytes(v, trim) {
     v = Number(v) || 0;
     if (Math.abs(v) < 1024) {
       return v + ' B';
@@ -47,23 +49,10 @@
       u++;
     }
     var a = Math.abs(v);
-    return v.toFixed(a >= 100 ? 0 : a >= 10 ? 1 : 2) + ' ' + UNITS[u];
+    var s = v.toFixed(a >= 100 ? 0 : a >= 10 ? 1 : 2);
+    return (trim ? String(Number(s)) : s) + ' ' + UNITS[u];
   }
-  // Axis labels: the same units, without trailing zeros ("2 MiB", "1.25
-  // MiB"); the ticks themselves are round binary steps set by the report.
-  function axisBytes(v) {
-    v = Number(v) || 0;
-    if (Math.abs(v) < 1024) {
-      return v + ' B';
-    }
-    var u = 0;
-    while (Math.abs(v) >= 1024 && u < UNITS.length - 1) {
-      v /= 1024;
-      u++;
-    }
-    var a = Math.abs(v);
-    return String(Number(v.toFixed(a >= 100 ? 0 : a >= 10 ? 1 : 2))) + ' ' + UNITS[u];
-  }
+  function axisBytes(v) { return bytes(v, true); }
   function count(v) { return (Number(v) || 0).toLocaleString('en-US'); }
   function fmt(v, unit) { return unit === 'count' ? count(v) + ' keys' : bytes(v) + ' (' + count(v) + ' B)'; }
   function pct(f) { return (f * 100).toFixed(1) + '%'; }

@@ -66,20 +66,9 @@ func (kw *KeysWriter) Write(node string, k *aggregate.Key) error {
 	kw.mu.Lock()
 	defer kw.mu.Unlock()
 	if kw.csv != nil {
-		r := kw.record
-		r[0] = node
-		r[1] = strconv.Itoa(k.DB)
-		r[2] = csvSafe(aggregate.EscapeKey(k.Key))
-		r[3] = k.Type
-		r[4] = k.Encoding
-		r[5] = strconv.FormatInt(k.Memory, 10)
-		r[6] = strconv.FormatInt(k.RDBBytes, 10)
-		r[7] = strconv.FormatInt(k.Elements, 10)
-		r[8] = ""
-		if k.ExpiresAt != 0 {
-			r[8] = strconv.FormatInt(k.ExpiresAt, 10)
-		}
-		return kw.csv.Write(r)
+		kw.record[0] = node
+		keyColumns(kw.record[1:], k.DB, k.Key, k.Type, k.Encoding, k.Memory, k.RDBBytes, k.Elements, k.ExpiresAt)
+		return kw.csv.Write(kw.record)
 	}
 	b := kw.buf[:0]
 	b = append(b, `{"node":`...)
@@ -121,6 +110,22 @@ func (kw *KeysWriter) Close() error {
 		}
 	}
 	return kw.bw.Flush()
+}
+
+// keyColumns fills the eight CSV columns db, key, type, encoding, memory,
+// rdb_bytes, elements, expires_at that every key export shares.
+func keyColumns(r []string, db int, key, typ, enc string, memory, rdbBytes, elements, expiresAt int64) {
+	r[0] = strconv.Itoa(db)
+	r[1] = csvSafe(aggregate.EscapeKey(key))
+	r[2] = typ
+	r[3] = enc
+	r[4] = strconv.FormatInt(memory, 10)
+	r[5] = strconv.FormatInt(rdbBytes, 10)
+	r[6] = strconv.FormatInt(elements, 10)
+	r[7] = ""
+	if expiresAt != 0 {
+		r[7] = strconv.FormatInt(expiresAt, 10)
+	}
 }
 
 func csvSafe(s string) string {
