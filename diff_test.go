@@ -1,17 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,116 +14,12 @@ import (
 	"github.com/rdbscope/rdbscope/aggregate"
 )
 
-// diffRedis is a redis-server of the test's own, on loopback, saving into
-// a temporary directory.
-type diffRedis struct {
-	dir  string
-	conn net.Conn
-	rd   *bufio.Reader
-}
-
-// startDiffRedis starts redis-server, or skips the test when it is not
-// installed.
-func startDiffRedis(t *testing.T) *diffRedis {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not installed")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	dir := t.TempDir()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", dir, "--dbfilename", "dump.rdb", "--daemonize", "no", "--logfile", filepath.Join(dir, "redis.log"))
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	var conn net.Conn
-	for i := 0; i < 100; i++ {
-		if conn, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	require.NoError(t, err, "redis-server did not start")
-	t.Cleanup(func() { conn.Close() })
-	r := &diffRedis{dir: dir, conn: conn, rd: bufio.NewReader(conn)}
-	r.do(t, "PING")
-	return r
-}
-
-// pipeline sends commands at once and reads their replies, failing on any
-// error reply.
-func (r *diffRedis) pipeline(t *testing.T, cmds [][]string) {
-	t.Helper()
-	w := bufio.NewWriter(r.conn)
-	for _, c := range cmds {
-		fmt.Fprintf(w, "*%d\r\n", len(c))
-		for _, a := range c {
-			fmt.Fprintf(w, "$%d\r\n%s\r\n", len(a), a)
-		}
-	}
-	require.NoError(t, w.Flush())
-	require.NoError(t, r.conn.SetReadDeadline(time.Now().Add(30*time.Second)))
-	for range cmds {
-		require.NoError(t, r.skipReply())
-	}
-}
-
-func (r *diffRedis) do(t *testing.T, args ...string) {
-	t.Helper()
-	r.pipeline(t, [][]string{args})
-}
-
-func (r *diffRedis) skipReply() error {
-	line, err := r.rd.ReadString('\n')
-	if err != nil {
-		return err
-	}
-	line = strings.TrimRight(line, "\r\n")
-	if line == "" {
-		return fmt.Errorf("empty reply")
-	}
-	switch line[0] {
-	case '-':
-		return fmt.Errorf("redis: %s", line[1:])
-	case '$':
-		n, _ := strconv.Atoi(line[1:])
-		if n >= 0 {
-			_, err = r.rd.Discard(n + 2)
-		}
-		return err
-	case '*':
-		n, _ := strconv.Atoi(line[1:])
-		for i := 0; i < n; i++ {
-			if err := r.skipReply(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// saveTo writes the dataset with SAVE and copies the dump to dst.
-func (r *diffRedis) saveTo(t *testing.T, dst string) {
-	t.Helper()
-	r.do(t, "SAVE")
-	b, err := os.ReadFile(filepath.Join(r.dir, "dump.rdb"))
-	require.NoError(t, err)
-	require.NoError(t, os.MkdirAll(filepath.Dir(dst), 0o755))
-	require.NoError(t, os.WriteFile(dst, b, 0o644))
-}
-
 // makeTwoDays writes the dumps of one app a day apart into dir/old and
 // dir/new (node "node-a"): overnight the feed lists grew, a deploy lost
 // the TTL of every cart, the daily report was rewritten without its TTL,
 // and someone stored a big upload.
 func makeTwoDays(t *testing.T, dir string) (oldDir, newDir string) {
-	r := startDiffRedis(t)
+	r := startRedis(t)
 	var cmds [][]string
 	for i := 0; i < 300; i++ {
 		cmds = append(cmds, []string{"SET", fmt.Sprintf("session:%d", 1000+i), strings.Repeat("s", 80), "EX", "3600"})
@@ -145,7 +36,7 @@ func makeTwoDays(t *testing.T, dir string) (oldDir, newDir string) {
 		cmds = append(cmds, c)
 	}
 	cmds = append(cmds, []string{"SET", "report:daily", strings.Repeat("r", 20000), "EX", "90000"})
-	r.pipeline(t, cmds)
+	r.pipe(t, cmds)
 	oldDir, newDir = filepath.Join(dir, "old"), filepath.Join(dir, "new")
 	r.saveTo(t, filepath.Join(oldDir, "node-a.rdb"))
 
@@ -162,7 +53,7 @@ func makeTwoDays(t *testing.T, dir string) (oldDir, newDir string) {
 	}
 	cmds = append(cmds, []string{"SET", "report:daily", strings.Repeat("R", 20000)},
 		[]string{"SET", "upload:blob", strings.Repeat("u", 300000)})
-	r.pipeline(t, cmds)
+	r.pipe(t, cmds)
 	r.saveTo(t, filepath.Join(newDir, "node-a.rdb"))
 	return oldDir, newDir
 }

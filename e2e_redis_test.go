@@ -265,11 +265,18 @@ func (s *redisServer) snapshot(t *testing.T, dst string) (int64, map[string]int6
 	}
 	used, err := strconv.ParseInt(s.info(t, "memory", "used_memory"), 10, 64)
 	require.NoError(t, err)
+	s.saveTo(t, dst)
+	return used, usage
+}
+
+// saveTo writes the dataset with SAVE and copies the dump to dst.
+func (s *redisServer) saveTo(t *testing.T, dst string) {
+	t.Helper()
 	s.must(t, "SAVE")
 	raw, err := os.ReadFile(filepath.Join(s.dir, "dump.rdb"))
 	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(filepath.Dir(dst), 0o755))
 	require.NoError(t, os.WriteFile(dst, raw, 0o644))
-	return used, usage
 }
 
 // fill writes n keys name(i) with SET, EX ttl seconds when ttl > 0.

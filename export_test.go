@@ -61,8 +61,8 @@ func TestParquetKeysMatchCSV(t *testing.T) {
 	inputs := []string{"testdata/sample"}
 	// Binary and formula-like key names, from a real server when there is one.
 	if _, err := os.Stat("/usr/bin/redis-server"); err == nil {
-		r := startDiffRedis(t)
-		r.pipeline(t, [][]string{
+		r := startRedis(t)
+		r.pipe(t, [][]string{
 			{"SET", "=HYPERLINK(\"x\")", "1"}, {"SET", "bin\x00\xff\xfe", "2", "EX", "3600"},
 			{"SET", "back\\slash", "3"}, {"HSET", "-neg", "f", "v"}, {"SET", "ünïcode", "4"},
 		})
