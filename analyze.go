@@ -19,6 +19,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/aggregate/diagnose"
+	"github.com/rdbscope/rdbscope/internal/bytesize"
 	"github.com/rdbscope/rdbscope/parse"
 	"github.com/rdbscope/rdbscope/render"
 )
@@ -41,11 +43,10 @@ type analyzeConfig struct {
 	maxMemory    int64 // per-node parser memory limit; 0 = none
 	maxKeyMemory int64 // memory one key may take to decode; 0 = no limit
 	cluster      string
-	failOn       string
+	failOn       aggregate.Severity
 	seps         []string
 	prefixDepth  int
-	rules        aggregate.Rules
-	clusterNodes string
+	rules        diagnose.Rules
 	cpuProfile   string
 	exports      exportFlags
 }
@@ -91,14 +92,14 @@ func parseAnalyzeFlags(args []string, stderr io.Writer) (*analyzeConfig, error) 
 		return nil, usageError{err.Error()}
 	}
 	if maxMem != "" {
-		n, err := aggregate.ParseSize(maxMem)
+		n, err := bytesize.Parse(maxMem)
 		if err != nil || n <= 0 {
 			return nil, usageError{fmt.Sprintf("--max-memory %q: want a size such as 2gb", maxMem)}
 		}
 		cfg.maxMemory = n
 	}
 	if maxKeyMem != "" {
-		n, err := aggregate.ParseSize(maxKeyMem)
+		n, err := bytesize.Parse(maxKeyMem)
 		if err != nil || n <= 0 {
 			return nil, usageError{fmt.Sprintf("--max-key-memory %q: want a size such as 256mb", maxKeyMem)}
 		}
@@ -112,7 +113,7 @@ func parseAnalyzeFlags(args []string, stderr io.Writer) (*analyzeConfig, error) 
 	if err := rf.resolve(); err != nil {
 		return nil, err
 	}
-	cfg.rules, cfg.failOn, cfg.clusterNodes = rf.rules, rf.failOn, rf.clusterNodes
+	cfg.rules, cfg.failOn = rf.rules, rf.failOn
 	if cfg.rules.Cluster != nil && cfg.cluster == "auto" {
 		cfg.cluster = "yes"
 	}
@@ -237,7 +238,7 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	return exitCode(report, cfg.failOn), nil
 }
 
-func exitCode(r *aggregate.Report, failOn string) int {
+func exitCode(r *aggregate.Report, failOn aggregate.Severity) int {
 	complete := 0
 	for _, n := range r.Nodes {
 		if n.Complete {
@@ -249,7 +250,7 @@ func exitCode(r *aggregate.Report, failOn string) int {
 		// rest (and whatever the failed node held before the failure).
 		return exitIncomplete
 	}
-	if fail, _ := aggregate.FailOn(r.Findings, failOn); fail {
+	if diagnose.FailOn(r.Findings, failOn) {
 		return exitFindings
 	}
 	return exitOK
@@ -560,7 +561,7 @@ func buildReport(cfg *analyzeConfig, nodes []*aggregate.Node) *aggregate.Report 
 }
 
 func writeOutputs(cfg *analyzeConfig, r *aggregate.Report, outs *outputs, stdout io.Writer) error {
-	return writeReportFiles(cfg.files(), r, cfg.rules, outs, stdout)
+	return writeReportFiles(cfg.files(), r, outs, stdout)
 }
 
 // outputs writes each output to a temporary file beside its destination

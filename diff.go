@@ -12,12 +12,11 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/aggregate/diagnose"
+	"github.com/rdbscope/rdbscope/aggregate/diff"
 	"github.com/rdbscope/rdbscope/parse"
 	"github.com/rdbscope/rdbscope/render"
 )
-
-// diffKind is the kind of a diff document, so that report can refuse one.
-const diffKind = aggregate.DiffKind
 
 // diffConfig is everything the diff command was asked to do.
 type diffConfig struct {
@@ -26,12 +25,13 @@ type diffConfig struct {
 	htmlOut      string
 	quiet        bool
 	jobs         int
-	failOn       string
-	opts         aggregate.DiffOptions
+	failOnFlag   string
+	failOn       aggregate.Severity // from failOnFlag; 0 never fails
+	opts         diff.Options
 }
 
 func parseDiffFlags(args []string, stderr io.Writer) (*diffConfig, error) {
-	cfg := &diffConfig{opts: aggregate.DefaultDiffOptions()}
+	cfg := &diffConfig{opts: diff.DefaultOptions()}
 	fs := pflag.NewFlagSet("diff", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -56,7 +56,7 @@ func parseDiffFlags(args []string, stderr io.Writer) (*diffConfig, error) {
 	bigBytes := "16mb"
 	fs.StringVar(&bigBytes, "big-key-bytes", bigBytes, "a key above `SIZE` is big (0 = off)")
 	fs.Int64Var(&cfg.opts.Rules.BigKeyElements, "big-key-elements", cfg.opts.Rules.BigKeyElements, "a key with more than `N` elements is big (0 = off)")
-	fs.StringVar(&cfg.failOn, "fail-on", "", "exit with code 4 when a diff finding at or above `LEVEL` (info, warning, critical) exists")
+	fs.StringVar(&cfg.failOnFlag, "fail-on", "", "exit with code 4 when a diff finding at or above `LEVEL` (info, warning, critical) exists")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return nil, err
@@ -64,14 +64,14 @@ func parseDiffFlags(args []string, stderr io.Writer) (*diffConfig, error) {
 		return nil, usageError{err.Error()}
 	}
 	var err error
-	if cfg.opts.GrowthMinBytes, err = aggregate.ParseSize(minBytes); err != nil {
-		return nil, usageError{fmt.Sprintf("--growth-min-bytes %q: %v", minBytes, err)}
+	if cfg.opts.GrowthMinBytes, err = parseSizeFlag("--growth-min-bytes", minBytes); err != nil {
+		return nil, err
 	}
-	if cfg.opts.Rules.BigKeyBytes, err = aggregate.ParseSize(bigBytes); err != nil {
-		return nil, usageError{fmt.Sprintf("--big-key-bytes %q: %v", bigBytes, err)}
+	if cfg.opts.Rules.BigKeyBytes, err = parseSizeFlag("--big-key-bytes", bigBytes); err != nil {
+		return nil, err
 	}
-	if _, err := aggregate.FailOn(nil, cfg.failOn); err != nil {
-		return nil, usageError{"--fail-on: " + err.Error()}
+	if cfg.failOn, err = parseFailOn(cfg.failOnFlag); err != nil {
+		return nil, err
 	}
 	if cfg.opts.Top < 1 || cfg.opts.Limit < 1 {
 		return nil, usageError{"--top and --limit must be at least 1"}
@@ -108,7 +108,7 @@ func diffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	tool := aggregate.Tool{Name: "rdbscope", Version: version, ModelVersion: modelVersion(),
 		GeneratedAt: time.Now().UTC().Format(time.RFC3339)}
-	d := aggregate.Compare(oldR, newR, tool, cfg.opts)
+	d := diff.Compare(oldR, newR, tool, cfg.opts)
 
 	outs := &outputs{}
 	defer outs.abort()
@@ -150,7 +150,7 @@ func diffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if !d.Old.Complete || !d.New.Complete {
 		return exitIncomplete, nil
 	}
-	if fail, _ := aggregate.FailOn(d.Findings, cfg.failOn); fail {
+	if diagnose.FailOn(d.Findings, cfg.failOn) {
 		return exitFindings, nil
 	}
 	return exitOK, nil

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/aggregate/diff"
 )
 
 // makeTwoDays writes the dumps of one app a day apart into dir/old and
@@ -71,12 +72,12 @@ func TestDiffTwoDays(t *testing.T) {
 	assert.Contains(t, stdout, "feed:*")
 	assert.Contains(t, stdout, "lost its TTL")
 
-	var d aggregate.Diff
+	var d diff.Diff
 	raw, err := os.ReadFile(p("d.json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(raw, &d))
-	assert.Equal(t, aggregate.DiffKind, d.Kind)
-	assert.Equal(t, aggregate.DiffModeNodes, d.Mode)
+	assert.Equal(t, diff.Kind, d.Kind)
+	assert.Equal(t, diff.ModeNodes, d.Mode)
 	require.Len(t, d.Scopes, 1, "one node: no merged scope")
 	s := d.Scopes[0]
 	assert.Equal(t, "node-a", s.Name)
@@ -97,14 +98,14 @@ func TestDiffTwoDays(t *testing.T) {
 
 	require.Len(t, s.NewBigKeys, 1)
 	assert.Equal(t, "upload:blob", string(s.NewBigKeys[0].Key))
-	assert.Equal(t, aggregate.KeyEntered, s.NewBigKeys[0].Status, "OLD listed only its 50 biggest of 421 keys")
+	assert.Equal(t, diff.StatusEntered, s.NewBigKeys[0].Status, "OLD listed only its 50 biggest of 421 keys")
 
 	kinds := map[string]int{}
 	for _, f := range d.Findings {
 		kinds[f.Kind]++
 	}
-	assert.Equal(t, map[string]int{aggregate.KindGrowth: 1, aggregate.KindFamilyGrowth: 1, aggregate.KindLostTTL: 2, aggregate.KindNewBigKey: 1}, kinds)
-	assert.Equal(t, "critical", d.Findings[0].Severity, "the node more than doubled")
+	assert.Equal(t, map[string]int{diff.KindGrowth: 1, diff.KindFamilyGrowth: 1, diff.KindLostTTL: 2, diff.KindNewBigKey: 1}, kinds)
+	assert.Equal(t, aggregate.SeverityCritical, d.Findings[0].Severity, "the node more than doubled")
 
 	html, err := os.ReadFile(p("d.html"))
 	require.NoError(t, err)
@@ -131,9 +132,9 @@ func TestDiffTwoDays(t *testing.T) {
 	require.Equal(t, exitOK, code, stderr)
 	raw, err = os.ReadFile(p("d3.json"))
 	require.NoError(t, err)
-	var d3 aggregate.Diff
+	var d3 diff.Diff
 	require.NoError(t, json.Unmarshal(raw, &d3))
-	assert.Equal(t, aggregate.DiffModeMerged, d3.Mode)
+	assert.Equal(t, diff.ModeMerged, d3.Mode)
 	require.Len(t, d3.Scopes, 1)
 	assert.True(t, d3.Scopes[0].All)
 	require.Len(t, d3.Scopes[0].LostTTL, 1)

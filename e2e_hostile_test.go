@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/aggregate/diagnose"
 )
 
 // The hostile-keys dump: a real RDB file whose key names, values, hash
@@ -367,9 +368,9 @@ func TestE2EHostileKeys(t *testing.T) {
 	for i, f := range rep.Findings {
 		if f.Key == aggregate.KeyName(hostileBigKey) {
 			switch f.Kind {
-			case aggregate.KindBigHash:
+			case diagnose.KindBigHash:
 				bigHash = &rep.Findings[i]
-			case aggregate.KindTTLStarvation:
+			case diagnose.KindTTLStarvation:
 				starve = &rep.Findings[i]
 			}
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/aggregate/diagnose"
 )
 
 // Issue 4's scenarios on real servers: throw-away standalone redis-server
@@ -443,18 +444,18 @@ func TestE2ERedisScenarios(t *testing.T) {
 
 			require.NotEmpty(t, r.Findings)
 			first := r.Findings[0]
-			assert.Equal(t, aggregate.KindTTLStarvation, first.Kind, "the root cause comes first")
+			assert.Equal(t, diagnose.KindTTLStarvation, first.Kind, "the root cause comes first")
 			assert.Equal(t, aggregate.SeverityCritical, first.Severity)
 			assert.Equal(t, aggregate.KeyName(c.key), first.Key, "ttl-starvation names the %s", c.typ)
 			assert.Contains(t, first.Explanation, c.key)
 			assert.Contains(t, first.Explanation, "evicted almost immediately")
-			bk := findingsOf(r, aggregate.KindBigKey)
+			bk := findingsOf(r, diagnose.KindBigKey)
 			if assert.Len(t, bk, 1, "one big-key finding") {
 				assert.Equal(t, aggregate.KeyName(c.key), bk[0].Key)
 				assert.Equal(t, aggregate.SeverityCritical, bk[0].Severity, "the %s holds most of the node", c.typ)
 				assert.Contains(t, bk[0].Title, c.typ)
 			}
-			assert.Empty(t, findingsOf(r, aggregate.KindBigHash))
+			assert.Empty(t, findingsOf(r, diagnose.KindBigHash))
 			require.NotEmpty(t, r.Nodes[0].TopKeys)
 			assert.Equal(t, aggregate.KeyName(c.key), r.Nodes[0].TopKeys[0].Key)
 			assert.Equal(t, c.typ, r.Nodes[0].TopKeys[0].Type)
@@ -475,7 +476,7 @@ func TestE2ERedisScenarios(t *testing.T) {
 
 		require.NotEmpty(t, r.Findings)
 		first := r.Findings[0]
-		assert.Equal(t, aggregate.KindTTLStarvation, first.Kind)
+		assert.Equal(t, diagnose.KindTTLStarvation, first.Kind)
 		assert.Equal(t, aggregate.SeverityCritical, first.Severity)
 		assert.Equal(t, "user:*:profile", first.Family, "ttl-starvation names the family")
 		assert.Contains(t, first.Explanation, "no single key dominates")
@@ -496,7 +497,7 @@ func TestE2ERedisScenarios(t *testing.T) {
 		// over-maxmemory), info below 80% since over 90% has no TTL.
 		for _, c := range []struct {
 			fill  float64
-			sev   string
+			sev   aggregate.Severity
 			title string
 		}{
 			{0.82, aggregate.SeverityCritical, "will be evicted at once"},
@@ -504,23 +505,23 @@ func TestE2ERedisScenarios(t *testing.T) {
 			{0.70, aggregate.SeverityInfo, "has no TTL"},
 		} {
 			r, _, _ := analyzeDumps(t, dir, "--maxmemory", maxmemoryFor(used, c.fill), "--maxmemory-policy", "volatile-lru")
-			ts := findingsOf(r, aggregate.KindTTLStarvation)
+			ts := findingsOf(r, diagnose.KindTTLStarvation)
 			if assert.Len(t, ts, 1, "fill %.2f", c.fill) {
 				assert.Equal(t, c.sev, ts[0].Severity, "fill %.2f", c.fill)
 				assert.Contains(t, ts[0].Title, c.title, "fill %.2f", c.fill)
 				assert.Equal(t, "user:*:profile", ts[0].Family)
 			}
-			assert.Empty(t, findingsOf(r, aggregate.KindOverMaxmemory), "fill %.2f: ttl-starvation carries the maxmemory figures", c.fill)
+			assert.Empty(t, findingsOf(r, diagnose.KindOverMaxmemory), "fill %.2f: ttl-starvation carries the maxmemory figures", c.fill)
 		}
 		// allkeys-lru can evict everything: no starvation, and over
 		// maxmemory is a warning (evicting is what the policy is for).
 		r, _, _ = analyzeDumps(t, dir, "--maxmemory", maxmemoryFor(used, 1.10), "--maxmemory-policy", "allkeys-lru")
-		assert.Empty(t, findingsOf(r, aggregate.KindTTLStarvation), "allkeys-lru")
-		if om := findingsOf(r, aggregate.KindOverMaxmemory); assert.Len(t, om, 1, "allkeys-lru over maxmemory") {
+		assert.Empty(t, findingsOf(r, diagnose.KindTTLStarvation), "allkeys-lru")
+		if om := findingsOf(r, diagnose.KindOverMaxmemory); assert.Len(t, om, 1, "allkeys-lru over maxmemory") {
 			assert.Equal(t, aggregate.SeverityWarning, om[0].Severity)
 		}
-		assert.Empty(t, findingsOf(r, aggregate.KindBigKey), "no big key")
-		assert.Empty(t, findingsOf(r, aggregate.KindBigHash), "no big hash")
+		assert.Empty(t, findingsOf(r, diagnose.KindBigKey), "no big key")
+		assert.Empty(t, findingsOf(r, diagnose.KindBigHash), "no big hash")
 	})
 
 	// (d) Three "cluster" nodes, each a standalone server given the keys
@@ -551,7 +552,7 @@ func TestE2ERedisScenarios(t *testing.T) {
 			assert.NotNil(t, n.Slots, "%s: keys placed in slots", n.Name)
 			t.Logf("%s: %d keys, %d bytes of key memory", n.Name, n.Keys, n.Memory)
 		}
-		skew := findingsOf(r, aggregate.KindNodeSkew)
+		skew := findingsOf(r, diagnose.KindNodeSkew)
 		if assert.Len(t, skew, 1, "one node-skew finding") {
 			f := skew[0]
 			assert.Equal(t, names[hot], f.Node, "the outlier is the node with the hot tag")
@@ -595,19 +596,21 @@ func TestE2ERedisScenarios(t *testing.T) {
 
 		var got *aggregate.Finding
 		for i, f := range r.Findings {
-			if f.Kind == aggregate.KindMissingTTL && f.Family == "session:*" {
+			if f.Kind == diagnose.KindMissingTTL && f.Family == "session:*" {
 				got = &r.Findings[i]
 			}
 		}
 		if assert.NotNil(t, got, "no missing-ttl finding for session:*") {
 			// 20 sessions of ~350 bytes are over 1% of this small node.
 			assert.Equal(t, aggregate.SeverityWarning, got.Severity)
-			assert.Equal(t, 20.0, got.Figures["keys_without_ttl"])
-			assert.Equal(t, 200.0, got.Figures["keys"])
+			noTTL, _ := got.Figures.Get("keys_without_ttl")
+			keys, _ := got.Figures.Get("keys")
+			assert.Equal(t, 20.0, noTTL.Value)
+			assert.Equal(t, 200.0, keys.Value)
 			assert.Contains(t, got.Title, "session:*")
 			assert.Contains(t, got.Explanation, "session:*")
 		}
-		for _, f := range findingsOf(r, aggregate.KindMissingTTL) {
+		for _, f := range findingsOf(r, diagnose.KindMissingTTL) {
 			assert.NotEqual(t, "cache:*", f.Family, "every cache key has a TTL")
 		}
 	})

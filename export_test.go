@@ -234,7 +234,7 @@ func TestMetricsParse(t *testing.T) {
 func TestMetricsHostileNodeName(t *testing.T) {
 	r := &aggregate.Report{SchemaVersion: 1, Tool: aggregate.Tool{GeneratedAt: "2026-11-27T00:00:00Z"},
 		Nodes:    []*aggregate.Node{{Name: "a\"b\\c\nd\xff", ByType: map[string]*aggregate.Stat{"hash": {Keys: 1}}}},
-		Findings: []aggregate.Finding{{Kind: "big-key", Severity: "warning", Node: "a\"b\\c\nd\xff"}}}
+		Findings: []aggregate.Finding{{Kind: "big-key", Severity: aggregate.SeverityWarning, Node: "a\"b\\c\nd\xff"}}}
 	var b strings.Builder
 	require.NoError(t, render.Metrics(&b, r))
 	p := expfmt.NewTextParser(model.UTF8Validation)

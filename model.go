@@ -37,10 +37,3 @@ func fillOverhead(n *aggregate.Node, src *parse.Source, override string, cluster
 		n.UsedMemRatio = float64(n.EstimatedUsedMemory) / float64(n.UsedMem)
 	}
 }
-
-// The memory model is the one implementation of aggregate's estimator
-// interfaces.
-var (
-	_ aggregate.Estimator             = (*memmodel.Model)(nil)
-	_ aggregate.NodeOverheadEstimator = (*memmodel.Model)(nil)
-)

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/aggregate/diagnose"
 	"github.com/rdbscope/rdbscope/render"
 )
 
@@ -25,8 +23,8 @@ type reportConfig struct {
 	top    int
 	topSet bool
 	quiet  bool
-	rules  aggregate.Rules
-	failOn string
+	rules  diagnose.Rules
+	failOn aggregate.Severity
 }
 
 func parseReportFlags(args []string, stderr io.Writer) (*reportConfig, error) {
@@ -100,7 +98,7 @@ func reportCmd(_ context.Context, args []string, stdin io.Reader, stdout, stderr
 
 	outs := &outputs{}
 	defer outs.abort()
-	if err := writeReportFiles(cfg.files, r, cfg.rules, outs, stdout); err != nil {
+	if err := writeReportFiles(cfg.files, r, outs, stdout); err != nil {
 		return exitFatal, err
 	}
 	if err := outs.commit(); err != nil {
@@ -123,11 +121,6 @@ type profileSet struct {
 	nodes        []*aggregate.Node
 	modelVersion string
 }
-
-// maxProfileBytes bounds one profile file: profiles are bounded by design
-// (top lists, bounded tables), a few MB per node, so anything far larger
-// is not a profile and must not be read into memory whole.
-const maxProfileBytes = 1 << 30
 
 // readProfiles reads every node of every profile. A node name seen twice
 // is an error: merging a node with itself would double it silently.
@@ -169,112 +162,18 @@ func readProfiles(paths []string, stdin io.Reader) (*profileSet, error) {
 	return set, nil
 }
 
-// readProfile reads one JSON report and checks its schema version before
-// trusting any other field.
+// readProfile reads one JSON report (see aggregate.DecodeReport) from
+// path, - for stdin.
 func readProfile(path string, stdin io.Reader) (*aggregate.Report, error) {
-	var src io.Reader
-	name := path
 	if path == "-" {
-		src, name = stdin, "stdin"
-	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		src = f
+		return aggregate.DecodeReport("stdin", stdin)
 	}
-	data, err := io.ReadAll(io.LimitReader(bufio.NewReader(src), maxProfileBytes+1))
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, err
 	}
-	if len(data) > maxProfileBytes {
-		return nil, fmt.Errorf("%s: larger than %d bytes: not an rdbscope profile", name, maxProfileBytes)
-	}
-	return decodeProfile(name, data)
-}
-
-// decodeProfile parses a JSON report named name.
-func decodeProfile(name string, data []byte) (*aggregate.Report, error) {
-	var head struct {
-		SchemaVersion *int `json:"schema_version"`
-		Tool          struct {
-			Name string `json:"name"`
-		} `json:"tool"`
-		Kind string `json:"kind"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("%s: not an rdbscope JSON profile: %v", name, err)
-	}
-	if head.Kind == diffKind {
-		return nil, fmt.Errorf("%s: is an rdbscope diff, not a profile", name)
-	}
-	if head.SchemaVersion == nil {
-		return nil, fmt.Errorf("%s: not an rdbscope JSON profile (no schema_version)", name)
-	}
-	v := *head.SchemaVersion
-	switch {
-	case v > aggregate.SchemaVersion:
-		return nil, fmt.Errorf("%s: schema_version %d is newer than this rdbscope understands (%d); upgrade rdbscope", name, v, aggregate.SchemaVersion)
-	case v < 1:
-		return nil, fmt.Errorf("%s: schema_version %d is not a valid rdbscope schema version", name, v)
-	}
-	// Version 1 is the only version there has been, so there is nothing
-	// older to convert; a future version 2 reader converts 1 here.
-	var r aggregate.Report
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("%s: bad rdbscope profile: %v", name, err)
-	}
-	for i, n := range r.Nodes {
-		if n == nil || n.Name == "" {
-			return nil, fmt.Errorf("%s: node %d has no name", name, i)
-		}
-		if err := checkNode(n); err != nil {
-			return nil, fmt.Errorf("%s: node %s: %v", name, n.Name, err)
-		}
-	}
-	return &r, nil
-}
-
-// checkNode fills what a hand-edited or truncated profile may lack, so that
-// merging and rendering never meet a nil map, and rejects what cannot be a
-// node's profile.
-func checkNode(n *aggregate.Node) error {
-	if n.Keys < 0 || n.Memory < 0 {
-		return errors.New("negative keys or memory")
-	}
-	if n.ByType == nil {
-		n.ByType = map[string]*aggregate.Stat{}
-	}
-	if n.ByEncoding == nil {
-		n.ByEncoding = map[string]*aggregate.Stat{}
-	}
-	if n.ByDB == nil {
-		n.ByDB = map[int]*aggregate.Stat{}
-	}
-	if n.TopByType == nil {
-		n.TopByType = map[string][]aggregate.KeyInfo{}
-	}
-	if n.TopKeys == nil {
-		n.TopKeys = []aggregate.KeyInfo{}
-	}
-	for _, m := range []map[string]*aggregate.Stat{n.ByType, n.ByEncoding} {
-		for k, s := range m {
-			if s == nil {
-				m[k] = &aggregate.Stat{}
-			}
-		}
-	}
-	for k, s := range n.ByDB {
-		if s == nil {
-			n.ByDB[k] = &aggregate.Stat{}
-		}
-	}
-	if len(n.Nodes) > 0 {
-		return errors.New("is a merged profile, not a node (profiles hold per-node profiles under \"nodes\")")
-	}
-	return nil
+	defer f.Close()
+	return aggregate.DecodeReport(path, f)
 }
 
 // inferTop recovers the --top the profiles were made with: a node whose

@@ -11,6 +11,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/aggregate/diagnose"
+	"github.com/rdbscope/rdbscope/internal/bytesize"
 	"github.com/rdbscope/rdbscope/render"
 )
 
@@ -18,19 +20,20 @@ import (
 // merged from per-node profiles is built, diagnosed and written by the very
 // code that builds one from dumps: that is what makes them byte-identical.
 
-// ruleFlags are the findings flags common to analyze, report and diff.
+// ruleFlags are the findings flags common to analyze and report.
 type ruleFlags struct {
-	rules        aggregate.Rules
+	rules        diagnose.Rules
 	maxmemory    []string
 	policy       string
 	bigBytes     string
 	clusterNodes string
-	failOn       string
+	failOnFlag   string
+	failOn       aggregate.Severity // from failOnFlag; 0 never fails
 }
 
 // addRuleFlags registers the findings flags on fs.
 func addRuleFlags(fs *pflag.FlagSet) *ruleFlags {
-	rf := &ruleFlags{rules: aggregate.DefaultRules()}
+	rf := &ruleFlags{rules: diagnose.DefaultRules()}
 	fs.Float64Var(&rf.rules.BigHashShare, "big-hash-share", rf.rules.BigHashShare, "flag a hash above this `SHARE` of its node's memory")
 	fs.Float64Var(&rf.rules.BigKeyShare, "big-key-share", rf.rules.BigKeyShare, "flag any key above this `SHARE` of its node's memory (0 = off)")
 	fs.StringVar(&rf.bigBytes, "big-key-bytes", "16mb", "flag any key above `SIZE` (0 = off)")
@@ -38,30 +41,29 @@ func addRuleFlags(fs *pflag.FlagSet) *ruleFlags {
 	fs.StringArrayVar(&rf.maxmemory, "maxmemory", nil, "maxmemory of every node (`SIZE`, redis.conf units: 1gb = 2^30, 1g = 10^9) or of one node (NODE=SIZE); repeatable")
 	fs.StringVar(&rf.policy, "maxmemory-policy", "", "the nodes' maxmemory-`POLICY` (e.g. volatile-lru)")
 	fs.StringVar(&rf.clusterNodes, "cluster-nodes", "", "CLUSTER NODES output in `FILE`, to check which slots each node should hold")
-	fs.StringVar(&rf.failOn, "fail-on", "", "exit with code 4 when a finding at or above `LEVEL` (info, warning, critical) exists")
+	fs.StringVar(&rf.failOnFlag, "fail-on", "", "exit with code 4 when a finding at or above `LEVEL` (info, warning, critical) exists")
 	return rf
 }
 
 // resolve checks the parsed flags and completes rf.rules; errors are
-// usage errors.
+// usage errors, each naming its flag once (the library's errors name none).
 func (rf *ruleFlags) resolve() error {
 	for _, m := range rf.maxmemory {
 		if err := rf.rules.SetMaxmemory(m); err != nil {
-			return usageError{"--maxmemory: " + err.Error()}
+			return flagError("--maxmemory", err)
 		}
 	}
 	if rf.policy != "" {
 		if err := rf.rules.SetPolicy(rf.policy); err != nil {
-			return usageError{"--maxmemory-policy: " + err.Error()}
+			return flagError("--maxmemory-policy", err)
 		}
 	}
-	n, err := aggregate.ParseSize(rf.bigBytes)
-	if err != nil {
-		return usageError{fmt.Sprintf("--big-key-bytes %q: %v", rf.bigBytes, err)}
+	var err error
+	if rf.rules.BigKeyBytes, err = parseSizeFlag("--big-key-bytes", rf.bigBytes); err != nil {
+		return err
 	}
-	rf.rules.BigKeyBytes = n
-	if _, err := aggregate.FailOn(nil, rf.failOn); err != nil {
-		return usageError{"--fail-on: " + err.Error()}
+	if rf.failOn, err = parseFailOn(rf.failOnFlag); err != nil {
+		return err
 	}
 	if rf.clusterNodes != "" {
 		f, err := os.Open(rf.clusterNodes)
@@ -74,8 +76,36 @@ func (rf *ruleFlags) resolve() error {
 			return usageError{fmt.Sprintf("--cluster-nodes %s: %v", rf.clusterNodes, err)}
 		}
 		rf.rules.Cluster = nodes
+		rf.rules.ClusterNodesFile = rf.clusterNodes
 	}
 	return nil
+}
+
+// flagError is a usage error about the value of flag.
+func flagError(flag string, err error) error {
+	return usageError{flag + ": " + err.Error()}
+}
+
+// parseSizeFlag reads the SIZE value v of flag (see bytesize.Parse).
+func parseSizeFlag(flag, v string) (int64, error) {
+	n, err := bytesize.Parse(v)
+	if err != nil {
+		return 0, flagError(flag, err)
+	}
+	return n, nil
+}
+
+// parseFailOn reads a --fail-on level: a severity, or none (or nothing)
+// for a run that never fails on findings.
+func parseFailOn(v string) (aggregate.Severity, error) {
+	if v == "" || v == "none" {
+		return 0, nil
+	}
+	s, err := aggregate.ParseSeverity(v)
+	if err != nil {
+		return 0, usageError{fmt.Sprintf("--fail-on %q: want info, warning, critical or none", v)}
+	}
+	return s, nil
 }
 
 // exportFlags are the outputs drawn from a finished report besides JSON
@@ -134,9 +164,9 @@ func (f reportFiles) toStdout(keys string) bool {
 }
 
 // newReport assembles the report of nodes: sorted by name, merged into a
-// cluster profile when there are several, and diagnosed with rules. top
-// bounds the merged top lists.
-func newReport(nodes []*aggregate.Node, top int, rules aggregate.Rules, modelVersion string) *aggregate.Report {
+// cluster profile when there are several, and diagnosed with rules, which
+// it records as the report's settings. top bounds the merged top lists.
+func newReport(nodes []*aggregate.Node, top int, rules diagnose.Rules, modelVersion string) *aggregate.Report {
 	sort.SliceStable(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
 	r := &aggregate.Report{
 		SchemaVersion: aggregate.SchemaVersion,
@@ -150,25 +180,24 @@ func newReport(nodes []*aggregate.Node, top int, rules aggregate.Rules, modelVer
 	if len(nodes) > 1 {
 		r.Cluster = aggregate.Merge("cluster", top, nodes...)
 	}
-	r.Findings = aggregate.Diagnose(r, rules)
+	r.Findings = diagnose.Diagnose(r, rules)
 	if r.Findings == nil {
 		r.Findings = []aggregate.Finding{}
 	}
+	r.Settings = rules.Settings()
 	return r
 }
 
 // writeReportFiles writes every requested view of r through outs, which
 // renames them into place only once all are written.
-func writeReportFiles(f reportFiles, r *aggregate.Report, rules aggregate.Rules, outs *outputs, stdout io.Writer) error {
+func writeReportFiles(f reportFiles, r *aggregate.Report, outs *outputs, stdout io.Writer) error {
 	type view struct {
 		flag, path string
 		write      func(io.Writer) error
 	}
 	views := []view{
 		{"--json", f.json, func(w io.Writer) error { return render.JSON(w, r) }},
-		{"--html", f.html, func(w io.Writer) error {
-			return render.HTML(w, r, render.HTMLOptions{MaxMemory: rules.Maxmemory, NodeMaxMemory: rules.MaxmemoryByNode})
-		}},
+		{"--html", f.html, func(w io.Writer) error { return render.HTML(w, r, render.HTMLOptions{}) }},
 		{"--metrics", f.metrics, func(w io.Writer) error { return render.Metrics(w, r) }},
 		{"--top-csv", f.topCSV, func(w io.Writer) error { return render.TopKeysCSV(w, r) }},
 		{"--families-csv", f.familiesCSV, func(w io.Writer) error { return render.FamiliesCSV(w, r) }},

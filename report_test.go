@@ -215,3 +215,31 @@ func TestJSONSchemaValidatesReports(t *testing.T) {
 	require.NoError(t, err)
 	assert.Error(t, sch.Validate(wrongVersion))
 }
+
+// A bad flag value is named once, by the command: the library errors it
+// wraps name no flag (they once did, and the flag came out twice).
+func TestFlagErrorsNameTheFlagOnce(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"analyze", "--maxmemory", "2zb", "x.rdb"}, `--maxmemory: size "2zb": unknown unit "zb"`},
+		{[]string{"analyze", "--maxmemory", "=1gb", "x.rdb"}, `--maxmemory: empty node name in "=1gb"`},
+		{[]string{"report", "--maxmemory", "node=lots", "x.json"}, `--maxmemory: size "lots": want a number of bytes`},
+		{[]string{"analyze", "--maxmemory-policy", "sometimes", "x.rdb"}, `--maxmemory-policy: unknown maxmemory-policy "sometimes"`},
+		{[]string{"analyze", "--big-key-bytes", "lots", "x.rdb"}, `--big-key-bytes: size "lots": want a number of bytes`},
+		{[]string{"analyze", "--fail-on", "severe", "x.rdb"}, `--fail-on "severe": want info, warning, critical or none`},
+		{[]string{"report", "--fail-on", "severe", "x.json"}, `--fail-on "severe": want info, warning, critical or none`},
+		{[]string{"diff", "--fail-on", "severe", "a", "b"}, `--fail-on "severe": want info, warning, critical or none`},
+		{[]string{"diff", "--growth-min-bytes", "lots", "a", "b"}, `--growth-min-bytes: size "lots": want a number of bytes`},
+		{[]string{"diff", "--big-key-bytes", "1q", "a", "b"}, `--big-key-bytes: size "1q": unknown unit "q"`},
+	}
+	for _, tc := range tests {
+		code, _, stderr := runCLI(t, tc.args...)
+		assert.Equal(t, exitUsage, code, tc.args)
+		assert.Contains(t, stderr, "rdbscope: "+tc.want, tc.args)
+		flag := strings.SplitN(tc.want, ":", 2)[0]
+		flag = strings.Fields(flag)[0]
+		assert.Equal(t, 1, strings.Count(stderr, flag), "%v names %s once: %s", tc.args, flag, stderr)
+	}
+}

@@ -233,6 +233,12 @@ func statFor(m map[string]*Stat, k string) *Stat {
 	return s
 }
 
+// SortKeys sorts keys the way top lists are: biggest memory first, ties
+// broken by db, name and node so that every run orders them alike.
+func SortKeys(ks []KeyInfo) {
+	sort.SliceStable(ks, func(i, j int) bool { return less(&ks[j], &ks[i]) })
+}
+
 // less orders keys by memory, then by db and name so that ties are broken
 // the same way on every run.
 func less(a, b *KeyInfo) bool {
@@ -289,7 +295,7 @@ func (t *topN) offerInfo(ki KeyInfo) {
 // sorted returns the kept keys, biggest first.
 func (t *topN) sorted() []KeyInfo {
 	out := append([]KeyInfo{}, t.h...)
-	sort.Slice(out, func(i, j int) bool { return less(&out[j], &out[i]) })
+	SortKeys(out)
 	return out
 }
 

@@ -1,11 +1,15 @@
 // Package aggregate folds a stream of key records into per-node profiles:
 // plain, mergeable Go values that serialize to JSON and are the one model
 // every view in package render is drawn from.
+//
+// The model is the whole report document: node profiles, their merge, and
+// the findings a report holds (Finding, with its Severity and Figures that
+// carry their Unit) with the Settings they were judged with. Package
+// diagnose makes the findings and package diff compares two reports; this
+// package only defines what they produce, and reads a report back from JSON
+// (DecodeReport). It imports nothing of rdbscope: parse feeds it Keys, and
+// everything downstream imports it.
 package aggregate
-
-import (
-	"sort"
-)
 
 // SchemaVersion is the version of the JSON document written by
 // render.JSON. Bump it when a field changes meaning or is removed; adding
@@ -20,6 +24,9 @@ type Report struct {
 	Nodes         []*Node   `json:"nodes"`
 	Cluster       *Node     `json:"cluster,omitempty"`
 	Findings      []Finding `json:"findings"`
+	// Settings are what Findings were judged with; nil when unknown (a
+	// report read back from JSON, which does not record them yet).
+	Settings *Settings `json:"-"`
 }
 
 // Tool records what produced a report.
@@ -156,6 +163,18 @@ type Node struct {
 	Nodes []string `json:"nodes,omitempty"`
 }
 
+// UsedMemory is the memory a node is taken to use against maxmemory: the
+// larger of the dump's used-mem and the model's estimate, because a
+// diagnosis that underestimates a full node is worse than one that warns
+// early. Every view compares with maxmemory through it.
+func UsedMemory(n *Node) int64 {
+	used := max(n.UsedMem, n.EstimatedUsedMemory)
+	if used == 0 {
+		used = n.Memory
+	}
+	return used
+}
+
 // KeyInfo is one key in a top-N list.
 type KeyInfo struct {
 	DB        int     `json:"db"`
@@ -201,15 +220,4 @@ func (k *Key) info() KeyInfo {
 		Memory: k.Memory, RDBBytes: k.RDBBytes, Elements: k.Elements,
 		ExpiresAt: Millis(k.ExpiresAt), KeyLen: k.fullLen,
 	}
-}
-
-// sortedKeys returns the keys of m in order, so that output built from
-// maps is deterministic.
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

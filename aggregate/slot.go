@@ -226,7 +226,7 @@ func ParseClusterNodes(r io.Reader) ([]ClusterNode, error) {
 	return out, nil
 }
 
-// matchClusterNode finds the CLUSTER NODES entry of the node whose dump is
+// MatchClusterNode finds the CLUSTER NODES entry of the node whose dump is
 // called name, and the slots that node should hold: its own, or its
 // master's when it is a replica (a replica's dump holds its master's data).
 //
@@ -234,7 +234,7 @@ func ParseClusterNodes(r io.Reader) ([]ClusterNode, error) {
 // ip:port address; else the number ending name (node-7202 → 7202) equals
 // the port of exactly one node. A port shared by several nodes (one port on
 // many hosts) matches none: name the dumps by id or hostname then.
-func matchClusterNode(name string, nodes []ClusterNode) (*ClusterNode, [][2]int, bool) {
+func MatchClusterNode(name string, nodes []ClusterNode) (*ClusterNode, [][2]int, bool) {
 	var hit *ClusterNode
 	for i := range nodes {
 		n := &nodes[i]

@@ -83,7 +83,7 @@ func TestParseClusterNodes(t *testing.T) {
 		{"node", "", nil},
 	}
 	for _, tt := range tests {
-		n, slots, ok := matchClusterNode(tt.name, ns)
+		n, slots, ok := MatchClusterNode(tt.name, ns)
 		if tt.wantID == "" {
 			assert.False(t, ok, tt.name)
 			continue
@@ -95,7 +95,7 @@ func TestParseClusterNodes(t *testing.T) {
 
 	// One port on several hosts is ambiguous.
 	amb := []ClusterNode{{ID: "a", Addr: "10.0.0.1:6379", Port: 6379}, {ID: "b", Addr: "10.0.0.2:6379", Port: 6379}}
-	_, _, ok := matchClusterNode("node-6379", amb)
+	_, _, ok := MatchClusterNode("node-6379", amb)
 	assert.False(t, ok)
 
 	for _, bad := range []string{"", "x y z\n", "id 1.2.3.4:x master - 0 0 1 connected\n", "id 1.2.3.4:1@2 master - 0 0 1 connected 5-2\n",
@@ -103,50 +103,4 @@ func TestParseClusterNodes(t *testing.T) {
 		_, err := ParseClusterNodes(strings.NewReader(bad))
 		assert.Error(t, err, bad)
 	}
-}
-
-func TestParseSize(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int64
-	}{
-		{"1024", 1024}, {"1b", 1}, {"1k", 1000}, {"1kb", 1024}, {"1KB", 1024}, {"1KiB", 1024},
-		{"1m", 1000000}, {"1mb", 1 << 20}, {"9mb", 9 << 20}, {"1MiB", 1 << 20}, {"1MB", 1 << 20},
-		{"1g", 1000000000}, {"1gb", 1 << 30}, {"1GB", 1 << 30}, {"1GiB", 1 << 30}, {"2tb", 2 << 40},
-		{" 1.5gb ", 3 << 29}, {"0", 0},
-	}
-	for _, tt := range tests {
-		got, err := ParseSize(tt.in)
-		require.NoError(t, err, tt.in)
-		assert.Equal(t, tt.want, got, tt.in)
-	}
-	for _, bad := range []string{"", "gb", "-1gb", "1xb", "1.2.3mb", "99999999999999999999", "9999999999tb", "1e9"} {
-		_, err := ParseSize(bad)
-		assert.Error(t, err, bad)
-	}
-}
-
-func TestRulesSetters(t *testing.T) {
-	r := DefaultRules()
-	require.NoError(t, r.SetMaxmemory("1gb"))
-	require.NoError(t, r.SetMaxmemory("node-7202=2gb"))
-	assert.Equal(t, int64(1<<30), r.maxmemoryOf("node-7200"))
-	assert.Equal(t, int64(2<<30), r.maxmemoryOf("node-7202"))
-	assert.Error(t, r.SetMaxmemory("=1gb"))
-	assert.Error(t, r.SetMaxmemory("node=lots"))
-	require.NoError(t, r.SetPolicy("Volatile-LRU"))
-	assert.Equal(t, "volatile-lru", r.Policy)
-	assert.Error(t, r.SetPolicy("volatile-sometimes"))
-
-	fs := []Finding{{Severity: SeverityInfo}, {Severity: SeverityWarning}}
-	for _, tt := range []struct {
-		level string
-		want  bool
-	}{{"", false}, {"none", false}, {"info", true}, {"warning", true}, {"critical", false}} {
-		got, err := FailOn(fs, tt.level)
-		require.NoError(t, err)
-		assert.Equal(t, tt.want, got, tt.level)
-	}
-	_, err := FailOn(fs, "severe")
-	assert.Error(t, err)
 }

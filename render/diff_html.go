@@ -9,7 +9,8 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/aggregate/diff"
+	"github.com/rdbscope/rdbscope/internal/bytesize"
 )
 
 // diffTemplateText is the diff page. It shares the report's stylesheet,
@@ -108,7 +109,7 @@ type diffScopeView struct {
 // style: every figure in plain HTML tables, no data in any script, and a
 // Content-Security-Policy that allows only the page's own stylesheet and
 // table-sorting script by hash.
-func DiffHTML(w io.Writer, d *aggregate.Diff) error {
+func DiffHTML(w io.Writer, d *diff.Diff) error {
 	if d == nil {
 		return errors.New("render: no diff")
 	}
@@ -124,7 +125,7 @@ func DiffHTML(w io.Writer, d *aggregate.Diff) error {
 	return bw.Flush()
 }
 
-func diffBuildPage(d *aggregate.Diff) *diffPage {
+func diffBuildPage(d *diff.Diff) *diffPage {
 	b := &htmlBuilder{opts: HTMLOptions{TableCap: DefaultTableCap, TreemapCap: DefaultTreemapCap}, refs: map[string]int64{}}
 	p := &diffPage{
 		Style:  template.CSS(htmlCSS),
@@ -142,7 +143,7 @@ func diffBuildPage(d *aggregate.Diff) *diffPage {
 			c(f.Severity), c(f.Kind), c(f.Node), c(f.Key), c(f.Family), c(f.Title), c(f.Explanation), c(f.Advice)
 	}
 	p.Headline = "No node grew."
-	var biggest *aggregate.DiffScope
+	var biggest *diff.Scope
 	for i := range d.Scopes {
 		s := &d.Scopes[i]
 		if biggest == nil || s.Memory.Delta > biggest.Memory.Delta {
@@ -150,7 +151,7 @@ func diffBuildPage(d *aggregate.Diff) *diffPage {
 		}
 	}
 	if biggest != nil && biggest.Memory.Delta > 0 {
-		p.Headline = fmt.Sprintf("%s grew by %s (%s)", diffScopeName(biggest), aggregate.HumanBytes(biggest.Memory.Delta), biggest.Memory.GrowthPct())
+		p.Headline = fmt.Sprintf("%s grew by %s (%s)", diffScopeName(biggest), bytesize.Format(biggest.Memory.Delta, bytesize.Sentence), biggest.Memory.GrowthPct())
 		if len(biggest.Families) > 0 && biggest.Families[0].Memory.Delta > 0 {
 			p.Headline += ", most in " + htmlName(string(biggest.Families[0].Name), htmlLabelCap)
 		}
@@ -174,16 +175,16 @@ func diffBuildPage(d *aggregate.Diff) *diffPage {
 	return p
 }
 
-func diffScopeName(s *aggregate.DiffScope) string {
+func diffScopeName(s *diff.Scope) string {
 	if s.All {
 		return "All nodes"
 	}
 	return s.Name
 }
 
-func diffScope(b *htmlBuilder, s *aggregate.DiffScope, i int) *diffScopeView {
+func diffScope(b *htmlBuilder, s *diff.Scope, i int) *diffScopeView {
 	v := &diffScopeView{Anchor: "scope-" + strconv.Itoa(i), Name: diffScopeName(s),
-		Headline: fmt.Sprintf("%s → %s (%s)", aggregate.HumanBytes(s.Memory.Old), aggregate.HumanBytes(s.Memory.New), diffPctText(s.Memory))}
+		Headline: fmt.Sprintf("%s → %s (%s)", bytesize.Format(s.Memory.Old, bytesize.Sentence), bytesize.Format(s.Memory.New, bytesize.Sentence), diffPctText(s.Memory))}
 	t := b.newTable(htmlColumn{Label: "Type"}, htmlColumn{Label: "Keys", Num: true}, htmlColumn{Label: "Δ keys", Num: true},
 		htmlColumn{Label: "Memory old", Num: true}, htmlColumn{Label: "Memory new", Num: true}, htmlColumn{Label: "Δ memory", Num: true}, htmlColumn{Label: "Δ %", Num: true})
 	for _, ty := range s.ByType {
@@ -192,7 +193,7 @@ func diffScope(b *htmlBuilder, s *aggregate.DiffScope, i int) *diffScopeView {
 	}
 	b.finish(t, len(t.Rows))
 	v.Types = t
-	famTable := func(gs []aggregate.GroupDiff) *htmlTable {
+	famTable := func(gs []diff.Family) *htmlTable {
 		if len(gs) == 0 {
 			return nil
 		}
@@ -210,7 +211,7 @@ func diffScope(b *htmlBuilder, s *aggregate.DiffScope, i int) *diffScopeView {
 	}
 	v.Families = famTable(s.Families)
 	v.FamLostTTL = famTable(s.FamiliesLostTTL)
-	keyTable := func(ks []aggregate.KeyDiff) *htmlTable {
+	keyTable := func(ks []diff.Key) *htmlTable {
 		if len(ks) == 0 {
 			return nil
 		}
@@ -263,7 +264,7 @@ func diffSignedCount(v int64) htmlCell {
 	return c
 }
 
-func diffPctCell(c aggregate.Change) htmlCell {
+func diffPctCell(c diff.Change) htmlCell {
 	return htmlCell{Text: diffPctText(c), Sort: strconv.FormatFloat(c.Ratio, 'f', 6, 64)}
 }
 

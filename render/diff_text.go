@@ -8,12 +8,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/aggregate/diff"
 )
 
 // DiffText writes the terminal summary of a diff: findings first, then one
 // row per scope, then per scope what moved (types, families, keys).
-func DiffText(w io.Writer, d *aggregate.Diff) error {
+func DiffText(w io.Writer, d *diff.Diff) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "DIFF %s → %s (%s)\n\n", diffWhen(d.Old), diffWhen(d.New), diffModeText(d))
 	textFindings(ew, d.Findings)
@@ -28,7 +28,7 @@ func DiffText(w io.Writer, d *aggregate.Diff) error {
 			name = "ALL NODES"
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%+d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", displayKey(name), s.Keys.New, s.Keys.Delta,
-			Bytes(s.Memory.Old), Bytes(s.Memory.New), signedBytes(s.Memory.Delta), diffPctText(s.Memory),
+			textBytes(s.Memory.Old), textBytes(s.Memory.New), signedBytes(s.Memory.Delta), diffPctText(s.Memory),
 			signedBytes(s.NoTTLMemory.Delta), signedBytes(s.EstimatedUsedMemory.Delta))
 	}
 	tw.Flush()
@@ -38,7 +38,7 @@ func DiffText(w io.Writer, d *aggregate.Diff) error {
 	return ew.err
 }
 
-func diffWhen(s aggregate.DiffSide) string {
+func diffWhen(s diff.Side) string {
 	if s.DumpTime > 0 {
 		return time.Unix(s.DumpTime, 0).UTC().Format("2006-01-02 15:04Z")
 	}
@@ -48,8 +48,8 @@ func diffWhen(s aggregate.DiffSide) string {
 	return "?"
 }
 
-func diffModeText(d *aggregate.Diff) string {
-	if d.Mode == aggregate.DiffModeNodes {
+func diffModeText(d *diff.Diff) string {
+	if d.Mode == diff.ModeNodes {
 		return diffPlural(len(d.New.Nodes), "node") + ", node by node"
 	}
 	return diffPlural(len(d.Old.Nodes), "node") + " → " + diffPlural(len(d.New.Nodes), "node") + ", merged"
@@ -57,15 +57,15 @@ func diffModeText(d *aggregate.Diff) string {
 
 func signedBytes(n int64) string {
 	if n > 0 {
-		return "+" + Bytes(n)
+		return "+" + textBytes(n)
 	}
 	if n == 0 {
 		return "0"
 	}
-	return Bytes(n)
+	return textBytes(n)
 }
 
-func diffPctText(c aggregate.Change) string {
+func diffPctText(c diff.Change) string {
 	if c.Old == 0 {
 		if c.New == 0 {
 			return "0%"
@@ -75,7 +75,7 @@ func diffPctText(c aggregate.Change) string {
 	return fmt.Sprintf("%+.1f%%", c.Ratio*100)
 }
 
-func diffTextScope(w io.Writer, s *aggregate.DiffScope) {
+func diffTextScope(w io.Writer, s *diff.Scope) {
 	name := s.Name
 	if s.All {
 		name = "all nodes"
@@ -93,7 +93,7 @@ func diffTextScope(w io.Writer, s *aggregate.DiffScope) {
 			if t.Memory.Delta == 0 && t.Keys.Delta == 0 {
 				continue
 			}
-			fmt.Fprintf(tw, "  %s\t%d\t%+d\t%s\t%s\t%s\t\n", t.Type, t.Keys.New, t.Keys.Delta, Bytes(t.Memory.New),
+			fmt.Fprintf(tw, "  %s\t%d\t%+d\t%s\t%s\t%s\t\n", t.Type, t.Keys.New, t.Keys.Delta, textBytes(t.Memory.New),
 				signedBytes(t.Memory.Delta), diffPctText(t.Memory))
 		}
 		tw.Flush()
@@ -104,7 +104,7 @@ func diffTextScope(w io.Writer, s *aggregate.DiffScope) {
 		fmt.Fprintln(tw, "  FAMILY\tKEYS\tMEMORY OLD\tMEMORY NEW\tΔ MEMORY\tNO-TTL KEYS")
 		for _, f := range s.Families {
 			fmt.Fprintf(tw, "  %s\t%d → %d\t%s\t%s\t%s\t%s → %s\n", displayKey(string(f.Name)), f.Keys.Old, f.Keys.New,
-				Bytes(f.Memory.Old), Bytes(f.Memory.New), signedBytes(f.Memory.Delta),
+				textBytes(f.Memory.Old), textBytes(f.Memory.New), signedBytes(f.Memory.Delta),
 				Percent(f.NoTTLKeys.Old, f.Keys.Old), Percent(f.NoTTLKeys.New, f.Keys.New))
 		}
 		tw.Flush()
@@ -120,11 +120,11 @@ func diffTextScope(w io.Writer, s *aggregate.DiffScope) {
 			}
 			oldM, newM, ttl := "-", "-", ""
 			if k.Old != nil {
-				oldM = Bytes(k.Old.Memory)
+				oldM = textBytes(k.Old.Memory)
 				ttl = diffTTLWord(int64(k.Old.ExpiresAt))
 			}
 			if k.New != nil {
-				newM = Bytes(k.New.Memory)
+				newM = textBytes(k.New.Memory)
 				if ttl != "" {
 					ttl += " → "
 				}
@@ -158,7 +158,7 @@ func diffPlural(n int, word string) string {
 }
 
 // DiffJSON writes the diff document, indented, as docs/diff.md describes.
-func DiffJSON(w io.Writer, d *aggregate.Diff) error {
+func DiffJSON(w io.Writer, d *diff.Diff) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(d)

@@ -23,6 +23,8 @@ import (
 	"github.com/go-echarts/go-echarts/v2/opts"
 
 	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/aggregate/diagnose"
+	"github.com/rdbscope/rdbscope/internal/bytesize"
 )
 
 // The ECharts runtime is inlined into every report, so that a report is
@@ -67,15 +69,10 @@ const (
 	htmlLabelCap = 80  // bytes of the escaped form, in chart labels and tooltips
 )
 
-// HTMLOptions tune the HTML report.
+// HTMLOptions tune the HTML report. What the nodes run with (maxmemory,
+// drawn as a line over the cluster chart) comes from the report's
+// Settings, the ones its findings were judged with.
 type HTMLOptions struct {
-	// MaxMemory is the maxmemory setting the nodes run with, in bytes,
-	// drawn as a line over the cluster chart; 0 means unknown. The dump
-	// does not record it, so it can only come from the operator.
-	MaxMemory int64
-	// NodeMaxMemory overrides MaxMemory for individual nodes, by node name,
-	// for clusters whose nodes are not sized alike.
-	NodeMaxMemory map[string]int64
 	// TreemapCap bounds the tiles of a families treemap
 	// (DefaultTreemapCap if <= 0).
 	TreemapCap int
@@ -262,10 +259,11 @@ type htmlChartSpec struct {
 // htmlBuilder carries the state of one rendering: options and the numbering
 // of charts and tables, which is what makes ids stable from run to run.
 type htmlBuilder struct {
-	opts    HTMLOptions
-	charts  []htmlChartIsland
-	ntables int
-	refs    map[string]int64 // node name → expiry reference (Unix s)
+	opts     HTMLOptions
+	settings *aggregate.Settings // nil when unknown
+	charts   []htmlChartIsland
+	ntables  int
+	refs     map[string]int64 // node name → expiry reference (Unix s)
 	// cluster is set when aggregate placed keys in hash slots: top keys
 	// then show their slot.
 	cluster bool
@@ -288,7 +286,7 @@ func htmlBuildPage(r *aggregate.Report, o HTMLOptions) (*htmlPage, error) {
 	if l := strings.ToLower(runtime); strings.Contains(l, "</script") || strings.Contains(l, "<!--") {
 		return nil, errors.New("render: chart runtime cannot be inlined: contains </script or <!--")
 	}
-	b := &htmlBuilder{opts: o, refs: map[string]int64{}}
+	b := &htmlBuilder{opts: o, settings: r.Settings, refs: map[string]int64{}}
 	for _, n := range r.Nodes {
 		if n != nil {
 			b.refs[n.Name] = n.ExpiryReference
@@ -491,12 +489,12 @@ const htmlHeadlineKeyCap = 60
 // does not know is named by its title.
 func htmlCriticalShort(f *aggregate.Finding) string {
 	fig := func(name string) (float64, bool) {
-		v, ok := f.Figures[name]
-		return v, ok && v == v // not NaN
+		v, ok := f.Figures.Get(name)
+		return v.Value, ok && v.Value == v.Value // not NaN
 	}
 	var s string
 	switch f.Kind {
-	case aggregate.KindTTLStarvation:
+	case diagnose.KindTTLStarvation:
 		fill, okF := fig("fill")
 		nv, okN := fig("non_volatile_share")
 		switch {
@@ -507,18 +505,18 @@ func htmlCriticalShort(f *aggregate.Finding) string {
 		case okN:
 			s = fmt.Sprintf("%s of key memory cannot be evicted", htmlPct(nv))
 		}
-	case aggregate.KindOverMaxmemory:
+	case diagnose.KindOverMaxmemory:
 		if fill, ok := fig("fill"); ok && fill >= 1 {
 			s = fmt.Sprintf("over maxmemory (%s)", htmlPct(fill))
 		} else if ok {
 			s = fmt.Sprintf("at %s of maxmemory", htmlPct(fill))
 		}
-	case aggregate.KindBigHash, aggregate.KindBigKey:
+	case diagnose.KindBigHash, diagnose.KindBigKey:
 		if f.Key == "" {
 			break
 		}
 		what := "key"
-		if f.Kind == aggregate.KindBigHash {
+		if f.Kind == diagnose.KindBigHash {
 			what = "hash"
 		}
 		key := htmlKey(f.Key, htmlHeadlineKeyCap)
@@ -689,39 +687,25 @@ func htmlTime(sec int64) string {
 	return time.Unix(sec, 0).UTC().Format("2006-01-02 15:04:05")
 }
 
-var htmlSeverityRank = map[string]int{
-	aggregate.SeverityCritical: 0,
-	aggregate.SeverityWarning:  1,
-	aggregate.SeverityInfo:     2,
-}
-
-func htmlSevRank(s string) int {
-	if r, ok := htmlSeverityRank[s]; ok {
-		return r
-	}
-	return 3
-}
-
 // htmlFindingViews puts the most severe findings on top. Within one
 // severity it keeps aggregate's order (by memory, root cause before
 // symptom), which is already deterministic.
 func htmlFindingViews(fs []aggregate.Finding) []htmlFindingView {
 	sorted := append([]aggregate.Finding(nil), fs...)
-	sort.SliceStable(sorted, func(i, j int) bool {
-		return htmlSevRank(sorted[i].Severity) < htmlSevRank(sorted[j].Severity)
-	})
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Severity > sorted[j].Severity })
 	out := make([]htmlFindingView, 0, len(sorted))
 	for _, f := range sorted {
+		sev := f.Severity
+		if sev == 0 {
+			sev = aggregate.SeverityInfo
+		}
 		v := htmlFindingView{
-			Severity: f.Severity, Kind: f.Kind, Node: f.Node,
+			Severity: sev.String(), Kind: f.Kind, Node: f.Node,
 			// Finding.Family is already in EscapeKey's visible form.
 			Family:      htmlTruncate(f.Family, len(f.Family), htmlKeyCap),
 			Title:       f.Title,
 			Explanation: f.Explanation,
 			Advice:      f.Advice,
-		}
-		if v.Severity == "" {
-			v.Severity = aggregate.SeverityInfo
 		}
 		if f.Key != "" {
 			v.Key = htmlKey(f.Key, htmlKeyCap)
@@ -730,41 +714,39 @@ func htmlFindingViews(fs []aggregate.Finding) []htmlFindingView {
 		if f.Memory > 0 {
 			v.Memory = htmlBytes(f.Memory) + " (" + htmlCount(f.Memory) + " bytes)"
 		}
-		names := make([]string, 0, len(f.Figures))
-		for k := range f.Figures {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		for _, k := range names {
-			v.Figures = append(v.Figures, htmlFigure{Name: k, Value: htmlFigureValue(k, f.Figures[k])})
+		figs := append(aggregate.Figures(nil), f.Figures...)
+		sort.Slice(figs, func(i, j int) bool { return figs[i].Name < figs[j].Name })
+		for _, fig := range figs {
+			v.Figures = append(v.Figures, htmlFigure{Name: fig.Name, Value: htmlFigureValue(fig)})
 		}
 		out = append(out, v)
 	}
 	return out
 }
 
-// htmlFigureValue prints a finding's figure by what its name says it is:
-// bytes as bytes, shares as percentages, ratios as multiples, slots as
-// plain numbers, counts with separators.
-func htmlFigureValue(name string, v float64) string {
-	l := strings.ToLower(name)
-	switch {
-	case v != v || v > 1e18 || v < -1e18: // NaN, ±Inf, or beyond int64
-		return strconv.FormatFloat(v, 'g', 4, 64)
-	case l == "slot":
-		return strconv.FormatInt(int64(v), 10)
-	case strings.Contains(l, "bytes") || strings.Contains(l, "memory") || strings.HasSuffix(l, "mem") ||
-		l == "used" || l == "median":
-		return htmlBytes(int64(v)) + " (" + htmlCount(int64(v)) + ")"
-	case strings.Contains(l, "share") || strings.Contains(l, "fraction") || strings.Contains(l, "pct") || l == "fill":
-		return htmlPct(v)
-	case strings.Contains(l, "ratio"):
-		return strconv.FormatFloat(v, 'f', 2, 64) + "×"
-	case v == float64(int64(v)):
-		return htmlCount(int64(v))
-	default:
+// htmlFigureValue prints a finding's figure as its unit says: bytes as
+// bytes, shares as percentages, ratios as multiples, slots as plain
+// numbers, counts (and times, and numbers of no known unit) with
+// separators when whole.
+func htmlFigureValue(f aggregate.Figure) string {
+	v := f.Value
+	if v != v || v > 1e18 || v < -1e18 { // NaN, ±Inf, or beyond int64
 		return strconv.FormatFloat(v, 'g', 4, 64)
 	}
+	switch f.Unit {
+	case aggregate.UnitSlot:
+		return strconv.FormatInt(int64(v), 10)
+	case aggregate.UnitBytes:
+		return htmlBytes(int64(v)) + " (" + htmlCount(int64(v)) + ")"
+	case aggregate.UnitShare:
+		return htmlPct(v)
+	case aggregate.UnitRatio:
+		return strconv.FormatFloat(v, 'f', 2, 64) + "×"
+	}
+	if v == float64(int64(v)) {
+		return htmlCount(int64(v))
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
 }
 
 // overview builds the cluster section: one row and one bar per node.
@@ -877,7 +859,7 @@ func htmlShareOfTotal(n *aggregate.Node, nodes []*aggregate.Node) float64 {
 func htmlOutliers(nodes []*aggregate.Node, fs []aggregate.Finding) map[*aggregate.Node]bool {
 	skewed := map[string]bool{}
 	for _, f := range fs {
-		if f.Kind == aggregate.KindNodeSkew {
+		if f.Kind == diagnose.KindNodeSkew {
 			skewed[f.Node] = true
 		}
 	}
@@ -890,12 +872,9 @@ func htmlOutliers(nodes []*aggregate.Node, fs []aggregate.Finding) map[*aggregat
 	return out
 }
 
-func (b *htmlBuilder) maxMemory(node string) int64 {
-	if m, ok := b.opts.NodeMaxMemory[node]; ok && m > 0 {
-		return m
-	}
-	return b.opts.MaxMemory
-}
+// maxMemory is the maxmemory the findings judged node with; 0 when
+// unknown.
+func (b *htmlBuilder) maxMemory(node string) int64 { return b.settings.MaxmemoryOf(node) }
 
 // node builds one node's section.
 func (b *htmlBuilder) node(n *aggregate.Node, anchor string, open bool) (*htmlNodeView, error) {
@@ -1168,29 +1147,8 @@ func htmlPct(f float64) string {
 	return s + "%"
 }
 
-// htmlBytes prints bytes in binary units with three significant digits.
-func htmlBytes(v int64) string {
-	if v < 0 {
-		return "-" + htmlBytes(-v)
-	}
-	if v < 1024 {
-		return strconv.FormatInt(v, 10) + " B"
-	}
-	units := []string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
-	f := float64(v) / 1024
-	u := 0
-	for f >= 1024 && u < len(units)-1 {
-		f /= 1024
-		u++
-	}
-	prec := 2
-	if f >= 100 {
-		prec = 0
-	} else if f >= 10 {
-		prec = 1
-	}
-	return strconv.FormatFloat(f, 'f', prec, 64) + " " + units[u]
-}
+// htmlBytes prints bytes for tables and charts ("1.50 MiB").
+func htmlBytes(v int64) string { return bytesize.Format(v, bytesize.Table) }
 
 // htmlCount prints an integer with thousands separators.
 func htmlCount(v int64) string {
@@ -1326,18 +1284,25 @@ func (b *htmlBuilder) fill(n *aggregate.Node) float64 {
 	return float64(aggregate.UsedMemory(n)) / float64(mm)
 }
 
-// htmlNearMaxmemory is the fill from which the report marks a node as
-// near its maxmemory: the diagnosis' default, from which it counts a node
-// as full.
-var htmlNearMaxmemory = aggregate.DefaultRules().NearMaxmemory
+// nearMaxmemory is the fill from which the report marks a node as near
+// its maxmemory: the one from which the findings counted a node as full,
+// or their default when the report does not say.
+func (b *htmlBuilder) nearMaxmemory() float64 {
+	if b.settings != nil {
+		if f, ok := b.settings.Thresholds.Get("near_maxmemory"); ok {
+			return f.Value
+		}
+	}
+	return diagnose.DefaultRules().NearMaxmemory
+}
 
 // fillLevel is "over" when a node uses at least its maxmemory, "near"
-// from htmlNearMaxmemory, "" otherwise or when maxmemory is unknown.
+// from nearMaxmemory, "" otherwise or when maxmemory is unknown.
 func (b *htmlBuilder) fillLevel(n *aggregate.Node) string {
 	switch f := b.fill(n); {
 	case f >= 1:
 		return "over"
-	case f >= htmlNearMaxmemory:
+	case f >= b.nearMaxmemory():
 		return "near"
 	}
 	return ""

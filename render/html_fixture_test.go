@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/aggregate/diagnose"
 )
 
 // The reports below are built as aggregate values, not parsed from dumps,
@@ -200,7 +201,7 @@ func htmlIncidentReport() *aggregate.Report {
 		{
 			Kind: "ttl-less-share", Severity: aggregate.SeverityWarning, Node: "node-7202",
 			Memory:  big.TTL.Without.Memory,
-			Figures: map[string]float64{"share_without_ttl": 0.985, "memory_without_ttl": float64(big.TTL.Without.Memory)},
+			Figures: aggregate.Figures{}.Share("share_without_ttl", 0.985).Bytes("memory_without_ttl", big.TTL.Without.Memory),
 			Title:   "98.5% of node-7202's key memory has no TTL",
 			Explanation: "Keys without a TTL are only removed by the application or by eviction; " +
 				"under allkeys-lru the node will evict everything else first.",
@@ -209,16 +210,16 @@ func htmlIncidentReport() *aggregate.Report {
 		{
 			Kind: "big-key", Severity: aggregate.SeverityCritical, Node: "node-7202",
 			Key: "applog:checkout:debug", Memory: debugMem,
-			Figures: map[string]float64{"memory": debugMem, "elements": 14_000_000, "share_of_node": 0.98},
+			Figures: aggregate.Figures{}.Bytes("memory", debugMem).Count("elements", 14_000_000).Share("share_of_node", 0.98),
 			Title:   "One hash holds 98% of node-7202",
 			Explanation: "applog:checkout:debug is a 1.86 GiB hash with 14,000,000 fields and no TTL: " +
 				"the node's memory is this one key.",
 			Advice: "Delete it with UNLINK (not DEL, which blocks), then find the code path that writes it.",
 		},
 		{
-			Kind: aggregate.KindNodeSkew, Severity: aggregate.SeverityWarning, Node: "node-7202",
+			Kind: diagnose.KindNodeSkew, Severity: aggregate.SeverityWarning, Node: "node-7202",
 			Memory:  big.Memory - a.Memory,
-			Figures: map[string]float64{"ratio": float64(big.Memory) / float64(a.Memory), "median": float64(a.Memory), "nodes": 3},
+			Figures: aggregate.Figures{}.Ratio("ratio", float64(big.Memory)/float64(a.Memory)).Bytes("median", a.Memory).Count("nodes", 3),
 			Title:   "node-7202 holds 51.5× the median node",
 			Explanation: "All nodes usually share one maxmemory, so this node fills (and evicts, or refuses writes) " +
 				"long before the others.",
@@ -227,7 +228,7 @@ func htmlIncidentReport() *aggregate.Report {
 		{
 			Kind: "missing-ttl", Severity: aggregate.SeverityInfo, Node: "node-7200", Family: "leaderboard:*",
 			Memory:  3_000_000,
-			Figures: map[string]float64{"keys": 2000, "memory": 3_000_000},
+			Figures: aggregate.Figures{}.Count("keys", 2000).Bytes("memory", 3_000_000),
 			Title:   "leaderboard:* keys have no TTL",
 		},
 	}
@@ -265,7 +266,7 @@ func htmlHostileReport() *aggregate.Report {
 		Kind: "big-key", Severity: aggregate.SeverityCritical, Node: htmlHostileNames[0],
 		Key: aggregate.KeyName(htmlHostileNames[1]), Family: htmlHostileNames[3], Memory: 1,
 		Title: htmlHostileNames[0], Explanation: htmlHostileNames[5], Advice: htmlHostileNames[4],
-		Figures: map[string]float64{htmlHostileNames[1]: 1},
+		Figures: aggregate.Figures{}.Count(htmlHostileNames[1], 1),
 	})
 	// A node whose name (a file name, from the command line) is hostile.
 	evil := htmlSmallNode("node-evil", 1)

@@ -21,7 +21,7 @@ func TestHTMLSample(t *testing.T) {
 	if os.Getenv("RDBSCOPE_HTML_HOSTILE") != "" {
 		r = htmlHostileReport()
 	}
-	if err := HTML(f, r, HTMLOptions{MaxMemory: 4 << 30}); err != nil {
+	if err := HTML(f, withMaxmemory(r, 4<<30, nil), HTMLOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }

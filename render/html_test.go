@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/aggregate/diagnose"
 )
 
 // The flag has its own name so that it cannot clash with another golden
@@ -40,6 +41,13 @@ func renderHTML(t *testing.T, r *aggregate.Report, o HTMLOptions) string {
 	return buf.String()
 }
 
+// withMaxmemory records in r that its findings were judged with
+// maxmemory mm (byNode per node), as diagnose.Rules.Settings does.
+func withMaxmemory(r *aggregate.Report, mm int64, byNode map[string]int64) *aggregate.Report {
+	r.Settings = &aggregate.Settings{Config: aggregate.Config{Maxmemory: mm, MaxmemoryByNode: byNode}}
+	return r
+}
+
 func TestHTMLGolden(t *testing.T) {
 	single := htmlIncidentReport()
 	single.Nodes = single.Nodes[2:]
@@ -50,8 +58,8 @@ func TestHTMLGolden(t *testing.T) {
 		r    *aggregate.Report
 		o    HTMLOptions
 	}{
-		{"incident", htmlIncidentReport(), HTMLOptions{MaxMemory: 4 << 30}},
-		{"single-node", single, HTMLOptions{NodeMaxMemory: map[string]int64{"node-7202": 2 << 30}}},
+		{"incident", withMaxmemory(htmlIncidentReport(), 4<<30, nil), HTMLOptions{}},
+		{"single-node", withMaxmemory(single, 0, map[string]int64{"node-7202": 2 << 30}), HTMLOptions{}},
 		{"empty", &aggregate.Report{SchemaVersion: aggregate.SchemaVersion, Tool: aggregate.Tool{Name: "rdbscope", Version: "test"}}, HTMLOptions{}},
 	}
 	for _, c := range cases {
@@ -73,9 +81,9 @@ func TestHTMLGolden(t *testing.T) {
 // TestHTMLDeterministic renders the same report many times: maps are
 // iterated in random order, so any unsorted map would show up here.
 func TestHTMLDeterministic(t *testing.T) {
-	first := renderHTML(t, htmlHostileReport(), HTMLOptions{MaxMemory: 1 << 30})
+	first := renderHTML(t, withMaxmemory(htmlHostileReport(), 1<<30, nil), HTMLOptions{})
 	for range 5 {
-		require.Equal(t, first, renderHTML(t, htmlHostileReport(), HTMLOptions{MaxMemory: 1 << 30}))
+		require.Equal(t, first, renderHTML(t, withMaxmemory(htmlHostileReport(), 1<<30, nil), HTMLOptions{}))
 	}
 }
 
@@ -104,8 +112,8 @@ func TestHTMLHeadline(t *testing.T) {
 // dominant type of the biggest node.
 func TestHTMLHeadlineCritical(t *testing.T) {
 	nodes := htmlIncidentReport().Nodes
-	starve := aggregate.Finding{Kind: aggregate.KindTTLStarvation, Severity: aggregate.SeverityCritical, Node: "node-7202",
-		Figures: map[string]float64{"fill": 1.018, "non_volatile_share": 0.991}}
+	starve := aggregate.Finding{Kind: diagnose.KindTTLStarvation, Severity: aggregate.SeverityCritical, Node: "node-7202",
+		Figures: aggregate.Figures{}.Share("fill", 1.018).Share("non_volatile_share", 0.991)}
 	for _, c := range []struct {
 		name string
 		fs   []aggregate.Finding
@@ -116,16 +124,16 @@ func TestHTMLHeadlineCritical(t *testing.T) {
 			"node-7202: hash is 98.7% of key memory"},
 		{"ttl-starvation over", []aggregate.Finding{starve},
 			"node-7202: full (101.8% of maxmemory), 99.1% of key memory cannot be evicted (ttl-starvation) — hash is 98.7% of key memory"},
-		{"ttl-starvation near", []aggregate.Finding{{Kind: aggregate.KindTTLStarvation, Severity: aggregate.SeverityCritical, Node: "node-7202",
-			Figures: map[string]float64{"fill": 0.85, "non_volatile_share": 0.7}}},
+		{"ttl-starvation near", []aggregate.Finding{{Kind: diagnose.KindTTLStarvation, Severity: aggregate.SeverityCritical, Node: "node-7202",
+			Figures: aggregate.Figures{}.Share("fill", 0.85).Share("non_volatile_share", 0.7)}},
 			"node-7202: at 85.0% of maxmemory, 70.0% of key memory cannot be evicted (ttl-starvation) — hash is 98.7% of key memory"},
 		{"first critical leads", []aggregate.Finding{
 			{Kind: "node-skew", Severity: aggregate.SeverityWarning, Node: "node-7202"},
-			{Kind: aggregate.KindOverMaxmemory, Severity: aggregate.SeverityCritical, Node: "node-7200", Figures: map[string]float64{"fill": 1.2}},
+			{Kind: diagnose.KindOverMaxmemory, Severity: aggregate.SeverityCritical, Node: "node-7200", Figures: aggregate.Figures{}.Share("fill", 1.2)},
 			starve,
 		}, "node-7200: over maxmemory (120.0%) (over-maxmemory) — node-7202: hash is 98.7% of key memory"},
-		{"big-hash", []aggregate.Finding{{Kind: aggregate.KindBigHash, Severity: aggregate.SeverityCritical, Node: "node-7202",
-			Key: "applog:checkout:debug", Figures: map[string]float64{"share": 0.98}}},
+		{"big-hash", []aggregate.Finding{{Kind: diagnose.KindBigHash, Severity: aggregate.SeverityCritical, Node: "node-7202",
+			Key: "applog:checkout:debug", Figures: aggregate.Figures{}.Share("share", 0.98)}},
 			"node-7202: hash applog:checkout:debug is 98.0% of key memory (big-hash) — hash is 98.7% of key memory"},
 		{"unknown kind", []aggregate.Finding{{Kind: "odd", Severity: aggregate.SeverityCritical, Node: "node-7201", Title: "something odd"}},
 			"node-7201: something odd (odd) — node-7202: hash is 98.7% of key memory"},
@@ -136,8 +144,8 @@ func TestHTMLHeadlineCritical(t *testing.T) {
 	}
 	// A hostile key is shown escaped and cut, and the page escapes it.
 	r := htmlIncidentReport()
-	r.Findings = []aggregate.Finding{{Kind: aggregate.KindBigHash, Severity: aggregate.SeverityCritical, Node: "node-7202",
-		Key: aggregate.KeyName(htmlHostileNames[0] + strings.Repeat("x", 200)), Figures: map[string]float64{"share": 0.5}}}
+	r.Findings = []aggregate.Finding{{Kind: diagnose.KindBigHash, Severity: aggregate.SeverityCritical, Node: "node-7202",
+		Key: aggregate.KeyName(htmlHostileNames[0] + strings.Repeat("x", 200)), Figures: aggregate.Figures{}.Share("share", 0.5)}}
 	page := renderHTML(t, r, HTMLOptions{runtime: htmlStubRuntime})
 	m := regexp.MustCompile(`<title>(.*?)</title>`).FindStringSubmatch(page)
 	require.NotNil(t, m)
@@ -157,7 +165,7 @@ func TestHTMLMaxmemory(t *testing.T) {
 	// The estimate is under the limit, the dump's used-mem over it.
 	mm := big.EstimatedUsedMemory + 1000
 	require.Greater(t, big.UsedMem, mm)
-	page := renderHTML(t, r, HTMLOptions{MaxMemory: mm, runtime: htmlStubRuntime})
+	page := renderHTML(t, withMaxmemory(r, mm, nil), HTMLOptions{runtime: htmlStubRuntime})
 	fill := htmlPct(float64(aggregate.UsedMemory(big)) / float64(mm))
 	assert.Contains(t, page, "node-7202 is over its maxmemory: "+htmlBytes(aggregate.UsedMemory(big))+" used of "+htmlBytes(mm)+" ("+fill+").")
 	assert.Regexp(t, `<td class="num bad"[^>]*>`+regexp.QuoteMeta(htmlBytes(mm)+" ("+fill+" used)"), page)
@@ -190,9 +198,19 @@ func TestHTMLMaxmemory(t *testing.T) {
 	assert.NotContains(t, string(htmlIslandRaw(t, page, "chart-1")), "insideEndTop")
 
 	// Near the limit (the diagnosis' default, 80%): amber.
-	page = renderHTML(t, r, HTMLOptions{MaxMemory: aggregate.UsedMemory(big) * 10 / 9, runtime: htmlStubRuntime})
+	page = renderHTML(t, withMaxmemory(r, aggregate.UsedMemory(big)*10/9, nil), HTMLOptions{runtime: htmlStubRuntime})
 	assert.Contains(t, page, "node-7202 is near its maxmemory")
 	assert.Contains(t, string(htmlIslandRaw(t, page, "chart-1")), htmlColorNear)
+	// ... unless the findings were judged with another threshold.
+	r.Settings.Thresholds = aggregate.Figures{}.Share("near_maxmemory", 0.95)
+	page = renderHTML(t, r, HTMLOptions{runtime: htmlStubRuntime})
+	assert.NotContains(t, page, "node-7202 is near its maxmemory")
+	assert.NotContains(t, string(htmlIslandRaw(t, page, "chart-1")), htmlColorNear)
+
+	// A node's own maxmemory of 0 (no limit) is what the findings used:
+	// the page shows none for it, not the other nodes'.
+	page = renderHTML(t, withMaxmemory(r, mm, map[string]int64{"node-7202": 0}), HTMLOptions{runtime: htmlStubRuntime})
+	assert.NotContains(t, page, "node-7202 is over its maxmemory")
 }
 
 // TestHTMLShareHeaders: share columns say what they are a share of: the
@@ -247,7 +265,7 @@ func TestHTMLByteAxis(t *testing.T) {
 		}
 	}
 	// In the page: every byte axis has min, max and interval.
-	page := renderHTML(t, htmlIncidentReport(), HTMLOptions{MaxMemory: 4 << 30, runtime: htmlStubRuntime})
+	page := renderHTML(t, withMaxmemory(htmlIncidentReport(), 4<<30, nil), HTMLOptions{runtime: htmlStubRuntime})
 	n := 0
 	for _, m := range regexp.MustCompile(`id="(chart-\d+)-data"`).FindAllStringSubmatch(page, -1) {
 		spec := htmlIsland(t, page, m[1])
@@ -336,7 +354,7 @@ func htmlMarkup(page string) string {
 // TestHTMLOffline checks that the page loads nothing: no external script,
 // stylesheet, image or font, and a CSP that would block one anyway.
 func TestHTMLOffline(t *testing.T) {
-	page := renderHTML(t, htmlIncidentReport(), HTMLOptions{MaxMemory: 4 << 30})
+	page := renderHTML(t, withMaxmemory(htmlIncidentReport(), 4<<30, nil), HTMLOptions{})
 	markup := htmlMarkup(page)
 	for _, bad := range []*regexp.Regexp{
 		regexp.MustCompile(`(?i)<script[^>]*\ssrc\s*=`),
@@ -485,15 +503,25 @@ func TestHTMLFormatting(t *testing.T) {
 	}{{0, "0.0%"}, {0.0000001, "<0.1%"}, {0.98, "98.0%"}, {0.99999, ">99.9%"}, {1, "100.0%"}} {
 		assert.Equal(t, c.want, htmlPct(c.in))
 	}
+	// A figure prints as its unit says, whatever its name.
 	for _, c := range []struct {
-		name string
-		v    float64
+		f    aggregate.Figure
 		want string
 	}{
-		{"memory", 2048, "2.00 KiB (2,048)"}, {"share_of_node", 0.5, "50.0%"}, {"fill", 1.2, "120.0%"},
-		{"ratio", 3.5, "3.50×"}, {"slot", 12182, "12182"}, {"keys", 1e6, "1,000,000"}, {"x", 0.25, "0.25"},
+		{aggregate.Figure{Name: "memory", Value: 2048, Unit: aggregate.UnitBytes}, "2.00 KiB (2,048)"},
+		{aggregate.Figure{Name: "growth", Value: 3 << 20, Unit: aggregate.UnitBytes}, "3.00 MiB (3,145,728)"},
+		{aggregate.Figure{Name: "memory", Value: 2048, Unit: aggregate.UnitCount}, "2,048"},
+		{aggregate.Figure{Name: "share_of_node", Value: 0.5, Unit: aggregate.UnitShare}, "50.0%"},
+		{aggregate.Figure{Name: "fill", Value: 1.2, Unit: aggregate.UnitShare}, "120.0%"},
+		{aggregate.Figure{Name: "ratio", Value: 3.5, Unit: aggregate.UnitRatio}, "3.50×"},
+		{aggregate.Figure{Name: "slot", Value: 12182, Unit: aggregate.UnitSlot}, "12182"},
+		{aggregate.Figure{Name: "keys", Value: 1e6, Unit: aggregate.UnitCount}, "1,000,000"},
+		{aggregate.Figure{Name: "old_expires_at", Value: 1.7e12, Unit: aggregate.UnitUnixMillis}, "1,700,000,000,000"},
+		{aggregate.Figure{Name: "memory", Value: 2048}, "2,048"}, // read back from JSON: no unit, a plain number
+		{aggregate.Figure{Name: "x", Value: 0.25}, "0.25"},
+		{aggregate.Figure{Name: "memory", Value: 1e300, Unit: aggregate.UnitBytes}, "1e+300"},
 	} {
-		assert.Equal(t, c.want, htmlFigureValue(c.name, c.v), c.name)
+		assert.Equal(t, c.want, htmlFigureValue(c.f), "%s %s", c.f.Name, c.f.Unit)
 	}
 	// Truncation never cuts a rune or an escape in half.
 	for _, c := range []struct {
@@ -579,7 +607,7 @@ func TestHTMLBrowser(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			path := writeTemp(t, c.r, HTMLOptions{MaxMemory: 4 << 30})
+			path := writeTemp(t, withMaxmemory(c.r, 4<<30, nil), HTMLOptions{})
 			// #selftest makes the static script open every chart's first
 			// tooltip, so that tooltip escaping is exercised too.
 			dom := dumpDOM(t, path, "#selftest")
@@ -596,7 +624,7 @@ func TestHTMLBrowser(t *testing.T) {
 				assert.Equal(t, "", m[1], "console errors, CSP violations or exceptions")
 			}
 			// A canvas in every chart element.
-			for _, id := range htmlChartDivRE.FindAllStringSubmatch(renderHTML(t, c.r, HTMLOptions{MaxMemory: 4 << 30, runtime: htmlStubRuntime}), -1) {
+			for _, id := range htmlChartDivRE.FindAllStringSubmatch(renderHTML(t, withMaxmemory(c.r, 4<<30, nil), HTMLOptions{runtime: htmlStubRuntime}), -1) {
 				re := regexp.MustCompile(`(?s)<div class="chart[^"]*" id="` + id[1] + `"[^>]*>.*?<canvas`)
 				assert.Regexp(t, re, dom, "chart %s has no canvas", id[1])
 			}

@@ -101,13 +101,13 @@ func Metrics(w io.Writer, r *aggregate.Report) error {
 		if bySev[f.Node] == nil {
 			bySev[f.Node] = map[string]int{}
 		}
-		bySev[f.Node][f.Severity]++
-		byKind[nk{f.Node, f.Severity, f.Kind}]++
+		bySev[f.Node][f.Severity.String()]++
+		byKind[nk{f.Node, f.Severity.String(), f.Kind}]++
 	}
 	m.family("rdbscope_findings", "Findings per node and severity.")
 	for _, name := range sortedStrings(names) {
-		for _, sev := range []string{aggregate.SeverityCritical, aggregate.SeverityWarning, aggregate.SeverityInfo} {
-			m.sample("rdbscope_findings", []string{"node", name, "severity", sev}, float64(bySev[name][sev]))
+		for _, sev := range []aggregate.Severity{aggregate.SeverityCritical, aggregate.SeverityWarning, aggregate.SeverityInfo} {
+			m.sample("rdbscope_findings", []string{"node", name, "severity", sev.String()}, float64(bySev[name][sev.String()]))
 		}
 	}
 	m.family("rdbscope_findings_by_kind", "Findings per node, severity and kind (only kinds found).")

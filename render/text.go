@@ -70,7 +70,7 @@ func textFindings(w io.Writer, fs []aggregate.Finding) {
 		if f.Key != "" {
 			about = displayInfoKey(aggregate.KeyInfo{Key: f.Key, KeyLen: f.KeyLen})
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", strings.ToUpper(f.Severity), displayKey(f.Node), f.Kind, aggregate.CleanText(about), aggregate.CleanText(f.Title))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", strings.ToUpper(f.Severity.String()), displayKey(f.Node), f.Kind, aggregate.CleanText(about), aggregate.CleanText(f.Title))
 	}
 	tw.Flush()
 	// The most severe finding gets its explanation in full: it is what the
@@ -90,8 +90,8 @@ func textNodes(w io.Writer, r *aggregate.Report) {
 	fmt.Fprintln(tw, "NODE\tKEYS\tMEMORY\tEST. USED\tUSED-MEM (DUMP)\tTOP TYPE\tNO-TTL MEMORY\tRDB\tCHECKSUM\tSTATUS\t")
 	row := func(n *aggregate.Node, status, checksum string) {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
-			displayKey(n.Name), n.Keys, Bytes(n.Memory), Bytes(n.EstimatedUsedMemory), orDash(n.UsedMem),
-			topType(n), Percent(n.TTL.Without.Memory, n.Memory), Bytes(n.RDBBytes), checksum, status)
+			displayKey(n.Name), n.Keys, textBytes(n.Memory), textBytes(n.EstimatedUsedMemory), orDash(n.UsedMem),
+			topType(n), Percent(n.TTL.Without.Memory, n.Memory), textBytes(n.RDBBytes), checksum, status)
 	}
 	for _, n := range r.Nodes {
 		status := "ok"
@@ -215,7 +215,7 @@ func textTopKeys(w io.Writer, n *aggregate.Node, nodes []*aggregate.Node, limit 
 			fmt.Fprint(tw, "  ")
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", k.DB, displayInfoKey(k), k.Type, k.Encoding,
-			Bytes(k.Memory), Percent(k.Memory, shareBase(k, n, nodeMem)), k.Elements, ttlText(int64(k.ExpiresAt), refOf(k, ref, nodeRef)))
+			textBytes(k.Memory), Percent(k.Memory, shareBase(k, n, nodeMem)), k.Elements, ttlText(int64(k.ExpiresAt), refOf(k, ref, nodeRef)))
 	}
 	tw.Flush()
 }
@@ -236,13 +236,13 @@ func textFamilies(w io.Writer, n *aggregate.Node, limit int) {
 		}
 		biggest := "-"
 		if g.Biggest != nil {
-			biggest = displayInfoKey(*g.Biggest) + " (" + Bytes(g.Biggest.Memory) + ")"
+			biggest = displayInfoKey(*g.Biggest) + " (" + textBytes(g.Biggest.Memory) + ")"
 		}
-		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\t%s\n", displayKey(string(g.Name)), g.Keys, Bytes(g.Memory),
+		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\t%s\n", displayKey(string(g.Name)), g.Keys, textBytes(g.Memory),
 			Percent(g.Memory, n.Memory), Percent(g.NoTTL.Memory, g.Memory), mostlyType(g.ByType), biggest)
 	}
 	if o := n.Families.Other; o.Keys > 0 {
-		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t\t\n", aggregate.OtherGroup, o.Keys, Bytes(o.Memory),
+		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t\t\n", aggregate.OtherGroup, o.Keys, textBytes(o.Memory),
 			Percent(o.Memory, n.Memory), Percent(o.NoTTL.Memory, o.Memory))
 	}
 	tw.Flush()
@@ -270,7 +270,7 @@ func textTypes(w io.Writer, n *aggregate.Node) {
 	sort.SliceStable(types, func(i, j int) bool { return n.ByType[types[i]].Memory > n.ByType[types[j]].Memory })
 	for _, t := range types {
 		s := n.ByType[t]
-		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%d\t\n", t, s.Keys, Bytes(s.Memory), Percent(s.Memory, n.Memory), s.Elements)
+		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%d\t\n", t, s.Keys, textBytes(s.Memory), Percent(s.Memory, n.Memory), s.Elements)
 	}
 	tw.Flush()
 }
@@ -312,7 +312,7 @@ func orDash(n int64) string {
 	if n == 0 {
 		return "-"
 	}
-	return Bytes(n)
+	return textBytes(n)
 }
 
 // displayInfoKey is displayKey for a key of a profile, which may hold only

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/aggregate/diagnose"
 )
 
 // hostileReport builds a one-node report whose keys (and families, and
@@ -31,8 +32,8 @@ func hostileReport(t *testing.T, nodeName string, hugeLen int) (*aggregate.Repor
 	n.Error = "dump.rdb: at byte 12: truncated: ends at byte 12 without the EOF marker, inside the key"
 	n.Warnings = []string{"key " + aggregate.EscapeKey("\x1b[31m") + " too large"}
 	r := &aggregate.Report{SchemaVersion: aggregate.SchemaVersion, Nodes: []*aggregate.Node{n}}
-	rules := aggregate.DefaultRules()
-	r.Findings = aggregate.Diagnose(r, rules)
+	rules := diagnose.DefaultRules()
+	r.Findings = diagnose.Diagnose(r, rules)
 	return r, huge
 }
 

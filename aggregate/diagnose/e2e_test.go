@@ -1,4 +1,4 @@
-package aggregate_test
+package diagnose_test
 
 import (
 	"context"
@@ -6,11 +6,13 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/rdbscope/rdbscope/aggregate"
-	"github.com/rdbscope/rdbscope/aggregate/memmodel"
-	"github.com/rdbscope/rdbscope/parse"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/aggregate/diagnose"
+	"github.com/rdbscope/rdbscope/aggregate/memmodel"
+	"github.com/rdbscope/rdbscope/parse"
 )
 
 // TestIncidentEndToEnd runs the real pipeline (parse, memory model,
@@ -19,7 +21,7 @@ import (
 func TestIncidentEndToEnd(t *testing.T) {
 	for _, v := range []string{"incident-redis-7.0.15", "incident-redis-7.4.1"} {
 		t.Run(v, func(t *testing.T) {
-			dir := filepath.Join("../../shared/corpus/generated", v)
+			dir := filepath.Join("../../../shared/corpus/generated", v)
 			var paths []string
 			for _, n := range []string{"node-7200", "node-7201", "node-7202"} {
 				paths = append(paths, filepath.Join(dir, n+".rdb"))
@@ -58,22 +60,22 @@ func TestIncidentEndToEnd(t *testing.T) {
 				nodes = append(nodes, n)
 			}
 			r := &aggregate.Report{Nodes: nodes, Cluster: aggregate.Merge("cluster", 0, nodes...)}
-			rules := aggregate.DefaultRules()
+			rules := diagnose.DefaultRules()
 			require.NoError(t, rules.SetMaxmemory("9mb"))
 			require.NoError(t, rules.SetPolicy("volatile-lru"))
-			fs := aggregate.Diagnose(r, rules)
+			fs := diagnose.Diagnose(r, rules)
 			require.NotEmpty(t, fs)
 			for _, f := range fs {
 				t.Logf("%s %s %s %s: %s", f.Severity, f.Kind, f.Node, f.Key, f.Title)
 			}
 			first := fs[0]
 			assert.Equal(t, aggregate.SeverityCritical, first.Severity)
-			assert.Equal(t, aggregate.KindTTLStarvation, first.Kind)
+			assert.Equal(t, diagnose.KindTTLStarvation, first.Kind)
 			assert.Equal(t, "node-7202", first.Node)
 			assert.Equal(t, aggregate.KeyName("applog:checkout:debug"), first.Key)
 			assert.Contains(t, first.Explanation, "evicted almost immediately")
 			for _, f := range fs {
-				if f.Kind == aggregate.KindBigHash {
+				if f.Kind == diagnose.KindBigHash {
 					assert.Equal(t, "node-7202", f.Node)
 				}
 			}

@@ -1,10 +1,19 @@
-package aggregate
+// Package diagnose is the rules engine: it reads a report's node profiles
+// and says what is wrong with them, as findings (aggregate.Finding) with a
+// severity, the figures that triggered them and advice. It computes
+// nothing the profiles do not hold; docs/findings.md documents each rule.
+package diagnose
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/internal/bytesize"
 )
 
 // Kinds of finding.
@@ -34,12 +43,12 @@ const maxBigKeysPerNode = 10
 // first, then by the memory they concern. Figures are taken from the node
 // profiles (and the merged cluster profile for families); nothing in r is
 // changed.
-func Diagnose(r *Report, rules Rules) []Finding {
-	out := []Finding{}
+func Diagnose(r *aggregate.Report, rules Rules) []aggregate.Finding {
+	out := []aggregate.Finding{}
 	if r == nil {
 		return out
 	}
-	var nodes []*Node
+	var nodes []*aggregate.Node
 	for _, n := range r.Nodes {
 		if n != nil {
 			nodes = append(nodes, n)
@@ -58,15 +67,20 @@ func Diagnose(r *Report, rules Rules) []Finding {
 			out = append(out, missingTTL(n, &rules)...)
 		}
 	}
-	sortFindings(out)
+	Sort(out)
 	return out
 }
 
-func sortFindings(fs []Finding) {
+// Sort orders findings the way Diagnose returns them: most severe first,
+// then by the memory they concern, the root cause before its symptoms
+// (ttl-starvation before over-maxmemory before big keys...), then by kind,
+// node, family, db and key so that every run orders them alike. Kinds this
+// package does not make (a diff's) are ordered by name.
+func Sort(fs []aggregate.Finding) {
 	sort.SliceStable(fs, func(i, j int) bool {
 		a, b := &fs[i], &fs[j]
-		if ra, rb := severityRank[a.Severity], severityRank[b.Severity]; ra != rb {
-			return ra > rb
+		if a.Severity != b.Severity {
+			return a.Severity > b.Severity
 		}
 		if a.Memory != b.Memory {
 			return a.Memory > b.Memory
@@ -100,10 +114,10 @@ func share(part, whole int64) float64 {
 // bigKeys flags the biggest keys of a node. The builder keeps the top keys
 // by memory overall and per type, so the biggest key of a node is always
 // seen; the element threshold applies to the keys kept in those lists.
-func bigKeys(n *Node, r *Rules) []Finding {
+func bigKeys(n *aggregate.Node, r *Rules) []aggregate.Finding {
 	seen := map[string]bool{}
-	var cands []KeyInfo
-	addCands := func(ks []KeyInfo) {
+	var cands []aggregate.KeyInfo
+	addCands := func(ks []aggregate.KeyInfo) {
 		for _, k := range ks {
 			id := fmt.Sprint(k.DB, ":", string(k.Key))
 			if !seen[id] {
@@ -113,29 +127,29 @@ func bigKeys(n *Node, r *Rules) []Finding {
 		}
 	}
 	addCands(n.TopKeys)
-	for _, t := range sortedKeys(n.TopByType) {
+	for _, t := range slices.Sorted(maps.Keys(n.TopByType)) {
 		addCands(n.TopByType[t])
 	}
-	sort.SliceStable(cands, func(i, j int) bool { return less(&cands[j], &cands[i]) })
+	aggregate.SortKeys(cands)
 	shareOK := n.Memory >= r.ShareFloor && n.Memory > 0
-	var out []Finding
+	var out []aggregate.Finding
 	for i := range cands {
 		k := &cands[i]
 		sh := share(k.Memory, n.Memory)
 		fam := familyOf(k.Key)
-		figs := map[string]float64{"memory": float64(k.Memory), "node_memory": float64(n.Memory),
-			"share": sh, "elements": float64(k.Elements)}
+		figs := aggregate.Figures{}.Bytes("memory", k.Memory).Bytes("node_memory", n.Memory).
+			Share("share", sh).Count("elements", k.Elements)
 		ttl := "no TTL"
 		if k.ExpiresAt != 0 {
 			ttl = "a TTL"
 		}
 		if k.Type == "hash" && shareOK && r.BigHashShare > 0 && sh > r.BigHashShare {
-			sev := SeverityWarning
+			sev := aggregate.SeverityWarning
 			if sh >= 0.5 {
-				sev = SeverityCritical
+				sev = aggregate.SeverityCritical
 			}
-			figs["threshold_share"] = r.BigHashShare
-			out = append(out, Finding{
+			figs = figs.Share("threshold_share", r.BigHashShare)
+			out = append(out, aggregate.Finding{
 				Kind: KindBigHash, Severity: sev, Node: n.Name, Key: k.Key, KeyLen: k.KeyLen, DB: k.DB, Family: fam,
 				Memory: k.Memory, Figures: figs,
 				Title: fmt.Sprintf("hash %s holds %s of %s", showKey(string(k.Key)), pct(sh), n.Name),
@@ -152,24 +166,24 @@ func bigKeys(n *Node, r *Rules) []Finding {
 		var why []string
 		if shareOK && r.BigKeyShare > 0 && sh > r.BigKeyShare {
 			why = append(why, fmt.Sprintf("%s of the node's key memory (threshold %s)", pct(sh), pct(r.BigKeyShare)))
-			figs["threshold_share"] = r.BigKeyShare
+			figs = figs.Share("threshold_share", r.BigKeyShare)
 		}
 		if r.BigKeyBytes > 0 && k.Memory > r.BigKeyBytes {
 			why = append(why, fmt.Sprintf("%s (threshold %s)", human(k.Memory), human(r.BigKeyBytes)))
-			figs["threshold_bytes"] = float64(r.BigKeyBytes)
+			figs = figs.Bytes("threshold_bytes", r.BigKeyBytes)
 		}
 		if r.BigKeyElements > 0 && k.Elements > r.BigKeyElements {
 			why = append(why, fmt.Sprintf("%d elements (threshold %d)", k.Elements, r.BigKeyElements))
-			figs["threshold_elements"] = float64(r.BigKeyElements)
+			figs = figs.Count("threshold_elements", r.BigKeyElements)
 		}
 		if len(why) == 0 || len(out) >= maxBigKeysPerNode {
 			continue
 		}
-		sev := SeverityWarning
+		sev := aggregate.SeverityWarning
 		if shareOK && sh >= 0.5 {
-			sev = SeverityCritical
+			sev = aggregate.SeverityCritical
 		}
-		out = append(out, Finding{
+		out = append(out, aggregate.Finding{
 			Kind: KindBigKey, Severity: sev, Node: n.Name, Key: k.Key, KeyLen: k.KeyLen, DB: k.DB, Family: fam,
 			Memory: k.Memory, Figures: figs,
 			Title: fmt.Sprintf("big %s %s on %s", k.Type, showKey(string(k.Key)), n.Name),
@@ -202,31 +216,17 @@ func wholeReads(t string) string {
 	return "DUMP"
 }
 
-// UsedMemory is the memory a node is taken to use against maxmemory: the
-// larger of the dump's used-mem and the model's estimate, because a
-// diagnosis that underestimates a full node is worse than one that warns
-// early. Every view compares with maxmemory through it.
-func UsedMemory(n *Node) int64 { return usedOf(n) }
-
-func usedOf(n *Node) int64 {
-	used := max(n.UsedMem, n.EstimatedUsedMemory)
-	if used == 0 {
-		used = n.Memory
-	}
-	return used
-}
-
 // biggestNoTTL returns the node's biggest key without TTL and the family
 // holding the most memory without TTL.
-func biggestNoTTL(n *Node) (*KeyInfo, *Group) {
-	var key *KeyInfo
+func biggestNoTTL(n *aggregate.Node) (*aggregate.KeyInfo, *aggregate.Group) {
+	var key *aggregate.KeyInfo
 	for i := range n.TopKeys {
 		if n.TopKeys[i].ExpiresAt == 0 {
 			key = &n.TopKeys[i]
 			break
 		}
 	}
-	var fam *Group
+	var fam *aggregate.Group
 	if n.Families != nil {
 		for i := range n.Families.Entries {
 			e := &n.Families.Entries[i]
@@ -240,10 +240,10 @@ func biggestNoTTL(n *Node) (*KeyInfo, *Group) {
 
 // eviction looks at a node against its maxmemory and policy: the
 // incident this tool was written for.
-func eviction(n *Node, r *Rules) []Finding {
-	mm := r.maxmemoryOf(n.Name)
+func eviction(n *aggregate.Node, r *Rules) []aggregate.Finding {
+	mm := r.MaxmemoryOf(n.Name)
 	policy := r.Policy
-	used := usedOf(n)
+	used := aggregate.UsedMemory(n)
 	nonVol := n.TTL.Without.Memory
 	nvShare := share(nonVol, n.Memory)
 	volatile := strings.HasPrefix(policy, "volatile-")
@@ -252,30 +252,28 @@ func eviction(n *Node, r *Rules) []Finding {
 		fill = float64(used) / float64(mm)
 	}
 	key, fam := biggestNoTTL(n)
-	figs := map[string]float64{
-		"used": float64(used), "used_mem": float64(n.UsedMem), "estimated_used_memory": float64(n.EstimatedUsedMemory),
-		"key_memory": float64(n.Memory), "non_volatile_memory": float64(nonVol), "non_volatile_share": nvShare,
-		"volatile_memory": float64(n.TTL.With.Memory), "volatile_keys": float64(n.TTL.With.Keys),
-	}
+	figs := aggregate.Figures{}.Bytes("used", used).Bytes("used_mem", n.UsedMem).Bytes("estimated_used_memory", n.EstimatedUsedMemory).
+		Bytes("key_memory", n.Memory).Bytes("non_volatile_memory", nonVol).Share("non_volatile_share", nvShare).
+		Bytes("volatile_memory", n.TTL.With.Memory).Count("volatile_keys", n.TTL.With.Keys)
 	if mm > 0 {
-		figs["maxmemory"] = float64(mm)
-		figs["fill"] = fill
+		figs = figs.Bytes("maxmemory", mm).Share("fill", fill)
 	}
-	f := Finding{Node: n.Name, Figures: figs}
+	f := aggregate.Finding{Node: n.Name}
 	culprit := ""
 	if key != nil && share(key.Memory, nonVol) >= 0.1 {
 		f.Key, f.KeyLen, f.DB = key.Key, key.KeyLen, key.DB
 		f.Family = familyOf(key.Key)
 		culprit = fmt.Sprintf("the biggest is %s (%s, %s, family %s)", showKey(string(key.Key)), key.Type, human(key.Memory), showName(f.Family))
-		figs["culprit_memory"] = float64(key.Memory)
+		figs = figs.Bytes("culprit_memory", key.Memory)
 	} else if fam != nil {
 		// No key dominates: the finding is about the family, so it names
 		// no key (any one of thousands of equal keys would mislead).
-		f.Family = EscapeKey(string(fam.Name))
+		f.Family = aggregate.EscapeKey(string(fam.Name))
 		culprit = fmt.Sprintf("no single key dominates; the family holding the most is %s (%d keys without TTL, %s)",
 			showName(f.Family), fam.NoTTL.Keys, human(fam.NoTTL.Memory))
-		figs["culprit_memory"] = float64(fam.NoTTL.Memory)
+		figs = figs.Bytes("culprit_memory", fam.NoTTL.Memory)
 	}
+	f.Figures = figs
 	full := mm > 0 && fill >= r.NearMaxmemory
 	state := ""
 	if mm > 0 {
@@ -286,7 +284,7 @@ func eviction(n *Node, r *Rules) []Finding {
 		f.Kind = KindTTLStarvation
 		f.Memory = nonVol
 		if full {
-			f.Severity = SeverityCritical
+			f.Severity = aggregate.SeverityCritical
 			when := "So every new key written with a TTL on this node is evicted almost immediately"
 			f.Title = fmt.Sprintf("%s is full and %s of its key memory can never be evicted: keys with a TTL are evicted at once", n.Name, pct(nvShare))
 			if fill < 1 {
@@ -299,7 +297,7 @@ func eviction(n *Node, r *Rules) []Finding {
 				"Only %s is evictable (%d keys with a TTL); once that is gone, writes fail with OOM errors.",
 				n.Name, state, policy, pct(nvShare), human(nonVol), culprit, when, human(n.TTL.With.Memory), n.TTL.With.Keys)
 		} else {
-			f.Severity = SeverityInfo
+			f.Severity = aggregate.SeverityInfo
 			f.Title = fmt.Sprintf("%s of %s's key memory has no TTL: under %s it cannot be evicted", pct(nvShare), n.Name, policy)
 			f.Explanation = fmt.Sprintf("Node %s runs %s, which only evicts keys with a TTL, and %s of its key memory (%s) has none; %s. "+
 				"It is not full yet%s, but when it is, keys written with a TTL will be evicted almost at once while the rest stays.",
@@ -308,14 +306,14 @@ func eviction(n *Node, r *Rules) []Finding {
 		f.Advice = "Find who writes the keys without a TTL named above and stop the growth: delete or trim them (UNLINK for big keys), " +
 			"or give them a TTL (EXPIRE) so that eviction can reclaim them. If every key is a cache entry, allkeys-lru evicts regardless of TTL. " +
 			"Raising maxmemory only buys time."
-		return []Finding{f}
+		return []aggregate.Finding{f}
 	}
 	if !full {
 		return nil
 	}
 	f.Kind = KindOverMaxmemory
 	f.Memory = used
-	f.Severity = SeverityWarning
+	f.Severity = aggregate.SeverityWarning
 	verb := "close to"
 	if fill >= 1 {
 		verb = "over"
@@ -323,7 +321,7 @@ func eviction(n *Node, r *Rules) []Finding {
 		// what it is for: a warning. Elsewhere writes fail or keys with a
 		// TTL are evicted first.
 		if !strings.HasPrefix(policy, "allkeys-") {
-			f.Severity = SeverityCritical
+			f.Severity = aggregate.SeverityCritical
 		}
 	}
 	f.Title = fmt.Sprintf("%s is %s maxmemory (%s)", n.Name, verb, pct(fill))
@@ -344,7 +342,7 @@ func eviction(n *Node, r *Rules) []Finding {
 		f.Explanation = base + "Depending on maxmemory-policy, Redis is evicting keys or refusing writes with OOM errors (pass --maxmemory-policy for a precise diagnosis)."
 		f.Advice = "Reduce what grows or raise maxmemory."
 	}
-	return []Finding{f}
+	return []aggregate.Finding{f}
 }
 
 func keysText(n int64) string {
@@ -362,7 +360,7 @@ func maybe(ok bool, s string) string {
 }
 
 // skew names nodes holding far more than the median node.
-func skew(nodes []*Node, r *Rules) []Finding {
+func skew(nodes []*aggregate.Node, r *Rules) []aggregate.Finding {
 	if len(nodes) < 2 || r.SkewRatio <= 0 {
 		return nil
 	}
@@ -375,7 +373,7 @@ func skew(nodes []*Node, r *Rules) []Finding {
 	if len(mems)%2 == 0 {
 		median = (mems[len(mems)/2-1] + mems[len(mems)/2]) / 2
 	}
-	var out []Finding
+	var out []aggregate.Finding
 	for _, n := range nodes {
 		ratio := math.Inf(1)
 		if median > 0 {
@@ -384,13 +382,13 @@ func skew(nodes []*Node, r *Rules) []Finding {
 		if ratio < r.SkewRatio || n.Memory-median < r.ShareFloor {
 			continue
 		}
-		figs := map[string]float64{"memory": float64(n.Memory), "median": float64(median), "nodes": float64(len(nodes))}
+		figs := aggregate.Figures{}.Bytes("memory", n.Memory).Bytes("median", median).Count("nodes", int64(len(nodes)))
 		ratioText := "all of the data"
 		if !math.IsInf(ratio, 1) {
-			figs["ratio"] = ratio
+			figs = figs.Ratio("ratio", ratio)
 			ratioText = fmt.Sprintf("%.1f× the median node", ratio)
 		}
-		f := Finding{Kind: KindNodeSkew, Severity: SeverityWarning, Node: n.Name, Memory: n.Memory - median, Figures: figs,
+		f := aggregate.Finding{Kind: KindNodeSkew, Severity: aggregate.SeverityWarning, Node: n.Name, Memory: n.Memory - median, Figures: figs,
 			Title: fmt.Sprintf("%s holds %s", n.Name, ratioText)}
 		cause := skewCause(n, &f)
 		f.Explanation = fmt.Sprintf("Node %s holds %s of key memory, %s (%s) of a %d-node cluster. %s "+
@@ -405,27 +403,26 @@ func skew(nodes []*Node, r *Rules) []Finding {
 
 // skewCause explains what makes a node big: a hot hash tag, a hot slot,
 // or a family.
-func skewCause(n *Node, f *Finding) string {
+func skewCause(n *aggregate.Node, f *aggregate.Finding) string {
 	if n.Hashtags != nil && len(n.Hashtags.Entries) > 0 {
 		h := &n.Hashtags.Entries[0]
 		if sh := share(h.Memory, n.Memory); sh >= 0.25 {
-			f.Figures["hashtag_memory"] = float64(h.Memory)
+			f.Figures = f.Figures.Bytes("hashtag_memory", h.Memory)
 			tag := string(h.Name)
-			f.Family = EscapeKey(tag)
+			f.Family = aggregate.EscapeKey(tag)
 			if h.Biggest != nil {
 				f.Key, f.KeyLen, f.DB = h.Biggest.Key, h.Biggest.KeyLen, h.Biggest.DB
 			}
 			return fmt.Sprintf("The hash tag %s pins %s (%s, %s of the node) to slot %d: they can never be spread over nodes.",
-				showKey(tag), keysText(h.Keys), human(h.Memory), pct(sh), Slot(tag))
+				showKey(tag), keysText(h.Keys), human(h.Memory), pct(sh), aggregate.Slot(tag))
 		}
 	}
 	if n.Slots != nil && len(n.Slots.Hottest) > 0 {
 		s := n.Slots.Hottest[0]
 		if sh := share(s.Memory, n.Memory); sh >= 0.25 {
-			f.Figures["slot"] = float64(s.Slot)
-			f.Figures["slot_memory"] = float64(s.Memory)
+			f.Figures = f.Figures.Slot("slot", s.Slot).Bytes("slot_memory", s.Memory)
 			k := ""
-			if len(n.TopKeys) > 0 && Slot(string(n.TopKeys[0].Key)) == s.Slot {
+			if len(n.TopKeys) > 0 && aggregate.Slot(string(n.TopKeys[0].Key)) == s.Slot {
 				f.Key, f.KeyLen, f.DB = n.TopKeys[0].Key, n.TopKeys[0].KeyLen, n.TopKeys[0].DB
 				f.Family = familyOf(f.Key)
 				k = fmt.Sprintf("; its biggest key is %s", showKey(string(f.Key)))
@@ -435,7 +432,7 @@ func skewCause(n *Node, f *Finding) string {
 	}
 	if n.Families != nil && len(n.Families.Entries) > 0 {
 		e := &n.Families.Entries[0]
-		f.Family = EscapeKey(string(e.Name))
+		f.Family = aggregate.EscapeKey(string(e.Name))
 		return fmt.Sprintf("Its biggest family is %s (%d keys, %s, %s of the node).", showName(f.Family), e.Keys, human(e.Memory), pct(share(e.Memory, n.Memory)))
 	}
 	return ""
@@ -443,11 +440,11 @@ func skewCause(n *Node, f *Finding) string {
 
 // missingTTL finds families where most keys carry a TTL but some do not:
 // usually a SET whose EXPIRE failed or was forgotten on one code path.
-func missingTTL(n *Node, r *Rules) []Finding {
+func missingTTL(n *aggregate.Node, r *Rules) []aggregate.Finding {
 	if n.Families == nil || r.MissingTTLShare <= 0 {
 		return nil
 	}
-	var out []Finding
+	var out []aggregate.Finding
 	for i := range n.Families.Entries {
 		e := &n.Families.Entries[i]
 		if e.NoTTL.Keys == 0 || e.Keys < 2 {
@@ -460,14 +457,14 @@ func missingTTL(n *Node, r *Rules) []Finding {
 		if !many && !big {
 			continue
 		}
-		sev := SeverityInfo
+		sev := aggregate.SeverityInfo
 		if e.NoTTL.Memory >= r.ShareFloor || share(e.NoTTL.Memory, n.Memory) >= 0.01 {
-			sev = SeverityWarning
+			sev = aggregate.SeverityWarning
 		}
-		fam := EscapeKey(string(e.Name))
-		f := Finding{Kind: KindMissingTTL, Severity: sev, Node: n.Name, Family: fam, Memory: e.NoTTL.Memory,
-			Figures: map[string]float64{"keys": float64(e.Keys), "keys_without_ttl": float64(e.NoTTL.Keys),
-				"memory": float64(e.Memory), "memory_without_ttl": float64(e.NoTTL.Memory), "ttl_share": withShare},
+		fam := aggregate.EscapeKey(string(e.Name))
+		f := aggregate.Finding{Kind: KindMissingTTL, Severity: sev, Node: n.Name, Family: fam, Memory: e.NoTTL.Memory,
+			Figures: aggregate.Figures{}.Count("keys", e.Keys).Count("keys_without_ttl", e.NoTTL.Keys).
+				Bytes("memory", e.Memory).Bytes("memory_without_ttl", e.NoTTL.Memory).Share("ttl_share", withShare),
 			Title: fmt.Sprintf("%s of %s without TTL", keysText(e.NoTTL.Keys), showName(fam)),
 		}
 		ex := ""
@@ -489,29 +486,29 @@ func missingTTL(n *Node, r *Rules) []Finding {
 
 // misplaced checks a node's keys against the slots CLUSTER NODES says it
 // serves.
-func misplaced(n *Node, r *Rules) []Finding {
+func misplaced(n *aggregate.Node, r *Rules) []aggregate.Finding {
 	if r.Cluster == nil || n.Slots == nil {
 		return nil
 	}
-	cn, owned, ok := matchClusterNode(n.Name, r.Cluster)
+	cn, owned, ok := aggregate.MatchClusterNode(n.Name, r.Cluster)
 	if !ok {
-		return []Finding{{Kind: KindUnmatchedNode, Severity: SeverityInfo, Node: n.Name, Figures: map[string]float64{},
+		return []aggregate.Finding{{Kind: KindUnmatchedNode, Severity: aggregate.SeverityInfo, Node: n.Name, Figures: aggregate.Figures{},
 			Title: fmt.Sprintf("%s is not in the cluster nodes file", n.Name),
 			Explanation: fmt.Sprintf("No line of the CLUSTER NODES file matches node %s (by node id, hostname, ip:port, or the port "+
 				"number ending the name), so its slots were not checked.", n.Name),
 			Advice: "Name the dump after the node's id, hostname or port (node-7202.rdb), or fix the nodes file.",
 		}}
 	}
-	var own [NumSlots]bool
+	var own [aggregate.NumSlots]bool
 	for _, rg := range owned {
-		for s := max(rg[0], 0); s <= rg[1] && s < NumSlots; s++ {
+		for s := max(rg[0], 0); s <= rg[1] && s < aggregate.NumSlots; s++ {
 			own[s] = true
 		}
 	}
 	var keys, mem int64
 	var slots []int
 	for _, p := range n.Slots.PerSlot {
-		if p.Slot >= 0 && p.Slot < NumSlots && !own[p.Slot] {
+		if p.Slot >= 0 && p.Slot < aggregate.NumSlots && !own[p.Slot] {
 			keys += p.Keys
 			mem += p.Memory
 			slots = append(slots, p.Slot)
@@ -520,13 +517,13 @@ func misplaced(n *Node, r *Rules) []Finding {
 	if keys == 0 {
 		return nil
 	}
-	ranges := SlotRanges(slots)
+	ranges := aggregate.SlotRanges(slots)
 	shown := ranges
 	if len(shown) > 10 {
 		shown = append(shown[:10:10], fmt.Sprintf("… (%d ranges)", len(ranges)))
 	}
-	return []Finding{{Kind: KindMisplacedSlots, Severity: SeverityWarning, Node: n.Name, Memory: mem,
-		Figures: map[string]float64{"keys": float64(keys), "memory": float64(mem), "slots": float64(len(slots))},
+	return []aggregate.Finding{{Kind: KindMisplacedSlots, Severity: aggregate.SeverityWarning, Node: n.Name, Memory: mem,
+		Figures: aggregate.Figures{}.Count("keys", keys).Bytes("memory", mem).Count("slots", int64(len(slots))),
 		Title:   fmt.Sprintf("%s holds %d keys in slots it does not serve", n.Name, keys),
 		Explanation: fmt.Sprintf("Node %s (%s) holds %d keys (%s) in %d slots that the cluster nodes file assigns to other nodes: %s. "+
 			"Clients are redirected away from these slots, so the keys are unreachable yet use memory; they are typically left over "+
@@ -539,20 +536,20 @@ func misplaced(n *Node, r *Rules) []Finding {
 
 // familyOf is the family of a key under the default separator, for
 // findings about a single key.
-func familyOf(k KeyName) string {
-	return EscapeKey(Pattern(string(k)))
+func familyOf(k aggregate.KeyName) string {
+	return aggregate.EscapeKey(aggregate.Pattern(string(k)))
 }
 
 // showKey makes a raw key fit in a sentence: escaped, and cut if very
 // long.
 func showKey(k string) string {
-	return showName(EscapeKey(k))
+	return showName(aggregate.EscapeKey(k))
 }
 
 // showName cuts an already escaped name (a family, see EscapeKey) to fit
 // in a sentence, never inside a \xNN or \\ escape.
 func showName(k string) string {
-	if c, cut := CutEscaped(k, 117); cut {
+	if c, cut := aggregate.CutEscaped(k, 117); cut {
 		return c + "..."
 	}
 	return k
@@ -565,21 +562,5 @@ func pct(f float64) string {
 	return fmt.Sprintf("%.0f%%", f*100)
 }
 
-// human formats bytes with binary units, the ones Redis reports in.
-// HumanBytes formats bytes with binary units for sentences ("1.5 MiB").
-func HumanBytes(b int64) string { return human(b) }
-
-func human(b int64) string {
-	const unit = 1024
-	if b < unit && b > -unit {
-		return fmt.Sprintf("%d B", b)
-	}
-	f := float64(b)
-	for _, u := range []string{"KiB", "MiB", "GiB", "TiB"} {
-		f /= unit
-		if math.Abs(f) < unit || u == "TiB" {
-			return fmt.Sprintf("%.1f %s", f, u)
-		}
-	}
-	return ""
-}
+// human writes bytes for a sentence ("1.5 MiB").
+func human(b int64) string { return bytesize.Format(b, bytesize.Sentence) }

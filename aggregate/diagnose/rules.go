@@ -1,19 +1,24 @@
-package aggregate
+package diagnose
 
 import (
 	"fmt"
 	"strings"
+
+	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/internal/bytesize"
 )
 
-// Rules are the thresholds of Diagnose. docs/findings.md explains each
-// default.
+// Rules are what Diagnose judges a report with: how the nodes run (the
+// embedded Config: maxmemory, policy, cluster slots) and the thresholds.
+// docs/findings.md explains each default.
 type Rules struct {
+	aggregate.Config
+
 	// BigHashShare flags a hash holding more than this share of its
-	// node's key memory (--big-hash-share).
+	// node's key memory.
 	BigHashShare float64
 	// BigKeyShare, BigKeyBytes and BigKeyElements flag a key of any type
-	// above any of them (--big-key-share, --big-key-bytes,
-	// --big-key-elements); 0 disables one.
+	// above any of them; 0 disables one.
 	BigKeyShare    float64
 	BigKeyBytes    int64
 	BigKeyElements int64
@@ -22,14 +27,6 @@ type Rules struct {
 	// anything: half of a 50 kB node is not a problem.
 	ShareFloor int64
 
-	// Maxmemory is the maxmemory of every node (--maxmemory SIZE), and
-	// MaxmemoryByNode overrides it per node name (--maxmemory NODE=SIZE);
-	// 0 means unknown.
-	Maxmemory       int64
-	MaxmemoryByNode map[string]int64
-	// Policy is the maxmemory-policy of the nodes (--maxmemory-policy);
-	// empty means unknown.
-	Policy string
 	// NearMaxmemory is the fill (used / maxmemory) from which a node
 	// counts as full: eviction is running or about to.
 	NearMaxmemory float64
@@ -46,13 +43,10 @@ type Rules struct {
 	// carry a TTL and some do not.
 	MissingTTLShare   float64
 	MissingTTLMinKeys int64
-
-	// Cluster is the slot ownership read from --cluster-nodes; nil skips
-	// the misplaced-slots rule.
-	Cluster []ClusterNode
 }
 
-// DefaultRules returns the rules the command line starts from.
+// DefaultRules returns the thresholds the command line starts from, with
+// nothing known of the nodes.
 func DefaultRules() Rules {
 	return Rules{
 		BigHashShare:      0.2,
@@ -68,11 +62,27 @@ func DefaultRules() Rules {
 	}
 }
 
+// Settings returns what a report judged with r records: the nodes' Config
+// and every threshold as a figure with its unit.
+func (r *Rules) Settings() *aggregate.Settings {
+	return &aggregate.Settings{Config: r.Config, Thresholds: aggregate.Figures{}.
+		Share("big_hash_share", r.BigHashShare).
+		Share("big_key_share", r.BigKeyShare).
+		Bytes("big_key_bytes", r.BigKeyBytes).
+		Count("big_key_elements", r.BigKeyElements).
+		Bytes("share_floor", r.ShareFloor).
+		Share("near_maxmemory", r.NearMaxmemory).
+		Share("non_volatile_share", r.NonVolatileShare).
+		Ratio("skew_ratio", r.SkewRatio).
+		Share("missing_ttl_share", r.MissingTTLShare).
+		Count("missing_ttl_min_keys", r.MissingTTLMinKeys)}
+}
+
 // Eviction policies of maxmemory-policy.
 var policies = []string{"noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
 	"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"}
 
-// SetPolicy validates and sets a maxmemory-policy.
+// SetPolicy validates and sets a maxmemory-policy, in any case.
 func (r *Rules) SetPolicy(p string) error {
 	p = strings.ToLower(strings.TrimSpace(p))
 	for _, q := range policies {
@@ -84,17 +94,17 @@ func (r *Rules) SetPolicy(p string) error {
 	return fmt.Errorf("unknown maxmemory-policy %q (want one of %s)", p, strings.Join(policies, ", "))
 }
 
-// SetMaxmemory reads one --maxmemory value: "SIZE" for every node, or
-// "NODE=SIZE" for one node (repeat the flag for several). See ParseSize for
-// SIZE.
+// SetMaxmemory reads one maxmemory setting: "SIZE" for every node, or
+// "NODE=SIZE" for one node (call it again for several). See bytesize.Parse
+// for SIZE.
 func (r *Rules) SetMaxmemory(v string) error {
 	node, size, per := strings.Cut(v, "=")
 	if !per {
 		size = node
 	}
-	n, err := ParseSize(size)
+	n, err := bytesize.Parse(size)
 	if err != nil {
-		return fmt.Errorf("--maxmemory: %w", err)
+		return err
 	}
 	if !per {
 		r.Maxmemory = n
@@ -102,7 +112,7 @@ func (r *Rules) SetMaxmemory(v string) error {
 	}
 	node = strings.TrimSpace(node)
 	if node == "" {
-		return fmt.Errorf("--maxmemory %q: empty node name", v)
+		return fmt.Errorf("empty node name in %q", v)
 	}
 	if r.MaxmemoryByNode == nil {
 		r.MaxmemoryByNode = map[string]int64{}
@@ -111,30 +121,29 @@ func (r *Rules) SetMaxmemory(v string) error {
 	return nil
 }
 
-// maxmemoryOf is the maxmemory that applies to node name.
-func (r *Rules) maxmemoryOf(name string) int64 {
-	if v, ok := r.MaxmemoryByNode[name]; ok {
-		return v
+// IsBigKey reports whether a key of a node holding nodeMemory of key
+// memory crosses a big-key threshold: BigKeyBytes, BigKeyElements, or
+// BigKeyShare of a node no smaller than ShareFloor.
+func (r *Rules) IsBigKey(k *aggregate.KeyInfo, nodeMemory int64) bool {
+	if r.BigKeyBytes > 0 && k.Memory > r.BigKeyBytes {
+		return true
 	}
-	return r.Maxmemory
+	if r.BigKeyElements > 0 && k.Elements > r.BigKeyElements {
+		return true
+	}
+	return r.BigKeyShare > 0 && nodeMemory >= r.ShareFloor && nodeMemory > 0 && share(k.Memory, nodeMemory) > r.BigKeyShare
 }
 
-var severityRank = map[string]int{SeverityInfo: 1, SeverityWarning: 2, SeverityCritical: 3}
-
-// FailOn reports whether findings hold one at level or worse (--fail-on):
-// level is info, warning or critical; "" or "none" never fails.
-func FailOn(findings []Finding, level string) (bool, error) {
-	if level == "" || level == "none" {
-		return false, nil
-	}
-	min, ok := severityRank[level]
-	if !ok {
-		return false, fmt.Errorf("--fail-on %q: want info, warning, critical or none", level)
+// FailOn reports whether findings hold one at level or more severe; a
+// zero level never fails.
+func FailOn(findings []aggregate.Finding, level aggregate.Severity) bool {
+	if level == 0 {
+		return false
 	}
 	for _, f := range findings {
-		if severityRank[f.Severity] >= min {
-			return true, nil
+		if f.Severity >= level {
+			return true
 		}
 	}
-	return false, nil
+	return false
 }
