@@ -1,8 +1,13 @@
 package objstore
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"mime"
+	"path"
 
 	"gocloud.dev/blob"
 )
@@ -21,8 +26,9 @@ import (
 type Writer struct {
 	l      location
 	b      *blob.Bucket
-	w      *blob.Writer
+	pw     *io.PipeWriter
 	cancel context.CancelFunc
+	result chan error // the upload's outcome, once the pipe is closed
 	done   bool
 }
 
@@ -55,28 +61,40 @@ func Create(ctx context.Context, rawURL string) (*Writer, error) {
 		b.Close()
 		return nil, err
 	}
-	// Canceling the context of a blob.Writer before Close is how
-	// gocloud.dev aborts an upload: a multipart upload is abandoned and
-	// nothing is committed.
+	// The upload reads from a pipe, in a goroutine: Bucket.Upload hands
+	// the stream to the driver whole, and aborting is canceling the
+	// context and failing the stream, after which no driver commits.
+	// (gocloud.dev's Azure writer can panic when its upload fails inside
+	// Writer.Close; Upload does not take that path.)
 	wctx, cancel := context.WithCancel(ctx)
-	w, err := b.NewWriter(wctx, l.key, nil)
-	if err != nil {
-		cancel()
-		b.Close()
-		return nil, l.classify("create", err)
+	pr, pw := io.Pipe()
+	w := &Writer{l: l, b: b, pw: pw, cancel: cancel, result: make(chan error, 1)}
+	ctype := mime.TypeByExtension(path.Ext(l.key))
+	if ctype == "" {
+		ctype = "application/octet-stream"
 	}
-	return &Writer{l: l, b: b, w: w, cancel: cancel}, nil
+	go func() {
+		err := b.Upload(wctx, l.key, pr, &blob.WriterOptions{ContentType: ctype})
+		// Unblock a Write waiting on a failed upload.
+		pr.CloseWithError(cmp.Or(err, errUploadEnded))
+		w.result <- err
+	}()
+	return w, nil
 }
 
-// Write writes p. Uploads are asynchronous: an error may only show at a
-// later Write or at Close.
+// errUploadEnded fails a Write after the upload stopped reading.
+var errUploadEnded = errors.New("upload ended")
+
+// Write writes p. It blocks while the upload catches up, so memory use
+// stays bounded; an upload error shows here or at Close.
 func (w *Writer) Write(p []byte) (int, error) {
 	if w.done {
 		return 0, fmt.Errorf("%s: write after Close or Abort", w.l.raw)
 	}
-	n, err := w.w.Write(p)
+	n, err := w.pw.Write(p)
 	if err != nil {
-		return n, w.l.classify("write", err)
+		w.Abort()
+		return n, w.l.classify("write", cmp.Or(<-w.result, err))
 	}
 	return n, nil
 }
@@ -88,7 +106,9 @@ func (w *Writer) Close() error {
 		return nil
 	}
 	w.done = true
-	err := w.w.Close()
+	w.pw.Close()
+	err := <-w.result
+	w.result <- err // for a Write racing an earlier failure
 	w.cancel()
 	w.b.Close()
 	if err != nil {
@@ -104,7 +124,14 @@ func (w *Writer) Abort() error {
 		return nil
 	}
 	w.done = true
+	// Cancel first: a driver that treats the end of its stream as
+	// "complete" must already see a canceled upload.
 	w.cancel()
-	_ = w.w.Close() // reports the cancellation, which is what was asked
+	w.pw.CloseWithError(errAborted)
+	err := <-w.result
+	w.result <- err
 	return w.b.Close()
 }
+
+// errAborted is what the upload reads after Abort.
+var errAborted = errors.New("output aborted")
