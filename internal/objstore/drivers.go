@@ -34,13 +34,19 @@ func (v version) same(w version) bool {
 	if v.size != w.size {
 		return false
 	}
-	if v.etag != "" && w.etag != "" && v.etag != w.etag {
+	if v.etag != "" && w.etag != "" && bareETag(v.etag) != bareETag(w.etag) {
 		return false
 	}
 	if v.generation != 0 && w.generation != 0 && v.generation != w.generation {
 		return false
 	}
 	return true
+}
+
+// bareETag drops the quotes and weakness mark that some S3-compatible
+// stores send on one response and not on another.
+func bareETag(e string) string {
+	return strings.Trim(strings.TrimPrefix(e, "W/"), `"`)
 }
 
 // describe names the version for a message.

@@ -192,3 +192,24 @@ func TestRangeStart(t *testing.T) {
 	assert.Equal(t, int64(-1), rangeStart(""))
 	assert.Equal(t, int64(-1), rangeStart("bytes=-5"))
 }
+
+func TestVersionSame(t *testing.T) {
+	tests := []struct {
+		name string
+		a, b version
+		want bool
+	}{
+		{"same ETag", version{size: 5, etag: `"abc"`}, version{size: 5, etag: `"abc"`}, true},
+		{"quotes differ", version{size: 5, etag: `"abc"`}, version{size: 5, etag: `abc`}, true},
+		{"weak mark", version{size: 5, etag: `W/"abc"`}, version{size: 5, etag: `"abc"`}, true},
+		{"other ETag", version{size: 5, etag: `"abc"`}, version{size: 5, etag: `"abd"`}, false},
+		{"other size", version{size: 5, etag: `"abc"`}, version{size: 6, etag: `"abc"`}, false},
+		{"no ETag sent: size decides", version{size: 5, etag: `"abc"`}, version{size: 5}, true},
+		{"other generation", version{size: 5, generation: 7}, version{size: 5, generation: 8}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, tt.a.same(tt.b))
+		})
+	}
+}

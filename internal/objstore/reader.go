@@ -124,6 +124,7 @@ type Reader struct {
 	stall  *time.Timer        // cancels cur's request when it stalls
 	timed  atomic.Bool        // set when stall fired
 	err    error              // sticky: returned by every later Read
+	closed bool
 }
 
 // Open starts streaming the object at rawURL (which must name one object,
@@ -227,8 +228,13 @@ func (r *Reader) Read(p []byte) (int, error) {
 	}
 }
 
-// Close ends the read and releases the connection.
+// Close ends the read and releases the connection. Closing twice does
+// nothing.
 func (r *Reader) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
 	r.drop()
 	if r.err == nil {
 		r.err = fmt.Errorf("%s: read after Close", r.url)
