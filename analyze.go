@@ -485,7 +485,7 @@ func analyzeOne(ctx context.Context, cfg *analyzeConfig, in parse.Input, stdin i
 		bar:     bar.set,
 	}
 	spec := workerSpec{
-		Name: in.Name, Path: in.Path, Member: in.Member, NoVerify: cfg.noVerify,
+		Name: in.Name, Ref: in.Ref, NoVerify: cfg.noVerify,
 		RedisVersion: cfg.redisVersion, Cluster: cfg.cluster == "yes", MaxMemory: cfg.maxMemory,
 		MaxKeyBytes: keyBytesLimit(cfg.maxKeyMemory),
 	}

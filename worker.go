@@ -37,8 +37,7 @@ const (
 // workerSpec tells a child what to parse.
 type workerSpec struct {
 	Name         string
-	Path         string
-	Member       string
+	Ref          parse.Ref // the input, opened directly in the child
 	NoVerify     bool
 	RedisVersion string
 	Cluster      bool  // --cluster yes
@@ -207,19 +206,10 @@ func toWire(err error) *wireError {
 	return &wireError{Msg: err.Error(), Offset: -1}
 }
 
-// findInput rebuilds the Input of a spec in the child.
+// findInput is the Input of a spec in the child: its reference opens the
+// stored bytes directly, without expanding the command line again.
 func findInput(spec workerSpec) (parse.Input, error) {
-	ins, err := parse.Expand([]string{spec.Path}, nil)
-	if err != nil {
-		return parse.Input{}, err
-	}
-	for _, in := range ins {
-		if in.Member == spec.Member {
-			in.Name = spec.Name
-			return in, nil
-		}
-	}
-	return parse.Input{}, fmt.Errorf("%s: member %q not found", spec.Path, spec.Member)
+	return spec.Ref.Input(spec.Name), nil
 }
 
 // The child's results travel as frames: a kind byte, a uvarint length and

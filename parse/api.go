@@ -2,8 +2,6 @@ package parse
 
 import (
 	"context"
-	"errors"
-	"io"
 	"strconv"
 )
 
@@ -52,24 +50,6 @@ type DBSize struct {
 	DB      int   `json:"db"`
 	Keys    int64 `json:"keys"`
 	Expires int64 `json:"expires"`
-}
-
-// Input is one node's dump, resolved from the command line.
-type Input struct {
-	Name   string // node name: file or member name without extension, or the --name override
-	Path   string // path as given; "-" for stdin
-	Member string // tar member, if the dump is inside an archive
-	Size   int64  // stored size if known, else 0
-
-	open func() (io.ReadCloser, error)
-}
-
-// Open opens the input's stored bytes (still compressed).
-func (in Input) Open() (io.ReadCloser, error) {
-	if in.open == nil {
-		return nil, errors.New("input has no opener")
-	}
-	return in.open()
 }
 
 // Options tune parsing.

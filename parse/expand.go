@@ -3,6 +3,7 @@ package parse
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -65,17 +66,11 @@ func nodeName(p string) string {
 	}
 }
 
-func fileOpener(path string) func() (io.ReadCloser, error) {
-	return func() (io.ReadCloser, error) { return os.Open(path) }
-}
-
 func expand(args []string, names map[string]string) ([]Input, error) {
 	var ins []Input
 	for _, arg := range args {
 		if arg == "-" {
-			ins = append(ins, Input{Name: "stdin", Path: "-", open: func() (io.ReadCloser, error) {
-				return io.NopCloser(os.Stdin), nil
-			}})
+			ins = append(ins, Input{Name: "stdin", Ref: Ref{Path: "-"}})
 			continue
 		}
 		st, err := os.Stat(arg)
@@ -102,18 +97,11 @@ func expand(args []string, names map[string]string) ([]Input, error) {
 	seen := map[string]Input{}
 	for _, in := range ins {
 		if prev, dup := seen[in.Name]; dup {
-			return nil, fmt.Errorf("duplicate node name %q: %s and %s (use --name NAME=PATH to tell them apart)", in.Name, inputLabel(prev), inputLabel(in))
+			return nil, fmt.Errorf("duplicate node name %q: %s and %s (use --name NAME=PATH to tell them apart)", in.Name, prev.label(), in.label())
 		}
 		seen[in.Name] = in
 	}
 	return ins, nil
-}
-
-func inputLabel(in Input) string {
-	if in.Member != "" {
-		return in.Path + ":" + in.Member
-	}
-	return in.Path
 }
 
 func inputErr(path string, err error) error {
@@ -143,7 +131,7 @@ func expandFile(path string, size int64, explicit bool) ([]Input, error) {
 			return nil, nil
 		}
 	}
-	return []Input{{Name: nodeName(path), Path: path, Size: size, open: fileOpener(path)}}, nil
+	return []Input{{Name: nodeName(path), Ref: Ref{Path: path, Size: size}}}, nil
 }
 
 func expandDir(dir string) ([]Input, error) {
@@ -174,24 +162,34 @@ func expandDir(dir string) ([]Input, error) {
 	return ins, nil
 }
 
-// openTar opens an archive and returns its tar reader; done closes it.
-func openTar(path string) (*tar.Reader, func(), error) {
+// openTar opens an archive and returns its tar reader and done to close
+// it. For an uncompressed archive it also returns the reader under the
+// tar reader, whose position says where each member's data starts.
+func openTar(path string) (*tar.Reader, *offsetReader, func(), error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	raw := bufio.NewReaderSize(f, 64<<10)
-	h, _ := raw.Peek(4)
-	dr, closeDec, err := decompress(raw, sniffCompression(h))
+	var magic [4]byte
+	n, _ := io.ReadFull(f, magic[:])
+	kind := sniffCompression(magic[:n])
+	if kind == "" {
+		if _, err := f.Seek(0, io.SeekStart); err == nil {
+			or := &offsetReader{f: f}
+			return tar.NewReader(or), or, func() { f.Close() }, nil
+		}
+	}
+	raw := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(magic[:n]), f), 64<<10)
+	dr, closeDec, err := decompress(raw, kind)
 	if err != nil {
 		f.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return tar.NewReader(dr), func() { closeDec(); f.Close() }, nil
+	return tar.NewReader(dr), nil, func() { closeDec(); f.Close() }, nil
 }
 
 func expandTar(path string) ([]Input, error) {
-	tr, done, err := openTar(path)
+	tr, or, done, err := openTar(path)
 	if err != nil {
 		return nil, inputErr(path, err)
 	}
@@ -214,47 +212,20 @@ func expandTar(path string) ([]Input, error) {
 		if hdr.Typeflag != tar.TypeReg {
 			continue
 		}
-		name := hdr.Name
-		isDump := strings.Contains(strings.ToLower(filepath.Base(name))+".", ".rdb.")
+		ref := Ref{Path: path, Member: hdr.Name, Index: idx, Size: hdr.Size}
+		if or != nil && plainMember(hdr) && regularHeaderAt(or.f, or.off) {
+			ref.Offset = or.off
+		}
+		isDump := strings.Contains(strings.ToLower(filepath.Base(hdr.Name))+".", ".rdb.")
 		if !isDump && sniff(tr) != kindRDB {
 			continue
 		}
-		ins = append(ins, Input{Name: nodeName(name), Path: path, Member: name, Size: hdr.Size, open: memberOpener(path, name, idx)})
+		ins = append(ins, Input{Name: nodeName(hdr.Name), Ref: ref})
 	}
 	if len(ins) == 0 {
 		return nil, fmt.Errorf("%s: tar archive contains no RDB dumps", path)
 	}
 	return ins, nil
-}
-
-type memberReader struct {
-	io.Reader
-	done func()
-}
-
-func (m memberReader) Close() error { m.done(); return nil }
-
-// memberOpener reopens the archive and seeks to member number idx.
-func memberOpener(path, name string, idx int) func() (io.ReadCloser, error) {
-	return func() (io.ReadCloser, error) {
-		tr, done, err := openTar(path)
-		if err != nil {
-			return nil, err
-		}
-		for i := 0; ; i++ {
-			hdr, err := tr.Next()
-			if err != nil {
-				done()
-				if err == io.EOF {
-					return nil, fmt.Errorf("member %s not found in %s", name, path)
-				}
-				return nil, err
-			}
-			if i == idx && hdr.Name == name {
-				return memberReader{Reader: tr, done: done}, nil
-			}
-		}
-	}
 }
 
 // applyNames applies --name NAME=PATH overrides. PATH is matched against

@@ -81,9 +81,7 @@ func TestMutationsBounded(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		go func() {
 			_, err := Parse(ctx, bytesInput("m.rdb", b), Options{NoVerify: true, MaxKeyBytes: limit}, func(r *Record) error {
-				if r.Value != nil {
-					_ = r.Value.GetElemCount()
-				}
+				_ = valueLen(r.Value)
 				return nil
 			})
 			done <- err

@@ -3,7 +3,6 @@ package parse
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -11,6 +10,7 @@ import (
 	"hash"
 	"io"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
 )
@@ -112,12 +112,20 @@ func (c *streamCounter) Read(p []byte) (int, error) {
 
 var errTar = errors.New("tar archive")
 
-// openStream opens in and returns the decompressed RDB stream, positioned
-// at its first byte.
-func openStream(ctx context.Context, in Input, opts Options, src *Source) (*bufio.Reader, *counter, *streamCounter, func(), error) {
+// stream is an opened input: its decompressed RDB stream, and counters
+// of the bytes read on both sides of the decompression.
+type stream struct {
+	br           *bufio.Reader  // the RDB stream, positioned at its first byte
+	stored       *counter       // stored bytes (counted, hashed)
+	decompressed *streamCounter // decompressed bytes
+	close        func()
+}
+
+// openStream opens in and returns its decompressed RDB stream.
+func openStream(ctx context.Context, in Input, opts Options, src *Source) (*stream, error) {
 	rc, err := in.Open()
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return nil, err
 	}
 	cnt := newCounter(ctx, rc, opts.Progress)
 	raw := bufio.NewReaderSize(cnt, 64<<10)
@@ -126,7 +134,7 @@ func openStream(ctx context.Context, in Input, opts Options, src *Source) (*bufi
 	dr, closeDec, err := decompress(raw, src.Compression)
 	if err != nil {
 		_ = rc.Close()
-		return nil, nil, nil, nil, fmt.Errorf("corrupt %s stream: %w", src.Compression, err)
+		return nil, fmt.Errorf("corrupt %s stream: %w", src.Compression, err)
 	}
 	closeAll := func() {
 		closeDec()
@@ -136,7 +144,7 @@ func openStream(ctx context.Context, in Input, opts Options, src *Source) (*bufi
 	br := bufio.NewReaderSize(sc, 1<<20)
 	if p, _ := br.Peek(512); isTar(p) {
 		closeAll()
-		return nil, nil, nil, nil, errTar
+		return nil, errTar
 	}
-	return br, cnt, sc, closeAll, nil
+	return &stream{br: br, stored: cnt, decompressed: sc, close: closeAll}, nil
 }

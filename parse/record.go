@@ -1,16 +1,4 @@
-// Package parse turns RDB dump files into a stream of key records.
-//
-// It opens inputs (plain files, gzip/zstd/lz4 streams, tar archives,
-// directories, stdin), frames the RDB byte stream itself so that every key
-// gets an exact byte offset, serialized size and the layout of its packed
-// blobs, verifies the CRC64 trailer, and hands each value to
-// github.com/hdt3213/rdb for decoding. Nothing here estimates memory or
-// aggregates: that is package aggregate's job.
 package parse
-
-import (
-	"github.com/hdt3213/rdb/model"
-)
 
 // Data types as Redis's TYPE command names them. Module values use
 // TypeModule with Record.Module holding the 9-character module type name.
@@ -76,9 +64,10 @@ type Record struct {
 	// memory model needs to know.
 	LongElem int64
 
-	// Value is the decoded value from hdt3213/rdb. It is nil for module
-	// values, which are framed but not decoded.
-	Value model.RedisObject
+	// Value is the decoded value. It is nil for values that are framed
+	// but not decoded: module values, keys over Options.MaxKeyBytes and
+	// keys Options.SkipDecode said the caller does without.
+	Value *Value
 
 	// Blobs describes the packed containers of the value as the framer saw
 	// them: one entry for a ziplist, listpack, intset or zipmap value, one

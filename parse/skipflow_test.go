@@ -17,7 +17,7 @@ func TestSkippedRecordsFlow(t *testing.T) {
 	head := newRDB("REDIS0011").byte(opSelectDB).len(0).b
 	lp := onePackListInts(1, 2)
 	rec := newRDB("").byte(16).str("key").len(uint64(len(lp))).byte(lp...).b
-	in := Input{Path: "endless.rdb", open: func() (io.ReadCloser, error) {
+	in := Input{Ref: Ref{Path: "endless.rdb"}, open: func() (io.ReadCloser, error) {
 		return io.NopCloser(io.MultiReader(bytes.NewReader(head), &repeater{b: rec})), nil
 	}}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

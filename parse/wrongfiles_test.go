@@ -89,7 +89,7 @@ func TestWrongFiles(t *testing.T) {
 	t.Run("permission denied", func(t *testing.T) {
 		// As root no file is unreadable: fake the open.
 		p := filepath.Join(dir, "secret.rdb")
-		in := Input{Name: "secret", Path: p, open: func() (io.ReadCloser, error) {
+		in := Input{Name: "secret", Ref: Ref{Path: p}, open: func() (io.ReadCloser, error) {
 			return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrPermission}
 		}}
 		_, err := Parse(context.Background(), in, Options{}, func(*Record) error { return nil })

@@ -4,7 +4,6 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/hdt3213/rdb/model"
 	"github.com/rdbscope/rdbscope/parse"
 )
 
@@ -25,10 +24,10 @@ func (m *Model) dictFixed(buckets int64) int64 {
 // ---- sets
 
 func (m *Model) set(r *parse.Record) (int64, string) {
-	so, _ := r.Value.(*model.SetObject)
-	var members [][]byte
+	so := r.Value
+	var members []parse.Elem
 	if so != nil {
-		members = so.Members
+		members = so.Set
 	}
 	n := int64(len(members))
 	if so == nil {
@@ -69,13 +68,13 @@ func (m *Model) set(r *parse.Record) (int64, string) {
 	var maxLen int64
 	var width int64 = 2
 	for i, b := range members {
-		l := int64(len(b))
+		l := b.Len
 		if l > maxLen {
 			maxLen = l
 		}
 		if firstNonInt < 0 {
-			if v, ok := parseInt64(b); ok {
-				if w := intWidth(v); w > width {
+			if b.IsInt {
+				if w := intWidth(b.Int); w > width {
 					width = w
 				}
 			} else {
@@ -100,11 +99,11 @@ func (m *Model) set(r *parse.Record) (int64, string) {
 	return m.setHT(members, n, nextPow2(n, 4)), encHashtable
 }
 
-func (m *Model) intsetOf(members [][]byte) int64 {
+func (m *Model) intsetOf(members []parse.Elem) int64 {
 	var width int64 = 2
 	for _, b := range members {
-		if v, ok := parseInt64(b); ok {
-			if w := intWidth(v); w > width {
+		if b.IsInt {
+			if w := intWidth(b.Int); w > width {
 				width = w
 			}
 		}
@@ -113,10 +112,10 @@ func (m *Model) intsetOf(members [][]byte) int64 {
 }
 
 // setHT: a dict of sds members without values.
-func (m *Model) setHT(members [][]byte, n, buckets int64) int64 {
+func (m *Model) setHT(members []parse.Elem, n, buckets int64) int64 {
 	var ele int64
 	for _, b := range members {
-		ele += m.sds(int64(len(b)))
+		ele += m.sds(b.Len)
 	}
 	if members == nil {
 		ele = n * m.sds(8)
@@ -159,10 +158,10 @@ func (m *Model) expectedZslNode() float64 {
 }
 
 func (m *Model) zset(r *parse.Record) (int64, string) {
-	zo, _ := r.Value.(*model.ZSetObject)
+	zo := r.Value
 	var n int64
 	if zo != nil {
-		n = int64(len(zo.Entries))
+		n = int64(len(zo.ZSet))
 	} else {
 		n = r.Elements
 	}
@@ -188,8 +187,8 @@ func (m *Model) zset(r *parse.Record) (int64, string) {
 		return 0, encUnknown
 	}
 	var maxLen int64
-	for _, e := range zo.Entries {
-		if l := int64(len(e.Member)); l > maxLen {
+	for _, e := range zo.ZSet {
+		if l := e.Member.Len; l > maxLen {
 			maxLen = l
 		}
 	}
@@ -203,12 +202,12 @@ func (m *Model) zset(r *parse.Record) (int64, string) {
 	return m.skiplist(zo, n, nextPow2(n, 4)), encSkiplist
 }
 
-func (m *Model) zsetLP(zo *model.ZSetObject) int64 {
+func (m *Model) zsetLP(zo *parse.Value) int64 {
 	size := int64(lpHeader)
 	var buf [32]byte
-	for _, e := range zo.Entries {
-		size += lpEntryS(e.Member)
-		size += lpEntry(m.d2string(buf[:0], e.Score))
+	for _, e := range zo.ZSet {
+		size += lpEntry(e.Member)
+		size += lpEntry(parse.ElemOf(m.d2string(buf[:0], e.Score)))
 	}
 	return size
 }
@@ -230,14 +229,15 @@ func (m *Model) d2string(buf []byte, f float64) []byte {
 	return strconv.AppendFloat(buf, f, 'g', 17, 64)
 }
 
-func (m *Model) skiplist(zo *model.ZSetObject, n, buckets int64) int64 {
+// zo is the decoded value, nil if it was not decoded.
+func (m *Model) skiplist(zo *parse.Value, n, buckets int64) int64 {
 	// robj + zset{dict*,zsl*} + zskiplist{header,tail,length,level} +
 	// dict + buckets + header node of 32 levels (536 -> 640).
 	fixed := m.robj + 16 + 32 + m.dictStruct + 8*buckets + m.alloc(24+16*32)
 	var ele int64
 	if zo != nil {
-		for _, e := range zo.Entries {
-			ele += m.sds(int64(len(e.Member)))
+		for _, e := range zo.ZSet {
+			ele += m.sds(e.Member.Len)
 		}
 	} else {
 		ele = n * m.sds(8)

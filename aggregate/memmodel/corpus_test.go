@@ -2,7 +2,6 @@ package memmodel
 
 import (
 	"bufio"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,8 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hdt3213/rdb/core"
-	"github.com/hdt3213/rdb/model"
+	"github.com/klauspost/compress/gzip"
 	"github.com/rdbscope/rdbscope/aggregate"
 	"github.com/rdbscope/rdbscope/parse"
 )
@@ -74,103 +72,19 @@ type summaryFile struct {
 	InfoKeyspace map[string]map[string]any `json:"info_keyspace"`
 }
 
-// loadDump parses a dump with parse.Parse; while that is not implemented
-// yet it decodes it directly with hdt3213/rdb (no blob sizes: the model
-// then computes packed sizes from the values).
+// loadDump parses a dump, calling fn for every record.
 func loadDump(t testing.TB, path string, fn func(src *parse.Source, r *parse.Record)) *parse.Source {
 	ins, err := parse.Expand([]string{path}, nil)
-	if err == nil && len(ins) == 1 {
-		var src *parse.Source
-		got, err := parse.Parse(context.Background(), ins[0], parse.Options{OnSource: func(s *parse.Source) error { src = s; return nil }},
-			func(r *parse.Record) error { fn(src, r); return nil })
-		if err == nil {
-			return got
-		}
-		if !strings.Contains(err.Error(), "not implemented") {
-			t.Fatalf("parse %s: %v", path, err)
-		}
+	if err != nil || len(ins) != 1 {
+		t.Fatalf("expand %s: %v", path, err)
 	}
-	t.Logf("parse.Parse unavailable, decoding %s with hdt3213/rdb", path)
-	f, err := os.Open(path)
+	var src *parse.Source
+	got, err := parse.Parse(context.Background(), ins[0], parse.Options{OnSource: func(s *parse.Source) error { src = s; return nil }},
+		func(r *parse.Record) error { fn(src, r); return nil })
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("parse %s: %v", path, err)
 	}
-	defer f.Close()
-	src := &parse.Source{Aux: map[string]string{}}
-	hdr := make([]byte, 9)
-	if _, err := io.ReadFull(f, hdr); err == nil {
-		src.Magic = strings.TrimRight(string(hdr[:len(hdr)-4]), "0123456789")
-		fmt.Sscanf(string(hdr[len(src.Magic):]), "%d", &src.RDBVersion)
-	}
-	f.Seek(0, 0)
-	dec := core.NewDecoder(f)
-	err = dec.Parse(func(o model.RedisObject) bool {
-		switch o.GetType() {
-		case model.AuxType:
-			a := o.(*model.AuxObject)
-			src.Aux[a.Key] = a.Value
-			if a.Key == "redis-ver" {
-				src.RedisVersion = a.Value
-			}
-			return true
-		case model.DBSizeType, model.FunctionsType:
-			return true
-		}
-		r := recordFromObject(o)
-		fn(src, r)
-		return true
-	})
-	if err != nil {
-		t.Fatalf("decode %s: %v", path, err)
-	}
-	return src
-}
-
-func recordFromObject(o model.RedisObject) *parse.Record {
-	r := &parse.Record{DB: o.GetDBIndex(), Key: o.GetKey(), Type: o.GetType(), RDBEncoding: o.GetEncoding(), Value: o,
-		RDBBytes: int64(o.GetSize()), Elements: int64(o.GetElemCount())}
-	if e := o.GetExpiration(); e != nil {
-		r.ExpiresAt = e.UnixMilli()
-	}
-	if _, ok := o.(*model.StreamObject); ok {
-		r.Type = parse.TypeStream
-	}
-	switch x := o.(type) {
-	case *model.SetObject:
-		if d, ok := x.Extra.(*model.IntsetDetail); ok {
-			r.Blobs = []parse.Blob{{Len: int64(d.RawStringSize)}}
-		}
-		if d, ok := x.Extra.(*model.ListpackDetail); ok {
-			r.Blobs = []parse.Blob{{Len: int64(d.RawStringSize)}}
-		}
-	case *model.HashObject:
-		if d, ok := x.Extra.(*model.ListpackDetail); ok {
-			r.Blobs = []parse.Blob{{Len: int64(d.RawStringSize)}}
-		}
-	case *model.ZSetObject:
-		if d, ok := x.Extra.(*model.ListpackDetail); ok {
-			r.Blobs = []parse.Blob{{Len: int64(d.RawStringSize)}}
-		}
-	case *model.ListObject:
-		if d, ok := x.Extra.(*model.Quicklist2Detail); ok {
-			vi := 0
-			for i, enc := range d.NodeEncodings {
-				if enc == model.QuicklistNodeContainerPlain {
-					r.Blobs = append(r.Blobs, parse.Blob{Len: int64(len(x.Values[vi])), Plain: true, Count: 1})
-					vi++
-					continue
-				}
-				cnt := len(d.ListPackEntrySize[i])
-				size := int64(lpHeader)
-				for _, v := range x.Values[vi : vi+cnt] {
-					size += lpEntry(v)
-				}
-				r.Blobs = append(r.Blobs, parse.Blob{Len: size, Count: int64(cnt)})
-				vi += cnt
-			}
-		}
-	}
-	return r
+	return got
 }
 
 type cell struct {

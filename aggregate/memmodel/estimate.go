@@ -1,9 +1,6 @@
 package memmodel
 
-import (
-	"github.com/hdt3213/rdb/model"
-	"github.com/rdbscope/rdbscope/parse"
-)
+import "github.com/rdbscope/rdbscope/parse"
 
 // Encodings as OBJECT ENCODING names them.
 const (
@@ -112,19 +109,16 @@ func (m *Model) fallback(r *parse.Record) int64 {
 const embstrLimit = 44
 
 func (m *Model) str(r *parse.Record) (int64, string) {
-	so, ok := r.Value.(*model.StringObject)
-	if !ok || so == nil {
+	if r.Value == nil {
 		return 0, encUnknown
 	}
-	b := so.Value
-	n := int64(len(b))
+	s := r.Value.String
+	n := s.Len
 	// tryObjectEncoding: strings of up to 20 bytes that string2l accepts
 	// become integers (robj only, or a shared integer: MEMORY USAGE still
 	// counts one robj).
-	if n <= 20 {
-		if _, ok := parseInt64(b); ok {
-			return m.robj, encInt
-		}
+	if s.IsInt {
+		return m.robj, encInt
 	}
 	if n <= embstrLimit {
 		// robj + sdshdr8 + bytes + terminator in one allocation.
@@ -136,7 +130,7 @@ func (m *Model) str(r *parse.Record) (int64, string) {
 // ---- lists
 
 func (m *Model) list(r *parse.Record) (int64, string) {
-	lo, _ := r.Value.(*model.ListObject)
+	lo := r.Value
 	switch r.RDBEncoding {
 	case parse.EncQuicklist2:
 		return m.quicklistFromBlobs(r, lo, false)
@@ -156,7 +150,8 @@ func (m *Model) list(r *parse.Record) (int64, string) {
 
 // quicklistFromBlobs: one node per blob. convert: the blob is a ziplist
 // that the loader rewrites as a listpack (size computed from the values).
-func (m *Model) quicklistFromBlobs(r *parse.Record, lo *model.ListObject, convert bool) (int64, string) {
+// lo is the decoded value, nil if it was not decoded.
+func (m *Model) quicklistFromBlobs(r *parse.Record, lo *parse.Value, convert bool) (int64, string) {
 	if len(r.Blobs) == 0 {
 		return m.quicklistFromValues(lo)
 	}
@@ -165,9 +160,9 @@ func (m *Model) quicklistFromBlobs(r *parse.Record, lo *model.ListObject, conver
 	vi := 0
 	for _, b := range r.Blobs {
 		size := b.Len
-		if convert && !b.Plain && lo != nil && b.Count >= 0 && vi+int(b.Count) <= len(lo.Values) {
+		if convert && !b.Plain && lo != nil && b.Count >= 0 && vi+int(b.Count) <= len(lo.List) {
 			size = lpHeader
-			for _, v := range lo.Values[vi : vi+int(b.Count)] {
+			for _, v := range lo.List[vi : vi+int(b.Count)] {
 				size += lpEntry(v)
 			}
 		}
@@ -198,7 +193,7 @@ func (m *Model) quicklistFromBlobs(r *parse.Record, lo *model.ListObject, conver
 
 // quicklistFromValues packs the values into listpack nodes as
 // quicklistPushTail does with list-max-listpack-size -2 (8 KiB nodes).
-func (m *Model) quicklistFromValues(lo *model.ListObject) (int64, string) {
+func (m *Model) quicklistFromValues(lo *parse.Value) (int64, string) {
 	if lo == nil {
 		return 0, encUnknown
 	}
@@ -215,8 +210,8 @@ func (m *Model) quicklistFromValues(lo *model.ListObject) (int64, string) {
 		cur = -1
 	}
 	plain := false
-	for _, v := range lo.Values {
-		n := int64(len(v))
+	for _, v := range lo.List {
+		n := v.Len
 		if n >= packedThreshold {
 			flush()
 			total += m.quicklistNode + m.alloc(n)

@@ -3,12 +3,12 @@ package memmodel
 import (
 	"math"
 
-	"github.com/hdt3213/rdb/model"
 	"github.com/rdbscope/rdbscope/parse"
 )
 
 func (m *Model) hash(r *parse.Record) (int64, string) {
-	ho, _ := r.Value.(*model.HashObject)
+	ho := r.Value
+	ttls := r.RDBEncoding == parse.EncHashEx || r.RDBEncoding == parse.EncListpackEx
 	var n int64
 	if ho != nil {
 		n = int64(len(ho.Hash))
@@ -29,27 +29,27 @@ func (m *Model) hash(r *parse.Record) (int64, string) {
 				return m.robj + m.alloc(m.hashLP(ho)), encListpack
 			}
 		}
-		return m.hashHT(ho, n, float64(nextPow2(n, 4))), encHashtable
+		return m.hashHT(ho, ttls, n, float64(nextPow2(n, 4))), encHashtable
 	case parse.EncListpackEx:
 		if m.ver >= 704 && n <= m.hashMaxEntries {
 			if bl := blobLen(r); bl > 0 {
 				return m.robj + m.listpackEx + m.alloc(bl), encListpackEx
 			}
 		}
-		return m.hashHT(ho, n, float64(nextPow2(n, 4))), encHashtable
+		return m.hashHT(ho, ttls, n, float64(nextPow2(n, 4))), encHashtable
 	}
 	if ho == nil {
 		return 0, encUnknown
 	}
 	if n > m.hashMaxEntries {
-		return m.hashHT(ho, n, float64(nextPow2(n, 4))), encHashtable
+		return m.hashHT(ho, ttls, n, float64(nextPow2(n, 4))), encHashtable
 	}
 	// Plain RDB_TYPE_HASH: loaded into a listpack until a field or value
 	// exceeds hash-max-listpack-value, then converted to a dict that may be
 	// left half-rehashed (see hashLoadBuckets).
 	long := int64(0)
-	for f, v := range ho.Hash {
-		if int64(len(f)) > m.hashMaxValue || int64(len(v)) > m.hashMaxValue {
+	for _, h := range ho.Hash {
+		if h.Field.Len > m.hashMaxValue || h.Value.Len > m.hashMaxValue {
 			long++
 		}
 	}
@@ -67,56 +67,53 @@ func (m *Model) hash(r *parse.Record) (int64, string) {
 	} else {
 		buckets = expectedHashBuckets(n, long, ex)
 	}
-	return m.hashHT(ho, n, buckets), encHashtable
+	return m.hashHT(ho, ttls, n, buckets), encHashtable
 }
 
-func (m *Model) hashFitsLP(ho *model.HashObject) bool {
-	for f, v := range ho.Hash {
-		if int64(len(f)) > m.hashMaxValue || int64(len(v)) > m.hashMaxValue {
+func (m *Model) hashFitsLP(ho *parse.Value) bool {
+	for _, h := range ho.Hash {
+		if h.Field.Len > m.hashMaxValue || h.Value.Len > m.hashMaxValue {
 			return false
 		}
 	}
 	return true
 }
 
-func (m *Model) hashLP(ho *model.HashObject) int64 {
+func (m *Model) hashLP(ho *parse.Value) int64 {
 	size := int64(lpHeader)
-	for f, v := range ho.Hash {
-		size += lpEntryS(f) + lpEntry(v)
+	for _, h := range ho.Hash {
+		size += lpEntry(h.Field) + lpEntry(h.Value)
 	}
 	return size
 }
 
 // hashLPEx: field, value, TTL triples.
-func (m *Model) hashLPEx(ho *model.HashObject) int64 {
+func (m *Model) hashLPEx(ho *parse.Value) int64 {
 	size := int64(lpHeader)
-	for f, v := range ho.Hash {
-		size += lpEntryS(f) + lpEntry(v)
-		if ttl, ok := ho.FieldExpirations[f]; ok && ttl > 0 {
-			size += lpIntEntry(ttl)
-		} else {
-			size += lpIntEntry(0)
-		}
+	for _, h := range ho.Hash {
+		size += lpEntry(h.Field) + lpEntry(h.Value) + lpIntEntry(h.ExpiresAt)
 	}
 	return size
 }
 
-func (m *Model) hashHT(ho *model.HashObject, n int64, buckets float64) int64 {
+// ho is the decoded value, nil if it was not decoded; fieldTTLs says the
+// hash was saved with field TTLs.
+func (m *Model) hashHT(ho *parse.Value, fieldTTLs bool, n int64, buckets float64) int64 {
 	var ele int64
 	// 7.4+: fields of a hash with field TTLs are mstr strings carrying an
 	// ExpireMeta (16 bytes) in front of the header.
 	var meta int64
-	if m.flavor == redis && m.ver >= 704 && ho != nil && len(ho.FieldExpirations) > 0 {
+	if m.flavor == redis && m.ver >= 704 && ho != nil && fieldTTLs {
 		meta = 16
 	}
 	if ho != nil {
-		for f, v := range ho.Hash {
-			fl := int64(len(f))
+		for _, h := range ho.Hash {
+			fl := h.Field.Len
 			if meta > 0 {
-				ele += m.alloc(meta+sdsHdrRedis(fl)+fl+1) + m.sds(int64(len(v)))
+				ele += m.alloc(meta+sdsHdrRedis(fl)+fl+1) + m.sds(h.Value.Len)
 				continue
 			}
-			ele += m.sds(fl) + m.sds(int64(len(v)))
+			ele += m.sds(fl) + m.sds(h.Value.Len)
 		}
 	} else {
 		ele = n * 2 * m.sds(8)

@@ -1,57 +1,6 @@
 package memmodel
 
-// parseInt reports whether b is the canonical decimal form of an int64,
-// exactly as Redis's string2ll accepts it: no sign but '-', no leading
-// zeros, no spaces, at most 20 bytes. It never allocates.
-func parseInt[T ~string | ~[]byte](b T) (int64, bool) {
-	n := len(b)
-	if n == 0 || n > 20 {
-		return 0, false
-	}
-	if n == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := false
-	i := 0
-	if b[0] == '-' {
-		neg = true
-		i = 1
-		if n == 1 {
-			return 0, false
-		}
-	}
-	if b[i] < '1' || b[i] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for ; i < n; i++ {
-		c := b[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		d := uint64(c - '0')
-		if v > (1<<64-1-d)/10 {
-			return 0, false
-		}
-		v = v*10 + d
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return int64(-v), true // -(1<<63) wraps correctly
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
-}
-
-// parseInt64 is parseInt for byte slices.
-func parseInt64(b []byte) (int64, bool) { return parseInt(b) }
-
-// parseInt64S is parseInt for strings.
-func parseInt64S(s string) (int64, bool) { return parseInt(s) }
+import "github.com/rdbscope/rdbscope/parse"
 
 const lpHeader = 6 + 1 // total-bytes + num-elements header, end byte
 
@@ -99,20 +48,13 @@ func lpStrEntry(n int64) int64 {
 	return enc + lpBacklen(enc)
 }
 
-// lpEntry is the listpack size of an element given as bytes.
-func lpEntry(b []byte) int64 {
-	if v, ok := parseInt64(b); ok {
-		return lpIntEntry(v)
+// lpEntry is the listpack size of an element: integers in canonical
+// form are stored as integers.
+func lpEntry(e parse.Elem) int64 {
+	if e.IsInt {
+		return lpIntEntry(e.Int)
 	}
-	return lpStrEntry(int64(len(b)))
-}
-
-// lpEntryS is lpEntry for a string.
-func lpEntryS(s string) int64 {
-	if v, ok := parseInt64S(s); ok {
-		return lpIntEntry(v)
-	}
-	return lpStrEntry(int64(len(s)))
+	return lpStrEntry(e.Len)
 }
 
 // intsetBytes is the size of an intset holding n integers of the widest

@@ -3,7 +3,6 @@ package memmodel
 import (
 	"testing"
 
-	"github.com/hdt3213/rdb/model"
 	"github.com/rdbscope/rdbscope/parse"
 	"github.com/stretchr/testify/assert"
 )
@@ -35,14 +34,6 @@ func TestForSource(t *testing.T) {
 }
 
 func TestHelpers(t *testing.T) {
-	for _, s := range []string{"0", "-1", "9223372036854775807", "-9223372036854775808", "123"} {
-		_, ok := parseInt64([]byte(s))
-		assert.True(t, ok, s)
-	}
-	for _, s := range []string{"", "-", "-0", "01", "+1", " 1", "9223372036854775808", "1a", "123456789012345678901"} {
-		_, ok := parseInt64([]byte(s))
-		assert.False(t, ok, s)
-	}
 	assert.Equal(t, []int64{8, 16, 32, 48, 160, 320, 20480}, []int64{jemallocSize(1), jemallocSize(9), jemallocSize(17), jemallocSize(33), jemallocSize(129), jemallocSize(257), jemallocSize(16385)})
 	assert.Equal(t, []int64{8, 24, 40, 56, 80}, []int64{jemallocSizeQ8(1), jemallocSizeQ8(17), jemallocSizeQ8(33), jemallocSizeQ8(49), jemallocSizeQ8(65)})
 }
@@ -54,11 +45,12 @@ func TestNoPanic(t *testing.T) {
 		{},
 		{Type: parse.TypeString},
 		{Type: parse.TypeList, RDBEncoding: parse.EncQuicklist2, Blobs: []parse.Blob{{Len: -5, Count: 99}}},
-		{Type: parse.TypeList, RDBEncoding: parse.EncQuicklist, Blobs: []parse.Blob{{Len: 10, Count: 5}}, Value: &model.ListObject{}},
+		{Type: parse.TypeList, RDBEncoding: parse.EncQuicklist, Blobs: []parse.Blob{{Len: 10, Count: 5}}, Value: &parse.Value{}},
 		{Type: parse.TypeSet, RDBEncoding: parse.EncSet},
-		{Type: parse.TypeZSet, RDBEncoding: parse.EncZSet2, Value: &model.ZSetObject{Entries: []*model.ZSetEntry{nil}}},
+		{Type: parse.TypeZSet, RDBEncoding: parse.EncZSet2, Value: &parse.Value{ZSet: []parse.ZMember{{}}}},
 		{Type: parse.TypeHash, RDBEncoding: parse.EncHashEx},
-		{Type: parse.TypeStream, Value: &model.StreamObject{Entries: []*model.StreamEntry{nil}, Groups: []*model.StreamGroup{{Pending: []*model.StreamNAck{nil}}}}},
+		{Type: parse.TypeStream, Value: &parse.Value{Stream: &parse.Stream{Nodes: []parse.StreamID{{}}, Groups: []parse.StreamGroup{{Pending: []parse.StreamID{{}}}}}}},
+		{Type: parse.TypeStream, Value: &parse.Value{}},
 		{Type: parse.TypeModule, RDBBytes: 100},
 		{Type: "weird", RDBBytes: -3},
 	}

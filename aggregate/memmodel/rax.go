@@ -1,5 +1,7 @@
 package memmodel
 
+import "github.com/rdbscope/rdbscope/parse"
+
 // raxNodes returns the number of nodes of a Redis rax (rax.c) holding the
 // given keys, which must be sorted ascending, distinct and of equal length
 // (stream IDs: 16 bytes, big-endian ms then seq).
@@ -9,14 +11,14 @@ package memmodel
 // several children, and every child of a position with several children.
 // Positions inside a single-child, non-key chain live inside a compressed
 // node and cost nothing.
-func raxNodes(keys [][16]byte) int64 {
+func raxNodes(keys []parse.StreamID) int64 {
 	if len(keys) == 0 {
 		return 1 // raxNew allocates the root
 	}
 	return raxCount(keys, 0, true)
 }
 
-func raxCount(keys [][16]byte, depth int, forced bool) int64 {
+func raxCount(keys []parse.StreamID, depth int, forced bool) int64 {
 	if depth == 16 {
 		return 1 // key end (leaf)
 	}

@@ -1,0 +1,187 @@
+package parse
+
+import (
+	"archive/tar"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync/atomic"
+)
+
+// Input is one node's dump, resolved from the command line by Expand.
+type Input struct {
+	Name string // node name: file or member name without extension, or the --name override
+	Ref         // where its stored bytes are
+
+	open func() (io.ReadCloser, error) // nil: Ref.Open
+}
+
+// Open opens the input's stored bytes (still compressed).
+func (in Input) Open() (io.ReadCloser, error) {
+	if in.open != nil {
+		return in.open()
+	}
+	return in.Ref.Open()
+}
+
+// Ref says where one input's stored bytes are. It survives a trip through
+// JSON, so that another process (a parser child) can open the same bytes
+// without expanding the command line again.
+type Ref struct {
+	Path   string `json:"path"`             // file as given by the user; "-" for standard input
+	Member string `json:"member,omitempty"` // tar member name, if the dump is inside an archive
+	// Index is the member's position among the archive's headers
+	// (0-based), which tells apart members of the same name.
+	Index int `json:"index,omitempty"`
+	// Offset is where the member's bytes start in Path when the archive
+	// is not compressed (so the member can be read in place), else 0.
+	Offset int64 `json:"offset,omitempty"`
+	Size   int64 `json:"size,omitempty"` // stored size if known, else 0
+}
+
+// Input returns the input r refers to, named name, which Parse opens with
+// r.Open.
+func (r Ref) Input(name string) Input { return Input{Name: name, Ref: r} }
+
+// Stream returns the input r refers to, named name, whose stored bytes
+// (what r.Open would return) are read from rc instead. It is for inputs
+// that are best read only once: standard input or a pipe, and members of
+// compressed archives, which can only be reached by decompressing what
+// precedes them. A process that has opened such an input can hand the
+// stream to another (a parser child) as a file descriptor. The Input can
+// be parsed once; Parse closes rc.
+func (r Ref) Stream(name string, rc io.ReadCloser) Input {
+	var used atomic.Bool
+	return Input{Name: name, Ref: r, open: func() (io.ReadCloser, error) {
+		if used.Swap(true) {
+			return nil, errors.New("input stream already read")
+		}
+		return rc, nil
+	}}
+}
+
+// Direct reports whether Open reaches the stored bytes without reading
+// anything before them: a file, or a member of an uncompressed archive
+// whose offset is known. Other inputs are best opened once and passed on
+// as a stream (see Stream).
+func (r Ref) Direct() bool {
+	return r.Path != "-" && (r.Member == "" || r.Offset > 0)
+}
+
+// Open opens the stored (possibly compressed) bytes r refers to: standard
+// input, a file, or a tar member — read in place when its offset is
+// known, else found by reading the archive up to it.
+func (r Ref) Open() (io.ReadCloser, error) {
+	switch {
+	case r.Path == "-":
+		return io.NopCloser(os.Stdin), nil
+	case r.Member == "":
+		return os.Open(r.Path)
+	case r.Offset > 0:
+		return openMemberAt(r)
+	}
+	return openMemberAtIndex(r.Path, r.Member, r.Index)
+}
+
+// label names the input in messages: the path, and the member after a
+// colon.
+func (r Ref) label() string {
+	if r.Member != "" {
+		return r.Path + ":" + r.Member
+	}
+	return r.Path
+}
+
+// memberReader reads a tar member; Close releases the archive.
+type memberReader struct {
+	io.Reader
+	done func()
+}
+
+func (m memberReader) Close() error { m.done(); return nil }
+
+// openMemberAt reads the member of an uncompressed archive in place.
+func openMemberAt(r Ref) (io.ReadCloser, error) {
+	f, err := os.Open(r.Path)
+	if err != nil {
+		return nil, err
+	}
+	if !regularHeaderAt(f, r.Offset) {
+		f.Close()
+		return nil, fmt.Errorf("member %s not found at byte %d of %s: the archive changed since it was listed", r.Member, r.Offset, r.Path)
+	}
+	return memberReader{Reader: io.NewSectionReader(f, r.Offset, r.Size), done: func() { f.Close() }}, nil
+}
+
+// regularHeaderAt reports whether the 512 bytes before off in f are the
+// ustar header of a regular file, as they are before a member's data.
+// (PAX and GNU long-name entries come before that header, not between it
+// and the data.)
+func regularHeaderAt(f *os.File, off int64) bool {
+	if off < 512 {
+		return false
+	}
+	var blk [512]byte
+	if _, err := f.ReadAt(blk[:], off-512); err != nil {
+		return false
+	}
+	return isTar(blk[:]) && (blk[156] == tar.TypeReg || blk[156] == 0)
+}
+
+// plainMember reports whether a member's bytes are stored as they are
+// (not a sparse file, whose holes are not stored).
+func plainMember(hdr *tar.Header) bool {
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return false
+		}
+	}
+	return hdr.Typeflag == tar.TypeReg
+}
+
+// openMemberAtIndex opens the archive and reads it up to member number
+// idx, which must be named name.
+func openMemberAtIndex(path, name string, idx int) (io.ReadCloser, error) {
+	tr, _, done, err := openTar(path)
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; ; i++ {
+		hdr, err := tr.Next()
+		if err != nil {
+			done()
+			if err == io.EOF {
+				return nil, fmt.Errorf("member %s not found in %s", name, path)
+			}
+			return nil, err
+		}
+		if i == idx && hdr.Name == name {
+			return memberReader{Reader: tr, done: done}, nil
+		}
+	}
+}
+
+// offsetReader is an uncompressed archive being listed: it knows its
+// position, which is where a member's data starts once tar.Reader.Next
+// has returned its header, and it lets the tar reader seek over member
+// data instead of reading it.
+type offsetReader struct {
+	f   *os.File
+	off int64
+}
+
+func (r *offsetReader) Read(p []byte) (int, error) {
+	n, err := r.f.Read(p)
+	r.off += int64(n)
+	return n, err
+}
+
+func (r *offsetReader) Seek(offset int64, whence int) (int64, error) {
+	n, err := r.f.Seek(offset, whence)
+	if err == nil {
+		r.off = n
+	}
+	return n, err
+}

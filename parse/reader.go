@@ -1,0 +1,318 @@
+package parse
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc64"
+	"io"
+	"slices"
+	"strconv"
+)
+
+// Every byte the framer reads passes through here: it is appended to the
+// chunk being built for the decoder, added to the CRC64 before it leaves
+// that chunk (forwarded, stripped or dropped), and decoded as RDB lengths
+// and strings. Nothing is allocated from a length field: the buffer grows
+// only as bytes really arrive.
+
+const (
+	chunkTarget  = 256 << 10 // forward to the decoder in chunks of about this size
+	chunkRecords = 4096      // or of at most this many records
+	readChunk    = 1 << 20   // largest single read into the record buffer
+)
+
+// Redis's CRC64 is the Jones polynomial, reflected, init 0, no final xor.
+// Go's crc64 complements on entry and exit, so the buffer keeps ^state.
+var crcTable = crc64.MakeTable(0x95AC9329AC4BC9B5)
+
+// crc64Redis returns Redis's CRC64 of b.
+func crc64Redis(b []byte) uint64 {
+	return ^crc64.Update(^uint64(0), crcTable, b)
+}
+
+// chunk is what the framer forwards to the decoder: complete items only,
+// with the records framed in them.
+type chunk struct {
+	data  []byte
+	metas []meta
+	err   error // delivered to the decoder once data is consumed
+}
+
+// chunkBuffer holds the bytes read since the last chunk was sent. Bytes
+// the decoder must not see are cut out of it (replace), and the checksum
+// is brought up to date before they go, so that it always covers the
+// dump exactly as stored.
+type chunkBuffer struct {
+	out    []byte // bytes of the chunk being built
+	base   int64  // stream offset of out[0] (bytes cut out count too)
+	crcPos int    // out[:crcPos] is already in crc
+	crc    uint64 // complemented CRC64 state
+	metas  []meta // records framed in out
+	send   func(*chunk) error
+}
+
+func newChunkBuffer(send func(*chunk) error) chunkBuffer {
+	return chunkBuffer{out: make([]byte, 0, chunkTarget+chunkTarget/4), crc: ^uint64(0), send: send}
+}
+
+// pos is the stream offset of the next byte to read.
+func (b *chunkBuffer) pos() int64 { return b.base + int64(len(b.out)) }
+
+// sum adds the bytes not yet checksummed to the CRC.
+func (b *chunkBuffer) sum() {
+	b.crc = crc64.Update(b.crc, crcTable, b.out[b.crcPos:])
+	b.crcPos = len(b.out)
+}
+
+// replace puts nb in place of out[from:] in what the decoder will see; the
+// checksum covers the bytes as read. replace(from, nil) drops them.
+func (b *chunkBuffer) replace(from int, nb []byte) {
+	b.sum()
+	b.base += int64(len(b.out) - from - len(nb))
+	b.out = append(b.out[:from], nb...)
+	b.crcPos = len(b.out)
+}
+
+// strip drops out[from:] from what the decoder will see.
+func (b *chunkBuffer) strip(from int) { b.replace(from, nil) }
+
+// cut drops a partial item at out[from:] after a failure: the decoder
+// would trust its lengths and allocate what they say. Nothing is
+// checksummed any more after a failure.
+func (b *chunkBuffer) cut(from int) {
+	if len(b.out) > from {
+		b.out = b.out[:from]
+		b.crcPos = min(b.crcPos, from)
+	}
+}
+
+// full reports whether the chunk is big enough to send. Records the
+// decoder never sees leave no bytes in out: they count too, or a dump of
+// such keys would hold every record's metadata until the end.
+func (b *chunkBuffer) full() bool {
+	return len(b.out) >= chunkTarget || len(b.metas) >= chunkRecords
+}
+
+// flush sends the chunk built so far, with err for the decoder to meet
+// after its bytes (nil, or the framer's failure).
+func (b *chunkBuffer) flush(err error) error {
+	b.sum()
+	c := &chunk{data: b.out, metas: b.metas, err: err}
+	b.base += int64(len(b.out))
+	b.out = make([]byte, 0, chunkTarget+chunkTarget/4)
+	b.crcPos = 0
+	b.metas = nil
+	return b.send(c)
+}
+
+// str describes one RDB string as framed.
+type str struct {
+	data       []byte // decoded bytes, or a prefix of them (see readStr's need)
+	raw        []byte // the stored (compressed) bytes of an LZF string
+	partial    bool   // data (or raw) is only a prefix: the record is being skipped
+	ulen       int64
+	clen       int64
+	compressed bool
+	isInt      bool
+}
+
+// How much of a string's content a caller needs decoded.
+const (
+	needNone   = iota // skip the content
+	needHeader        // decode at least the first 64 bytes
+	needAll           // decode everything
+)
+
+func (f *framer) pos() int64 { return f.buf.pos() }
+
+func (f *framer) readByte(what string) (byte, error) {
+	b, err := f.br.ReadByte()
+	if err != nil {
+		return 0, f.ioErr(err, what)
+	}
+	f.buf.out = append(f.buf.out, b)
+	return b, nil
+}
+
+// readN appends the next n bytes to the record buffer and returns them. It
+// grows the buffer only as bytes actually arrive.
+func (f *framer) readN(n int64, what string) ([]byte, error) {
+	f.skip.partial = false
+	if f.rec.inRec && f.skip.maxKey > 0 {
+		f.guard(n)
+		if f.skip.active && n > skipKeep {
+			return f.skipN(n, what)
+		}
+	}
+	start := len(f.buf.out)
+	if n <= int64(f.br.Buffered()) {
+		b, _ := f.br.Peek(int(n))
+		f.buf.out = append(f.buf.out, b...)
+		_, _ = f.br.Discard(int(n))
+		return f.buf.out[start:], nil
+	}
+	for n > 0 {
+		k := min(n, readChunk)
+		f.buf.out = slices.Grow(f.buf.out, int(k))
+		m, err := io.ReadFull(f.br, f.buf.out[len(f.buf.out):len(f.buf.out)+int(k)])
+		f.buf.out = f.buf.out[:len(f.buf.out)+m]
+		if err != nil {
+			return nil, f.ioErr(err, what)
+		}
+		n -= k
+		if err := f.ctx.Err(); err != nil {
+			return nil, f.ioErr(err, what)
+		}
+	}
+	return f.buf.out[start:], nil
+}
+
+// readLen reads a length-encoded integer; special reports the 11xxxxxx
+// string encodings, with the encoding in the returned value.
+func (f *framer) readLen(what string) (uint64, bool, error) {
+	if f.rec.inRec && f.skip.maxKey > 0 {
+		// Values made of lengths only (module integers) must drain too.
+		f.guard(9)
+	}
+	at := f.pos()
+	b, err := f.readByte(what)
+	if err != nil {
+		return 0, false, err
+	}
+	switch b >> 6 {
+	case 0:
+		return uint64(b & 0x3f), false, nil
+	case 1:
+		b2, err := f.readByte(what)
+		if err != nil {
+			return 0, false, err
+		}
+		return uint64(b&0x3f)<<8 | uint64(b2), false, nil
+	case 2:
+		switch b {
+		case 0x80:
+			p, err := f.readN(4, what)
+			if err != nil {
+				return 0, false, err
+			}
+			return uint64(binary.BigEndian.Uint32(p)), false, nil
+		case 0x81:
+			p, err := f.readN(8, what)
+			if err != nil {
+				return 0, false, err
+			}
+			return binary.BigEndian.Uint64(p), false, nil
+		}
+		return 0, false, f.errAt(at, "invalid length encoding 0x%02x while reading %s%s", b, what, f.keyDesc())
+	}
+	return uint64(b & 0x3f), true, nil
+}
+
+// readCount reads a length that counts items.
+func (f *framer) readCount(what string) (uint64, error) {
+	at := f.pos()
+	n, special, err := f.readLen(what)
+	if err == nil && special {
+		err = f.errAt(at, "invalid length encoding 0x%02x while reading %s%s", 0xC0|n, what, f.keyDesc())
+	}
+	return n, err
+}
+
+// readStr reads an RDB string. need says how much of the content the
+// caller wants decoded; with needNone, data is nil for LZF strings.
+func (f *framer) readStr(what string, need int) (str, error) {
+	at := f.pos()
+	n, special, err := f.readLen(what)
+	if err != nil {
+		return str{}, err
+	}
+	if !special {
+		if n > 1<<62 {
+			return str{}, f.errAt(at, "string length %d is impossible while reading %s%s", n, what, f.keyDesc())
+		}
+		b, err := f.readN(int64(n), what)
+		return str{data: b, ulen: int64(n), clen: int64(n), partial: f.skip.partial}, err
+	}
+	switch n {
+	case 0, 1, 2:
+		return f.readIntStr(n, what)
+	case 3:
+		return f.readLZFStr(at, what, need)
+	}
+	return str{}, f.errAt(at, "invalid string encoding 0x%02x while reading %s%s", 0xC0|n, what, f.keyDesc())
+}
+
+// readIntStr reads an integer-encoded string of 1, 2 or 4 bytes (enc 0,
+// 1, 2); its data is the decimal form, as the server gets it back.
+func (f *framer) readIntStr(enc uint64, what string) (str, error) {
+	size := 1 << enc
+	p, err := f.readN(int64(size), what)
+	if err != nil {
+		return str{}, err
+	}
+	var v int64
+	switch enc {
+	case 0:
+		v = int64(int8(p[0]))
+	case 1:
+		v = int64(int16(binary.LittleEndian.Uint16(p)))
+	case 2:
+		v = int64(int32(binary.LittleEndian.Uint32(p)))
+	}
+	d := strconv.AppendInt(f.scratch[:0], v, 10)
+	return str{data: d, ulen: int64(len(d)), clen: int64(size), isInt: true}, nil
+}
+
+// readLZFStr reads an LZF-compressed string whose encoding byte, at at,
+// was just read, and decompresses as much of it as need asks.
+func (f *framer) readLZFStr(at int64, what string, need int) (str, error) {
+	clen, err := f.readCount(what + " (LZF compressed length)")
+	if err != nil {
+		return str{}, err
+	}
+	ulen, err := f.readCount(what + " (LZF uncompressed length)")
+	if err != nil {
+		return str{}, err
+	}
+	if clen == 0 || clen > 1<<40 || ulen > 100*clen+64 || ulen == 0 {
+		return str{}, f.errAt(at, "corrupt LZF string (%d bytes claimed to decompress to %d) while reading %s%s", clen, ulen, what, f.keyDesc())
+	}
+	c, err := f.readN(int64(clen), what)
+	if err != nil {
+		return str{}, err
+	}
+	s := str{raw: c, partial: f.skip.partial, ulen: int64(ulen), clen: int64(clen), compressed: true}
+	switch {
+	case need == needNone:
+		return s, nil
+	case need == needHeader:
+		s.data, err = f.unlzf(c, min(int(ulen), 64), false)
+	case f.skip.active && (s.partial || ulen > skipKeep):
+		// Too large to decompress while skipping: callers make do.
+		s.partial = true
+		return s, nil
+	default:
+		s.data, err = f.unlzf(c, int(ulen), true)
+	}
+	if err != nil {
+		return s, f.errAt(at, "%v while reading %s%s", err, what, f.keyDesc())
+	}
+	return s, nil
+}
+
+// unlzf decompresses the first n bytes of src into a reused buffer; full
+// asks that src decompress to exactly n bytes.
+func (f *framer) unlzf(src []byte, n int, full bool) ([]byte, error) {
+	if cap(f.lzf) < n {
+		f.lzf = make([]byte, n)
+	}
+	dst := f.lzf[:n]
+	got, complete, err := lzfDecode(dst, src)
+	if err == nil && (got < n || (full && !complete)) {
+		err = fmt.Errorf("LZF data decompresses to a size other than the %d bytes claimed", n)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return dst, nil
+}

@@ -1,0 +1,106 @@
+package parse
+
+import (
+	"fmt"
+	"io"
+	"slices"
+)
+
+// A record whose serialized size would exceed Options.MaxKeyBytes is
+// framed, validated and checksummed without being held: from the moment
+// it crosses the limit its bytes are dropped as they are read, and it
+// reaches the caller as a Record built from what the framer saw (type,
+// encoding, element count, blob sizes), never decoded.
+
+const (
+	// While a record is skipped, the bytes read so far are dropped (after
+	// the CRC has seen them) whenever more than drainWindow of them have
+	// accumulated; a single string longer than skipKeep is streamed
+	// through without being held, and only its first prefixKeep bytes are
+	// kept for the callers that look at a string's start (key names, blob
+	// headers).
+	drainWindow = 256 << 10
+	skipKeep    = 1 << 20
+	prefixKeep  = 64 << 10
+
+	// maxKeptBlobs bounds the container sizes kept for a key too large to
+	// decode (about 40 bytes each).
+	maxKeptBlobs = 1 << 20
+)
+
+// skipState is the framer's state for records over the size limit.
+type skipState struct {
+	maxKey       int64  // Options.MaxKeyBytes; 0 = no limit
+	active       bool   // the current record is over maxKey
+	partial      bool   // the last readN returned only a prefix of its bytes
+	countUnknown bool   // a skipped blob's entry count could not be known
+	prefix       []byte // kept start of a string streamed through, reused
+}
+
+// guard switches the current record to skipping once it would grow past
+// maxKey with n more bytes, and while skipping drops what has accumulated.
+func (f *framer) guard(n int64) {
+	if !f.skip.active && f.pos()+n-f.rec.startOff > f.skip.maxKey {
+		f.skip.active = true
+		// Give back the buffer that grew to hold the record so far; only
+		// earlier, not yet forwarded items stay.
+		f.buf.strip(f.rec.start)
+		if cap(f.buf.out) > 4*chunkTarget {
+			f.buf.out = append(make([]byte, 0, max(chunkTarget+chunkTarget/4, 2*f.rec.start)), f.buf.out...)
+		}
+	}
+	if f.skip.active && len(f.buf.out)-f.rec.start > drainWindow {
+		f.buf.strip(f.rec.start)
+	}
+}
+
+// skipN reads n bytes of a skipped record without holding them: they go
+// through the record buffer one read at a time and are dropped after the
+// CRC has seen them. It returns their first prefixKeep bytes and sets
+// skip.partial.
+func (f *framer) skipN(n int64, what string) ([]byte, error) {
+	f.buf.strip(f.rec.start)
+	f.skip.prefix = f.skip.prefix[:0]
+	f.skip.partial = true
+	for n > 0 {
+		k := int(min(n, readChunk))
+		out := slices.Grow(f.buf.out, k)
+		m, err := io.ReadFull(f.br, out[len(out):len(out)+k])
+		got := out[len(out) : len(out)+m]
+		if keep := prefixKeep - len(f.skip.prefix); keep > 0 {
+			f.skip.prefix = append(f.skip.prefix, got[:min(keep, m)]...)
+		}
+		f.buf.out = out[:len(out)+m]
+		f.buf.strip(f.rec.start)
+		if err != nil {
+			return nil, f.ioErr(err, what)
+		}
+		n -= int64(k)
+		if err := f.ctx.Err(); err != nil {
+			return nil, f.ioErr(err, what)
+		}
+	}
+	return f.skip.prefix, nil
+}
+
+// tooLarge turns a record that was skipped for being over maxKey into one
+// built from its meta alone: the decoder never sees it.
+func (f *framer) tooLarge(m *meta) {
+	m.undecoded = true
+	m.key = string(f.rec.key)
+	// The blobs' decompressed lengths let the memory model size the value
+	// without it; a key with more containers than maxKeptBlobs is left to
+	// its serialized size rather than holding that much metadata.
+	switch {
+	case m.typ == 0:
+		m.blobs = []Blob{f.rec.strBlob}
+	case len(m.blobs) > maxKeptBlobs:
+		m.blobs = nil
+	}
+	w := fmt.Sprintf("key too large to analyze in memory (%d bytes serialized > --max-key-memory %d): memory estimated from its serialized size", m.size, f.skip.maxKey)
+	m.warnings = append(slices.Clip(m.warnings), w)
+	if f.skip.countUnknown {
+		m.warnings = append(m.warnings, "element count is a lower bound: a packed container too large to walk had a saturated entry count")
+	}
+	f.skip.active = false
+}
