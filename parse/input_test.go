@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
@@ -154,4 +155,26 @@ func TestRefStdin(t *testing.T) {
 	b, err := json.Marshal(ref)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"path":"-"}`, string(b))
+}
+
+// Members whose header needs a PAX record (a long name) are read in place
+// too: the extended header comes before the member's own header.
+func TestRefLongMemberName(t *testing.T) {
+	dump := fixture(t, "memory.rdb")
+	long := strings.Repeat("very-long-directory-name/", 8) + "node-1.rdb"
+	p := filepath.Join(t.TempDir(), "long.tar")
+	writeTar(t, p, map[string][]byte{long: dump, "node-2.rdb": dump}, []string{long, "node-2.rdb"}, "")
+	ins, err := Expand([]string{p}, nil)
+	require.NoError(t, err)
+	require.Len(t, ins, 2)
+	for _, in := range ins {
+		require.Positive(t, in.Offset, in.Member)
+		rc, err := in.Open()
+		require.NoError(t, err)
+		got, err := io.ReadAll(rc)
+		require.NoError(t, err)
+		require.NoError(t, rc.Close())
+		assert.Equal(t, dump, got, in.Member)
+	}
+	assert.Equal(t, long, ins[0].Member)
 }
