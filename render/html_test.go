@@ -438,8 +438,8 @@ func TestHTMLHostileNames(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(raw), &v), m[1])
 		assert.Less(t, len(raw), 100_000, "island %s too big", m[1])
 	}
-	// The __f__ marker, which go-echarts' own page templates turn into
-	// code, stays plain data: shown as text, and a JSON string in islands.
+	// The __f__ marker, which go-echarts' page templates turn into code,
+	// stays plain data: shown as text, and a JSON string in islands.
 	assert.Contains(t, markup, "__f__function(){document")
 	assert.Contains(t, page, `"name":"module:__f__function(){document.body.setAttribute(\"data-pwned\",\"f\")}__f__"`)
 }

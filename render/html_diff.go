@@ -4,100 +4,23 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
 	"strconv"
-	"sync"
 
 	"github.com/rdbscope/rdbscope/aggregate/diff"
 	"github.com/rdbscope/rdbscope/internal/bytesize"
 )
 
-// diffTemplateText is the diff page. It shares the report's stylesheet,
-// table and finding markup (the "table" template of html.tmpl) and its one
-// static script, which only sorts tables here: the diff draws no chart, so
-// the chart runtime is not inlined and the page stays small.
-const diffTemplateText = `{{define "diffpage"}}<!DOCTYPE html>
-<html lang="en" class="nojs">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{{.CSP}}">
-<meta name="referrer" content="no-referrer">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="{{.Tool}}">
-<title>{{.Title}}</title>
-<style>{{.Style}}</style>
-</head>
-<body>
-<header>
-<h1>rdbscope diff</h1>
-<p class="headline" id="headline">{{.Headline}}</p>
-<p class="tool">{{.Tool}}</p>
-<nav><a href="#findings">Findings</a> · <a href="#scopes">Growth</a>{{range .Scopes}} · <a href="#{{.Anchor}}">{{.Name}}</a>{{end}}</nav>
-</header>
-<main>
-<section id="findings">
-<h2>Findings</h2>
-{{range .Findings}}<article class="finding sev-{{.Severity}}">
-<h3><span class="sev">{{.Severity}}</span> {{.Title}}</h3>
-<dl class="where"><div><dt>Node</dt><dd>{{.Node}}</dd></div>{{if .Key}}<div><dt>Key</dt><dd class="mono key">{{.Key}}</dd></div><div><dt>DB</dt><dd>{{.DB}}</dd></div>{{end}}{{if .Family}}<div><dt>Family</dt><dd class="mono key">{{.Family}}</dd></div>{{end}}{{if .Memory}}<div><dt>Memory</dt><dd>{{.Memory}}</dd></div>{{end}}<div><dt>Kind</dt><dd class="mono">{{.Kind}}</dd></div></dl>
-{{if .Figures}}<dl class="figures">{{range .Figures}}<div><dt>{{.Name}}</dt><dd>{{.Value}}</dd></div>{{end}}</dl>
-{{end}}{{if .Explanation}}<p>{{.Explanation}}</p>
-{{end}}{{if .Advice}}<p class="advice"><b>Advice:</b> {{.Advice}}</p>
-{{end}}</article>
-{{else}}<p class="none">No findings.</p>
-{{end}}</section>
-<section id="scopes">
-<h2>Growth by node</h2>
-<p class="note">{{.Sides}}</p>
-{{template "table" .Overview}}
-</section>
-{{range .Scopes}}<section id="{{.Anchor}}" class="node">
-<details open>
-<summary><h2>{{.Name}}</h2> <span class="headline">{{.Headline}}</span></summary>
-<h3>Memory by data type</h3>
-{{template "table" .Types}}
-{{with .Families}}<h3>Key families that moved most</h3>
-{{template "table" .}}{{end}}
-{{with .Keys}}<h3>Biggest keys that moved</h3>
-{{template "table" .}}{{end}}
-{{with .LostTTL}}<h3>Keys that lost their TTL</h3>
-{{template "table" .}}{{end}}
-{{with .FamLostTTL}}<h3>Families with more keys without TTL</h3>
-{{template "table" .}}{{end}}
-{{with .BigKeys}}<h3>New big keys</h3>
-{{template "table" .}}{{end}}
-</details>
-</section>
-{{end}}</main>
-<footer>
-<p>Self-contained page: no file is loaded from anywhere, and it works without JavaScript (the one script only makes tables sortable).</p>
-</footer>
-<pre id="js-errors" hidden></pre>
-<script>{{.Script}}</script>
-</body>
-</html>
-{{end}}`
-
-var diffTemplate = sync.OnceValues(func() (*template.Template, error) {
-	base, err := htmlTemplate()
-	if err != nil {
-		return nil, err
-	}
-	t, err := base.Clone()
-	if err != nil {
-		return nil, err
-	}
-	return t.Parse(diffTemplateText)
-})
-
+// diffPage is what diff.tmpl renders. It shares the report's shell
+// (stylesheet, head, static script, which only sorts tables here), tables
+// and finding cards; the diff draws no chart, so the chart runtime is not
+// inlined and the page stays small.
 type diffPage struct {
-	Title, Headline, Tool, Sides, CSP string
-	Style                             template.CSS
-	Script                            template.JS
-	Findings                          []htmlFindingView
-	Overview                          *htmlTable
-	Scopes                            []*diffScopeView
+	htmlShell
+	Headline, Sides string
+	Findings        []htmlFindingView
+	Overview        *htmlTable
+	Scopes          []*diffScopeView
 }
 
 type diffScopeView struct {
@@ -113,7 +36,7 @@ func DiffHTML(w io.Writer, d *diff.Diff) error {
 	if d == nil {
 		return errors.New("render: no diff")
 	}
-	tmpl, err := diffTemplate()
+	tmpl, err := htmlTemplates()
 	if err != nil {
 		return err
 	}
@@ -128,19 +51,9 @@ func DiffHTML(w io.Writer, d *diff.Diff) error {
 func diffBuildPage(d *diff.Diff) *diffPage {
 	b := &htmlBuilder{opts: HTMLOptions{TableCap: DefaultTableCap, TreemapCap: DefaultTreemapCap}, refs: map[string]int64{}}
 	p := &diffPage{
-		Style:  template.CSS(htmlCSS),
-		Script: template.JS(htmlJS),
-		CSP: "default-src 'none'; script-src " + htmlCSPHash(htmlJS) + "; style-src " + htmlCSPHash(htmlCSS) +
-			"; img-src data:; base-uri 'none'; form-action 'none'",
-		Tool:     htmlClean(htmlToolLine(d.Tool, d.SchemaVersion)),
-		Sides:    htmlClean(fmt.Sprintf("OLD: %s (%d nodes). NEW: %s (%d nodes). %s.", diffWhen(d.Old), len(d.Old.Nodes), diffWhen(d.New), len(d.New.Nodes), diffModeText(d))),
-		Findings: htmlFindingViews(d.Findings),
-	}
-	for i := range p.Findings {
-		f := &p.Findings[i]
-		c := htmlClean
-		f.Severity, f.Kind, f.Node, f.Key, f.Family, f.Title, f.Explanation, f.Advice =
-			c(f.Severity), c(f.Kind), c(f.Node), c(f.Key), c(f.Family), c(f.Title), c(f.Explanation), c(f.Advice)
+		htmlShell: newShell(d.Tool, d.SchemaVersion),
+		Sides:     htmlClean(fmt.Sprintf("OLD: %s (%d nodes). NEW: %s (%d nodes). %s.", diffWhen(d.Old), len(d.Old.Nodes), diffWhen(d.New), len(d.New.Nodes), diffModeText(d))),
+		Findings:  htmlFindingViews(d.Findings),
 	}
 	p.Headline = "No node grew."
 	var biggest *diff.Scope
@@ -272,24 +185,13 @@ func diffShareCell(f float64) htmlCell {
 	return htmlCell{Text: htmlPct(f), Sort: strconv.FormatFloat(f, 'f', 6, 64)}
 }
 
-// diffCleanTables passes every piece of table text through htmlClean, as
-// the report does, so that no name from a dump reaches the page as invalid
-// UTF-8 or an invisible control character.
+// diffCleanTables passes every piece of text of the page through
+// htmlClean, as the report does.
 func diffCleanTables(p *diffPage) {
 	tables := []*htmlTable{p.Overview}
 	for _, s := range p.Scopes {
 		s.Name, s.Headline = htmlClean(s.Name), htmlClean(s.Headline)
 		tables = append(tables, s.Types, s.Families, s.Keys, s.LostTTL, s.FamLostTTL, s.BigKeys)
 	}
-	for _, t := range tables {
-		if t == nil {
-			continue
-		}
-		t.Note = htmlClean(t.Note)
-		for _, r := range t.Rows {
-			for i := range r.Cells {
-				r.Cells[i].Text, r.Cells[i].Title = htmlClean(r.Cells[i].Text), htmlClean(r.Cells[i].Title)
-			}
-		}
-	}
+	cleanTables(tables...)
 }

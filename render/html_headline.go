@@ -1,0 +1,178 @@
+package render
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/aggregate/diagnose"
+)
+
+// The headline: the one line a reader needs first.
+
+// htmlHeadline names, for the node holding the most memory, the data type that
+// dominates it: the one line a reader needs first ("node-7202: hash is
+// 98.2% of key memory"), also used as the page title so that it shows in
+// tabs and bookmarks. When a finding is critical the line leads with it, in
+// a short form, because that is what the reader must act on:
+// "node-7202: full (101.8% of maxmemory), 99.1% of key memory cannot be
+// evicted (ttl-starvation) — hash is 98.2% of key memory".
+func htmlHeadline(nodes []*aggregate.Node, findings []aggregate.Finding) (line, title string) {
+	n := htmlBiggestNode(nodes)
+	crit := htmlFirstCritical(findings)
+	lead := ""
+	if crit != nil {
+		lead = htmlCriticalShort(crit)
+	}
+	var dom string
+	if n != nil {
+		if typ, share := htmlDominant(n); typ != "" {
+			dom = fmt.Sprintf("%s is %s of key memory", typ, htmlPct(share))
+			if lead == "" || crit.Node != n.Name {
+				dom = n.Name + ": " + dom
+			}
+		}
+	}
+	switch {
+	case lead != "" && dom != "":
+		line = lead + " — " + dom
+	case lead != "":
+		line = lead
+	default:
+		line = dom
+	}
+	if line == "" {
+		if n == nil {
+			return "", "rdbscope report"
+		}
+		return "", "rdbscope report: " + n.Name
+	}
+	return line, "rdbscope report: " + line
+}
+
+// htmlFirstCritical is the critical finding the findings section shows
+// first (aggregate's order within a severity: by memory, root cause
+// before symptom), or nil.
+func htmlFirstCritical(fs []aggregate.Finding) *aggregate.Finding {
+	for i := range fs {
+		if fs[i].Severity == aggregate.SeverityCritical {
+			return &fs[i]
+		}
+	}
+	return nil
+}
+
+// htmlHeadlineKeyCap bounds a key named in the headline (and so the
+// title), in bytes of its escaped form.
+const htmlHeadlineKeyCap = 60
+
+// htmlCriticalShort says a critical finding in a few words, from its
+// figures, with its kind: "node-7202: full (101.8% of maxmemory), 99.1% of
+// key memory cannot be evicted (ttl-starvation)". A finding of a kind it
+// does not know is named by its title.
+func htmlCriticalShort(f *aggregate.Finding) string {
+	fig := func(name string) (float64, bool) {
+		v, ok := f.Figures.Get(name)
+		return v.Value, ok && v.Value == v.Value // not NaN
+	}
+	var s string
+	switch f.Kind {
+	case diagnose.KindTTLStarvation:
+		fill, okF := fig("fill")
+		nv, okN := fig("non_volatile_share")
+		switch {
+		case okF && okN && fill >= 1:
+			s = fmt.Sprintf("full (%s of maxmemory), %s of key memory cannot be evicted", htmlPct(fill), htmlPct(nv))
+		case okF && okN:
+			s = fmt.Sprintf("at %s of maxmemory, %s of key memory cannot be evicted", htmlPct(fill), htmlPct(nv))
+		case okN:
+			s = fmt.Sprintf("%s of key memory cannot be evicted", htmlPct(nv))
+		}
+	case diagnose.KindOverMaxmemory:
+		if fill, ok := fig("fill"); ok && fill >= 1 {
+			s = fmt.Sprintf("over maxmemory (%s)", htmlPct(fill))
+		} else if ok {
+			s = fmt.Sprintf("at %s of maxmemory", htmlPct(fill))
+		}
+	case diagnose.KindBigHash, diagnose.KindBigKey:
+		if f.Key == "" {
+			break
+		}
+		what := "key"
+		if f.Kind == diagnose.KindBigHash {
+			what = "hash"
+		}
+		key := htmlKey(f.Key, htmlHeadlineKeyCap)
+		sh, ok := fig("share")
+		if !ok {
+			sh, ok = fig("share_of_node")
+		}
+		if ok {
+			s = fmt.Sprintf("%s %s is %s of key memory", what, key, htmlPct(sh))
+		} else {
+			s = fmt.Sprintf("big %s %s (%s)", what, key, htmlBytes(f.Memory))
+		}
+	}
+	if s == "" {
+		s = htmlCut(f.Title, 120)
+	}
+	if f.Kind != "" {
+		s += " (" + f.Kind + ")"
+	}
+	if f.Node != "" {
+		s = f.Node + ": " + s
+	}
+	return s
+}
+
+// htmlCut cuts free text at max bytes, on a rune boundary, with an ellipsis.
+
+func htmlBiggestNode(nodes []*aggregate.Node) *aggregate.Node {
+	var best *aggregate.Node
+	for _, n := range nodes {
+		if best == nil || htmlUsedEstimate(n) > htmlUsedEstimate(best) {
+			best = n
+		}
+	}
+	return best
+}
+
+func htmlUsedEstimate(n *aggregate.Node) int64 {
+	if n.EstimatedUsedMemory > 0 {
+		return n.EstimatedUsedMemory
+	}
+	return n.Memory
+}
+
+// htmlDominant returns the data type with the most memory on n and its share
+// of n's key memory.
+func htmlDominant(n *aggregate.Node) (string, float64) {
+	types := htmlSortedStats(n.ByType)
+	if len(types) == 0 || n.Memory <= 0 {
+		return "", 0
+	}
+	return types[0].name, float64(types[0].stat.Memory) / float64(n.Memory)
+}
+
+type htmlNamedStat struct {
+	name string
+	stat aggregate.Stat
+}
+
+// htmlSortedStats orders a breakdown by memory, biggest first, ties by name,
+// so that maps become the same rows on every run.
+func htmlSortedStats(m map[string]*aggregate.Stat) []htmlNamedStat {
+	out := make([]htmlNamedStat, 0, len(m))
+	for k, s := range m {
+		if s != nil {
+			out = append(out, htmlNamedStat{k, *s})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].stat.Memory != out[j].stat.Memory {
+			return out[i].stat.Memory > out[j].stat.Memory
+		}
+		return out[i].name < out[j].name
+	})
+	return out
+}

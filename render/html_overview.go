@@ -1,0 +1,204 @@
+package render
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/aggregate/diagnose"
+)
+
+// The overview: one row and one bar per node, and how full each node is.
+
+// htmlOverview is the cluster section: the nodes table, its charts, and a
+// note naming full and skewed nodes.
+type htmlOverview struct {
+	Table     *htmlTable
+	MemChart  string
+	TTLChart  string
+	SlotChart string
+	Note      string
+}
+
+// overview builds the cluster section: one row and one bar per node.
+func (b *htmlBuilder) overview(nodes []*aggregate.Node, findings []aggregate.Finding) (*htmlOverview, error) {
+	ov := &htmlOverview{}
+	t := b.newTable(
+		htmlColumn{Label: "Node"}, htmlColumn{Label: "Keys", Num: true},
+		htmlColumn{Label: "Key memory", Num: true, Help: "sum of MEMORY USAGE estimates"},
+		htmlColumn{Label: "Overhead", Num: true, Help: "dict buckets, expires, startup memory"},
+		htmlColumn{Label: "Est. used memory", Num: true},
+		htmlColumn{Label: "used_mem (dump)", Num: true},
+		htmlColumn{Label: "Est./dump", Num: true},
+		htmlColumn{Label: "maxmemory", Num: true},
+		htmlColumn{Label: "Keys with TTL", Num: true}, htmlColumn{Label: "Memory with TTL", Num: true},
+		htmlColumn{Label: "Keys without TTL", Num: true}, htmlColumn{Label: "Memory without TTL", Num: true},
+		htmlColumn{Label: "Dominant type"},
+	)
+	outliers := htmlOutliers(nodes, findings)
+	for _, n := range nodes {
+		typ, share := htmlDominant(n)
+		dom := htmlCell{Text: "—", Sort: "0"}
+		if typ != "" {
+			dom = htmlCell{Text: typ + " " + htmlPct(share), Sort: htmlRatioSort(share), Meter: share, HasMeter: true}
+		}
+		htmlRatio := htmlCell{Text: "—", Sort: "0"}
+		if n.UsedMemRatio > 0 {
+			htmlRatio = htmlCell{Text: strconv.FormatFloat(n.UsedMemRatio, 'f', 2, 64), Sort: htmlRatioSort(n.UsedMemRatio)}
+		}
+		mm := htmlCell{Text: "unknown", Sort: "0"}
+		if m := b.maxMemory(n.Name); m > 0 {
+			mm = htmlBytesCell(m)
+			mm.Text += " (" + htmlPct(b.fill(n)) + " used)"
+			mm.Title += "; " + htmlCount(aggregate.UsedMemory(n)) + " bytes used (the larger of used_mem and the estimate)"
+			switch b.fillLevel(n) {
+			case fillOver:
+				mm.Class = "bad"
+			case fillNear:
+				mm.Class = "warn"
+			}
+		}
+		rc := ""
+		if outliers[n] {
+			rc = "outlier"
+		}
+		if !n.Complete {
+			rc += " bad"
+		}
+		name := htmlCell{Text: n.Name}
+		if outliers[n] {
+			name.Text += " (outlier)"
+		}
+		t.Rows = append(t.Rows, htmlRow{Class: strings.TrimSpace(rc), Cells: []htmlCell{
+			name, htmlCountCell(n.Keys), htmlBytesCell(n.Memory), htmlBytesCell(n.Overhead),
+			htmlBytesCell(n.EstimatedUsedMemory), htmlBytesCell(n.UsedMem), htmlRatio, mm,
+			htmlCountCell(n.TTL.With.Keys), htmlBytesCell(n.TTL.With.Memory),
+			htmlCountCell(n.TTL.Without.Keys), htmlBytesCell(n.TTL.Without.Memory), dom,
+		}})
+	}
+	b.finish(t, len(nodes))
+	ov.Table = t
+	var notes []string
+	// Full nodes first: the figure is aggregate.UsedMemory, as in the
+	// findings.
+	for _, n := range nodes {
+		m := b.maxMemory(n.Name)
+		switch b.fillLevel(n) {
+		case fillOver:
+			notes = append(notes, fmt.Sprintf("%s is over its maxmemory: %s used of %s (%s).",
+				n.Name, htmlBytes(aggregate.UsedMemory(n)), htmlBytes(m), htmlPct(b.fill(n))))
+		case fillNear:
+			notes = append(notes, fmt.Sprintf("%s is near its maxmemory: %s used of %s (%s).",
+				n.Name, htmlBytes(aggregate.UsedMemory(n)), htmlBytes(m), htmlPct(b.fill(n))))
+		}
+	}
+	for _, n := range nodes {
+		if outliers[n] {
+			notes = append(notes, fmt.Sprintf("%s holds %s of the estimated used memory of all nodes.",
+				n.Name, htmlPct(htmlShareOfTotal(n, nodes))))
+		}
+	}
+	ov.Note = strings.Join(notes, " ")
+	var err error
+	if ov.MemChart, err = b.clusterMemChart(nodes, outliers); err != nil {
+		return nil, err
+	}
+	if ov.TTLChart, err = b.clusterTTLChart(nodes, outliers); err != nil {
+		return nil, err
+	}
+	if b.cluster {
+		if ov.SlotChart, err = b.slotChart(nodes); err != nil {
+			return nil, err
+		}
+	}
+	return ov, nil
+}
+
+func htmlShareOfTotal(n *aggregate.Node, nodes []*aggregate.Node) float64 {
+	var total int64
+	for _, m := range nodes {
+		total += htmlUsedEstimate(m)
+	}
+	if total <= 0 {
+		return 0
+	}
+	return float64(htmlUsedEstimate(n)) / float64(total)
+}
+
+// htmlOutliers are the nodes aggregate flagged as skewed (a node-skew
+// finding): the nodes a reader should look at first in a cluster.
+func htmlOutliers(nodes []*aggregate.Node, fs []aggregate.Finding) map[*aggregate.Node]bool {
+	skewed := map[string]bool{}
+	for _, f := range fs {
+		if f.Kind == diagnose.KindNodeSkew {
+			skewed[f.Node] = true
+		}
+	}
+	out := map[*aggregate.Node]bool{}
+	for _, n := range nodes {
+		if skewed[n.Name] {
+			out[n] = true
+		}
+	}
+	return out
+}
+
+// maxMemory is the maxmemory the findings judged node with; 0 when
+// unknown.
+func (b *htmlBuilder) maxMemory(node string) int64 { return b.settings.MaxmemoryOf(node) }
+
+// fill is how full a node is: aggregate.UsedMemory (the larger of the
+// dump's used-mem and the estimate, the figure the findings use) over its
+// maxmemory; 0 when maxmemory is unknown.
+func (b *htmlBuilder) fill(n *aggregate.Node) float64 {
+	mm := b.maxMemory(n.Name)
+	if mm <= 0 {
+		return 0
+	}
+	return float64(aggregate.UsedMemory(n)) / float64(mm)
+}
+
+// nearMaxmemory is the fill from which the report marks a node as near
+// its maxmemory: the one from which the findings counted a node as full,
+// or their default when the report does not say.
+func (b *htmlBuilder) nearMaxmemory() float64 {
+	if b.settings != nil {
+		if f, ok := b.settings.Thresholds.Get("near_maxmemory"); ok {
+			return f.Value
+		}
+	}
+	return diagnose.DefaultRules().NearMaxmemory
+}
+
+// fillLevel is how full a node is, as the page marks it.
+type fillLevel uint8
+
+const (
+	fillUnknown fillLevel = iota // far from maxmemory, or maxmemory unknown
+	fillNear                     // from nearMaxmemory
+	fillOver                     // at or over maxmemory
+)
+
+func (b *htmlBuilder) fillLevel(n *aggregate.Node) fillLevel {
+	switch f := b.fill(n); {
+	case f >= 1:
+		return fillOver
+	case f >= b.nearMaxmemory():
+		return fillNear
+	}
+	return fillUnknown
+}
+
+func (b *htmlBuilder) uniformMaxMemory(nodes []*aggregate.Node) (int64, bool) {
+	if len(nodes) == 0 {
+		return 0, true
+	}
+	first := b.maxMemory(nodes[0].Name)
+	for _, n := range nodes[1:] {
+		if b.maxMemory(n.Name) != first {
+			return 0, false
+		}
+	}
+	return first, true
+}
