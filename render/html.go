@@ -130,6 +130,7 @@ type htmlPage struct {
 type htmlBuilder struct {
 	opts     HTMLOptions
 	settings *aggregate.Settings // nil when unknown
+	full     map[string]bool     // names of the nodes the findings judged full
 	charts   []htmlChartIsland
 	ntables  int
 	refs     map[string]int64 // node name → expiry reference (Unix s)
@@ -155,7 +156,7 @@ func htmlBuildPage(r *aggregate.Report, o HTMLOptions) (*htmlPage, error) {
 	if l := strings.ToLower(runtime); strings.Contains(l, "</script") || strings.Contains(l, "<!--") {
 		return nil, errors.New("render: chart runtime cannot be inlined: contains </script or <!--")
 	}
-	b := &htmlBuilder{opts: o, settings: r.Settings, refs: map[string]int64{}}
+	b := &htmlBuilder{opts: o, settings: r.Settings, full: htmlFullNodes(r.Findings), refs: map[string]int64{}}
 	for _, n := range r.Nodes {
 		if n != nil {
 			b.refs[n.Name] = n.ExpiryReference

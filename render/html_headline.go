@@ -125,23 +125,17 @@ func htmlCriticalShort(f *aggregate.Finding) string {
 	return s
 }
 
-// htmlCut cuts free text at max bytes, on a rune boundary, with an ellipsis.
-
+// htmlBiggestNode is the node that uses the most memory, by
+// aggregate.UsedMemory: the one figure of how much a node uses, in the
+// page as in the findings.
 func htmlBiggestNode(nodes []*aggregate.Node) *aggregate.Node {
 	var best *aggregate.Node
 	for _, n := range nodes {
-		if best == nil || htmlUsedEstimate(n) > htmlUsedEstimate(best) {
+		if best == nil || aggregate.UsedMemory(n) > aggregate.UsedMemory(best) {
 			best = n
 		}
 	}
 	return best
-}
-
-func htmlUsedEstimate(n *aggregate.Node) int64 {
-	if n.EstimatedUsedMemory > 0 {
-		return n.EstimatedUsedMemory
-	}
-	return n.Memory
 }
 
 // htmlDominant returns the data type with the most memory on n and its share

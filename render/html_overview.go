@@ -95,7 +95,7 @@ func (b *htmlBuilder) overview(nodes []*aggregate.Node, findings []aggregate.Fin
 	}
 	for _, n := range nodes {
 		if outliers[n] {
-			notes = append(notes, fmt.Sprintf("%s holds %s of the estimated used memory of all nodes.",
+			notes = append(notes, fmt.Sprintf("%s holds %s of the memory all nodes use.",
 				n.Name, htmlPct(htmlShareOfTotal(n, nodes))))
 		}
 	}
@@ -115,15 +115,17 @@ func (b *htmlBuilder) overview(nodes []*aggregate.Node, findings []aggregate.Fin
 	return ov, nil
 }
 
+// htmlShareOfTotal is n's share of the memory all nodes use, by
+// aggregate.UsedMemory.
 func htmlShareOfTotal(n *aggregate.Node, nodes []*aggregate.Node) float64 {
 	var total int64
 	for _, m := range nodes {
-		total += htmlUsedEstimate(m)
+		total += aggregate.UsedMemory(m)
 	}
 	if total <= 0 {
 		return 0
 	}
-	return float64(htmlUsedEstimate(n)) / float64(total)
+	return float64(aggregate.UsedMemory(n)) / float64(total)
 }
 
 // htmlOutliers are the nodes aggregate flagged as skewed (a node-skew
@@ -159,16 +161,19 @@ func (b *htmlBuilder) fill(n *aggregate.Node) float64 {
 	return float64(aggregate.UsedMemory(n)) / float64(mm)
 }
 
-// nearMaxmemory is the fill from which the report marks a node as near
-// its maxmemory: the one from which the findings counted a node as full,
-// or their default when the report does not say.
-func (b *htmlBuilder) nearMaxmemory() float64 {
-	if b.settings != nil {
-		if f, ok := b.settings.Thresholds.Get("near_maxmemory"); ok {
-			return f.Value
+// htmlFullNodes are the nodes the findings judged full, at or near their
+// maxmemory: the nodes of an over-maxmemory finding, and of a critical
+// ttl-starvation one (which replaces it on a full volatile-* node). The
+// page marks these, with the threshold the findings used, rather than
+// judging fill on its own.
+func htmlFullNodes(fs []aggregate.Finding) map[string]bool {
+	full := map[string]bool{}
+	for _, f := range fs {
+		if f.Kind == diagnose.KindOverMaxmemory || f.Kind == diagnose.KindTTLStarvation && f.Severity == aggregate.SeverityCritical {
+			full[f.Node] = true
 		}
 	}
-	return diagnose.DefaultRules().NearMaxmemory
+	return full
 }
 
 // fillLevel is how full a node is, as the page marks it.
@@ -176,15 +181,15 @@ type fillLevel uint8
 
 const (
 	fillUnknown fillLevel = iota // far from maxmemory, or maxmemory unknown
-	fillNear                     // from nearMaxmemory
+	fillNear                     // judged full by the findings (htmlFullNodes), under maxmemory
 	fillOver                     // at or over maxmemory
 )
 
 func (b *htmlBuilder) fillLevel(n *aggregate.Node) fillLevel {
-	switch f := b.fill(n); {
-	case f >= 1:
+	switch {
+	case b.maxMemory(n.Name) > 0 && b.fill(n) >= 1:
 		return fillOver
-	case f >= b.nearMaxmemory():
+	case b.full[n.Name]:
 		return fillNear
 	}
 	return fillUnknown

@@ -52,7 +52,14 @@ func TestHTMLGolden(t *testing.T) {
 	single := htmlIncidentReport()
 	single.Nodes = single.Nodes[2:]
 	single.Cluster = nil
-	single.Findings = single.Findings[:2]
+	// The findings judged node-7202 full at 2 GiB: the page marks it near
+	// its maxmemory.
+	single.Findings = append(single.Findings[:2], aggregate.Finding{
+		Kind: diagnose.KindOverMaxmemory, Severity: aggregate.SeverityWarning, Node: "node-7202",
+		Memory:  aggregate.UsedMemory(single.Nodes[0]),
+		Figures: aggregate.Figures{}.Bytes("maxmemory", 2<<30).Share("fill", 0.965),
+		Title:   "node-7202 is close to maxmemory (96.5%)",
+	})
 	cases := []struct {
 		name string
 		r    *aggregate.Report
@@ -101,7 +108,7 @@ func TestHTMLHeadline(t *testing.T) {
 	assert.True(t, crit > 0 && crit < warn && warn < info && info < nodes, "order: %d %d %d %d", crit, warn, info, nodes)
 	// The skewed node is marked in the table and named in the note.
 	assert.Contains(t, out, `<tr class="outlier">`)
-	assert.Contains(t, out, "node-7202 holds 95.2% of the estimated used memory of all nodes.")
+	assert.Contains(t, out, "node-7202 holds 95.2% of the memory all nodes use.")
 	// Families, slots, with the debug hash on top.
 	assert.Contains(t, out, "Key families")
 	assert.Contains(t, out, "Hash slots")
@@ -197,14 +204,24 @@ func TestHTMLMaxmemory(t *testing.T) {
 	// The line's label is in the legend, not over the marks.
 	assert.NotContains(t, string(htmlIslandRaw(t, page, "chart-1")), "insideEndTop")
 
-	// Near the limit (the diagnosis' default, 80%): amber.
-	page = renderHTML(t, withMaxmemory(r, aggregate.UsedMemory(big)*10/9, nil), HTMLOptions{runtime: htmlStubRuntime})
-	assert.Contains(t, page, "node-7202 is near its maxmemory")
+	// Near the limit, as the findings judged it (90% full, the default
+	// threshold is 80%): amber.
+	rules := diagnose.DefaultRules()
+	rules.Maxmemory = aggregate.UsedMemory(big) * 10 / 9
+	diagnosed := func(rules diagnose.Rules) *aggregate.Report {
+		r := htmlIncidentReport()
+		r.Settings = rules.Settings()
+		r.Findings = diagnose.Diagnose(r, rules)
+		return r
+	}
+	page = renderHTML(t, diagnosed(rules), HTMLOptions{runtime: htmlStubRuntime})
+	assert.True(t, strings.Contains(page, "node-7202 is near its maxmemory"))
 	assert.Contains(t, string(htmlIslandRaw(t, page, "chart-1")), htmlColorNear)
-	// ... unless the findings were judged with another threshold.
-	r.Settings.Thresholds = aggregate.Figures{}.Share("near_maxmemory", 0.95)
-	page = renderHTML(t, r, HTMLOptions{runtime: htmlStubRuntime})
-	assert.NotContains(t, page, "node-7202 is near its maxmemory")
+	// ... and not when the findings were judged with another threshold:
+	// the page marks what the findings say, it does not judge on its own.
+	rules.NearMaxmemory = 0.95
+	page = renderHTML(t, diagnosed(rules), HTMLOptions{runtime: htmlStubRuntime})
+	assert.False(t, strings.Contains(page, "node-7202 is near its maxmemory"))
 	assert.NotContains(t, string(htmlIslandRaw(t, page, "chart-1")), htmlColorNear)
 
 	// A node's own maxmemory of 0 (no limit) is what the findings used:
