@@ -26,15 +26,16 @@ type chartOption struct {
 	Grid      []chartGrid   `json:"grid,omitempty"`
 	Legend    chartLegend   `json:"legend"`
 	Series    []chartSeries `json:"series"`
-	Title     chartTitle    `json:"title"`
+	Title     *chartTitle   `json:"title,omitempty"`
 	Tooltip   chartTooltip  `json:"tooltip"`
 	XAxis     []chartAxis   `json:"xAxis,omitempty"`
 	YAxis     []chartAxis   `json:"yAxis,omitempty"`
 }
 
-// chartPalette is ECharts' default palette, written out so that a series
-// without a colour of its own is coloured the same in every version.
-var chartPalette = []string{"#5470c6", "#91cc75", "#fac858", "#ee6666", "#73c0de", "#3ba272", "#fc8452", "#9a60b4", "#ea7ccc"}
+// chartPalette colours the series that have no colour of their own (the
+// nodes of the slot chart). It has no red nor amber: in the report those
+// mean a problem, nothing else.
+var chartPalette = []string{"#5470c6", "#91cc75", "#73c0de", "#9a60b4", "#3ba272", "#fac858", "#ea7ccc", "#4b8f8c", "#5f6b7a"}
 
 // newChartOption starts an option with a tooltip of trigger "axis" or
 // "item", which the static script gives its formatter.
@@ -87,22 +88,37 @@ type chartAxis struct {
 	AxisLabel *chartAxisLabel `json:"axisLabel,omitempty"`
 	Data      []chartCategory `json:"data,omitempty"`
 	// Interval, Max and Min are set on byte axes (see byteAxis).
-	Interval  int64      `json:"interval,omitempty"`
-	Max       int64      `json:"max,omitempty"`
-	Min       *int64     `json:"min,omitempty"`
-	Name      string     `json:"name,omitempty"`
-	SplitLine *chartShow `json:"splitLine,omitempty"`
-	Type      string     `json:"type"`
+	Interval int64  `json:"interval,omitempty"`
+	Max      int64  `json:"max,omitempty"`
+	Min      *int64 `json:"min,omitempty"`
+	Name     string `json:"name,omitempty"`
+	// NameTextStyle aligns the name: a y axis' name starts at the axis
+	// and reads rightwards, so that it is never cut at the chart's edge.
+	NameTextStyle *chartNameStyle `json:"nameTextStyle,omitempty"`
+	SplitLine     *chartShow      `json:"splitLine,omitempty"`
+	Type          string          `json:"type"`
+}
+
+type chartNameStyle struct {
+	Align string `json:"align,omitempty"`
+}
+
+// chartValueAxis is a y axis of values named name, its name written from
+// the axis rightwards.
+func chartValueAxis(name string) chartAxis {
+	a := chartAxis{Type: "value", Name: name}
+	if name != "" {
+		a.NameTextStyle = &chartNameStyle{Align: "left"}
+	}
+	return a
 }
 
 type chartAxisLabel struct {
 	// Interval "0" shows every category label.
 	Interval string `json:"interval,omitempty"`
 	// LineHeight spaces labels of several lines.
-	LineHeight   int     `json:"lineHeight,omitempty"`
-	Rotate       float64 `json:"rotate,omitempty"`
-	ShowMaxLabel *bool   `json:"showMaxLabel"`
-	ShowMinLabel *bool   `json:"showMinLabel"`
+	LineHeight int     `json:"lineHeight,omitempty"`
+	Rotate     float64 `json:"rotate,omitempty"`
 }
 
 // chartCategory is one entry of a category axis: a plain label, or one
@@ -147,7 +163,6 @@ type chartSeries struct {
 	ItemStyle         *chartItemStyle `json:"itemStyle,omitempty"`
 	Label             *chartLabel     `json:"label,omitempty"`
 	Left              string          `json:"left,omitempty"`
-	Levels            json.RawMessage `json:"levels,omitempty"`
 	MarkLine          *chartMarkLine  `json:"markLine,omitempty"`
 	MinShowLabelAngle float64         `json:"minShowLabelAngle,omitempty"`
 	Name              string          `json:"name"`
@@ -160,12 +175,8 @@ type chartSeries struct {
 	SymbolSize        chartSymbolSize `json:"symbolSize,omitempty"`
 	Top               string          `json:"top,omitempty"`
 	Type              string          `json:"type"`
-	UpperLabel        json.RawMessage `json:"upperLabel,omitempty"`
 	YAxisIndex        int             `json:"yAxisIndex,omitempty"`
 }
-
-// chartNull is an explicit JSON null.
-var chartNull = json.RawMessage("null")
 
 // chartSymbolSize is a mark's size: one number for a square symbol, or
 // width and height.
@@ -265,10 +276,11 @@ func (b *htmlBuilder) addChart(spec htmlChartSpec) (string, error) {
 }
 
 // htmlTypeColors keeps one colour per data type across every chart, so that
-// "hash" is the same red in the cluster bars and in each donut.
+// "hash" is the same purple in the cluster bars and in each donut. No type
+// is red or amber, which mean a problem.
 var htmlTypeColors = map[string]string{
 	"string":   "#5470c6",
-	"hash":     "#ee6666",
+	"hash":     "#9a60b4",
 	"list":     "#91cc75",
 	"set":      "#fac858",
 	"zset":     "#73c0de",
@@ -276,7 +288,7 @@ var htmlTypeColors = map[string]string{
 	"overhead": "#b8b8b8",
 }
 
-var htmlSpareColors = []string{"#9a60b4", "#ea7ccc", "#fc8452", "#5f6b7a", "#c4a35a", "#4b8f8c"}
+var htmlSpareColors = []string{"#ea7ccc", "#4b8f8c", "#5f6b7a", "#c4a35a", "#8d6e63", "#2f4b7c"}
 
 func htmlColorOf(name string) string {
 	if c, ok := htmlTypeColors[name]; ok {
@@ -294,13 +306,17 @@ func htmlColorOf(name string) string {
 	return htmlSpareColors[h%uint32(len(htmlSpareColors))]
 }
 
-// Colours of the fill levels and marks, in charts.
+// Colours of charts. Red (a node over its limit, an incomplete input, a
+// critical finding) and amber (a warning: near the limit, skewed) mean a
+// problem; nothing else is drawn in them.
 const (
 	htmlColorOver  = "#c62828"
 	htmlColorNear  = "#b26a00"
 	htmlColorMark  = "#1f2328"
+	htmlColorLimit = "#59636e" // the maxmemory line: a level, not a problem
 	htmlColorOther = "#b8b8b8"
 	htmlColorTTL   = "#91cc75"
+	htmlColorNoTTL = "#5f6b7a"
 	htmlColorKeys  = "#5470c6"
 )
 

@@ -66,6 +66,10 @@ const (
 // drawn as a line over the cluster chart) comes from the report's
 // Settings, the ones its findings were judged with.
 type HTMLOptions struct {
+	// Title names the report, e.g. "Checkout cache incident, 1 May": the
+	// page's heading, and its title before the headline. Empty means
+	// "rdbscope report".
+	Title string
 	// TreemapCap bounds the tiles of a families treemap
 	// (DefaultTreemapCap if <= 0).
 	TreemapCap int
@@ -113,7 +117,15 @@ var htmlTemplates = sync.OnceValues(func() (*template.Template, error) {
 // and the JSON islands, none of which carry unescaped dump data.
 type htmlPage struct {
 	htmlShell
+	// Heading is HTMLOptions.Title, or "rdbscope report"; Named is set
+	// when it is the user's.
+	Heading string
+	Named   bool
+	// Headline is the verdict; Verdict is "critical" when it leads with
+	// a critical finding (and is then shown as one), empty otherwise.
 	Headline string
+	Verdict  string
+	Facts    []htmlStat
 	Runtime  template.JS
 
 	Inputs     *htmlTable
@@ -131,9 +143,11 @@ type htmlBuilder struct {
 	opts     HTMLOptions
 	settings *aggregate.Settings // nil when unknown
 	full     map[string]bool     // names of the nodes the findings judged full
-	charts   []htmlChartIsland
-	ntables  int
-	refs     map[string]int64 // node name → expiry reference (Unix s)
+	// worst is the severity of each node's most severe finding.
+	worst   map[string]aggregate.Severity
+	charts  []htmlChartIsland
+	ntables int
+	refs    map[string]int64 // node name → expiry reference (Unix s)
 	// cluster is set when aggregate placed keys in hash slots: top keys
 	// then show their slot.
 	cluster bool
@@ -156,7 +170,10 @@ func htmlBuildPage(r *aggregate.Report, o HTMLOptions) (*htmlPage, error) {
 	if l := strings.ToLower(runtime); strings.Contains(l, "</script") || strings.Contains(l, "<!--") {
 		return nil, errors.New("render: chart runtime cannot be inlined: contains </script or <!--")
 	}
-	b := &htmlBuilder{opts: o, settings: r.Settings, full: htmlFullNodes(r.Findings), refs: map[string]int64{}}
+	b := &htmlBuilder{opts: o, settings: r.Settings, full: htmlFullNodes(r.Findings), worst: map[string]aggregate.Severity{}, refs: map[string]int64{}}
+	for _, f := range r.Findings {
+		b.worst[f.Node] = max(b.worst[f.Node], f.Severity)
+	}
 	for _, n := range r.Nodes {
 		if n != nil {
 			b.refs[n.Name] = n.ExpiryReference
@@ -173,7 +190,15 @@ func htmlBuildPage(r *aggregate.Report, o HTMLOptions) (*htmlPage, error) {
 	}
 	p.Inputs, p.Incomplete = b.inputs(nodes)
 	p.Findings = htmlFindingViews(r.Findings)
-	p.Headline, p.Title = htmlHeadline(nodes, r.Findings)
+	p.Heading, p.Named = o.Title, o.Title != ""
+	if p.Heading == "" {
+		p.Heading = "rdbscope report"
+	}
+	p.Headline, p.Title = htmlHeadline(p.Heading, nodes, r.Findings)
+	if htmlFirstCritical(r.Findings) != nil {
+		p.Verdict = aggregate.SeverityCritical.String()
+	}
+	p.Facts = htmlFacts(r, nodes)
 
 	if len(nodes) > 0 {
 		ov, err := b.overview(nodes, r.Findings)
@@ -192,14 +217,9 @@ func htmlBuildPage(r *aggregate.Report, o HTMLOptions) (*htmlPage, error) {
 		nv.Name = "All nodes (" + r.Cluster.Name + ")"
 		p.Nodes = append(p.Nodes, nv)
 	}
-	critical := map[string]bool{}
-	for _, f := range r.Findings {
-		if f.Severity == aggregate.SeverityCritical {
-			critical[f.Node] = true
-		}
-	}
 	for i, n := range nodes {
-		nv, err := b.node(n, "node-"+strconv.Itoa(i), open || n == biggest || critical[n.Name] || !n.Complete)
+		critical := b.worst[n.Name] == aggregate.SeverityCritical
+		nv, err := b.node(n, "node-"+strconv.Itoa(i), open || n == biggest || critical || !n.Complete)
 		if err != nil {
 			return nil, err
 		}
@@ -220,13 +240,18 @@ func htmlBuildPage(r *aggregate.Report, o HTMLOptions) (*htmlPage, error) {
 // where they are built (htmlFindingViews).
 func (p *htmlPage) clean() {
 	c := htmlClean
-	p.Title, p.Headline = c(p.Title), c(p.Headline)
+	p.Title, p.Heading, p.Headline = c(p.Title), c(p.Heading), c(p.Headline)
+	for i := range p.Facts {
+		p.Facts[i].Label, p.Facts[i].Value, p.Facts[i].Title = c(p.Facts[i].Label), c(p.Facts[i].Value), c(p.Facts[i].Title)
+	}
 	for i := range p.Incomplete {
 		p.Incomplete[i] = c(p.Incomplete[i])
 	}
 	tables := []*htmlTable{p.Inputs, p.TopOverall}
 	if p.Overview != nil {
-		p.Overview.Note = c(p.Overview.Note)
+		for i := range p.Overview.Notes {
+			p.Overview.Notes[i].Text = c(p.Overview.Notes[i].Text)
+		}
 		tables = append(tables, p.Overview.Table)
 	}
 	for _, n := range p.Nodes {

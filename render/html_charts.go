@@ -11,37 +11,40 @@ import (
 
 func htmlLabel(s string) string { return htmlName(s, htmlLabelCap) }
 
-// htmlNodeCategories are the x-axis entries of the cluster charts; the
-// outlier and incomplete nodes are drawn in bold red so that they stand
-// out before any reading.
+// htmlNodeCategories are the x-axis entries of the cluster charts; an
+// incomplete node is drawn in bold red, the outlier (a node-skew warning)
+// in bold amber, so that they stand out before any reading.
 func htmlNodeCategories(nodes []*aggregate.Node, outliers map[*aggregate.Node]bool) []chartCategory {
 	out := make([]chartCategory, len(nodes))
 	for i, n := range nodes {
 		out[i] = chartCategory{Value: htmlLabel(n.Name)}
-		if outliers[n] || !n.Complete {
+		switch {
+		case !n.Complete:
 			out[i].TextStyle = &chartTextStyle{Color: htmlColorOver, FontWeight: "bold"}
+		case outliers[n]:
+			out[i].TextStyle = &chartTextStyle{Color: htmlColorNear, FontWeight: "bold"}
 		}
 	}
 	return out
 }
 
 // memCategories are the x-axis entries of the memory chart: each node's
-// name and, when its maxmemory is known, how full it is ("101.8% of
-// maxmemory"), in bold red when it is over, amber when near; the outlier
-// and incomplete nodes are bold red as in the other charts.
+// name and, when its maxmemory is known, how full it is ("101.8% full",
+// short enough for three nodes on a phone), in bold red when it is over (or incomplete), amber when
+// near or the outlier, as in the other charts.
 func (b *htmlBuilder) memCategories(nodes []*aggregate.Node, outliers map[*aggregate.Node]bool) []chartCategory {
 	out := make([]chartCategory, len(nodes))
 	for i, n := range nodes {
 		label := htmlLabel(n.Name)
 		if b.maxMemory(n.Name) > 0 {
-			label += "\n" + htmlPct(b.fill(n)) + " of maxmemory"
+			label += "\n" + htmlPct(b.fill(n)) + " full"
 		}
 		out[i] = chartCategory{Value: label}
 		color := ""
 		switch {
-		case b.fillLevel(n) == fillOver || outliers[n] || !n.Complete:
+		case b.fillLevel(n) == fillOver || !n.Complete:
 			color = htmlColorOver
-		case b.fillLevel(n) == fillNear:
+		case b.fillLevel(n) == fillNear || outliers[n]:
 			color = htmlColorNear
 		}
 		if color != "" {
@@ -105,7 +108,7 @@ func (b *htmlBuilder) clusterMemChart(nodes []*aggregate.Node, outliers map[*agg
 	// when all nodes share it (its value in the legend, not on the line,
 	// where the label would hide the marks of a full node), one mark per
 	// node otherwise.
-	uniform, same := b.uniformMaxMemory(nodes)
+	uniform, same := htmlUniformMaxmemory(b.settings, nodes)
 	if !same || uniform > 0 {
 		vals := make([]int64, len(nodes))
 		for i, n := range nodes {
@@ -114,17 +117,17 @@ func (b *htmlBuilder) clusterMemChart(nodes []*aggregate.Node, outliers map[*agg
 		}
 		if same {
 			name := "maxmemory " + htmlBytes(uniform)
-			s := htmlDashSeries(name, chartValues(vals), htmlColorOver)
+			s := htmlDashSeries(name, chartValues(vals), htmlColorLimit)
 			s.SymbolSize = chartSymbolSize{0}
 			s.MarkLine = &chartMarkLine{
 				Data:      []chartMarkLineItem{{Name: name, YAxis: uniform}},
 				Label:     &chartShow{Show: false},
-				LineStyle: &chartLineStyle{Color: htmlColorOver, Type: "dashed", Width: 1.5},
+				LineStyle: &chartLineStyle{Color: htmlColorLimit, Type: "dashed", Width: 1.5},
 				Symbol:    []string{"none", "none"},
 			}
 			add(s, htmlDashIcon)
 		} else {
-			add(htmlDashSeries("maxmemory", chartValues(vals), htmlColorOver), htmlDashIcon)
+			add(htmlDashSeries("maxmemory", chartValues(vals), htmlColorLimit), htmlDashIcon)
 		}
 	}
 	// The used-mem the dump recorded, as a diamond per node: bigger than
@@ -160,7 +163,7 @@ func (b *htmlBuilder) clusterMemChart(nodes []*aggregate.Node, outliers map[*agg
 		// Two-line labels (name, fill) need a line height, or the lines
 		// are drawn over each other.
 		AxisLabel: &chartAxisLabel{Interval: "0", Rotate: htmlRotation(len(nodes)), LineHeight: 16}}}
-	o.YAxis = []chartAxis{byteAxis(chartAxis{Type: "value", Name: "estimated used memory"}, top)}
+	o.YAxis = []chartAxis{byteAxis(chartValueAxis("estimated used memory"), top)}
 	o.Series = series
 	return b.addChart(htmlChartSpec{Option: o, Units: units, Axis: "y", AxisUnits: []chartUnit{unitBytes}})
 }
@@ -178,9 +181,9 @@ func (b *htmlBuilder) clusterTTLChart(nodes []*aggregate.Node, outliers map[*agg
 	o.Grid = []chartGrid{{Left: "3%", Right: "3%", Top: "40", Bottom: "60", ContainLabel: true}}
 	o.XAxis = []chartAxis{{Type: "category", Data: htmlNodeCategories(nodes, outliers),
 		AxisLabel: &chartAxisLabel{Interval: "0", Rotate: htmlRotation(len(nodes))}}}
-	o.YAxis = []chartAxis{byteAxis(chartAxis{Type: "value", Name: "key memory"}, top)}
+	o.YAxis = []chartAxis{byteAxis(chartValueAxis("key memory"), top)}
 	o.Series = []chartSeries{
-		{Name: "without TTL", Type: "bar", Stack: "ttl", Data: chartValues(without), ItemStyle: &chartItemStyle{Color: htmlColorOver}},
+		{Name: "without TTL", Type: "bar", Stack: "ttl", Data: chartValues(without), ItemStyle: &chartItemStyle{Color: htmlColorNoTTL}},
 		{Name: "with TTL", Type: "bar", Stack: "ttl", Data: chartValues(with), ItemStyle: &chartItemStyle{Color: htmlColorTTL}},
 	}
 	return b.addChart(htmlChartSpec{Option: o, Units: []chartUnit{unitBytes, unitBytes}, Axis: "y", AxisUnits: []chartUnit{unitBytes}})
@@ -196,7 +199,7 @@ func (b *htmlBuilder) typeDonut(n *aggregate.Node, types []htmlNamedStat) (strin
 	}
 	o := newChartOption("item")
 	o.Legend = chartLegend{Show: true, Type: "scroll", Bottom: "0"}
-	o.Title = chartTitle{Text: htmlPct(share), Subtext: htmlLabel(typ), Left: "center", Top: "40%", TextStyle: &chartTextStyle{FontSize: 22}}
+	o.Title = &chartTitle{Text: htmlPct(share), Subtext: htmlLabel(typ), Left: "center", Top: "40%", TextStyle: &chartTextStyle{FontSize: 22}}
 	o.Series = []chartSeries{{Name: "memory by type", Type: "pie", Data: data,
 		Radius: []string{"45%", "70%"}, Center: []string{"50%", "46%"},
 		Label: &chartLabel{Show: true, Formatter: "{b} {d}%"},
@@ -256,7 +259,7 @@ func (b *htmlBuilder) expiryBar(n *aggregate.Node) (string, error) {
 		names[i] = htmlLabel(e.Label)
 		c := htmlColorKeys
 		if e.Label == "none" {
-			c = htmlColorOver
+			c = htmlColorNoTTL
 		}
 		mem[i] = chartItem{Value: e.Memory, ItemStyle: &chartItemStyle{Color: c}}
 		keys[i] = e.Keys
@@ -267,8 +270,8 @@ func (b *htmlBuilder) expiryBar(n *aggregate.Node) (string, error) {
 	o.Grid = []chartGrid{{Left: "3%", Right: "3%", Top: "40", Bottom: "40", ContainLabel: true}}
 	o.XAxis = []chartAxis{{Type: "category", Data: chartCategories(names), AxisLabel: &chartAxisLabel{Interval: "0"}}}
 	o.YAxis = []chartAxis{
-		byteAxis(chartAxis{Type: "value", Name: "memory"}, top),
-		{Type: "value", Name: "keys", SplitLine: &chartShow{Show: false}},
+		byteAxis(chartValueAxis("memory"), top),
+		{Type: "value", Name: "keys", NameTextStyle: &chartNameStyle{Align: "right"}, SplitLine: &chartShow{Show: false}},
 	}
 	o.Series = []chartSeries{
 		{Name: "memory", Type: "bar", Data: mem},
@@ -314,7 +317,6 @@ func (b *htmlBuilder) familyTreemap(n *aggregate.Node, g *aggregate.Groups) (str
 	o.Series = []chartSeries{{Name: "families", Type: "treemap", Data: data,
 		Roam: &no, NodeClick: &no, Breadcrumb: &chartShow{Show: false},
 		Left: "0", Right: "0", Top: "0", Bottom: "0",
-		Levels: chartNull, UpperLabel: chartNull,
 	}}
 	return b.addChart(htmlChartSpec{Option: o, Units: []chartUnit{unitBytes}, Total: n.Memory})
 }
@@ -369,7 +371,7 @@ func (b *htmlBuilder) slotChart(nodes []*aggregate.Node) (string, error) {
 	o.Legend = chartLegend{Show: true, Type: "scroll", Bottom: "0"}
 	o.Grid = []chartGrid{{Left: "3%", Right: "3%", Top: "40", Bottom: "60", ContainLabel: true}}
 	o.XAxis = []chartAxis{{Type: "category", Name: "slots", Data: chartCategories(names)}}
-	o.YAxis = []chartAxis{byteAxis(chartAxis{Type: "value", Name: "key memory"}, top)}
+	o.YAxis = []chartAxis{byteAxis(chartValueAxis("key memory"), top)}
 	o.Series = series
 	return b.addChart(htmlChartSpec{Option: o, Units: units, Axis: "y", AxisUnits: []chartUnit{unitBytes}})
 }

@@ -3,12 +3,16 @@ package render
 import (
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/rdbscope/rdbscope/aggregate"
 	"github.com/rdbscope/rdbscope/aggregate/diagnose"
 )
 
-// The headline: the one line a reader needs first.
+// The first screen: the heading, the headline (the one line a reader
+// needs first) and the facts it was judged on.
 
 // htmlHeadline names, for the node holding the most memory, the data type that
 // dominates it: the one line a reader needs first ("node-7202: hash is
@@ -17,7 +21,10 @@ import (
 // a short form, because that is what the reader must act on:
 // "node-7202: full (101.8% of maxmemory), 99.1% of key memory cannot be
 // evicted (ttl-starvation) — hash is 98.2% of key memory".
-func htmlHeadline(nodes []*aggregate.Node, findings []aggregate.Finding) (line, title string) {
+//
+// heading is the page's heading ("rdbscope report", or the title the user
+// gave); the title is the heading and the line.
+func htmlHeadline(heading string, nodes []*aggregate.Node, findings []aggregate.Finding) (line, title string) {
 	n := htmlBiggestNode(nodes)
 	crit := htmlFirstCritical(findings)
 	lead := ""
@@ -43,11 +50,11 @@ func htmlHeadline(nodes []*aggregate.Node, findings []aggregate.Finding) (line, 
 	}
 	if line == "" {
 		if n == nil {
-			return "", "rdbscope report"
+			return "", heading
 		}
-		return "", "rdbscope report: " + n.Name
+		return "", heading + ": " + n.Name
 	}
-	return line, "rdbscope report: " + line
+	return line, heading + ": " + line
 }
 
 // htmlFirstCritical is the critical finding the findings section shows
@@ -169,4 +176,127 @@ func htmlSortedStats(m map[string]*aggregate.Stat) []htmlNamedStat {
 		return out[i].name < out[j].name
 	})
 	return out
+}
+
+// htmlFacts are what the findings were judged on, in the first screen:
+// which nodes, when their snapshots were taken, the maxmemory and policy
+// the findings assumed (from the report's Settings), and how many
+// findings of each severity there are.
+func htmlFacts(r *aggregate.Report, nodes []*aggregate.Node) []htmlStat {
+	var facts []htmlStat
+	switch {
+	case len(nodes) == 1:
+		facts = append(facts, htmlStat{Label: "Node", Value: nodes[0].Name})
+	case len(nodes) > 1:
+		names := make([]string, 0, 4)
+		for i, n := range nodes {
+			if i == 3 && len(nodes) > 4 {
+				names = append(names, "…")
+				break
+			}
+			names = append(names, htmlLabel(n.Name))
+		}
+		v := strconv.Itoa(len(nodes)) + " nodes: " + strings.Join(names, ", ")
+		if r.Cluster != nil && r.Cluster.Name != "" && r.Cluster.Name != "cluster" {
+			v = r.Cluster.Name + ", " + v
+		}
+		facts = append(facts, htmlStat{Label: "Cluster", Value: v})
+	}
+	if len(nodes) > 0 {
+		facts = append(facts, htmlSnapshots(nodes))
+	}
+	s := r.Settings
+	mm := htmlStat{Label: "maxmemory", Value: "not given", Title: "the findings assumed no maxmemory"}
+	if s != nil {
+		mm.Title = "the maxmemory the findings were judged with"
+		if uniform, same := htmlUniformMaxmemory(s, nodes); same && uniform > 0 {
+			mm.Value = htmlBytes(uniform)
+		} else if !same {
+			var parts []string
+			for _, n := range nodes {
+				v := "none"
+				if m := s.MaxmemoryOf(n.Name); m > 0 {
+					v = htmlBytes(m)
+				}
+				parts = append(parts, htmlLabel(n.Name)+" "+v)
+			}
+			mm.Value = strings.Join(parts, ", ")
+		}
+	}
+	facts = append(facts, mm)
+	policy := htmlStat{Label: "Policy", Value: "not given", Title: "maxmemory-policy the findings assumed"}
+	if s != nil && s.Policy != "" {
+		policy.Value = s.Policy
+	}
+	facts = append(facts, policy)
+	if s != nil && s.ClusterNodesFile != "" {
+		facts = append(facts, htmlStat{Label: "Slots from", Value: s.ClusterNodesFile})
+	}
+	facts = append(facts, htmlStat{Label: "Findings", Value: htmlFindingCounts(r.Findings)})
+	return facts
+}
+
+// htmlUniformMaxmemory is the maxmemory every node has, when they share
+// one (same is false when they differ); nil Settings know none.
+func htmlUniformMaxmemory(s *aggregate.Settings, nodes []*aggregate.Node) (mm int64, same bool) {
+	if len(nodes) == 0 {
+		return 0, true
+	}
+	first := s.MaxmemoryOf(nodes[0].Name)
+	for _, n := range nodes[1:] {
+		if s.MaxmemoryOf(n.Name) != first {
+			return 0, false
+		}
+	}
+	return first, true
+}
+
+// htmlSnapshots says when the dumps were written: one time when they
+// agree, else the first and the last.
+func htmlSnapshots(nodes []*aggregate.Node) htmlStat {
+	var lo, hi int64
+	for _, n := range nodes {
+		if n.Source == nil || n.Source.CTime <= 0 {
+			continue
+		}
+		t := n.Source.CTime
+		if lo == 0 || t < lo {
+			lo = t
+		}
+		hi = max(hi, t)
+	}
+	switch {
+	case lo == 0:
+		return htmlStat{Label: "Snapshot", Value: "unknown"}
+	case lo == hi:
+		return htmlStat{Label: "Snapshot", Value: htmlTime(lo) + " UTC"}
+	}
+	return htmlStat{Label: "Snapshots", Value: htmlTime(lo) + " to " + htmlTime(hi) + " UTC",
+		Title: "the dumps were written " + htmlDuration(time.Duration(hi-lo)*time.Second) + " apart"}
+}
+
+// htmlFindingCounts counts findings by severity, most severe first:
+// "2 critical, 1 warning, 3 info", or "none".
+func htmlFindingCounts(fs []aggregate.Finding) string {
+	var n [aggregate.SeverityCritical + 1]int
+	for _, f := range fs {
+		if f.Severity >= aggregate.SeverityInfo && f.Severity <= aggregate.SeverityCritical {
+			n[f.Severity]++
+		}
+	}
+	var parts []string
+	for sev := aggregate.SeverityCritical; sev >= aggregate.SeverityInfo; sev-- {
+		if n[sev] == 0 {
+			continue
+		}
+		word := sev.String()
+		if sev == aggregate.SeverityWarning && n[sev] > 1 {
+			word += "s"
+		}
+		parts = append(parts, strconv.Itoa(n[sev])+" "+word)
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
 }

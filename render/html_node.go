@@ -24,8 +24,10 @@ type htmlNodeView struct {
 	Incomplete bool
 	Error      string
 	Headline   string
-	Stats      []htmlStat
-	Warnings   []string
+	// Severity is that of the node's most severe finding, if any.
+	Severity string
+	Stats    []htmlStat
+	Warnings []string
 
 	TypeChart     string
 	EncodingChart string
@@ -47,6 +49,9 @@ type htmlNodeView struct {
 // node builds one node's section.
 func (b *htmlBuilder) node(n *aggregate.Node, anchor string, open bool) (*htmlNodeView, error) {
 	nv := &htmlNodeView{Anchor: anchor, Name: n.Name, Open: open, Incomplete: !n.Complete, Error: n.Error}
+	if sev := b.worst[n.Name]; sev != 0 {
+		nv.Severity = sev.String()
+	}
 	if typ, share := htmlDominant(n); typ != "" {
 		nv.Headline = fmt.Sprintf("%s is %s of this node's key memory", typ, htmlPct(share))
 		if len(n.Nodes) > 0 {

@@ -11,15 +11,19 @@ import (
 
 // The overview: one row and one bar per node, and how full each node is.
 
-// htmlOverview is the cluster section: the nodes table, its charts, and a
-// note naming full and skewed nodes.
+// htmlOverview is the cluster section: the nodes table, its charts, and
+// notes naming full and skewed nodes.
 type htmlOverview struct {
 	Table     *htmlTable
 	MemChart  string
 	TTLChart  string
 	SlotChart string
-	Note      string
+	Notes     []htmlNote
 }
+
+// htmlNote is a sentence about a problem; Class is "bad" (red) for one the
+// findings call critical or a node over its limit, "warn" (amber) else.
+type htmlNote struct{ Text, Class string }
 
 // overview builds the cluster section: one row and one bar per node.
 func (b *htmlBuilder) overview(nodes []*aggregate.Node, findings []aggregate.Finding) (*htmlOverview, error) {
@@ -28,12 +32,11 @@ func (b *htmlBuilder) overview(nodes []*aggregate.Node, findings []aggregate.Fin
 		htmlColumn{Label: "Node"}, htmlColumn{Label: "Keys", Num: true},
 		htmlColumn{Label: "Key memory", Num: true, Help: "sum of MEMORY USAGE estimates"},
 		htmlColumn{Label: "Overhead", Num: true, Help: "dict buckets, expires, startup memory"},
-		htmlColumn{Label: "Est. used memory", Num: true},
-		htmlColumn{Label: "used_mem (dump)", Num: true},
+		htmlColumn{Label: "Est. used memory", Num: true, Help: "key memory plus overhead"},
+		htmlColumn{Label: "used_mem (dump)", Num: true, Help: "the used_mem the server wrote into the dump"},
 		htmlColumn{Label: "Est./dump", Num: true},
-		htmlColumn{Label: "maxmemory", Num: true},
-		htmlColumn{Label: "Keys with TTL", Num: true}, htmlColumn{Label: "Memory with TTL", Num: true},
-		htmlColumn{Label: "Keys without TTL", Num: true}, htmlColumn{Label: "Memory without TTL", Num: true},
+		htmlColumn{Label: "maxmemory", Num: true, Help: "the maxmemory the findings were judged with, and how much of it the node uses"},
+		htmlColumn{Label: "Without TTL", Num: true, Help: "key memory of the keys without a TTL, and its share of the node's key memory"},
 		htmlColumn{Label: "Dominant type"},
 	)
 	outliers := htmlOutliers(nodes, findings)
@@ -43,9 +46,9 @@ func (b *htmlBuilder) overview(nodes []*aggregate.Node, findings []aggregate.Fin
 		if typ != "" {
 			dom = htmlCell{Text: typ + " " + htmlPct(share), Sort: htmlRatioSort(share), Meter: share, HasMeter: true}
 		}
-		htmlRatio := htmlCell{Text: "—", Sort: "0"}
+		estRatio := htmlCell{Text: "—", Sort: "0"}
 		if n.UsedMemRatio > 0 {
-			htmlRatio = htmlCell{Text: strconv.FormatFloat(n.UsedMemRatio, 'f', 2, 64), Sort: htmlRatioSort(n.UsedMemRatio)}
+			estRatio = htmlCell{Text: strconv.FormatFloat(n.UsedMemRatio, 'f', 2, 64), Sort: htmlRatioSort(n.UsedMemRatio)}
 		}
 		mm := htmlCell{Text: "unknown", Sort: "0"}
 		if m := b.maxMemory(n.Name); m > 0 {
@@ -66,40 +69,42 @@ func (b *htmlBuilder) overview(nodes []*aggregate.Node, findings []aggregate.Fin
 		if !n.Complete {
 			rc += " bad"
 		}
-		name := htmlCell{Text: n.Name}
+		name := htmlCell{Text: n.Name, Class: "name"}
 		if outliers[n] {
 			name.Text += " (outlier)"
 		}
+		noTTL := htmlBytesCell(n.TTL.Without.Memory)
+		noTTL.Text += " (" + htmlPct(htmlRatio(n.TTL.Without.Memory, n.Memory)) + ")"
+		noTTL.Title = fmt.Sprintf("%s bytes in %s keys without a TTL; %s (%s keys) with one",
+			htmlCount(n.TTL.Without.Memory), htmlCount(n.TTL.Without.Keys), htmlBytes(n.TTL.With.Memory), htmlCount(n.TTL.With.Keys))
 		t.Rows = append(t.Rows, htmlRow{Class: strings.TrimSpace(rc), Cells: []htmlCell{
 			name, htmlCountCell(n.Keys), htmlBytesCell(n.Memory), htmlBytesCell(n.Overhead),
-			htmlBytesCell(n.EstimatedUsedMemory), htmlBytesCell(n.UsedMem), htmlRatio, mm,
-			htmlCountCell(n.TTL.With.Keys), htmlBytesCell(n.TTL.With.Memory),
-			htmlCountCell(n.TTL.Without.Keys), htmlBytesCell(n.TTL.Without.Memory), dom,
+			htmlBytesCell(n.EstimatedUsedMemory), htmlBytesCell(n.UsedMem), estRatio, mm, noTTL, dom,
 		}})
 	}
 	b.finish(t, len(nodes))
 	ov.Table = t
-	var notes []string
+	var notes []htmlNote
 	// Full nodes first: the figure is aggregate.UsedMemory, as in the
 	// findings.
 	for _, n := range nodes {
 		m := b.maxMemory(n.Name)
 		switch b.fillLevel(n) {
 		case fillOver:
-			notes = append(notes, fmt.Sprintf("%s is over its maxmemory: %s used of %s (%s).",
-				n.Name, htmlBytes(aggregate.UsedMemory(n)), htmlBytes(m), htmlPct(b.fill(n))))
+			notes = append(notes, htmlNote{Class: "bad", Text: fmt.Sprintf("%s is over its maxmemory: %s used of %s (%s).",
+				n.Name, htmlBytes(aggregate.UsedMemory(n)), htmlBytes(m), htmlPct(b.fill(n)))})
 		case fillNear:
-			notes = append(notes, fmt.Sprintf("%s is near its maxmemory: %s used of %s (%s).",
-				n.Name, htmlBytes(aggregate.UsedMemory(n)), htmlBytes(m), htmlPct(b.fill(n))))
+			notes = append(notes, htmlNote{Class: "warn", Text: fmt.Sprintf("%s is near its maxmemory: %s used of %s (%s).",
+				n.Name, htmlBytes(aggregate.UsedMemory(n)), htmlBytes(m), htmlPct(b.fill(n)))})
 		}
 	}
 	for _, n := range nodes {
 		if outliers[n] {
-			notes = append(notes, fmt.Sprintf("%s holds %s of the memory all nodes use.",
-				n.Name, htmlPct(htmlShareOfTotal(n, nodes))))
+			notes = append(notes, htmlNote{Class: "warn", Text: fmt.Sprintf("%s holds %s of the memory all nodes use.",
+				n.Name, htmlPct(htmlShareOfTotal(n, nodes)))})
 		}
 	}
-	ov.Note = strings.Join(notes, " ")
+	ov.Notes = notes
 	var err error
 	if ov.MemChart, err = b.clusterMemChart(nodes, outliers); err != nil {
 		return nil, err
@@ -193,17 +198,4 @@ func (b *htmlBuilder) fillLevel(n *aggregate.Node) fillLevel {
 		return fillNear
 	}
 	return fillUnknown
-}
-
-func (b *htmlBuilder) uniformMaxMemory(nodes []*aggregate.Node) (int64, bool) {
-	if len(nodes) == 0 {
-		return 0, true
-	}
-	first := b.maxMemory(nodes[0].Name)
-	for _, n := range nodes[1:] {
-		if b.maxMemory(n.Name) != first {
-			return 0, false
-		}
-	}
-	return first, true
 }
