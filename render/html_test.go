@@ -70,15 +70,7 @@ func TestHTMLGolden(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			c.o.runtime = htmlStubRuntime
-			got := renderHTML(t, c.r, c.o)
-			path := filepath.Join("testdata", "html", c.name+".golden")
-			if *updateHTML {
-				require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-				require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-			}
-			want, err := os.ReadFile(path)
-			require.NoError(t, err, "run go test ./render -run TestHTMLGolden -update-html")
-			assert.Equal(t, string(want), got, "HTML differs from %s (rerun with -update-html and review the diff)", path)
+			assertGolden(t, filepath.Join("testdata", "html", c.name+".golden"), renderHTML(t, c.r, c.o), *updateHTML, "-run TestHTMLGolden -update-html")
 		})
 	}
 }
@@ -565,4 +557,17 @@ func TestHTMLFormatting(t *testing.T) {
 	} {
 		assert.Equal(t, c.want, htmlKey(aggregate.KeyName(c.in), c.max), "%q", c.in)
 	}
+}
+
+// assertGolden compares got with the golden file at path, rewriting it
+// first when update is set; how says how to rewrite it.
+func assertGolden(t *testing.T, path, got string, update bool, how string) {
+	t.Helper()
+	if update {
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test ./render %s", how)
+	assert.Equal(t, string(want), got, "%s differs (rerun go test ./render %s and review the diff)", path, how)
 }
