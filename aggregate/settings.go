@@ -17,6 +17,9 @@ type Config struct {
 	// Cluster is the slot ownership of the cluster's nodes; nil when
 	// unknown.
 	Cluster []ClusterNode
+	// ExpectNodes is how many nodes the run should hold, for fleets
+	// without a CLUSTER NODES file; 0 when unknown.
+	ExpectNodes int
 }
 
 // MaxmemoryOf returns the maxmemory of the node called name: its own if

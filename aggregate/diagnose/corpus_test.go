@@ -88,3 +88,52 @@ func TestIncidentCorpus(t *testing.T) {
 		})
 	}
 }
+
+// TestIncidentMembershipCorpus checks node identity on the incident's real
+// key sets: a dropped node is a missing-node naming its slots, renamed
+// dumps are still told apart by their slots, and a standalone server's
+// dump (the tiny preset) mixed in is a foreign-node, with or without
+// CLUSTER NODES.
+func TestIncidentMembershipCorpus(t *testing.T) {
+	dir := "../../../shared/corpus/generated/incident-redis-7.0.15"
+	tiny := "../../../shared/corpus/generated/redis-7.0.15"
+	for _, d := range []string{dir, tiny} {
+		if _, err := os.Stat(d); err != nil {
+			t.Skip("corpus not available:", err)
+		}
+	}
+	n0, n1, n2 := testutil.TruthNode(t, dir, "node-7200"), testutil.TruthNode(t, dir, "node-7201"), testutil.TruthNode(t, dir, "node-7202")
+	// Not TruthNode: a standalone server's truth records no slots.
+	keys, _ := testutil.ReadTruth(t, tiny, "tiny")
+	b := aggregate.NewBuilder("tiny", aggregate.DefaultOptions())
+	for _, tk := range keys {
+		b.Add(&aggregate.Key{DB: tk.DB, Key: tk.Key, Type: tk.Type, Memory: tk.MemoryUsage, Elements: tk.Elements})
+	}
+	standalone := b.Node()
+	cn, err := aggregate.ParseClusterNodes(strings.NewReader(clusterNodesText(t, dir)))
+	require.NoError(t, err)
+	judge := func(cluster []aggregate.ClusterNode, nodes ...*aggregate.Node) []string {
+		rules := diagnose.DefaultRules()
+		rules.Cluster = cluster
+		var out []string
+		for _, f := range diagnose.Diagnose(&aggregate.Report{Nodes: nodes}, rules) {
+			switch f.Kind {
+			case diagnose.KindMissingNode, diagnose.KindForeignNode, diagnose.KindDuplicateNode, diagnose.KindUnmatchedNode, diagnose.KindMisplacedSlots:
+				out = append(out, f.Kind+" "+f.Node+" "+f.Title)
+			}
+		}
+		return out
+	}
+	assert.Empty(t, judge(cn, n0, n1, n2))
+	assert.Equal(t, []string{"missing-node 127.0.0.1:7201 no dump of master 127.0.0.1:7201 (slots 5461-10922)"}, judge(cn, n0, n2))
+
+	renamed := *n2
+	renamed.Name = "prod-cache-2026-11-26-0001"
+	assert.Empty(t, judge(cn, n0, n1, &renamed))
+	l := aggregate.Arrange([]*aggregate.Node{n0, n1, &renamed}, cn)
+	assert.Equal(t, "127.0.0.1:7202", l.Member("prod-cache-2026-11-26-0001").Master.Addr)
+
+	want := []string{"foreign-node tiny tiny does not look like a node of this cluster"}
+	assert.Equal(t, want, judge(cn, n0, n1, n2, standalone))
+	assert.Equal(t, want, judge(nil, n0, standalone, n1, n2))
+}

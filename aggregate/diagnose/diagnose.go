@@ -26,6 +26,9 @@ const (
 	KindMisplacedSlots = "misplaced-slots"
 	KindMissingTTL     = "missing-ttl"
 	KindUnmatchedNode  = "unmatched-node"
+	KindMissingNode    = "missing-node"
+	KindForeignNode    = "foreign-node"
+	KindDuplicateNode  = "duplicate-node"
 )
 
 // kindRank breaks ties between findings of equal severity and memory: the
@@ -33,7 +36,13 @@ const (
 var kindRank = map[string]int{
 	KindTTLStarvation: 0, KindOverMaxmemory: 1, KindBigHash: 2, KindBigKey: 3,
 	KindNodeSkew: 4, KindMisplacedSlots: 5, KindMissingTTL: 6, KindUnmatchedNode: 7,
+	KindForeignNode: 8, KindDuplicateNode: 9,
 }
+
+// leads lists the kinds that come before every other finding of their
+// severity, whatever memory the others concern: a report missing a node
+// is not the cluster's, so everything else it says is in doubt.
+var leads = map[string]bool{KindMissingNode: true}
 
 // maxBigKeysPerNode bounds big-key findings so that a node of many big
 // keys does not bury everything else; the rest are in the top lists.
@@ -54,12 +63,24 @@ func Diagnose(r *aggregate.Report, rules Rules) []aggregate.Finding {
 			nodes = append(nodes, n)
 		}
 	}
-	for _, n := range nodes {
-		out = append(out, bigKeys(n, &rules)...)
-		out = append(out, eviction(n, &rules)...)
-		out = append(out, misplaced(n, &rules)...)
+	layout := aggregate.Arrange(nodes, rules.Cluster)
+	var counted []*aggregate.Node
+	for i, n := range nodes {
+		m := &layout.Members[i]
+		// A duplicate or an AOF base holds data another dump (or the
+		// node's AOF) already stands for: judging it again would repeat
+		// every finding.
+		if m.Outsider != aggregate.OutsiderDuplicate && m.Outsider != aggregate.OutsiderAOFBase {
+			out = append(out, bigKeys(n, &rules)...)
+			out = append(out, eviction(n, &rules)...)
+		}
+		if m.Counted() {
+			counted = append(counted, n)
+			out = append(out, misplaced(n, m, &rules)...)
+		}
 	}
-	out = append(out, skew(nodes, &rules)...)
+	out = append(out, membership(layout, len(counted), &rules)...)
+	out = append(out, skew(counted, &rules)...)
 	if r.Cluster != nil && len(nodes) > 1 {
 		out = append(out, missingTTL(r.Cluster, &rules)...)
 	} else {
@@ -72,7 +93,7 @@ func Diagnose(r *aggregate.Report, rules Rules) []aggregate.Finding {
 }
 
 // Sort orders findings the way Diagnose returns them: most severe first,
-// then by the memory they concern, the root cause before its symptoms
+// a missing node before the rest, then by the memory they concern, the root cause before its symptoms
 // (ttl-starvation before over-maxmemory before big keys...), then by kind,
 // node, family, db and key so that every run orders them alike. Kinds this
 // package does not make (a diff's) are ordered by name.
@@ -81,6 +102,9 @@ func Sort(fs []aggregate.Finding) {
 		a, b := &fs[i], &fs[j]
 		if a.Severity != b.Severity {
 			return a.Severity > b.Severity
+		}
+		if leads[a.Kind] != leads[b.Kind] {
+			return leads[a.Kind]
 		}
 		if a.Memory != b.Memory {
 			return a.Memory > b.Memory
@@ -345,12 +369,7 @@ func eviction(n *aggregate.Node, r *Rules) []aggregate.Finding {
 	return []aggregate.Finding{f}
 }
 
-func keysText(n int64) string {
-	if n == 1 {
-		return "1 key"
-	}
-	return fmt.Sprintf("%d keys", n)
-}
+func keysText(n int64) string { return plural(n, "key") }
 
 func maybe(ok bool, s string) string {
 	if ok {
@@ -484,23 +503,22 @@ func missingTTL(n *aggregate.Node, r *Rules) []aggregate.Finding {
 	return out
 }
 
-// misplaced checks a node's keys against the slots CLUSTER NODES says it
-// serves.
-func misplaced(n *aggregate.Node, r *Rules) []aggregate.Finding {
+// misplaced checks a node's keys against the slots of the master
+// CLUSTER NODES says its dump is (see aggregate.Arrange).
+func misplaced(n *aggregate.Node, m *aggregate.Membership, r *Rules) []aggregate.Finding {
 	if r.Cluster == nil || n.Slots == nil {
 		return nil
 	}
-	cn, owned, ok := aggregate.MatchClusterNode(n.Name, r.Cluster)
-	if !ok {
+	if m.Master == nil {
 		return []aggregate.Finding{{Kind: KindUnmatchedNode, Severity: aggregate.SeverityInfo, Node: n.Name, Figures: aggregate.Figures{},
 			Title: fmt.Sprintf("%s is not in the cluster nodes file", n.Name),
-			Explanation: fmt.Sprintf("No line of the CLUSTER NODES file matches node %s (by node id, hostname, ip:port, or the port "+
-				"number ending the name), so its slots were not checked.", n.Name),
+			Explanation: fmt.Sprintf("Node %s holds no key to tell which master it is, and no line of the CLUSTER NODES file matches "+
+				"its name (by node id, hostname, ip:port, or the port number ending the name), so its slots were not checked.", n.Name),
 			Advice: "Name the dump after the node's id, hostname or port (node-7202.rdb), or fix the nodes file.",
 		}}
 	}
 	var own [aggregate.NumSlots]bool
-	for _, rg := range owned {
+	for _, rg := range m.Master.Slots {
 		for s := max(rg[0], 0); s <= rg[1] && s < aggregate.NumSlots; s++ {
 			own[s] = true
 		}
@@ -522,13 +540,16 @@ func misplaced(n *aggregate.Node, r *Rules) []aggregate.Finding {
 	if len(shown) > 10 {
 		shown = append(shown[:10:10], fmt.Sprintf("… (%d ranges)", len(ranges)))
 	}
+	why := "they are typically left over from an interrupted resharding, or the dump is not from the node it is named after"
+	if m.Named != nil {
+		why = fmt.Sprintf("its name points at %s, but most of its keys are in the slots of %s", m.Named.Addr, m.Master.Addr)
+	}
 	return []aggregate.Finding{{Kind: KindMisplacedSlots, Severity: aggregate.SeverityWarning, Node: n.Name, Memory: mem,
 		Figures: aggregate.Figures{}.Count("keys", keys).Bytes("memory", mem).Count("slots", int64(len(slots))),
 		Title:   fmt.Sprintf("%s holds %d keys in slots it does not serve", n.Name, keys),
 		Explanation: fmt.Sprintf("Node %s (%s) holds %d keys (%s) in %d slots that the cluster nodes file assigns to other nodes: %s. "+
-			"Clients are redirected away from these slots, so the keys are unreachable yet use memory; they are typically left over "+
-			"from an interrupted resharding, or the dump is not from the node it is named after.",
-			n.Name, cn.Addr, keys, human(mem), len(slots), strings.Join(shown, ", ")),
+			"Clients are redirected away from these slots, so the keys are unreachable yet use memory; %s.",
+			n.Name, m.Master.Addr, keys, human(mem), len(slots), strings.Join(shown, ", "), why),
 		Advice: "Check the slots with CLUSTER COUNTKEYSINSLOT on this node and run redis-cli --cluster check / fix; once the " +
 			"owner has the data, delete the leftovers (CLUSTER GETKEYSINSLOT then UNLINK).",
 	}}

@@ -50,6 +50,23 @@ func filler(prefix string, count int, size int64, ttl bool) []aggregate.Key {
 	return ks
 }
 
+// inSlots returns count keys of size spread evenly over slots [from, to].
+func inSlots(from, to, count int, size int64) []aggregate.Key {
+	byslot := map[int]string{}
+	for i := 0; len(byslot) < aggregate.NumSlots && i < 1_000_000; i++ {
+		k := "k" + strconv.Itoa(i)
+		if _, ok := byslot[aggregate.Slot(k)]; !ok {
+			byslot[aggregate.Slot(k)] = k
+		}
+	}
+	var ks []aggregate.Key
+	for i := range count {
+		s := from + i*(to-from)/max(count-1, 1)
+		ks = append(ks, aggregate.Key{Key: byslot[s], Type: "string", Memory: size, Elements: 1})
+	}
+	return ks
+}
+
 func report(nodes ...*aggregate.Node) *aggregate.Report {
 	r := &aggregate.Report{Nodes: nodes}
 	if len(nodes) > 1 {
@@ -289,7 +306,9 @@ func TestDiagnoseRules(t *testing.T) {
 		name: "misplaced slots",
 		report: func() *aggregate.Report {
 			return report(mkNode("node-7202", 0, aggregate.Key{Key: "foo", Type: "string", Memory: 100}, aggregate.Key{Key: "bar", Type: "string", Memory: 50}),
-				mkNode("node-9", 0, aggregate.Key{Key: "x", Type: "string", Memory: 1}))
+				mkNode("node-9", 0), mkNode("replica-of-7202", 0, aggregate.Key{Key: "x", Type: "string", Memory: 1}),
+				mkNode("node-7200", 0, aggregate.Key{Key: "bar", Type: "string", Memory: 50}),
+				mkNode("node-7201", 0, aggregate.Key{Key: "a", Type: "string", Memory: 50}))
 		},
 		rules: func(r *Rules) {
 			ns, err := aggregate.ParseClusterNodes(strings.NewReader(nodesFile))
@@ -301,7 +320,63 @@ func TestDiagnoseRules(t *testing.T) {
 			require.NotNil(t, f, kinds(fs))
 			assert.Equal(t, int64(50), f.Memory) // bar (5061) is not 7202's, foo (12182) is
 			assert.Contains(t, f.Explanation, "5061")
+			// Without keys, node-9 can only be matched by name.
 			assert.NotNil(t, find(fs, KindUnmatchedNode, "node-9"))
+			// x (16287) is 7202's: a second dump of it.
+			dup := find(fs, KindDuplicateNode, "replica-of-7202")
+			require.NotNil(t, dup, kinds(fs))
+			assert.Contains(t, dup.Title, "node-7202")
+			assert.Nil(t, find(fs, KindMissingNode, ""))
+		},
+	}, {
+		name: "missing-node: a master without dump, and slots no master serves",
+		report: func() *aggregate.Report {
+			// Both keys of the dated dump are 7202's (12182, 16287):
+			// it is node-7202 whatever its name.
+			return report(mkNode("prod-2026-11-26-0001", 0, aggregate.Key{Key: "foo", Type: "string", Memory: 100}, aggregate.Key{Key: "x", Type: "string", Memory: 1}),
+				mkNode("node-7200", 0, aggregate.Key{Key: "bar", Type: "string", Memory: 50}))
+		},
+		rules: func(r *Rules) {
+			ns, err := aggregate.ParseClusterNodes(strings.NewReader(nodesFile))
+			require.NoError(t, err)
+			ns[0].Slots = [][2]int{{0, 5100}}
+			r.Cluster = ns
+		},
+		check: func(t *testing.T, fs []aggregate.Finding) {
+			assert.Equal(t, []string{"missing-node/critical/", "missing-node/critical/127.0.0.1:7201"}, kinds(fs))
+			assert.Equal(t, "360 slots served by no master", fs[0].Title)
+			assert.Contains(t, fs[0].Explanation, "5101-5460")
+			assert.Contains(t, fs[1].Title, "5461-10922")
+			assert.Contains(t, fs[1].Explanation, "eb588596fc3b91523f887df100d0581bb8f570ad")
+			assert.Equal(t, 5462.0, fig(t, fs[1], "slots"))
+		},
+	}, {
+		name: "missing-node: fewer nodes than --expect-nodes; an AOF base does not count",
+		report: func() *aggregate.Report {
+			base := mkNode("appendonly.aof.1.base.rdb", 0, filler("user", 20, 100, false)...)
+			base.Source = &aggregate.Source{AOFBase: true}
+			return report(mkNode("a", 0, filler("user", 20, 100, false)...), base)
+		},
+		rules: func(r *Rules) { r.ExpectNodes = 2 },
+		check: func(t *testing.T, fs []aggregate.Finding) {
+			assert.Equal(t, []string{"missing-node/critical/", "foreign-node/warning/appendonly.aof.1.base.rdb"}, kinds(fs))
+			assert.Equal(t, 1.0, fig(t, fs[0], "missing_nodes"))
+			assert.Equal(t, "1 of 2 expected nodes have no dump", fs[0].Title)
+		},
+	}, {
+		name: "foreign-node: a standalone dump among cluster dumps is judged but not counted",
+		report: func() *aggregate.Report {
+			var shards []*aggregate.Node
+			for i, r := range [][2]int{{0, 5460}, {5461, 10922}, {10923, 16383}} {
+				shards = append(shards, mkNode("node-"+strconv.Itoa(i), 0, inSlots(r[0], r[1], 40, 10*kb)...))
+			}
+			// Four times the median node: node-skew if it were a node.
+			standalone := mkNode("standalone", 0, inSlots(0, 16383, 160, 10*kb)...)
+			return report(append(shards, standalone)...)
+		},
+		check: func(t *testing.T, fs []aggregate.Finding) {
+			assert.Equal(t, []string{"foreign-node/warning/standalone"}, kinds(fs))
+			assert.Contains(t, fs[0].Explanation, "standalone server's dump")
 		},
 	}}
 	for _, tt := range tests {
