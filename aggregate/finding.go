@@ -103,10 +103,14 @@ const (
 	UnitSlot
 	// UnitUnixMillis is a point in time, in Unix milliseconds.
 	UnitUnixMillis
+	// UnitDays is a span of time in days.
+	UnitDays
+	// UnitBytesPerDay is a rate of growth.
+	UnitBytesPerDay
 )
 
 var unitNames = [...]string{UnitNone: "", UnitBytes: "bytes", UnitCount: "count", UnitShare: "share",
-	UnitRatio: "ratio", UnitSlot: "slot", UnitUnixMillis: "unix_ms"}
+	UnitRatio: "ratio", UnitSlot: "slot", UnitUnixMillis: "unix_ms", UnitDays: "days", UnitBytesPerDay: "bytes_per_day"}
 
 // String names the unit; UnitNone has the empty name.
 func (u Unit) String() string {

@@ -1,8 +1,10 @@
 package aggregate
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // How a dump was matched to a CLUSTER NODES entry (Membership.By).
@@ -71,13 +73,7 @@ type Gap struct {
 }
 
 // Ranges formats the gap's slots as "0-5460" ranges.
-func (g *Gap) Ranges() []string {
-	out := make([]string, 0, len(g.Slots))
-	for _, r := range g.Slots {
-		out = append(out, rangeText(r))
-	}
-	return out
-}
+func (g *Gap) Ranges() []string { return FormatRanges(g.Slots) }
 
 // Count is the number of slots of the gap.
 func (g *Gap) Count() int {
@@ -182,11 +178,33 @@ func slotKeys(n *Node) int64 {
 	return k
 }
 
-func rangeText(r [2]int) string {
-	if r[0] == r[1] {
-		return strconv.Itoa(r[0])
+// FormatRanges writes inclusive slot ranges the way CLUSTER NODES does:
+// "0-5460", or "7000" for a range of one slot.
+func FormatRanges(rs [][2]int) []string {
+	out := make([]string, 0, len(rs))
+	for _, r := range rs {
+		if r[0] == r[1] {
+			out = append(out, strconv.Itoa(r[0]))
+		} else {
+			out = append(out, strconv.Itoa(r[0])+"-"+strconv.Itoa(r[1]))
+		}
 	}
-	return strconv.Itoa(r[0]) + "-" + strconv.Itoa(r[1])
+	return out
+}
+
+// ParseRange reads one slot range as FormatRanges and CLUSTER NODES write
+// it ("0-5460" or "7000").
+func ParseRange(s string) ([2]int, error) {
+	from, to, ok := strings.Cut(s, "-")
+	if !ok {
+		to = from
+	}
+	a, err1 := strconv.Atoi(from)
+	b, err2 := strconv.Atoi(to)
+	if err1 != nil || err2 != nil || a < 0 || b >= NumSlots || a > b {
+		return [2]int{}, fmt.Errorf("bad slot range %q", s)
+	}
+	return [2]int{a, b}, nil
 }
 
 // masterOf returns the master of entry e: e itself, or the master a

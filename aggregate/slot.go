@@ -204,16 +204,11 @@ func ParseClusterNodes(r io.Reader) ([]ClusterNode, error) {
 			if strings.HasPrefix(s, "[") {
 				continue // slot being migrated or imported
 			}
-			from, to, ok := strings.Cut(s, "-")
-			if !ok {
-				to = from
+			r, err := ParseRange(s)
+			if err != nil {
+				return nil, fmt.Errorf("cluster nodes line %d: %v", line, err)
 			}
-			a, err1 := strconv.Atoi(from)
-			b, err2 := strconv.Atoi(to)
-			if err1 != nil || err2 != nil || a < 0 || b >= NumSlots || a > b {
-				return nil, fmt.Errorf("cluster nodes line %d: bad slot range %q", line, s)
-			}
-			n.Slots = append(n.Slots, [2]int{a, b})
+			n.Slots = append(n.Slots, r)
 		}
 		out = append(out, n)
 	}
