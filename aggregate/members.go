@@ -58,7 +58,17 @@ type Membership struct {
 	// Twin is the counted dump holding the same slots, for
 	// OutsiderDuplicate.
 	Twin string
+	// Slots are the slot ranges the dump stands for: its master's when
+	// Master is known, else the runs of the slot space its keys hold
+	// between the keys of the other counted dumps (an outsider's: its
+	// own), so that a cluster node's keys, however sparse, make one range
+	// per range it serves. Nil when its keys make more than MaxRuns runs:
+	// it is no shard, and its slots say nothing about it.
+	Slots [][2]int
 }
+
+// MaxRuns bounds Membership.Slots.
+const MaxRuns = 64
 
 // Counted reports whether the dump counts as one of the cluster's nodes.
 func (m *Membership) Counted() bool { return m.Outsider == "" }
@@ -159,12 +169,200 @@ func Arrange(nodes []*Node, cluster []ClusterNode) *Layout {
 			}
 		}
 	}
+	held := heldSlots(live)
 	if cluster != nil {
 		l.byClusterNodes(live, cluster)
 	} else {
-		l.bySlotRuns(live)
+		l.bySlotRuns(held)
+	}
+	var counted []int
+	for i := range l.Members {
+		if l.Members[i].Counted() {
+			counted = append(counted, i)
+		} else {
+			l.Members[i].Slots = runs([]int{i}, held)[i]
+		}
+	}
+	for i, r := range runs(counted, held) {
+		l.Members[i].Slots = r
+	}
+	for i := range l.Members {
+		if m := &l.Members[i]; m.Master != nil {
+			m.Slots = append([][2]int(nil), m.Master.Slots...)
+		}
 	}
 	return l
+}
+
+// heldSlots lists, per node, the slots holding keys, in order.
+func heldSlots(nodes []*Node) [][]int {
+	out := make([][]int, len(nodes))
+	for i, n := range nodes {
+		if n.Slots == nil {
+			continue
+		}
+		for _, p := range n.Slots.PerSlot {
+			if p.Keys > 0 && p.Slot >= 0 && p.Slot < NumSlots {
+				out[i] = append(out[i], p.Slot)
+			}
+		}
+		sort.Ints(out[i])
+	}
+	return out
+}
+
+// slotOwner is one slot held by one node.
+type slotOwner struct{ slot, node int }
+
+// sequence merges the held slots of the nodes idx in slot order (ties by
+// node).
+func sequence(idx []int, held [][]int) []slotOwner {
+	var seq []slotOwner
+	for _, i := range idx {
+		for _, s := range held[i] {
+			seq = append(seq, slotOwner{s, i})
+		}
+	}
+	sort.Slice(seq, func(a, b int) bool {
+		if seq[a].slot != seq[b].slot {
+			return seq[a].slot < seq[b].slot
+		}
+		return seq[a].node < seq[b].node
+	})
+	return seq
+}
+
+// runs gives each of the nodes idx the runs of slots it holds between the
+// others' (see Membership.Slots).
+func runs(idx []int, held [][]int) map[int][][2]int {
+	seq := sequence(idx, held)
+	all := map[int][][2]int{}
+	for k := 0; k < len(seq); {
+		j := k
+		for j+1 < len(seq) && seq[j+1].node == seq[k].node {
+			j++
+		}
+		rs := all[seq[k].node]
+		// Runs of one node that meet (a slot it shares with another
+		// node) are one.
+		if n := len(rs); n > 0 && seq[k].slot <= rs[n-1][1] {
+			rs[n-1][1] = max(rs[n-1][1], seq[j].slot)
+		} else {
+			rs = append(rs, [2]int{seq[k].slot, seq[j].slot})
+		}
+		all[seq[k].node] = rs
+		k = j + 1
+	}
+	out := map[int][][2]int{}
+	for i, rs := range all {
+		if len(rs) <= MaxRuns {
+			out[i] = rs
+		}
+	}
+	return out
+}
+
+// Overlap is the share of the smaller of two sets of slot ranges that the
+// other holds too: 1 when one holds the other, 0 when they are disjoint
+// or either is empty.
+func Overlap(a, b [][2]int) float64 {
+	size := func(rs [][2]int) int {
+		n := 0
+		for _, r := range rs {
+			n += r[1] - r[0] + 1
+		}
+		return n
+	}
+	common := 0
+	for _, x := range a {
+		for _, y := range b {
+			if lo, hi := max(x[0], y[0]), min(x[1], y[1]); lo <= hi {
+				common += hi - lo + 1
+			}
+		}
+	}
+	smaller := min(size(a), size(b))
+	if smaller == 0 {
+		return 0
+	}
+	return float64(common) / float64(smaller)
+}
+
+// Pair matches the nodes of two runs of one cluster (last night's a and
+// tonight's b): by name; then, with CLUSTER NODES, by the master whose
+// slots they hold; then by the slots they stand for (Membership.Slots),
+// more than half of the smaller in common, the largest overlap first. It
+// returns, for each node of b, the index of its node in a, or -1. Dumps
+// named by date, or a node renamed between the runs, still pair up;
+// outsiders (see Arrange) pair only by name.
+func Pair(a, b []*Node, cluster []ClusterNode) []int {
+	la, lb := Arrange(a, cluster), Arrange(b, cluster)
+	ia, ib := liveIndex(a), liveIndex(b)
+	out := make([]int, len(b))
+	for i := range out {
+		out[i] = -1
+	}
+	taken := make([]bool, len(a))
+	link := func(j, i int) {
+		out[ib[j]], taken[ia[i]] = ia[i], true
+	}
+	free := func(j int) bool { return out[ib[j]] < 0 }
+	byName := map[string]int{}
+	for i, m := range la.Members {
+		byName[m.Node] = i
+	}
+	for j, m := range lb.Members {
+		if i, ok := byName[m.Node]; ok && !taken[ia[i]] {
+			link(j, i)
+		}
+	}
+	for j, m := range lb.Members {
+		if !free(j) || !m.Counted() || m.Master == nil {
+			continue
+		}
+		for i, n := range la.Members {
+			if !taken[ia[i]] && n.Counted() && n.Master == m.Master {
+				link(j, i)
+				break
+			}
+		}
+	}
+	type cand struct {
+		i, j int
+		ov   float64
+	}
+	var cands []cand
+	for j, m := range lb.Members {
+		if !free(j) || !m.Counted() {
+			continue
+		}
+		for i, n := range la.Members {
+			if !taken[ia[i]] && n.Counted() {
+				if ov := Overlap(n.Slots, m.Slots); ov > 0.5 {
+					cands = append(cands, cand{i, j, ov})
+				}
+			}
+		}
+	}
+	sort.SliceStable(cands, func(x, y int) bool { return cands[x].ov > cands[y].ov })
+	for _, c := range cands {
+		if free(c.j) && !taken[ia[c.i]] {
+			link(c.j, c.i)
+		}
+	}
+	return out
+}
+
+// liveIndex maps the members of Arrange(nodes) to their index in nodes
+// (Arrange skips nil nodes).
+func liveIndex(nodes []*Node) []int {
+	var out []int
+	for i, n := range nodes {
+		if n != nil {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // slotKeys counts a node's keys from its per-slot table.
@@ -390,16 +588,12 @@ const interleaveMin = 4
 // the dumps it keeps hold disjoint runs of slots, as a cluster's nodes
 // do: servers sharded by the application, or test nodes holding the same
 // key names, interleave everywhere and have no one dump to single out.
-func (l *Layout) bySlotRuns(live []*Node) {
-	sets := make([]map[int]bool, len(live))
-	for i, n := range live {
+func (l *Layout) bySlotRuns(held [][]int) {
+	sets := make([]map[int]bool, len(held))
+	for i := range held {
 		sets[i] = map[int]bool{}
-		if n.Slots != nil {
-			for _, p := range n.Slots.PerSlot {
-				if p.Keys > 0 {
-					sets[i][p.Slot] = true
-				}
-			}
+		for _, s := range held[i] {
+			sets[i][s] = true
 		}
 	}
 	var marked []int
@@ -412,7 +606,7 @@ func (l *Layout) bySlotRuns(live []*Node) {
 	}
 	candidates := func() []int {
 		var out []int
-		for i := range live {
+		for i := range held {
 			if l.Members[i].Counted() && len(sets[i]) > 0 {
 				out = append(out, i)
 			}
@@ -447,7 +641,7 @@ func (l *Layout) bySlotRuns(live []*Node) {
 	for {
 		core := candidates()
 		degree, total := map[int]int{}, map[int]int{}
-		for p, c := range transitions(core, sets) {
+		for p, c := range transitions(core, held) {
 			total[p[0]] += c
 			total[p[1]] += c
 			if c >= interleaveMin {
@@ -469,7 +663,7 @@ func (l *Layout) bySlotRuns(live []*Node) {
 	}
 	core := candidates()
 	clean := len(core) >= 2 && spread < len(core)
-	for _, c := range transitions(core, sets) {
+	for _, c := range transitions(core, held) {
 		clean = clean && c < interleaveMin
 	}
 	if !clean {
@@ -481,20 +675,8 @@ func (l *Layout) bySlotRuns(live []*Node) {
 
 // transitions counts, for each pair of the dumps idx, how many times one
 // gives way to the other walking the slot space in order.
-func transitions(idx []int, sets []map[int]bool) map[[2]int]int {
-	type held struct{ slot, node int }
-	var seq []held
-	for _, i := range idx {
-		for s := range sets[i] {
-			seq = append(seq, held{s, i})
-		}
-	}
-	sort.Slice(seq, func(a, b int) bool {
-		if seq[a].slot != seq[b].slot {
-			return seq[a].slot < seq[b].slot
-		}
-		return seq[a].node < seq[b].node
-	})
+func transitions(idx []int, held [][]int) map[[2]int]int {
+	seq := sequence(idx, held)
 	pairs := map[[2]int]int{}
 	for k := 1; k < len(seq); k++ {
 		a, b := seq[k-1].node, seq[k].node

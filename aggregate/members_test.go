@@ -211,3 +211,77 @@ func ranged(name string, ranges ...[2]int) *Node {
 	}
 	return n
 }
+
+func TestMembershipSlots(t *testing.T) {
+	cluster, err := ParseClusterNodes(strings.NewReader(threeMasters))
+	require.NoError(t, err)
+	a, b := slotNode("a", 10, 5000, 97, 1), slotNode("b", 5500, 10000, 89, 1)
+	standalone := slotNode("s", 0, 16383, 5, 1)
+	l := Arrange([]*Node{a, b, standalone}, nil)
+	assert.Equal(t, [][2]int{{10, 4957}}, l.Member("a").Slots, "one run, however sparse")
+	assert.Equal(t, [][2]int{{5500, 9950}}, l.Member("b").Slots)
+	assert.Equal(t, OutsiderSpread, l.Member("s").Outsider)
+	assert.Equal(t, [][2]int{{0, 16380}}, l.Member("s").Slots, "an outsider's runs are its own")
+
+	l = Arrange([]*Node{a, b, standalone}, cluster)
+	assert.Equal(t, [][2]int{{0, 5460}}, l.Member("a").Slots, "the master's")
+
+	// Servers sharded by the application interleave in more than MaxRuns
+	// runs: no slots.
+	l = Arrange([]*Node{slotNode("x", 0, 16383, 2, 1), slotNode("y", 1, 16383, 2, 1)}, nil)
+	assert.Nil(t, l.Member("x").Slots)
+}
+
+func TestOverlap(t *testing.T) {
+	assert.Equal(t, 1.0, Overlap([][2]int{{0, 99}}, [][2]int{{10, 19}}))
+	assert.Equal(t, 0.5, Overlap([][2]int{{0, 99}}, [][2]int{{50, 149}}))
+	assert.Equal(t, 0.0, Overlap([][2]int{{0, 99}}, [][2]int{{100, 199}}))
+	assert.Equal(t, 0.0, Overlap(nil, [][2]int{{100, 199}}))
+	assert.InDelta(t, 4.0/9, Overlap([][2]int{{0, 4}, {10, 14}}, [][2]int{{3, 11}}), 1e-9)
+}
+
+func TestPair(t *testing.T) {
+	cluster, err := ParseClusterNodes(strings.NewReader(threeMasters))
+	require.NoError(t, err)
+	shard := func(name string, k, step int) *Node {
+		r := [][2]int{{0, 5460}, {5461, 10922}, {10923, 16383}}[k]
+		return slotNode(name, r[0]+step%7, r[1], step, 1)
+	}
+	tests := []struct {
+		name    string
+		a, b    []*Node
+		cluster []ClusterNode
+		want    []int
+	}{{
+		name: "by name",
+		a:    []*Node{shard("n0", 0, 5), shard("n1", 1, 5), shard("n2", 2, 5)},
+		b:    []*Node{shard("n2", 2, 7), shard("n0", 0, 7), shard("n1", 1, 7)},
+		want: []int{2, 0, 1},
+	}, {
+		name: "dated names, by slots",
+		a:    []*Node{shard("prod-2026-11-26-0001", 0, 5), shard("prod-2026-11-26-0002", 1, 5), shard("prod-2026-11-26-0003", 2, 5)},
+		b:    []*Node{shard("prod-2026-11-27-0001", 2, 7), shard("prod-2026-11-27-0002", 0, 7), shard("prod-2026-11-27-0003", 1, 7)},
+		want: []int{2, 0, 1},
+	}, {
+		name:    "by master, with CLUSTER NODES: a failover renamed the node",
+		cluster: cluster,
+		a:       []*Node{shard("node-7200", 0, 5), shard("node-7201", 1, 5), shard("node-7202", 2, 5)},
+		b:       []*Node{shard("node-7200", 0, 7), shard("node-7201", 1, 7), shard("node-7203", 2, 7)},
+		want:    []int{0, 1, 2},
+	}, {
+		name: "a node new tonight, a node gone, a nil",
+		a:    []*Node{shard("n0", 0, 5), nil, shard("n1", 1, 5)},
+		b:    []*Node{shard("x", 2, 7), shard("n0", 0, 7)},
+		want: []int{-1, 0},
+	}, {
+		name: "an outsider pairs only by name",
+		a:    []*Node{shard("n0", 0, 5), shard("n1", 1, 5), shard("n2", 2, 5), slotNode("s", 0, 16383, 11, 1)},
+		b:    []*Node{slotNode("other", 0, 16383, 13, 1), shard("n0", 0, 7), shard("n1", 1, 7), shard("n2", 2, 7), slotNode("s", 0, 16383, 17, 1)},
+		want: []int{-1, 0, 1, 2, 3},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, Pair(tt.a, tt.b, tt.cluster))
+		})
+	}
+}

@@ -92,6 +92,9 @@ type Diff struct {
 	New           Side                `json:"new"`
 	Scopes        []Scope             `json:"scopes"`
 	Findings      []aggregate.Finding `json:"findings"`
+	// Warnings name the nodes of one side that pair with none of the
+	// other's (see Compare).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Side describes one of the two reports compared.
@@ -132,6 +135,9 @@ func (c Change) GrowthPct() string {
 // Scope compares one node, or all nodes merged.
 type Scope struct {
 	Name string `json:"name"`
+	// OldName is the node's name in OLD when it had another (node mode
+	// pairs nodes by identity, see Compare).
+	OldName string `json:"old_name,omitempty"`
 	// All is set for the scope of all nodes merged.
 	All                 bool     `json:"all"`
 	Keys                Change   `json:"keys"`
@@ -186,9 +192,12 @@ type Key struct {
 	AtLeast bool               `json:"at_least,omitempty"`
 }
 
-// Compare diffs two reports. When both hold the same node names the diff
-// is node by node (with a merged scope first when there are several nodes);
-// otherwise each side's nodes are merged and compared as one.
+// Compare diffs two reports. When every node of each side pairs with one
+// of the other's (aggregate.Pair: by name, by the CLUSTER NODES master of
+// o.Rules.Cluster, or by the slots they hold — dumps named by date pair
+// up) the diff is node by node, with a merged scope first when there are
+// several nodes; otherwise each side's nodes are merged and compared as
+// one, and Warnings name the nodes that paired with none.
 func Compare(oldR, newR *aggregate.Report, tool aggregate.Tool, o Options) *Diff {
 	if o.Top <= 0 {
 		o.Top = aggregate.DefaultTopN
@@ -199,14 +208,24 @@ func Compare(oldR, newR *aggregate.Report, tool aggregate.Tool, o Options) *Diff
 	d := &Diff{Kind: Kind, SchemaVersion: SchemaVersion, Tool: tool,
 		Old: sideOf(oldR), New: sideOf(newR), Scopes: []Scope{}, Findings: []aggregate.Finding{}}
 	oldNodes, newNodes := nodesOf(oldR), nodesOf(newR)
+	pairs := aggregate.Pair(oldNodes, newNodes, o.Rules.Cluster)
+	paired := make([]bool, len(oldNodes))
 	same := len(oldNodes) == len(newNodes) && len(oldNodes) > 0
-	byName := map[string]*aggregate.Node{}
-	for _, n := range oldNodes {
-		byName[n.Name] = n
-	}
-	for _, n := range newNodes {
-		if byName[n.Name] == nil {
+	for j, i := range pairs {
+		if i < 0 {
 			same = false
+			if len(oldNodes) > 0 {
+				d.Warnings = append(d.Warnings, fmt.Sprintf("node %s of NEW has no counterpart in OLD", newNodes[j].Name))
+			}
+			continue
+		}
+		paired[i] = true
+		// Two single dumps are one scope either way: keep it "all".
+		same = same && (len(newNodes) > 1 || oldNodes[i].Name == newNodes[j].Name)
+	}
+	for i, ok := range paired {
+		if !ok && len(newNodes) > 0 {
+			d.Warnings = append(d.Warnings, fmt.Sprintf("node %s of OLD has no counterpart in NEW", oldNodes[i].Name))
 		}
 	}
 	d.Mode = ModeMerged
@@ -221,8 +240,13 @@ func Compare(oldR, newR *aggregate.Report, tool aggregate.Tool, o Options) *Diff
 		d.Scopes = append(d.Scopes, s)
 	}
 	if same {
-		for _, n := range newNodes {
-			d.Scopes = append(d.Scopes, compareScope(n.Name, byName[n.Name], n, false, &o))
+		for j, n := range newNodes {
+			was := oldNodes[pairs[j]]
+			s := compareScope(n.Name, was, n, false, &o)
+			if was.Name != n.Name {
+				s.OldName = was.Name
+			}
+			d.Scopes = append(d.Scopes, s)
 		}
 	}
 	for i := range d.Scopes {

@@ -52,9 +52,10 @@ type Node struct {
 	// Identity is the CLUSTER NODES id of the master whose slots the
 	// dump holds; empty when unknown.
 	Identity string
-	// Slots are the slot ranges the node stands for: its master's with
-	// CLUSTER NODES, else the runs of slots its keys fall in between
-	// other nodes' (empty when they are too scattered to say).
+	// Slots are the slot ranges the node stands for
+	// (aggregate.Membership.Slots): its master's with CLUSTER NODES, else
+	// the runs of slots its keys fall in between other nodes' (empty
+	// when they are too scattered to say).
 	Slots []string
 	// Outsider is why the dump is not counted as a node of the cluster
 	// (an aggregate.Outsider* reason); empty when it is.
@@ -164,16 +165,14 @@ func FromReport(cluster string, r *aggregate.Report, o Options) (*Snapshot, erro
 		cn = o.Config.Cluster
 	}
 	layout := aggregate.Arrange(nodes, cn)
-	runs := slotRuns(nodes, layout)
 	s := &Snapshot{Cluster: cluster}
 	for i, n := range nodes {
 		m := &layout.Members[i]
 		rec := Node{Name: n.Name, Outsider: m.Outsider, Complete: n.Complete, Keys: n.Keys, Memory: n.Memory,
 			Used: aggregate.UsedMemory(n), UsedMem: n.UsedMem, EstimatedUsedMemory: n.EstimatedUsedMemory,
-			NoTTLKeys: n.TTL.Without.Keys, NoTTLMemory: n.TTL.Without.Memory, Slots: runs[i]}
+			NoTTLKeys: n.TTL.Without.Keys, NoTTLMemory: n.TTL.Without.Memory, Slots: aggregate.FormatRanges(m.Slots)}
 		if m.Master != nil {
 			rec.Identity = m.Master.ID
-			rec.Slots = aggregate.FormatRanges(m.Master.Slots)
 		}
 		if n.Source != nil {
 			rec.CTime = n.Source.CTime
@@ -233,80 +232,6 @@ func topFamilies(n *aggregate.Node, top int) []Family {
 	}
 	if rest.Keys > 0 || rest.Memory > 0 {
 		out = append(out, rest)
-	}
-	return out
-}
-
-// maxRuns bounds the slot ranges a node record holds: a node whose keys
-// interleave with others' in more runs than this is no shard of a
-// cluster, and its slots say nothing about it.
-const maxRuns = 64
-
-// slotRuns gives each node the runs of the slot space its keys hold
-// between the keys of the other counted nodes: a cluster node's keys,
-// however sparse, make one run per slot range it serves. Outsiders get
-// theirs alone.
-func slotRuns(nodes []*aggregate.Node, l *aggregate.Layout) [][]string {
-	out := make([][]string, len(nodes))
-	var counted []int
-	for i := range nodes {
-		if l.Members[i].Counted() {
-			counted = append(counted, i)
-		} else {
-			out[i] = runsOf([]int{i}, nodes)[i]
-		}
-	}
-	for i, r := range runsOf(counted, nodes) {
-		out[i] = r
-	}
-	return out
-}
-
-// runsOf computes the runs of the nodes idx among themselves.
-func runsOf(idx []int, nodes []*aggregate.Node) map[int][]string {
-	type held struct{ slot, node int }
-	var seq []held
-	for _, i := range idx {
-		if nodes[i].Slots == nil {
-			continue
-		}
-		for _, p := range nodes[i].Slots.PerSlot {
-			if p.Keys > 0 {
-				seq = append(seq, held{p.Slot, i})
-			}
-		}
-	}
-	sort.Slice(seq, func(a, b int) bool {
-		if seq[a].slot != seq[b].slot {
-			return seq[a].slot < seq[b].slot
-		}
-		return seq[a].node < seq[b].node
-	})
-	ranges := map[int][][2]int{}
-	for k := 0; k < len(seq); {
-		j := k
-		for j+1 < len(seq) && seq[j+1].node == seq[k].node {
-			j++
-		}
-		ranges[seq[k].node] = append(ranges[seq[k].node], [2]int{seq[k].slot, seq[j].slot})
-		k = j + 1
-	}
-	out := map[int][]string{}
-	for i, rs := range ranges {
-		if len(rs) > maxRuns {
-			continue
-		}
-		// Runs of one node that touch (a slot shared with another
-		// node) are one.
-		var merged [][2]int
-		for _, r := range rs {
-			if len(merged) > 0 && r[0] <= merged[len(merged)-1][1] {
-				merged[len(merged)-1][1] = max(merged[len(merged)-1][1], r[1])
-				continue
-			}
-			merged = append(merged, r)
-		}
-		out[i] = aggregate.FormatRanges(merged)
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rdbscope/rdbscope/aggregate"
 	"github.com/rdbscope/rdbscope/aggregate/history"
+	"github.com/rdbscope/rdbscope/internal/testutil"
 )
 
 // incidentNights reads the five nightly incident reports of
@@ -21,11 +22,7 @@ func incidentNights(t *testing.T, cfg *aggregate.Config) []*history.Snapshot {
 	var out []*history.Snapshot
 	for _, name := range []string{"a", "b", "c", "d", "e"} {
 		path := filepath.Join(dir, name+".json")
-		f, err := os.Open(path)
-		require.NoError(t, err)
-		r, err := aggregate.DecodeReport(path, f)
-		f.Close()
-		require.NoError(t, err)
+		r := testutil.Report(t, path)
 		s, err := history.FromReport("incident", r, history.Options{Config: cfg})
 		require.NoError(t, err)
 		s.Source = path

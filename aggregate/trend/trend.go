@@ -302,31 +302,6 @@ func parseRanges(ss []string) [][2]int {
 	return out
 }
 
-// overlap is the share of the smaller of two slot sets that the other
-// holds too.
-func overlap(a, b [][2]int) float64 {
-	size := func(rs [][2]int) int {
-		n := 0
-		for _, r := range rs {
-			n += r[1] - r[0] + 1
-		}
-		return n
-	}
-	common := 0
-	for _, x := range a {
-		for _, y := range b {
-			if lo, hi := max(x[0], y[0]), min(x[1], y[1]); lo <= hi {
-				common += hi - lo + 1
-			}
-		}
-	}
-	smaller := min(size(a), size(b))
-	if smaller == 0 {
-		return 0
-	}
-	return float64(common) / float64(smaller)
-}
-
 // match lines up the nodes of each night with the series of the nights
 // before: by identity, then by name, then by the slots they hold (more
 // than half of the smaller set in common, the largest overlap first).
@@ -383,7 +358,7 @@ func match(ss []*history.Snapshot, warnings *[]string) []*series {
 				if taken[sr] {
 					continue
 				}
-				if ov := overlap(rs, sr.slots); ov > 0.5 {
+				if ov := aggregate.Overlap(rs, sr.slots); ov > 0.5 {
 					cands = append(cands, cand{sr, n, ov})
 				}
 			}
