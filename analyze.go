@@ -5,22 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/rdbscope/rdbscope/aggregate"
 	"github.com/rdbscope/rdbscope/aggregate/diagnose"
+	"github.com/rdbscope/rdbscope/aggregate/memmodel"
 	"github.com/rdbscope/rdbscope/internal/bytesize"
+	"github.com/rdbscope/rdbscope/internal/scan"
+	"github.com/rdbscope/rdbscope/internal/worker"
 	"github.com/rdbscope/rdbscope/parse"
 	"github.com/rdbscope/rdbscope/render"
 )
@@ -42,7 +42,7 @@ type analyzeConfig struct {
 	quiet        bool
 	maxMemory    int64 // per-node parser memory limit; 0 = none
 	maxKeyMemory int64 // memory one key may take to decode; 0 = no limit
-	cluster      string
+	cluster      scan.ClusterMode
 	failOn       aggregate.Severity
 	seps         []string
 	prefixDepth  int
@@ -77,7 +77,8 @@ func parseAnalyzeFlags(args []string, stderr io.Writer) (*analyzeConfig, error) 
 	var maxKeyMem string
 	fs.StringVar(&maxKeyMem, "max-key-memory", "", "decode no key that would take more than `SIZE` of memory (judged as "+fmt.Sprint(keyExpansion)+"× its serialized size); such keys are estimated from their serialized size, with a warning")
 	fs.StringVar(&maxMem, "max-memory", "", "limit each node's parser process to `SIZE` more memory (e.g. 2gb); a node that needs more is reported as too large instead of getting the run OOM-killed")
-	fs.StringVar(&cfg.cluster, "cluster", "auto", "treat nodes as Redis Cluster nodes: auto, yes, no (auto: SLOT_INFO in the dump, --cluster-nodes, or keys confined to part of the slot space)")
+	var cluster string
+	fs.StringVar(&cluster, "cluster", "auto", "treat nodes as Redis Cluster nodes: auto, yes, no (auto: SLOT_INFO in the dump, --cluster-nodes, or keys confined to part of the slot space)")
 
 	addExportFlags(fs, &cfg.exports)
 
@@ -105,17 +106,22 @@ func parseAnalyzeFlags(args []string, stderr io.Writer) (*analyzeConfig, error) 
 		}
 		cfg.maxKeyMemory = n
 	}
-	switch cfg.cluster {
-	case "auto", "yes", "no":
+	switch cluster {
+	case "auto":
+		cfg.cluster = scan.ClusterAuto
+	case "yes":
+		cfg.cluster = scan.ClusterOn
+	case "no":
+		cfg.cluster = scan.ClusterOff
 	default:
-		return nil, usageError{fmt.Sprintf("--cluster %q: want auto, yes or no", cfg.cluster)}
+		return nil, usageError{fmt.Sprintf("--cluster %q: want auto, yes or no", cluster)}
 	}
 	if err := rf.resolve(); err != nil {
 		return nil, err
 	}
 	cfg.rules, cfg.failOn = rf.rules, rf.failOn
-	if cfg.rules.Cluster != nil && cfg.cluster == "auto" {
-		cfg.cluster = "yes"
+	if cfg.rules.Cluster != nil && cfg.cluster == scan.ClusterAuto {
+		cfg.cluster = scan.ClusterOn
 	}
 	cfg.inputs = fs.Args()
 	if len(cfg.inputs) == 0 {
@@ -200,7 +206,7 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 
 	prog := newProgress(cfg.progress, stderr, inputs)
-	nodes := analyzeAll(ctx, cfg, inputs, stdin, keys, prog)
+	nodes := scanNodes(ctx, inputs, stdin, cfg.scanConfig(keys, prog))
 	prog.wait()
 	if keys != nil {
 		if err := keys.Close(); err != nil {
@@ -211,7 +217,7 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return exitFatal, errors.New("interrupted")
 	}
 
-	report := buildReport(cfg, nodes)
+	report := newReport(nodes, cfg.top, cfg.rules, memmodel.Version)
 	if err := writeOutputs(cfg, report, outs, stdout); err != nil {
 		return exitFatal, err
 	}
@@ -259,153 +265,26 @@ func exitCode(r *aggregate.Report, failOn aggregate.Severity) int {
 // checkOutputs refuses to write over an input: a report must never destroy
 // the dump it describes.
 func checkOutputs(cfg *analyzeConfig, inputs []parse.Input, stdin io.Reader) error {
-	ins := map[string]bool{}
+	ins := &fileSet{}
 	for _, in := range inputs {
-		if in.Path == "-" {
-			// "- < dump.rdb": stdin may be the very file an output names.
-			if f, ok := stdin.(*os.File); ok {
-				if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-					ins[fmt.Sprint(fileID(fi))] = true
-				}
-			}
+		if in.Path != "-" {
+			ins.addPath(in.Path)
 			continue
 		}
-		if abs, err := filepath.Abs(in.Path); err == nil {
-			ins[abs] = true
-		}
-		if fi, err := os.Stat(in.Path); err == nil {
-			ins[fmt.Sprint(fileID(fi))] = true
+		// "- < dump.rdb": stdin may be the very file an output names.
+		if f, ok := stdin.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+				ins.add("", fi, "-")
+			}
 		}
 	}
 	return checkOutputPaths(cfg.files().paths(cfg.keysOut), ins)
 }
 
-// collector folds one node's stream into its profile (the parent side of
-// the emitter).
-type collector struct {
-	name     string
-	override string // --redis-version
-	mode     string // --cluster: auto, yes, no
-	builder  *aggregate.Builder
-	keysOut  keySink
-	src      *parse.Source
-	model    string
-	note     string
-	warns    []string
-	expires  map[int]int64 // keys with a TTL per db, for the expires dict overhead
-	extra    int64         // allocator cost of the keys beyond MEMORY USAGE
-	bar      func(int64)
-
-	// Cluster mode changes what each key costs on Redis < 7.4, and those
-	// dumps do not say whether they come from a cluster. Under --cluster
-	// auto the first keys are held back until they tell (see
-	// looksLikeCluster); the parser estimated them as standalone, so
-	// cluster nodes get the per-key difference added here.
-	decided    bool
-	cluster    bool
-	clusterWhy string // how cluster mode was decided, for the model note
-	delta      int64
-	pending    []aggregate.Key
-}
-
-// clusterSample is how many keys decide --cluster auto. Redis < 7.4 writes
-// keys in hash table order, which is random, so the first keys are a fair
-// sample of the slots the node holds.
-const clusterSample = 1024
-
 // keyExpansion is how many times its serialized size decoding one key
 // takes at peak: the parser holds the record while the decoder builds the
 // value (measured at about 7.5 on a 5 M-field hash, docs/robustness.md).
 const keyExpansion = 8
-
-func (c *collector) source(src *parse.Source, model, note string) error {
-	c.src = src
-	c.model, c.note = model, note
-	c.builder.SetSource(toSource(src))
-	switch {
-	case c.mode == "no":
-		c.decided = true
-		c.clusterWhy = "standalone (--cluster no)"
-	case c.mode == "yes":
-		// The parser knew too and estimated for a cluster already.
-		c.decided, c.cluster = true, true
-		c.clusterWhy = "cluster mode (--cluster yes)"
-	case src.SlotInfos > 0:
-		c.decided, c.cluster = true, true
-		c.clusterWhy = "cluster mode (the dump has SLOT_INFO)"
-	}
-	return nil
-}
-
-func (c *collector) key(k *aggregate.Key) error {
-	if !c.decided {
-		kc := *k
-		kc.Key = strings.Clone(k.Key)
-		c.pending = append(c.pending, kc)
-		if len(c.pending) < clusterSample {
-			return nil
-		}
-		return c.decide()
-	}
-	return c.add(k)
-}
-
-// flush settles --cluster auto for nodes with fewer keys than the sample.
-func (c *collector) flush() error {
-	if c.decided || c.src == nil {
-		return nil
-	}
-	return c.decide()
-}
-
-// decide settles --cluster auto on the held-back keys and folds them in.
-func (c *collector) decide() error {
-	c.decided = true
-	if looksLikeCluster(c.pending) {
-		c.cluster = true
-		m, _, _ := chooseModel(c.src, c.override, false)
-		c.delta = m.ClusterKeyBytes()
-		c.clusterWhy = "cluster mode (detected: the keys fall in part of the hash slot space; --cluster no to override)"
-	} else {
-		c.clusterWhy = "standalone (detected; --cluster yes to override)"
-	}
-	ks := c.pending
-	c.pending = nil
-	for i := range ks {
-		if err := c.add(&ks[i]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (c *collector) add(k *aggregate.Key) error {
-	k.Memory += c.delta
-	c.builder.Add(k)
-	if k.ExpiresAt != 0 {
-		c.expires[k.DB]++
-	}
-	if c.keysOut != nil {
-		return c.keysOut.Write(c.name, k)
-	}
-	return nil
-}
-
-func (c *collector) nodeExtra(n int64) error {
-	c.extra += n
-	return nil
-}
-
-func (c *collector) warnings(ws []string) error {
-	c.warns = append(c.warns, ws...)
-	return nil
-}
-
-func (c *collector) progress(n int64) {
-	if c.bar != nil {
-		c.bar(n)
-	}
-}
 
 // keyBytesLimit turns --max-key-memory into the parser's limit on a key's
 // serialized size (0 = none).
@@ -416,148 +295,35 @@ func keyBytesLimit(maxKeyMemory int64) int64 {
 	return max(1, maxKeyMemory/keyExpansion)
 }
 
-func joinNote(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
+// scanConfig is how analyze scans its inputs; keys and prog may be nil.
+func (cfg *analyzeConfig) scanConfig(keys keySink, prog *progress) worker.Config {
+	wc := worker.Config{
+		Jobs: cfg.jobs, Isolate: cfg.isolate, MaxMemory: cfg.maxMemory,
+		Scan: scan.Options{
+			NoVerify: cfg.noVerify, Model: cfg.redisVersion, Cluster: cfg.cluster,
+			MaxKeyBytes: keyBytesLimit(cfg.maxKeyMemory),
+		},
+		Profile: aggregate.Options{TopN: cfg.top, Now: cfg.now, Separators: cfg.seps, PrefixDepth: cfg.prefixDepth},
 	}
-	return a + "; " + b
+	if keys != nil {
+		wc.Keys = keys
+	}
+	if prog != nil {
+		wc.Progress = func(i int, n int64) { prog.bar(i).set(n) }
+		wc.Done = func(i int, err error) { prog.bar(i).finish(err) }
+	}
+	return wc
 }
 
-// looksLikeCluster tells a cluster node from a standalone one by where its
-// keys fall in the hash slot space. A standalone server's keys spread over
-// all of it; a cluster master holds only its share (a third of the slots
-// in a 3-master cluster). With 32 or more keys, all in db 0, that fill at
-// most six of eight equal parts of the slot space, a standalone server is
-// very unlikely (p < 0.003 at 32 uniformly spread keys). Keys that all
-// share a few hash tags can fool it: --cluster no overrides.
-func looksLikeCluster(ks []aggregate.Key) bool {
-	if len(ks) < 32 {
-		return false
-	}
-	var parts [8]bool
-	for i := range ks {
-		if ks[i].DB != 0 {
-			return false
-		}
-		parts[aggregate.Slot(ks[i].Key)*8/aggregate.NumSlots] = true
-	}
-	n := 0
-	for _, p := range parts {
-		if p {
-			n++
-		}
-	}
-	return n <= 6
-}
-
-func analyzeAll(ctx context.Context, cfg *analyzeConfig, inputs []parse.Input, stdin io.Reader, keys keySink, prog *progress) []*aggregate.Node {
-	nodes := make([]*aggregate.Node, len(inputs))
-	sem := make(chan struct{}, cfg.jobs)
-	var wg sync.WaitGroup
+// scanNodes scans inputs into node profiles: the one way analyze and diff
+// turn dumps into profiles. Standard input is read from stdin.
+func scanNodes(ctx context.Context, inputs []parse.Input, stdin io.Reader, wc worker.Config) []*aggregate.Node {
 	for i, in := range inputs {
-		// Taking the slot before starting the goroutine starts nodes in
-		// input order, so that -j 1 is fully sequential and reproducible.
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			nodes[i] = analyzeOne(ctx, cfg, in, stdin, keys, prog.bar(i))
-		}()
-	}
-	wg.Wait()
-	return nodes
-}
-
-func analyzeOne(ctx context.Context, cfg *analyzeConfig, in parse.Input, stdin io.Reader, keys keySink, bar *nodeBar) *aggregate.Node {
-	c := &collector{
-		name:     in.Name,
-		override: cfg.redisVersion,
-		mode:     cfg.cluster,
-		builder: aggregate.NewBuilder(in.Name, aggregate.Options{
-			TopN: cfg.top, Now: cfg.now, Separators: cfg.seps, PrefixDepth: cfg.prefixDepth,
-		}),
-		keysOut: keys,
-		expires: map[int]int64{},
-		bar:     bar.set,
-	}
-	spec := workerSpec{
-		Name: in.Name, Ref: in.Ref, NoVerify: cfg.noVerify,
-		RedisVersion: cfg.redisVersion, Cluster: cfg.cluster == "yes", MaxMemory: cfg.maxMemory,
-		MaxKeyBytes: keyBytesLimit(cfg.maxKeyMemory),
-	}
-	var src *parse.Source
-	var err error
-	if cfg.isolate {
-		src, err = runIsolated(ctx, in, spec, stdin, c)
-	} else {
-		src, err = parseNode(ctx, in, spec, c)
-	}
-	if src != nil && c.src == nil {
-		c.src = src
-	}
-	if ferr := c.flush(); ferr != nil && err == nil {
-		err = ferr
-	}
-	bar.finish(err)
-	if src != nil {
-		c.src = src
-	}
-	n := c.builder.Node()
-	n.Source = toSource(c.src)
-	if n.Source == nil {
-		n.Source = &aggregate.Source{Path: in.Path, Member: in.Member, Checksum: parse.ChecksumUnknown}
-	}
-	n.Model, n.ModelNote = c.model, joinNote(c.note, c.clusterWhy)
-	n.Warnings = append([]string{}, c.warns...)
-	if c.src != nil {
-		n.Warnings = append(n.Warnings, c.src.Warnings...)
-		if c.src.Checksum == parse.ChecksumMismatch && err == nil {
-			// Only --no-verify gets here with a mismatch: say it everywhere
-			// the figures are shown.
-			n.Warnings = append(n.Warnings, "CRC64 checksum mismatch: the dump is corrupt and these figures are unverified (--no-verify)")
+		if in.Path == "-" {
+			inputs[i] = in.Ref.Stream(in.Name, io.NopCloser(stdin))
 		}
 	}
-	if c.cluster {
-		if dbs := slices.Sorted(maps.Keys(n.ByDB)); len(dbs) > 0 && dbs[len(dbs)-1] != 0 {
-			n.Warnings = append(n.Warnings, fmt.Sprintf("treated as a cluster node, but it has keys in db %d: cluster nodes have db 0 only", dbs[len(dbs)-1]))
-		}
-	}
-	n.Complete = err == nil
-	n.ErrorOffset = -1
-	if err != nil {
-		n.Error = err.Error()
-		var pe *parse.Error
-		if errors.As(err, &pe) {
-			n.ErrorOffset = pe.Offset
-		}
-	}
-	fillOverhead(n, c.src, cfg.redisVersion, c.cluster, c.expires, c.extra)
-	return n
-}
-
-// toSource copies what the report shows of a parse.Source.
-func toSource(s *parse.Source) *aggregate.Source {
-	if s == nil {
-		return nil
-	}
-	out := &aggregate.Source{
-		Path: s.Path, Member: s.Member, Bytes: s.Bytes, SHA256: s.SHA256, Compression: s.Compression,
-		Magic: s.Magic, RDBVersion: s.RDBVersion, RedisVersion: s.RedisVersion, RedisBits: s.RedisBits,
-		CTime: s.CTime, UsedMem: s.UsedMem, AOFBase: s.AOFBase, ReplID: s.ReplID, ReplOffset: s.ReplOffset,
-		SlotInfos: s.SlotInfos, Checksum: s.Checksum,
-	}
-	for _, d := range s.DBSizes {
-		out.DBSizes = append(out.DBSizes, aggregate.DBSize{DB: d.DB, Keys: d.Keys, Expires: d.Expires})
-	}
-	return out
-}
-
-func buildReport(cfg *analyzeConfig, nodes []*aggregate.Node) *aggregate.Report {
-	return newReport(nodes, cfg.top, cfg.rules, modelVersion())
+	return worker.Nodes(ctx, inputs, wc)
 }
 
 func writeOutputs(cfg *analyzeConfig, r *aggregate.Report, outs *outputs, stdout io.Writer) error {

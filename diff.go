@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
+	"runtime"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -14,6 +14,8 @@ import (
 	"github.com/rdbscope/rdbscope/aggregate"
 	"github.com/rdbscope/rdbscope/aggregate/diagnose"
 	"github.com/rdbscope/rdbscope/aggregate/diff"
+	"github.com/rdbscope/rdbscope/aggregate/memmodel"
+	"github.com/rdbscope/rdbscope/internal/worker"
 	"github.com/rdbscope/rdbscope/parse"
 	"github.com/rdbscope/rdbscope/render"
 )
@@ -95,18 +97,18 @@ func diffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return exitUsage, err
 	}
 	paths := map[string]string{"--json": cfg.jsonOut, "--html": cfg.htmlOut}
-	if err := checkOutputPaths(paths, inputIDs([]string{cfg.oldIn, cfg.newIn})); err != nil {
+	if err := checkOutputPaths(paths, inputFiles([]string{cfg.oldIn, cfg.newIn})); err != nil {
 		return exitUsage, err
 	}
-	oldR, err := loadSide(ctx, cfg, cfg.oldIn, stdin, stderr)
+	oldR, err := loadSide(ctx, cfg, cfg.oldIn, stdin)
 	if err != nil {
 		return exitFatal, fmt.Errorf("OLD: %w", err)
 	}
-	newR, err := loadSide(ctx, cfg, cfg.newIn, stdin, stderr)
+	newR, err := loadSide(ctx, cfg, cfg.newIn, stdin)
 	if err != nil {
 		return exitFatal, fmt.Errorf("NEW: %w", err)
 	}
-	tool := aggregate.Tool{Name: "rdbscope", Version: version, ModelVersion: modelVersion(),
+	tool := aggregate.Tool{Name: "rdbscope", Version: version, ModelVersion: memmodel.Version,
 		GeneratedAt: time.Now().UTC().Format(time.RFC3339)}
 	d := diff.Compare(oldR, newR, tool, cfg.opts)
 
@@ -158,7 +160,7 @@ func diffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 
 // loadSide reads one side of a diff: a JSON profile as is, anything else
 // as dumps analyzed here with analyze's defaults.
-func loadSide(ctx context.Context, cfg *diffConfig, in string, stdin io.Reader, stderr io.Writer) (*aggregate.Report, error) {
+func loadSide(ctx context.Context, cfg *diffConfig, in string, stdin io.Reader) (*aggregate.Report, error) {
 	isJSON, err := looksLikeJSON(in)
 	if err != nil {
 		return nil, err
@@ -169,23 +171,23 @@ func loadSide(ctx context.Context, cfg *diffConfig, in string, stdin io.Reader, 
 	if in == "-" {
 		return nil, errors.New("- (stdin) must be a JSON profile in a diff")
 	}
-	args := []string{"-q", "--progress", "never", "--top", strconv.Itoa(cfg.opts.Top)}
-	if cfg.jobs > 0 {
-		args = append(args, "-j", strconv.Itoa(cfg.jobs))
-	}
-	acfg, err := parseAnalyzeFlags(append(args, in), stderr)
+	inputs, err := parse.Expand([]string{in}, nil)
 	if err != nil {
 		return nil, err
 	}
-	inputs, err := parse.Expand(acfg.inputs, acfg.names)
-	if err != nil {
-		return nil, err
+	jobs := cfg.jobs
+	if jobs == 0 {
+		jobs = runtime.NumCPU()
 	}
-	nodes := analyzeAll(ctx, acfg, inputs, stdin, nil, newProgress("never", stderr, inputs))
+	// analyze's defaults, but for --top.
+	nodes := scanNodes(ctx, inputs, stdin, worker.Config{
+		Jobs: jobs, Isolate: true,
+		Profile: aggregate.Options{TopN: cfg.opts.Top, PrefixDepth: aggregate.DefaultPrefixDepth},
+	})
 	if ctx.Err() != nil {
 		return nil, errors.New("interrupted")
 	}
-	return newReport(nodes, acfg.top, acfg.rules, modelVersion()), nil
+	return newReport(nodes, cfg.opts.Top, diagnose.DefaultRules(), memmodel.Version), nil
 }
 
 // looksLikeJSON tells a profile from a dump by its first byte: a JSON

@@ -20,6 +20,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/rdbscope/rdbscope/internal/worker"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -59,8 +61,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		code, err = reportCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "diff":
 		code, err = diffCmd(ctx, args[1:], stdin, stdout, stderr)
-	case workerCommand:
-		code, err = workerMain(ctx, args[1:])
+	case worker.Command:
+		err = worker.Main(ctx)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "rdbscope %s\n", version)
 		return exitOK

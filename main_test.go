@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rdbscope/rdbscope/internal/worker"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -21,7 +23,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // TestMain lets the test binary act as the parser child process, the way
 // the rdbscope binary does, so isolation is tested for real.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == workerCommand {
+	if len(os.Args) > 1 && os.Args[1] == worker.Command {
 		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rdbscope/rdbscope/aggregate"
 	"github.com/rdbscope/rdbscope/aggregate/diagnose"
+	"github.com/rdbscope/rdbscope/aggregate/memmodel"
 	"github.com/rdbscope/rdbscope/render"
 )
 
@@ -81,7 +82,7 @@ func reportCmd(_ context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return exitUsage, err
 	}
-	if err := checkOutputPaths(cfg.files.paths(""), inputIDs(cfg.inputs)); err != nil {
+	if err := checkOutputPaths(cfg.files.paths(""), inputFiles(cfg.inputs)); err != nil {
 		return exitUsage, err
 	}
 	set, err := readProfiles(cfg.inputs, stdin)
@@ -157,7 +158,7 @@ func readProfiles(paths []string, stdin io.Reader) (*profileSet, error) {
 	sort.Strings(ms)
 	set.modelVersion = strings.Join(ms, ",")
 	if set.modelVersion == "" {
-		set.modelVersion = modelVersion()
+		set.modelVersion = memmodel.Version
 	}
 	return set, nil
 }

@@ -217,58 +217,92 @@ func writeReportFiles(f reportFiles, r *aggregate.Report, outs *outputs, stdout 
 	return nil
 }
 
-// checkOutputPaths refuses outputs that would overwrite an input (named by
-// absolute path or file identity in ins) or each other, and two outputs on
-// stdout.
-func checkOutputPaths(paths map[string]string, ins map[string]bool) error {
-	seen := map[string]string{}
+// checkOutputPaths refuses outputs that would overwrite an input (ins)
+// or each other, and two outputs on stdout.
+func checkOutputPaths(paths map[string]string, ins *fileSet) error {
+	seen := &fileSet{}
+	stdout := ""
 	for _, flag := range outputOrder {
 		p := paths[flag]
 		if p == "" {
 			continue
 		}
 		if p == "-" {
-			if other := seen["-"]; other != "" {
-				return fmt.Errorf("%s and %s both write to stdout", other, flag)
+			if stdout != "" {
+				return fmt.Errorf("%s and %s both write to stdout", stdout, flag)
 			}
-			seen["-"] = flag
+			stdout = flag
 			continue
 		}
 		abs, err := filepath.Abs(p)
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", flag, p, err)
 		}
-		if ins[abs] {
+		fi, _ := os.Stat(p) // nil when the output does not exist yet
+		if _, ok := ins.find(abs, fi); ok {
 			return fmt.Errorf("%s %s: refusing to overwrite an input", flag, p)
 		}
-		id := abs
-		if fi, err := os.Stat(p); err == nil {
-			id = fmt.Sprint(fileID(fi)) // links to one file are one file
-			if ins[id] {
-				return fmt.Errorf("%s %s: refusing to overwrite an input", flag, p)
-			}
-		}
-		if other, ok := seen[id]; ok {
+		if other, ok := seen.find(abs, fi); ok {
 			return fmt.Errorf("%s and %s write to the same file %s", other, flag, p)
 		}
-		seen[id] = flag
+		seen.add(abs, fi, flag)
 	}
 	return nil
 }
 
-// inputIDs indexes input files by absolute path and file identity, for
-// checkOutputPaths.
-func inputIDs(paths []string) map[string]bool {
-	ins := map[string]bool{}
+// fileSet holds files by absolute path and by identity, so that a link to
+// a file is found as the file.
+type fileSet struct {
+	paths map[string]string // absolute path -> name
+	files []namedFile
+}
+
+type namedFile struct {
+	fi   os.FileInfo
+	name string
+}
+
+// add adds the file at abs (fi if it exists, else nil) as name.
+func (s *fileSet) add(abs string, fi os.FileInfo, name string) {
+	if abs != "" {
+		if s.paths == nil {
+			s.paths = map[string]string{}
+		}
+		s.paths[abs] = name
+	}
+	if fi != nil {
+		s.files = append(s.files, namedFile{fi, name})
+	}
+}
+
+// addPath adds the file a user named path.
+func (s *fileSet) addPath(path string) {
+	abs, _ := filepath.Abs(path)
+	fi, _ := os.Stat(path)
+	s.add(abs, fi, path)
+}
+
+// find returns the name of the file at abs (fi if it exists, else nil).
+func (s *fileSet) find(abs string, fi os.FileInfo) (string, bool) {
+	if name, ok := s.paths[abs]; ok {
+		return name, true
+	}
+	if fi != nil {
+		for _, f := range s.files {
+			if os.SameFile(f.fi, fi) {
+				return f.name, true
+			}
+		}
+	}
+	return "", false
+}
+
+// inputFiles is the set of input files, for checkOutputPaths.
+func inputFiles(paths []string) *fileSet {
+	ins := &fileSet{}
 	for _, p := range paths {
-		if p == "-" {
-			continue
-		}
-		if abs, err := filepath.Abs(p); err == nil {
-			ins[abs] = true
-		}
-		if fi, err := os.Stat(p); err == nil {
-			ins[fmt.Sprint(fileID(fi))] = true
+		if p != "-" {
+			ins.addPath(p)
 		}
 	}
 	return ins

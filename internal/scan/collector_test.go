@@ -1,0 +1,103 @@
+package scan
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/parse"
+)
+
+type keyLog struct{ rows []string }
+
+func (l *keyLog) Write(node string, k *aggregate.Key) error {
+	l.rows = append(l.rows, node+"/"+k.Key)
+	return nil
+}
+
+func TestCollectorNode(t *testing.T) {
+	in := parse.Ref{Path: "dump.tar", Member: "a.rdb"}.Input("a")
+	src := &aggregate.Source{Path: "dump.tar", Member: "a.rdb", UsedMem: 2000, Checksum: parse.ChecksumOK}
+	cases := []struct {
+		name string
+		run  func(c *Collector)
+		err  error
+		want func(t *testing.T, n *aggregate.Node)
+	}{
+		{
+			name: "complete",
+			run: func(c *Collector) {
+				require.NoError(t, c.Start(&Header{Source: &aggregate.Source{Path: "early"}, Model: "redis-7.2", ModelNote: "early note"}))
+				require.NoError(t, c.Key(&aggregate.Key{Key: "x", Type: "string", Memory: 600}))
+				require.NoError(t, c.Key(&aggregate.Key{Key: "y", Type: "string", Memory: 400}))
+				require.NoError(t, c.End(&Summary{Source: src, ModelNote: "final note", Warnings: []string{"w"}, Overhead: 500}))
+			},
+			want: func(t *testing.T, n *aggregate.Node) {
+				assert.True(t, n.Complete)
+				assert.Equal(t, int64(-1), n.ErrorOffset)
+				assert.Equal(t, src, n.Source)
+				assert.Equal(t, "redis-7.2", n.Model)
+				assert.Equal(t, "final note", n.ModelNote)
+				assert.Equal(t, []string{"w"}, n.Warnings)
+				assert.Equal(t, int64(2), n.Keys)
+				assert.Equal(t, int64(1500), n.EstimatedUsedMemory)
+				assert.Equal(t, int64(2000), n.UsedMem)
+				assert.InDelta(t, 0.75, n.UsedMemRatio, 1e-9)
+			},
+		},
+		{
+			name: "the parser process died after the header",
+			run: func(c *Collector) {
+				require.NoError(t, c.Start(&Header{Source: src, Model: "redis-7.2", ModelNote: "early note"}))
+				require.NoError(t, c.Key(&aggregate.Key{Key: "x", Type: "string", Memory: 600}))
+			},
+			err: &parse.Error{Path: "dump.tar:a.rdb", Offset: -1, Msg: "parser process died"},
+			want: func(t *testing.T, n *aggregate.Node) {
+				assert.False(t, n.Complete)
+				assert.Equal(t, "dump.tar:a.rdb: parser process died", n.Error)
+				assert.Equal(t, src, n.Source)
+				assert.Equal(t, "early note", n.ModelNote)
+				assert.Equal(t, int64(1), n.Keys, "the keys received are kept")
+				assert.Zero(t, n.Overhead, "unknown without the scan's end")
+				assert.Equal(t, int64(600), n.EstimatedUsedMemory)
+				assert.Equal(t, []string{}, n.Warnings)
+			},
+		},
+		{
+			name: "nothing readable",
+			run:  func(c *Collector) {},
+			err:  &parse.Error{Path: "dump.tar:a.rdb", Offset: 42, Msg: "bad"},
+			want: func(t *testing.T, n *aggregate.Node) {
+				assert.Equal(t, &aggregate.Source{Path: "dump.tar", Member: "a.rdb", Checksum: parse.ChecksumUnknown}, n.Source)
+				assert.Equal(t, int64(42), n.ErrorOffset)
+				assert.Empty(t, n.Model)
+			},
+		},
+		{
+			name: "not a parse error",
+			run:  func(c *Collector) {},
+			err:  errors.New("cannot start"),
+			want: func(t *testing.T, n *aggregate.Node) {
+				assert.Equal(t, "cannot start", n.Error)
+				assert.Equal(t, int64(-1), n.ErrorOffset)
+			},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var keys keyLog
+			var progress int64
+			col := NewCollector(in, aggregate.DefaultOptions(), &keys, func(n int64) { progress = n })
+			col.Progress(7)
+			c.run(col)
+			n := col.Node(c.err)
+			assert.Equal(t, "a", n.Name)
+			assert.Equal(t, int64(7), progress)
+			assert.Len(t, keys.rows, int(n.Keys))
+			c.want(t, n)
+		})
+	}
+}

@@ -1,0 +1,314 @@
+// Package scan turns one node's dump into its profile: it parses the
+// input, chooses the memory model once, estimates every key with it,
+// decides whether the node runs in cluster mode, and sums what the node
+// spends outside its keys. What it finds goes to a Sink, key by key, so
+// that the same scan can fold a profile in this process (Collector) or
+// stream it from a parser child process to its parent (package worker).
+//
+// The per-key path is parse.Record → memmodel estimate → aggregate.Key →
+// Sink: each key is estimated once, with the model of the node's final
+// cluster mode.
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/aggregate/memmodel"
+	"github.com/rdbscope/rdbscope/parse"
+)
+
+// Options say how to scan a node. They carry no command-line meaning, and
+// they survive a trip through JSON (a parser child gets them that way).
+type Options struct {
+	// NoVerify goes on past a CRC64 mismatch (see parse.Options).
+	NoVerify bool `json:"no_verify,omitempty"`
+	// Model names the memory model to use instead of the one the dump's
+	// version implies, e.g. "7.2" or "valkey-8.0" (see memmodel.ForSource);
+	// empty means the dump's.
+	Model string `json:"model,omitempty"`
+	// Cluster says whether the node runs in cluster mode.
+	Cluster ClusterMode `json:"cluster"`
+	// MaxKeyBytes is the serialized size above which a key is not decoded
+	// (see parse.Options); 0 means no limit.
+	MaxKeyBytes int64 `json:"max_key_bytes,omitempty"`
+}
+
+// Sink receives what scanning one node finds, in this order: Start once
+// the dump's header is read (never if it cannot be), Key for every key,
+// and End once, last, whatever happened. Progress comes at any time, from
+// another goroutine than the other calls.
+type Sink interface {
+	Start(h *Header) error
+	// Key receives one key; k and its strings are valid only during the
+	// call.
+	Key(k *aggregate.Key) error
+	// Progress says how many stored bytes have been read so far.
+	Progress(stored int64)
+	End(s *Summary) error
+}
+
+// Header is what is known of a node once its dump's header is read.
+type Header struct {
+	Source    *aggregate.Source `json:"source"` // as far as the header tells
+	Model     string            `json:"model"`  // the memory model's name, e.g. "redis-7.2"
+	ModelNote string            `json:"model_note,omitempty"`
+}
+
+// Summary is what is known of a node once its scan is over.
+type Summary struct {
+	// Source is what the dump said about itself, nil when the input could
+	// not be read at all.
+	Source *aggregate.Source `json:"source,omitempty"`
+	// ModelNote says how the memory model and the cluster mode were
+	// chosen, when that needs saying.
+	ModelNote string `json:"model_note,omitempty"`
+	// Warnings are the node's warnings: about keys (at most
+	// maxKeyWarnings), about the dump as a whole, a checksum mismatch
+	// that Options.NoVerify let pass, keys outside db 0 of a cluster node.
+	Warnings []string `json:"warnings,omitempty"`
+	// Overhead is what the node spends outside its keys' MEMORY USAGE:
+	// startup memory, dict buckets, expires, allocator rounding.
+	Overhead int64 `json:"overhead"`
+}
+
+// maxKeyWarnings bounds the key warnings of one node: a dump with a
+// problem in every key would otherwise make a report of warnings.
+const maxKeyWarnings = 100
+
+// Run scans in and sends what it finds to sink. It returns the node's
+// error: the parse error (a *parse.Error names the file and the byte
+// offset), or the first error of sink. The Summary sent to sink's End
+// covers everything read before an error.
+func Run(ctx context.Context, in parse.Input, opts Options, sink Sink) error {
+	s := &scanner{opts: opts, sink: sink, keysPerDB: map[int]int64{}, expiresPerDB: map[int]int64{}}
+	popts := parse.Options{
+		NoVerify:    opts.NoVerify,
+		MaxKeyBytes: opts.MaxKeyBytes,
+		Progress:    sink.Progress,
+		OnSource:    s.start,
+		// The model sizes packed containers from their blobs: decoding
+		// them would only cost time (most of the decoder's, measured in
+		// docs/performance.md).
+		SkipDecode: func(typ, enc string, elements int64) bool {
+			return s.model != nil && !s.model.NeedsValue(typ, enc, elements)
+		},
+	}
+	src, err := parse.Parse(ctx, in, popts, s.record)
+	if ferr := s.settle(); ferr != nil && err == nil {
+		err = ferr
+	}
+	if eerr := sink.End(s.summary(src, err)); eerr != nil && err == nil {
+		err = eerr
+	}
+	return err
+}
+
+// scanner is one call of Run.
+type scanner struct {
+	opts Options
+	sink Sink
+
+	model *memmodel.Model
+	note  string // why the model was chosen, when it is a fallback
+
+	cluster clusterState
+
+	key      aggregate.Key // reused for every key sent
+	warnings []string      // about keys
+
+	// What the node overhead depends on, besides the model.
+	keysPerDB    map[int]int64
+	expiresPerDB map[int]int64
+	slotKeys     []int64 // keys per hash slot
+	extra        int64   // sum of memmodel's NodeExtra
+}
+
+// start chooses the memory model from the dump's header, settles cluster
+// mode when the header or the options tell, and starts the sink.
+func (s *scanner) start(src *parse.Source) error {
+	s.model, s.note = memmodel.ForSource(src, s.opts.Model)
+	if s.opts.Cluster == ClusterOn {
+		s.model = s.model.WithCluster(true)
+	}
+	s.cluster.fromHeader(s.opts.Cluster, src.SlotInfos > 0)
+	// The overhead of a cluster node depends on how its keys spread over
+	// the slots (memmodel.Model.NodeOverhead). Even a node said to be
+	// standalone is costed as a cluster node when SLOT_INFO shows up
+	// later in its dump.
+	s.slotKeys = make([]int64, aggregate.NumSlots)
+	h := &Header{Source: toSource(src), Model: s.model.Name(), ModelNote: s.note}
+	if s.cluster.decided {
+		h.ModelNote = joinNote(s.note, s.cluster.why)
+	}
+	return s.sink.Start(h)
+}
+
+// record takes one key from the parser. Under ClusterAuto, on servers
+// where cluster mode changes what each key costs, the first keys are held
+// (cloned) until they tell whether the node is a cluster node, and then
+// estimated with the model that says so.
+func (s *scanner) record(r *parse.Record) error {
+	if s.model == nil {
+		// parse calls OnSource before the first record.
+		return errors.New("internal error: a record before the dump's header")
+	}
+	for _, w := range r.Warnings {
+		if len(s.warnings) < maxKeyWarnings {
+			s.warnings = append(s.warnings, fmt.Sprintf("key %s: %s", aggregate.EscapeKey(r.Key), w))
+		}
+	}
+	c := &s.cluster
+	if c.decided {
+		return s.send(r)
+	}
+	c.sample(r.DB, r.Key)
+	if s.model.ClusterKeyBytes() == 0 {
+		// Cluster mode does not change this server's per-key figures:
+		// only the node overhead waits for the decision.
+		if c.full() {
+			s.decide()
+		}
+		return s.send(r)
+	}
+	if !c.full() && c.hold(r) {
+		return nil
+	}
+	s.decide()
+	if err := s.release(); err != nil {
+		return err
+	}
+	return s.send(r)
+}
+
+// settle decides cluster mode for nodes with fewer keys than the sample,
+// and for dumps that failed before their header, and sends the keys
+// still held.
+func (s *scanner) settle() error {
+	if s.cluster.decided {
+		return nil
+	}
+	s.decide()
+	return s.release()
+}
+
+// decide settles ClusterAuto on the keys sampled so far.
+func (s *scanner) decide() {
+	s.cluster.decide()
+	if s.cluster.on && s.model != nil {
+		s.model = s.model.WithCluster(true)
+	}
+}
+
+// release sends the keys held while cluster mode was undecided.
+func (s *scanner) release() error {
+	held := s.cluster.held
+	s.cluster.held = nil
+	for i := range held {
+		if err := s.send(&held[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// send estimates one key with the node's model and sends it.
+func (s *scanner) send(r *parse.Record) error {
+	mem, enc := s.model.Estimate(r)
+	s.extra += s.model.NodeExtra(r, enc)
+	typ := r.Type
+	if r.Type == parse.TypeModule {
+		typ = "module:" + r.Module
+	}
+	s.key = aggregate.Key{
+		DB: r.DB, Key: r.Key, Type: typ, Encoding: enc,
+		Memory: mem, RDBBytes: r.RDBBytes, Elements: r.Elements, ExpiresAt: r.ExpiresAt,
+	}
+	s.keysPerDB[r.DB]++
+	if r.ExpiresAt != 0 {
+		s.expiresPerDB[r.DB]++
+	}
+	if s.slotKeys != nil {
+		s.slotKeys[aggregate.Slot(r.Key)]++
+	}
+	return s.sink.Key(&s.key)
+}
+
+// summary is the Summary of a scan that returned src and err.
+func (s *scanner) summary(src *parse.Source, err error) *Summary {
+	sum := &Summary{Source: toSource(src), ModelNote: joinNote(s.note, s.cluster.why)}
+	sum.Warnings = slices.Clone(s.warnings)
+	if src != nil {
+		sum.Warnings = append(sum.Warnings, src.Warnings...)
+		if src.Checksum == parse.ChecksumMismatch && err == nil {
+			// Only NoVerify gets here with a mismatch: say it everywhere
+			// the figures are shown.
+			sum.Warnings = append(sum.Warnings, "CRC64 checksum mismatch: the dump is corrupt and these figures are unverified (--no-verify)")
+		}
+	}
+	if s.cluster.on {
+		if db := maxDB(s.keysPerDB); db != 0 {
+			sum.Warnings = append(sum.Warnings, fmt.Sprintf("treated as a cluster node, but it has keys in db %d: cluster nodes have db 0 only", db))
+		}
+	}
+	m := s.model
+	switch {
+	case m == nil && src != nil:
+		// The dump failed before its header was complete: what it did
+		// tell still gives the startup memory of a server of its kind.
+		m, _ = memmodel.ForSource(src, s.opts.Model)
+	case m != nil && src != nil && src.SlotInfos > 0:
+		// SLOT_INFO came after the first key (see start).
+		m = m.WithCluster(true)
+	}
+	if m != nil {
+		var slots []int64
+		for _, n := range s.slotKeys {
+			if n > 0 {
+				slots = append(slots, n)
+			}
+		}
+		sum.Overhead = m.NodeOverhead(s.keysPerDB, s.expiresPerDB, slots) + s.extra
+	}
+	return sum
+}
+
+func maxDB(keysPerDB map[int]int64) int {
+	db := 0
+	for d := range keysPerDB {
+		if d > db {
+			db = d
+		}
+	}
+	return db
+}
+
+// toSource copies what the report shows of a parse.Source.
+func toSource(s *parse.Source) *aggregate.Source {
+	if s == nil {
+		return nil
+	}
+	out := &aggregate.Source{
+		Path: s.Path, Member: s.Member, Bytes: s.Bytes, SHA256: s.SHA256, Compression: s.Compression,
+		Magic: s.Magic, RDBVersion: s.RDBVersion, RedisVersion: s.RedisVersion, RedisBits: s.RedisBits,
+		CTime: s.CTime, UsedMem: s.UsedMem, AOFBase: s.AOFBase, ReplID: s.ReplID, ReplOffset: s.ReplOffset,
+		SlotInfos: s.SlotInfos, Checksum: s.Checksum,
+	}
+	for _, d := range s.DBSizes {
+		out.DBSizes = append(out.DBSizes, aggregate.DBSize{DB: d.DB, Keys: d.Keys, Expires: d.Expires})
+	}
+	return out
+}
+
+func joinNote(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
+}

@@ -1,0 +1,248 @@
+package scan
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/aggregate/memmodel"
+	"github.com/rdbscope/rdbscope/parse"
+)
+
+// A node of the sample cluster: Redis 7.0, where cluster mode adds to
+// every key's MEMORY USAGE, and no SLOT_INFO to say so. It has fewer keys
+// than the sample that decides cluster mode; mixedDump has more, from a
+// standalone server.
+const (
+	sampleNode = "../../testdata/sample/node-7200.rdb"
+	mixedDump  = "../../../shared/corpus/generated/redis-7.0.15/mixed.rdb"
+)
+
+// recorder is a Sink that keeps everything.
+type recorder struct {
+	header   *Header
+	keys     []aggregate.Key
+	end      *Summary
+	progress int64
+	calls    []string
+}
+
+func (r *recorder) Start(h *Header) error {
+	r.header = h
+	r.calls = append(r.calls, "start")
+	return nil
+}
+
+func (r *recorder) Key(k *aggregate.Key) error {
+	if len(r.calls) == 0 || r.calls[len(r.calls)-1] != "key" {
+		r.calls = append(r.calls, "key")
+	}
+	r.keys = append(r.keys, *k)
+	return nil
+}
+
+func (r *recorder) Progress(n int64) { r.progress = n }
+
+func (r *recorder) End(s *Summary) error {
+	r.end = s
+	r.calls = append(r.calls, "end")
+	return nil
+}
+
+// estimates parses path on its own and estimates every key with the
+// model of its header, in cluster mode or not.
+func estimates(t *testing.T, path string, cluster bool) ([]aggregate.Key, string) {
+	t.Helper()
+	var m *memmodel.Model
+	var ks []aggregate.Key
+	_, err := parse.Parse(context.Background(), parse.Ref{Path: path}.Input("n"), parse.Options{
+		OnSource: func(src *parse.Source) error {
+			m, _ = memmodel.ForSource(src, "")
+			m = m.WithCluster(cluster)
+			return nil
+		},
+	}, func(r *parse.Record) error {
+		mem, enc := m.Estimate(r)
+		ks = append(ks, aggregate.Key{DB: r.DB, Key: r.Key, Type: r.Type, Encoding: enc, Memory: mem,
+			RDBBytes: r.RDBBytes, Elements: r.Elements, ExpiresAt: r.ExpiresAt})
+		return nil
+	})
+	require.NoError(t, err)
+	return ks, m.Name()
+}
+
+// Every key is estimated once, with the model of the mode the node ends
+// up in, and reaches the sink in dump order, whether it was held for the
+// decision or not.
+func TestRunEstimatesWithTheDecidedModel(t *testing.T) {
+	cases := []struct {
+		name    string
+		path    string
+		mode    ClusterMode
+		cluster bool
+		note    string
+	}{
+		{"auto detects a cluster node", sampleNode, ClusterAuto, true, "cluster mode (detected: the keys fall in part of the hash slot space; --cluster no to override)"},
+		{"on", sampleNode, ClusterOn, true, "cluster mode (--cluster yes)"},
+		{"off", sampleNode, ClusterOff, false, "standalone (--cluster no)"},
+		{"auto detects a standalone server", mixedDump, ClusterAuto, false, "standalone (detected; --cluster yes to override)"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := os.Stat(c.path); err != nil {
+				t.Skip("corpus not found: " + c.path)
+			}
+			want, model := estimates(t, c.path, c.cluster)
+			var rec recorder
+			err := Run(context.Background(), parse.Ref{Path: c.path}.Input("n"), Options{Cluster: c.mode}, &rec)
+			require.NoError(t, err)
+			assert.Equal(t, []string{"start", "key", "end"}, rec.calls)
+			require.Len(t, rec.keys, len(want))
+			for i := range want {
+				if !assert.Equal(t, want[i], rec.keys[i], "key %d", i) {
+					break
+				}
+			}
+			assert.Equal(t, model, rec.header.Model)
+			assert.Equal(t, c.note, rec.end.ModelNote)
+			assert.Equal(t, "7.0.15", rec.end.Source.RedisVersion)
+			assert.Empty(t, rec.end.Warnings)
+			assert.Equal(t, parse.ChecksumOK, rec.end.Source.Checksum)
+			assert.Positive(t, rec.end.Overhead)
+			assert.Positive(t, rec.progress)
+		})
+	}
+}
+
+// Cluster mode adds 16 bytes to every key on Redis 7.0: the detected
+// cluster node's keys cost exactly that more than as standalone.
+func TestRunClusterKeysCostMore(t *testing.T) {
+	var on, off recorder
+	require.NoError(t, Run(context.Background(), parse.Ref{Path: sampleNode}.Input("n"), Options{}, &on))
+	require.NoError(t, Run(context.Background(), parse.Ref{Path: sampleNode}.Input("n"), Options{Cluster: ClusterOff}, &off))
+	require.Equal(t, len(on.keys), len(off.keys))
+	for i := range on.keys {
+		require.Equal(t, off.keys[i].Memory+16, on.keys[i].Memory, on.keys[i].Key)
+	}
+}
+
+// keyInPart returns a key name whose slot falls in eighth p of the slot
+// space.
+func keyInPart(i, p int) string {
+	for j := 0; ; j++ {
+		k := "k:" + strconv.Itoa(i) + ":" + strconv.Itoa(j)
+		if aggregate.Slot(k)*8/aggregate.NumSlots == p {
+			return k
+		}
+	}
+}
+
+func TestDecide(t *testing.T) {
+	cases := []struct {
+		name  string
+		n     int
+		parts int // eighths of the slot space the keys fall in
+		db    int
+		on    bool
+	}{
+		{"a third of the slots", 300, 3, 0, true},
+		{"six eighths", 64, 6, 0, true},
+		{"seven eighths", 64, 7, 0, false},
+		{"everywhere", 1024, 8, 0, false},
+		{"too few keys to tell", 31, 1, 0, false},
+		{"just enough keys", 32, 1, 0, true},
+		{"a db other than 0", 100, 2, 3, false},
+		{"no keys", 0, 0, 0, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var cs clusterState
+			for i := range c.n {
+				db := 0
+				if i == c.n-1 {
+					db = c.db
+				}
+				cs.sample(db, keyInPart(i, i%c.parts))
+			}
+			cs.decide()
+			assert.True(t, cs.decided)
+			assert.Equal(t, c.on, cs.on)
+			assert.NotEmpty(t, cs.why)
+		})
+	}
+}
+
+// Keys held for the decision are copies: the parser reuses its records.
+// Past the budget, nothing more is held.
+func TestHoldCopiesWithinBudget(t *testing.T) {
+	key := []byte("user:1")
+	r := &parse.Record{Key: string(key), Type: parse.TypeHash,
+		Value: &parse.Value{Hash: []parse.HashField{{Field: parse.Elem{Len: 3}, Value: parse.Elem{Len: 5}}}},
+		Blobs: []parse.Blob{{Len: 10}}, Warnings: []string{"w"}}
+	var cs clusterState
+	require.True(t, cs.hold(r))
+	r.Value.Hash[0].Field.Len = 99
+	r.Blobs[0].Len = 99
+	require.Len(t, cs.held, 1)
+	h := cs.held[0]
+	assert.Equal(t, "user:1", h.Key)
+	assert.Equal(t, int64(3), h.Value.Hash[0].Field.Len)
+	assert.Equal(t, int64(10), h.Blobs[0].Len)
+	assert.Nil(t, h.Warnings, "warnings are taken when the key arrives")
+
+	big := &parse.Record{Key: "big", Type: parse.TypeList, Value: &parse.Value{List: make([]parse.Elem, maxHeldBytes/24)}}
+	assert.False(t, cs.hold(big))
+	assert.Len(t, cs.held, 1)
+}
+
+func TestClusterModeText(t *testing.T) {
+	for _, m := range []ClusterMode{ClusterAuto, ClusterOn, ClusterOff} {
+		b, err := json.Marshal(Options{Cluster: m})
+		require.NoError(t, err)
+		var o Options
+		require.NoError(t, json.Unmarshal(b, &o))
+		assert.Equal(t, m, o.Cluster)
+	}
+	var o Options
+	assert.Error(t, json.Unmarshal([]byte(`{"cluster":"yes"}`), &o))
+	_, err := json.Marshal(Options{Cluster: 7})
+	assert.Error(t, err)
+	assert.Equal(t, "ClusterMode(7)", ClusterMode(7).String())
+}
+
+// A dump that cannot be read still gets an End, and its error names the
+// file.
+func TestRunUnreadable(t *testing.T) {
+	path := t.TempDir() + "/empty.rdb"
+	require.NoError(t, os.WriteFile(path, nil, 0o644))
+	var rec recorder
+	err := Run(context.Background(), parse.Ref{Path: path}.Input("n"), Options{}, &rec)
+	var pe *parse.Error
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, path, pe.Path)
+	assert.Nil(t, rec.header)
+	assert.Equal(t, []string{"end"}, rec.calls)
+	require.NotNil(t, rec.end.Source)
+	assert.Equal(t, path, rec.end.Source.Path)
+}
+
+// A sink's error stops the scan and is the node's error.
+func TestRunSinkError(t *testing.T) {
+	boom := errors.New("boom")
+	err := Run(context.Background(), parse.Ref{Path: sampleNode}.Input("n"), Options{Cluster: ClusterOff}, failingSink{boom})
+	assert.ErrorIs(t, err, boom)
+}
+
+type failingSink struct{ err error }
+
+func (f failingSink) Start(*Header) error      { return nil }
+func (f failingSink) Key(*aggregate.Key) error { return f.err }
+func (f failingSink) Progress(int64)           {}
+func (f failingSink) End(*Summary) error       { return nil }

@@ -1,0 +1,342 @@
+package worker
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"unsafe"
+
+	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/internal/scan"
+	"github.com/rdbscope/rdbscope/parse"
+)
+
+// The child's results travel as frames: a kind byte, a uvarint payload
+// length and the payload. There is one kind per message. Key batches,
+// nearly all the traffic, use a compact binary layout (decoding gob or
+// JSON per key cost more than parsing the dump); the few other messages
+// are JSON or a number.
+const (
+	frameHeader   = 'h' // scan.Header, JSON
+	frameKeys     = 'k' // a batch of keys: a uvarint count, then each key (appendKey)
+	frameProgress = 'p' // stored bytes read so far, uvarint
+	frameEnd      = 'e' // scan.Summary, JSON
+	frameDone     = 'd' // the scan's return: empty for none, else a wireError in JSON
+)
+
+// keyBatch is how many keys go in one frame.
+const keyBatch = 512
+
+// maxFrame bounds a frame's payload.
+const maxFrame = 1 << 30
+
+// frameWriter is the child's scan.Sink: it writes what the scan finds as
+// frames.
+type frameWriter struct {
+	mu  sync.Mutex // Progress comes from the parser's framing goroutine
+	bw  *bufio.Writer
+	buf []byte // keys encoded since the last frame
+	n   int    // how many
+	hdr [1 + binary.MaxVarintLen64]byte
+}
+
+func newFrameWriter(w io.Writer) *frameWriter {
+	return &frameWriter{bw: bufio.NewWriterSize(w, 1<<20)}
+}
+
+// frame writes one frame; f.mu must be held.
+func (f *frameWriter) frame(kind byte, payload []byte) error {
+	f.hdr[0] = kind
+	n := binary.PutUvarint(f.hdr[1:], uint64(len(payload)))
+	if _, err := f.bw.Write(f.hdr[:1+n]); err != nil {
+		return err
+	}
+	_, err := f.bw.Write(payload)
+	return err
+}
+
+func (f *frameWriter) json(kind byte, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.frame(kind, b)
+}
+
+// Start implements scan.Sink.
+func (f *frameWriter) Start(h *scan.Header) error { return f.json(frameHeader, h) }
+
+// Key implements scan.Sink.
+func (f *frameWriter) Key(k *aggregate.Key) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n == 0 {
+		// Room for the count, filled in by flushKeys.
+		f.buf = append(f.buf[:0], countRoom[:]...)
+	}
+	f.buf = appendKey(f.buf, k)
+	f.n++
+	if f.n == keyBatch {
+		return f.flushKeys()
+	}
+	return nil
+}
+
+var countRoom [binary.MaxVarintLen64]byte
+
+// flushKeys sends the keys encoded so far as one frame; f.mu must be
+// held.
+func (f *frameWriter) flushKeys() error {
+	if f.n == 0 {
+		return nil
+	}
+	var cnt [binary.MaxVarintLen64]byte
+	c := binary.PutUvarint(cnt[:], uint64(f.n))
+	start := binary.MaxVarintLen64 - c
+	copy(f.buf[start:], cnt[:c])
+	f.n = 0
+	return f.frame(frameKeys, f.buf[start:])
+}
+
+// Progress implements scan.Sink. Progress is advisory: a failed write
+// shows up on the next real one.
+func (f *frameWriter) Progress(stored int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var b [binary.MaxVarintLen64]byte
+	n := binary.PutUvarint(b[:], uint64(stored))
+	_ = f.frame(frameProgress, b[:n])
+	_ = f.bw.Flush()
+}
+
+// End implements scan.Sink.
+func (f *frameWriter) End(s *scan.Summary) error {
+	f.mu.Lock()
+	err := f.flushKeys()
+	f.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return f.json(frameEnd, s)
+}
+
+// done sends the scan's return and flushes everything.
+func (f *frameWriter) done(scanErr error) error {
+	var err error
+	if scanErr != nil {
+		err = f.json(frameDone, toWire(scanErr))
+	} else {
+		f.mu.Lock()
+		err = f.frame(frameDone, nil)
+		f.mu.Unlock()
+	}
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.bw.Flush()
+}
+
+// readFrames reads a child's frames into sink until the child closes its
+// end. done says whether the child finished its scan (sent frameDone);
+// err is the node's error: the scan's, else the first of sink, else a
+// malformed frame (after which reading stops).
+func readFrames(r io.Reader, sink scan.Sink) (done bool, err error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	kd := &keyDecoder{names: map[string]string{}}
+	var payload []byte
+	keep := func(e error) {
+		if err == nil {
+			err = e
+		}
+	}
+	for {
+		kind, rerr := br.ReadByte()
+		if rerr != nil {
+			return done, err // the child is gone; its exit status says how
+		}
+		n, rerr := binary.ReadUvarint(br)
+		if rerr != nil || n > maxFrame {
+			return done, errors.New("malformed frame from parser process")
+		}
+		if uint64(cap(payload)) < n {
+			payload = make([]byte, n)
+		}
+		payload = payload[:n]
+		if _, rerr := io.ReadFull(br, payload); rerr != nil {
+			return done, err
+		}
+		switch kind {
+		case frameKeys:
+			ks, derr := kd.decode(payload)
+			if derr != nil {
+				return done, derr
+			}
+			for i := range ks {
+				keep(sink.Key(&ks[i]))
+			}
+		case frameProgress:
+			v, m := binary.Uvarint(payload)
+			if m <= 0 {
+				return done, errors.New("malformed progress frame from parser process")
+			}
+			sink.Progress(int64(v))
+		case frameHeader:
+			var h scan.Header
+			if jerr := json.Unmarshal(payload, &h); jerr != nil {
+				return done, fmt.Errorf("malformed header from parser process: %w", jerr)
+			}
+			keep(sink.Start(&h))
+		case frameEnd:
+			var s scan.Summary
+			if jerr := json.Unmarshal(payload, &s); jerr != nil {
+				return done, fmt.Errorf("malformed summary from parser process: %w", jerr)
+			}
+			keep(sink.End(&s))
+		case frameDone:
+			done = true
+			if len(payload) > 0 {
+				var w wireError
+				if jerr := json.Unmarshal(payload, &w); jerr != nil {
+					return done, fmt.Errorf("malformed result from parser process: %w", jerr)
+				}
+				// The scan's own error says more than what it caused here.
+				err = w.err()
+			}
+		default:
+			return done, fmt.Errorf("unknown frame %q from parser process", kind)
+		}
+	}
+}
+
+// wireError carries a node's error from the child; a *parse.Error keeps
+// its parts so that the parent can rebuild it.
+type wireError struct {
+	Path   string `json:"path,omitempty"`
+	Offset int64  `json:"offset"`
+	Msg    string `json:"msg"`
+	Cause  string `json:"cause,omitempty"`
+}
+
+func toWire(err error) *wireError {
+	var pe *parse.Error
+	if errors.As(err, &pe) {
+		w := &wireError{Path: pe.Path, Offset: pe.Offset, Msg: pe.Msg}
+		if pe.Err != nil {
+			w.Cause = pe.Err.Error()
+		}
+		return w
+	}
+	return &wireError{Msg: err.Error(), Offset: -1}
+}
+
+func (w *wireError) err() error {
+	if w.Path == "" {
+		return errors.New(w.Msg)
+	}
+	e := &parse.Error{Path: w.Path, Offset: w.Offset, Msg: w.Msg}
+	if w.Cause != "" {
+		e.Err = errors.New(w.Cause)
+	}
+	return e
+}
+
+// appendKey encodes one key of a batch.
+func appendKey(b []byte, k *aggregate.Key) []byte {
+	b = binary.AppendUvarint(b, uint64(k.DB))
+	b = appendString(b, k.Key)
+	b = appendString(b, k.Type)
+	b = appendString(b, k.Encoding)
+	b = binary.AppendVarint(b, k.Memory)
+	b = binary.AppendVarint(b, k.RDBBytes)
+	b = binary.AppendVarint(b, k.Elements)
+	return binary.AppendVarint(b, k.ExpiresAt)
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// keyDecoder decodes key batches, interning the few distinct type and
+// encoding names.
+type keyDecoder struct {
+	names map[string]string
+	ks    []aggregate.Key
+}
+
+var errBadFrame = errors.New("malformed key batch from parser process")
+
+// decode decodes a batch. The key names point into b: like any key a
+// scan.Sink receives, they are valid only until b is reused, and a Sink
+// copies what it keeps (aggregate.Builder keeps the top keys), so that
+// most names are never copied at all.
+func (d *keyDecoder) decode(b []byte) ([]aggregate.Key, error) {
+	n, b, ok := uvarint(b)
+	if !ok || n > uint64(len(b)) {
+		return nil, errBadFrame
+	}
+	d.ks = d.ks[:0]
+	for range n {
+		var k aggregate.Key
+		var db uint64
+		var key, typ, enc []byte
+		if db, b, ok = uvarint(b); !ok {
+			return nil, errBadFrame
+		}
+		k.DB = int(db)
+		if key, b, ok = str(b); !ok {
+			return nil, errBadFrame
+		}
+		k.Key = unsafe.String(unsafe.SliceData(key), len(key))
+		if typ, b, ok = str(b); !ok {
+			return nil, errBadFrame
+		}
+		k.Type = d.intern(typ)
+		if enc, b, ok = str(b); !ok {
+			return nil, errBadFrame
+		}
+		k.Encoding = d.intern(enc)
+		for _, p := range []*int64{&k.Memory, &k.RDBBytes, &k.Elements, &k.ExpiresAt} {
+			v, m := binary.Varint(b)
+			if m <= 0 {
+				return nil, errBadFrame
+			}
+			*p, b = v, b[m:]
+		}
+		d.ks = append(d.ks, k)
+	}
+	return d.ks, nil
+}
+
+func (d *keyDecoder) intern(b []byte) string {
+	if s, ok := d.names[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	d.names[s] = s
+	return s
+}
+
+func uvarint(b []byte) (uint64, []byte, bool) {
+	v, n := binary.Uvarint(b)
+	if n <= 0 {
+		return 0, b, false
+	}
+	return v, b[n:], true
+}
+
+func str(b []byte) ([]byte, []byte, bool) {
+	n, b, ok := uvarint(b)
+	if !ok || n > uint64(len(b)) {
+		return nil, b, false
+	}
+	return b[:n], b[n:], true
+}

@@ -1,0 +1,190 @@
+package worker
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/internal/scan"
+	"github.com/rdbscope/rdbscope/parse"
+)
+
+// recorder is a scan.Sink that keeps everything, copying key names as a
+// Sink must.
+type recorder struct {
+	header   *scan.Header
+	keys     []aggregate.Key
+	progress []int64
+	end      *scan.Summary
+	keyErr   error
+}
+
+func (r *recorder) Start(h *scan.Header) error { r.header = h; return nil }
+func (r *recorder) Key(k *aggregate.Key) error {
+	c := *k
+	c.Key = strings.Clone(k.Key)
+	r.keys = append(r.keys, c)
+	return r.keyErr
+}
+func (r *recorder) Progress(n int64)          { r.progress = append(r.progress, n) }
+func (r *recorder) End(s *scan.Summary) error { r.end = s; return nil }
+
+func testKeys(n int) []aggregate.Key {
+	ks := make([]aggregate.Key, n)
+	for i := range ks {
+		ks[i] = aggregate.Key{DB: i % 3, Key: fmt.Sprintf("key:%d\x00\xff", i), Type: []string{"string", "hash"}[i%2],
+			Encoding: "listpack", Memory: int64(i * 10), RDBBytes: int64(i), Elements: int64(i % 7), ExpiresAt: -int64(i)}
+	}
+	return ks
+}
+
+// What the child's scan sends arrives in the parent's Sink as it was
+// sent: one frame kind per message, keys in batches.
+func TestFramesRoundTrip(t *testing.T) {
+	cases := []struct {
+		name    string
+		keys    int
+		scanErr error
+		wantErr string
+	}{
+		{"no keys", 0, nil, ""},
+		{"several batches", 2*keyBatch + 7, nil, ""},
+		{"a parse error", 3, &parse.Error{Path: "a.rdb", Offset: 12, Msg: "truncated", Err: io.ErrUnexpectedEOF}, "a.rdb: at byte 12: truncated: unexpected EOF"},
+		{"another error", 1, errors.New("boom"), "boom"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			fw := newFrameWriter(&buf)
+			h := &scan.Header{Source: &aggregate.Source{Path: "a.rdb", RedisVersion: "7.2.4"}, Model: "redis-7.2", ModelNote: "n"}
+			require.NoError(t, fw.Start(h))
+			ks := testKeys(c.keys)
+			for i := range ks {
+				require.NoError(t, fw.Key(&ks[i]))
+				if i == 3 {
+					fw.Progress(1234)
+				}
+			}
+			sum := &scan.Summary{Source: h.Source, ModelNote: "m", Warnings: []string{"w"}, Overhead: 99}
+			require.NoError(t, fw.End(sum))
+			require.NoError(t, fw.done(c.scanErr))
+
+			var rec recorder
+			done, err := readFrames(&buf, &rec)
+			assert.True(t, done)
+			if c.wantErr == "" {
+				assert.NoError(t, err)
+			} else {
+				assert.EqualError(t, err, c.wantErr)
+			}
+			assert.Equal(t, h, rec.header)
+			assert.Equal(t, sum, rec.end)
+			if c.keys > 0 {
+				assert.Equal(t, ks, rec.keys)
+			} else {
+				assert.Empty(t, rec.keys)
+			}
+			if c.keys > 3 {
+				assert.Equal(t, []int64{1234}, rec.progress)
+			}
+		})
+	}
+}
+
+// A parse error keeps its parts across the process boundary, so that the
+// node's error offset survives.
+func TestWireError(t *testing.T) {
+	err := (&wireError{Path: "a.rdb", Offset: 5, Msg: "bad", Cause: "why"}).err()
+	var pe *parse.Error
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, int64(5), pe.Offset)
+	assert.Equal(t, "a.rdb: at byte 5: bad: why", err.Error())
+	assert.Equal(t, &wireError{Msg: "plain", Offset: -1}, toWire(errors.New("plain")))
+}
+
+// The parent keeps the first error of its Sink and reads on, as the
+// child goes on; the scan's own error wins.
+func TestReadFramesSinkError(t *testing.T) {
+	var buf bytes.Buffer
+	fw := newFrameWriter(&buf)
+	ks := testKeys(3)
+	for i := range ks {
+		require.NoError(t, fw.Key(&ks[i]))
+	}
+	require.NoError(t, fw.End(&scan.Summary{}))
+	require.NoError(t, fw.done(nil))
+	rec := recorder{keyErr: errors.New("disk full")}
+	done, err := readFrames(bytes.NewReader(buf.Bytes()), &rec)
+	assert.True(t, done)
+	assert.EqualError(t, err, "disk full")
+	assert.Len(t, rec.keys, 3)
+	assert.NotNil(t, rec.end)
+}
+
+func frame(kind byte, payload []byte) []byte {
+	b := append([]byte{kind}, binary.AppendUvarint(nil, uint64(len(payload)))...)
+	return append(b, payload...)
+}
+
+// Frames that do not parse stop the reading with an error; a child that
+// stops mid-frame is not done.
+func TestReadFramesMalformed(t *testing.T) {
+	cases := []struct {
+		name    string
+		in      []byte
+		done    bool
+		wantErr string
+	}{
+		{"unknown kind", frame('z', nil), false, `unknown frame 'z' from parser process`},
+		{"key count past the batch", frame(frameKeys, []byte{5, 0}), false, "malformed key batch from parser process"},
+		{"key name past the batch", frame(frameKeys, []byte{1, 0, 9, 'a'}), false, "malformed key batch from parser process"},
+		{"bad header", frame(frameHeader, []byte("{")), false, "malformed header from parser process"},
+		{"bad summary", frame(frameEnd, []byte("[]")), false, "malformed summary from parser process"},
+		{"bad progress", frame(frameProgress, nil), false, "malformed progress frame from parser process"},
+		{"bad result", frame(frameDone, []byte("x")), true, "malformed result from parser process"},
+		{"huge length", []byte{frameKeys, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f}, false, "malformed frame from parser process"},
+		{"cut in a frame", frame(frameEnd, []byte("{}"))[:3], false, ""},
+		{"no done", frame(frameEnd, []byte("{}")), false, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			done, err := readFrames(bytes.NewReader(c.in), &recorder{})
+			assert.Equal(t, c.done, done)
+			if c.wantErr == "" {
+				assert.NoError(t, err)
+			} else {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), c.wantErr)
+			}
+		})
+	}
+}
+
+func TestTailBuffer(t *testing.T) {
+	cases := []struct {
+		name, in, want string
+	}{
+		{"the fatal error before a goroutine dump", "starting\nfatal error: runtime: out of memory\n\ngoroutine 1 [running]:\nmain.main()\n", "fatal error: runtime: out of memory"},
+		{"a panic", "panic: boom\n\ngoroutine 1\n", "panic: boom"},
+		{"else the last line", "one\ntwo\n", "two"},
+		{"an unfinished line", "one\ntwo", "two"},
+		{"nothing", "", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var tb tailBuffer
+			for _, p := range strings.SplitAfter(c.in, "o") { // in pieces, as a pipe delivers
+				_, _ = tb.Write([]byte(p))
+			}
+			assert.Equal(t, c.want, tb.message())
+		})
+	}
+}

@@ -1,0 +1,104 @@
+package worker
+
+import (
+	"context"
+	"sync"
+
+	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/internal/scan"
+	"github.com/rdbscope/rdbscope/parse"
+)
+
+// Config says how Nodes scans its inputs.
+type Config struct {
+	Jobs    int  // nodes scanned at once; < 1 means 1
+	Isolate bool // each node in a child process (Run), else in this one (scan.Run)
+	// MaxMemory bounds the address space each child may add; 0 = none.
+	MaxMemory int64
+	Scan      scan.Options
+	Profile   aggregate.Options
+	// Keys, if set, gets every key of every node.
+	Keys scan.KeyWriter
+	// Progress, if set, gets the stored bytes read of input i from time
+	// to time; Done, if set, is called once input i is scanned, with its
+	// error.
+	Progress func(i int, stored int64)
+	Done     func(i int, err error)
+}
+
+// Nodes scans inputs, cfg.Jobs at a time, and returns their profiles in
+// input order. Nodes start in input order, so that one job is sequential
+// and reproducible. The members of a compressed archive are read as the
+// archive is, once: one after the other, in archive order.
+func Nodes(ctx context.Context, inputs []parse.Input, cfg Config) []*aggregate.Node {
+	nodes := make([]*aggregate.Node, len(inputs))
+	sem := make(chan struct{}, max(1, cfg.Jobs))
+	var wg sync.WaitGroup
+	for _, u := range units(inputs) {
+		// Taking the slot before starting the goroutine starts nodes in
+		// input order.
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if !inArchive(inputs[u[0]]) {
+				nodes[u[0]] = cfg.node(ctx, u[0], inputs[u[0]])
+				return
+			}
+			ins := make([]parse.Input, len(u))
+			for j, i := range u {
+				ins[j] = inputs[i]
+			}
+			parse.Members(ins, func(j int, in parse.Input) {
+				nodes[u[j]] = cfg.node(ctx, u[j], in)
+			})
+		}()
+	}
+	wg.Wait()
+	return nodes
+}
+
+// units groups inputs into what one job scans: one input, or every
+// member of one compressed archive.
+func units(inputs []parse.Input) [][]int {
+	var us [][]int
+	archive := map[string]int{} // path -> its unit
+	for i, in := range inputs {
+		if !inArchive(in) {
+			us = append(us, []int{i})
+			continue
+		}
+		u, ok := archive[in.Path]
+		if !ok {
+			u = len(us)
+			archive[in.Path] = u
+			us = append(us, nil)
+		}
+		us[u] = append(us[u], i)
+	}
+	return us
+}
+
+// inArchive reports whether in is a member of an archive that can only
+// be read from its start.
+func inArchive(in parse.Input) bool { return in.Member != "" && !in.Direct() }
+
+// node scans input i.
+func (cfg *Config) node(ctx context.Context, i int, in parse.Input) *aggregate.Node {
+	var progress func(int64)
+	if cfg.Progress != nil {
+		progress = func(n int64) { cfg.Progress(i, n) }
+	}
+	c := scan.NewCollector(in, cfg.Profile, cfg.Keys, progress)
+	var err error
+	if cfg.Isolate {
+		err = Run(ctx, in, cfg.Scan, cfg.MaxMemory, c)
+	} else {
+		err = scan.Run(ctx, in, cfg.Scan, c)
+	}
+	if cfg.Done != nil {
+		cfg.Done(i, err)
+	}
+	return c.Node(err)
+}

@@ -1,0 +1,258 @@
+// Package worker scans nodes in child processes of the running binary,
+// several at a time.
+//
+// The decoder rdbscope uses materializes whole values and, on a corrupt
+// length field, can ask the Go runtime for more memory than the machine
+// has; the runtime then dies with a fatal error that no recover can catch.
+// In a child, such a death costs one node (reported incomplete, with
+// everything received before it) instead of the whole run.
+//
+// The parent hands the child its input: a parse.Ref that the child opens
+// itself when that reaches the stored bytes directly (a file, a member of
+// an uncompressed tar), else the stored bytes through a pipe (standard
+// input, members of compressed archives, which the parent reads once for
+// all their members). The child runs scan.Run with a Sink that writes
+// frames to another pipe (see frame.go); the parent reads them into the
+// node's own Sink. The child's standard output goes nowhere, so nothing
+// the decoder prints can reach the parent's.
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime/debug"
+	"strings"
+
+	"github.com/rdbscope/rdbscope/internal/scan"
+	"github.com/rdbscope/rdbscope/parse"
+)
+
+// Command is the first argument that makes the binary a parser child: a
+// main package calls Main when it sees it.
+const Command = "__worker"
+
+// specEnv carries the spec to the child.
+const specEnv = "RDBSCOPE_WORKER_SPEC"
+
+// The child's extra files: results out, and the input in when it is
+// streamed.
+const (
+	resultsFD = 3
+	inputFD   = 4
+)
+
+// spec tells a child what to scan.
+type spec struct {
+	Name string    `json:"name"`
+	Ref  parse.Ref `json:"ref"`
+	// Stream says that the stored bytes come on inputFD (see
+	// writeInput) rather than from Ref.Open.
+	Stream    bool         `json:"stream,omitempty"`
+	Scan      scan.Options `json:"scan"`
+	MaxMemory int64        `json:"max_memory,omitempty"` // address space the child may add; 0 = no limit
+}
+
+// Main is the child side: it scans the node its spec names and writes the
+// results as frames on its results descriptor. Its error is for the
+// child's exit status; the node's own error travels in the frames.
+func Main(ctx context.Context) error {
+	var sp spec
+	if err := json.Unmarshal([]byte(os.Getenv(specEnv)), &sp); err != nil {
+		return fmt.Errorf("worker: bad spec: %w", err)
+	}
+	if os.Getenv("GOGC") == "" {
+		// The decoder allocates every value and drops it right away: the
+		// live heap stays small, so trading some memory for half the
+		// collections is cheap (measured in docs/performance.md).
+		debug.SetGCPercent(200)
+	}
+	if sp.MaxMemory > 0 {
+		if err := limitMemory(sp.MaxMemory); err != nil {
+			return fmt.Errorf("worker: --max-memory: %w", err)
+		}
+	}
+	out := os.NewFile(resultsFD, "results")
+	if out == nil {
+		return errors.New("worker: no results descriptor")
+	}
+	in := sp.Ref.Input(sp.Name)
+	if sp.Stream {
+		f := os.NewFile(inputFD, "input")
+		if f == nil {
+			return errors.New("worker: no input descriptor")
+		}
+		in = sp.Ref.Stream(sp.Name, newInputReader(f))
+	}
+	fw := newFrameWriter(out)
+	err := scan.Run(ctx, in, sp.Scan, fw)
+	return fw.done(err)
+}
+
+// Run scans in in a child process and feeds sink, as scan.Run does in
+// this process. maxMemory bounds the address space the child may add (0:
+// no limit; Linux only). The error is the node's, which includes the
+// child dying.
+func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64, sink scan.Sink) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("cannot find own executable to isolate the parser: %w", err)
+	}
+	sp := spec{Name: in.Name, Ref: in.Ref, Stream: !in.Direct(), Scan: opts, MaxMemory: maxMemory}
+	specJSON, err := json.Marshal(sp)
+	if err != nil {
+		return err
+	}
+	var input io.ReadCloser
+	if sp.Stream {
+		// Opened here, once: the child gets the stored bytes.
+		if input, err = in.Open(); err != nil {
+			// Let the child's parser report it, as it would any input it
+			// cannot open.
+			input = errReader{err}
+		}
+	}
+	results, resultsW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer results.Close()
+	cmd := exec.CommandContext(ctx, exe, Command)
+	cmd.Env = append(os.Environ(), specEnv+"="+string(specJSON))
+	cmd.ExtraFiles = []*os.File{resultsW}
+	var inputR, inputW *os.File
+	if input != nil {
+		defer input.Close()
+		if inputR, inputW, err = os.Pipe(); err != nil {
+			resultsW.Close()
+			return err
+		}
+		cmd.ExtraFiles = append(cmd.ExtraFiles, inputR)
+	}
+	var tail tailBuffer
+	cmd.Stderr = &tail
+	err = cmd.Start()
+	resultsW.Close()
+	if inputR != nil {
+		inputR.Close()
+	}
+	if err != nil {
+		if inputW != nil {
+			inputW.Close()
+		}
+		return fmt.Errorf("start parser process: %w", err)
+	}
+	copied := make(chan struct{})
+	if inputW != nil {
+		go func() {
+			defer close(copied)
+			// A child that stopped reading closes its end: the write
+			// error that follows is not the node's.
+			_ = writeInput(inputW, input)
+			inputW.Close()
+		}()
+	} else {
+		close(copied)
+	}
+
+	done, nodeErr := readFrames(results, sink)
+	if !done && nodeErr != nil {
+		// We stopped reading on a malformed frame: a child still writing
+		// would block forever on the full pipe.
+		_ = cmd.Process.Kill()
+	}
+	werr := cmd.Wait()
+	if in.Path == "-" {
+		// Standard input may block for ever: do not wait for it once
+		// interrupted.
+		select {
+		case <-copied:
+		case <-ctx.Done():
+		}
+	} else {
+		// The input may be a member of an archive whose next member is
+		// read once this one is done with.
+		<-copied
+	}
+	if done {
+		return nodeErr
+	}
+	msg := "parser process died"
+	if werr != nil {
+		msg += " (" + werr.Error() + ")"
+	}
+	if t := tail.message(); t != "" {
+		msg += ": " + t
+	}
+	if maxMemory > 0 && (strings.Contains(msg, "out of memory") || strings.Contains(msg, "failed to allocate")) {
+		msg += fmt.Sprintf(" (the node needs more than --max-memory %d bytes: its biggest key is too large to analyze within the limit)", maxMemory)
+	}
+	if ctx.Err() != nil {
+		msg = "interrupted"
+	}
+	return &parse.Error{Path: label(in), Offset: -1, Msg: msg}
+}
+
+// label names an input in messages as parse does: the path, and the
+// member after a colon.
+func label(in parse.Input) string {
+	if in.Member != "" {
+		return in.Path + ":" + in.Member
+	}
+	return in.Path
+}
+
+// errReader is an input that could not be opened.
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+func (r errReader) Close() error             { return nil }
+
+// tailBuffer keeps what a child wrote to stderr that explains its death:
+// the first Go fatal error or panic line (e.g. "fatal error: runtime: out
+// of memory"), which comes before a long goroutine dump, and the last
+// line.
+type tailBuffer struct {
+	fatal string
+	line  []byte // the line being written
+	last  string
+}
+
+const lineMax = 1 << 10
+
+// Write is called by exec's copying goroutine only.
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	for _, c := range p {
+		if c != '\n' {
+			if len(t.line) < lineMax {
+				t.line = append(t.line, c)
+			}
+			continue
+		}
+		l := strings.TrimSpace(string(t.line))
+		t.line = t.line[:0]
+		if l == "" {
+			continue
+		}
+		if t.fatal == "" && (strings.HasPrefix(l, "fatal error:") || strings.HasPrefix(l, "panic:") || strings.HasPrefix(l, "runtime: out of memory")) {
+			t.fatal = l
+		}
+		t.last = l
+	}
+	return len(p), nil
+}
+
+// message returns the most telling line; call it after cmd.Wait.
+func (t *tailBuffer) message() string {
+	if t.fatal != "" {
+		return t.fatal
+	}
+	if l := strings.TrimSpace(string(t.line)); l != "" {
+		return l
+	}
+	return t.last
+}
