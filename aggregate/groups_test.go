@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -165,13 +166,20 @@ func TestGroupsExactWhenSmall(t *testing.T) {
 	assert.Equal(t, 3, n.Prefixes[2].Depth)
 }
 
-// TestBoundedState streams millions of keys that are all their own family
-// and prefix and checks that the heap stays under a fixed bound: state is
-// the tables (capacity entries each), the top-N heaps and the slot array,
-// none of which grows with the number of keys.
+// long runs TestBoundedState over 10 M keys (about 100 s):
+// go test -run TestBoundedState -long ./aggregate/
+var long = flag.Bool("long", false, "run TestBoundedState over 10 M keys")
+
+// TestBoundedState streams a million keys (10 M with -long) that are all
+// their own family and prefix and checks that the heap stays under a
+// fixed bound: state is the tables (capacity entries each), the top-N
+// heaps and the slot array, none of which grows with the number of keys.
 func TestBoundedState(t *testing.T) {
-	n := 10_000_000
-	if testing.Short() {
+	n := 1_000_000
+	switch {
+	case *long:
+		n = 10_000_000
+	case testing.Short():
 		n = 200_000
 	}
 	b := NewBuilder("n", DefaultOptions())
