@@ -13,6 +13,7 @@ import (
 
 	"github.com/rdbscope/rdbscope/aggregate"
 	"github.com/rdbscope/rdbscope/aggregate/diff"
+	"github.com/rdbscope/rdbscope/internal/testutil"
 )
 
 // makeTwoDays writes the dumps of one app a day apart into dir/old and
@@ -20,7 +21,7 @@ import (
 // the TTL of every cart, the daily report was rewritten without its TTL,
 // and someone stored a big upload.
 func makeTwoDays(t *testing.T, dir string) (oldDir, newDir string) {
-	r := startRedis(t)
+	r := testutil.StartRedis(t, "")
 	var cmds [][]string
 	for i := 0; i < 300; i++ {
 		cmds = append(cmds, []string{"SET", fmt.Sprintf("session:%d", 1000+i), strings.Repeat("s", 80), "EX", "3600"})
@@ -37,9 +38,9 @@ func makeTwoDays(t *testing.T, dir string) (oldDir, newDir string) {
 		cmds = append(cmds, c)
 	}
 	cmds = append(cmds, []string{"SET", "report:daily", strings.Repeat("r", 20000), "EX", "90000"})
-	r.pipe(t, cmds)
+	r.Pipe(t, cmds)
 	oldDir, newDir = filepath.Join(dir, "old"), filepath.Join(dir, "new")
-	r.saveTo(t, filepath.Join(oldDir, "node-a.rdb"))
+	saveTo(t, r, filepath.Join(oldDir, "node-a.rdb"))
 
 	cmds = nil
 	for i := 0; i < 20; i++ {
@@ -54,8 +55,8 @@ func makeTwoDays(t *testing.T, dir string) (oldDir, newDir string) {
 	}
 	cmds = append(cmds, []string{"SET", "report:daily", strings.Repeat("R", 20000)},
 		[]string{"SET", "upload:blob", strings.Repeat("u", 300000)})
-	r.pipe(t, cmds)
-	r.saveTo(t, filepath.Join(newDir, "node-a.rdb"))
+	r.Pipe(t, cmds)
+	saveTo(t, r, filepath.Join(newDir, "node-a.rdb"))
 	return oldDir, newDir
 }
 

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +18,7 @@ import (
 
 	"github.com/rdbscope/rdbscope/aggregate"
 	"github.com/rdbscope/rdbscope/aggregate/diagnose"
+	"github.com/rdbscope/rdbscope/internal/testutil"
 )
 
 // Issue 4's scenarios on real servers: throw-away standalone redis-server
@@ -28,225 +26,17 @@ import (
 // analyzed, and the findings must name the culprit. The per-key memory
 // estimates are checked against MEMORY USAGE on the same servers.
 
-const redisServerBin = "/usr/bin/redis-server"
-
-// redisServer is one throw-away server.
-type redisServer struct {
-	dir  string
-	addr string
-	conn *respConn
-}
-
-// startRedis starts a standalone server on 127.0.0.1 with a free port, no
-// persistence of its own, and the DEBUG command enabled for local
-// clients. It is killed when the test ends.
-func startRedis(t *testing.T) *redisServer {
-	t.Helper()
-	if _, err := os.Stat(redisServerBin); err != nil {
-		t.Skip("no " + redisServerBin + " (apt-get install redis-server)")
-	}
-	var lastErr error
-	for range 3 { // the free port may be taken before the server binds it
-		s, err := tryStartRedis(t)
-		if err == nil {
-			return s
-		}
-		lastErr = err
-	}
-	t.Fatalf("redis-server did not start: %v", lastErr)
-	return nil
-}
-
-func tryStartRedis(t *testing.T) (*redisServer, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	dir := t.TempDir()
-	cmd := exec.Command(redisServerBin,
-		"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--dir", dir,
-		"--save", "", "--appendonly", "no", "--daemonize", "no",
-		"--enable-debug-command", "local", "--protected-mode", "yes",
-		"--logfile", filepath.Join(dir, "redis.log"))
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stop := func() {
-		cmd.Process.Kill()
-		<-exited
-	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			exited <- err
-			log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
-			return nil, fmt.Errorf("exited: %v: %s", err, log)
-		default:
-		}
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			rc := newRespConn(c)
-			if _, err := rc.do("PING"); err == nil {
-				s := &redisServer{dir: dir, addr: addr, conn: rc}
-				t.Cleanup(func() {
-					c.Close()
-					stop()
-				})
-				return s, nil
-			}
-			c.Close()
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return nil, fmt.Errorf("no answer on %s", addr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// respConn speaks RESP2 over a connection, with pipelining.
-type respConn struct {
-	c net.Conn
-	r *bufio.Reader
-	w *bufio.Writer
-}
-
-func newRespConn(c net.Conn) *respConn {
-	return &respConn{c: c, r: bufio.NewReaderSize(c, 64<<10), w: bufio.NewWriterSize(c, 64<<10)}
-}
-
-// respError is an error reply.
-type respError string
-
-func (e respError) Error() string { return string(e) }
-
-func (rc *respConn) send(args ...string) {
-	fmt.Fprintf(rc.w, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(rc.w, "$%d\r\n%s\r\n", len(a), a)
-	}
-}
-
-// read reads one reply: string, int64, nil, []any or respError.
-func (rc *respConn) read() (any, error) {
-	line, err := rc.r.ReadString('\n')
-	if err != nil {
-		return nil, err
-	}
-	if len(line) < 3 || !strings.HasSuffix(line, "\r\n") {
-		return nil, fmt.Errorf("bad reply line %q", line)
-	}
-	body := line[1 : len(line)-2]
-	switch line[0] {
-	case '+':
-		return body, nil
-	case '-':
-		return respError(body), nil
-	case ':':
-		return strconv.ParseInt(body, 10, 64)
-	case '$':
-		n, err := strconv.Atoi(body)
-		if err != nil || n < 0 {
-			return nil, err
-		}
-		b := make([]byte, n+2)
-		if _, err := io.ReadFull(rc.r, b); err != nil {
-			return nil, err
-		}
-		return string(b[:n]), nil
-	case '*':
-		n, err := strconv.Atoi(body)
-		if err != nil || n < 0 {
-			return nil, err
-		}
-		out := make([]any, n)
-		for i := range out {
-			if out[i], err = rc.read(); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("unknown reply type %q", line)
-}
-
-// do runs one command; an error reply is returned as an error.
-func (rc *respConn) do(args ...string) (any, error) {
-	rc.c.SetDeadline(time.Now().Add(30 * time.Second))
-	rc.send(args...)
-	if err := rc.w.Flush(); err != nil {
-		return nil, err
-	}
-	v, err := rc.read()
-	if e, ok := v.(respError); ok && err == nil {
-		return nil, e
-	}
-	return v, err
-}
-
-// pipe runs commands in batches without waiting for each reply, and
-// returns the replies in order. Any error reply fails the test.
-func (s *redisServer) pipe(t *testing.T, cmds [][]string) []any {
-	t.Helper()
-	const batch = 2000
-	out := make([]any, 0, len(cmds))
-	for len(cmds) > 0 {
-		n := min(batch, len(cmds))
-		s.conn.c.SetDeadline(time.Now().Add(30 * time.Second))
-		for _, c := range cmds[:n] {
-			s.conn.send(c...)
-		}
-		require.NoError(t, s.conn.w.Flush())
-		for i := range n {
-			v, err := s.conn.read()
-			require.NoError(t, err)
-			if e, ok := v.(respError); ok {
-				t.Fatalf("%q: %v", cmds[i], e)
-			}
-			out = append(out, v)
-		}
-		cmds = cmds[n:]
-	}
-	return out
-}
-
-func (s *redisServer) must(t *testing.T, args ...string) any {
-	t.Helper()
-	v, err := s.conn.do(args...)
-	require.NoError(t, err, "%q", args)
-	return v
-}
-
-// info returns a field of INFO section.
-func (s *redisServer) info(t *testing.T, section, field string) string {
-	t.Helper()
-	v := s.must(t, "INFO", section)
-	for _, line := range strings.Split(v.(string), "\r\n") {
-		if k, val, ok := strings.Cut(line, ":"); ok && k == field {
-			return val
-		}
-	}
-	t.Fatalf("INFO %s has no %s", section, field)
-	return ""
-}
-
 // snapshot reloads the dataset from its own dump (so that every key is
 // laid out as after loading an RDB, as rdbscope estimates it), reads
 // MEMORY USAGE of every key, saves, and copies the dump to dst. It returns
 // the server's used_memory and the memory usage per key.
-func (s *redisServer) snapshot(t *testing.T, dst string) (int64, map[string]int64) {
+func snapshot(t *testing.T, s *testutil.Redis, dst string) (int64, map[string]int64) {
 	t.Helper()
-	s.must(t, "DEBUG", "RELOAD")
+	s.Must(t, "DEBUG", "RELOAD")
 	var keys []string
 	cursor := "0"
 	for range 100000 { // bounded SCAN
-		v := s.must(t, "SCAN", cursor, "COUNT", "5000").([]any)
+		v := s.Must(t, "SCAN", cursor, "COUNT", "5000").([]any)
 		cursor = v[0].(string)
 		for _, k := range v[1].([]any) {
 			keys = append(keys, k.(string))
@@ -261,20 +51,20 @@ func (s *redisServer) snapshot(t *testing.T, dst string) (int64, map[string]int6
 		cmds[i] = []string{"MEMORY", "USAGE", k, "SAMPLES", "0"}
 	}
 	usage := map[string]int64{}
-	for i, v := range s.pipe(t, cmds) {
+	for i, v := range s.Pipe(t, cmds) {
 		usage[keys[i]] = v.(int64)
 	}
-	used, err := strconv.ParseInt(s.info(t, "memory", "used_memory"), 10, 64)
+	used, err := strconv.ParseInt(s.Info(t, "memory", "used_memory"), 10, 64)
 	require.NoError(t, err)
-	s.saveTo(t, dst)
+	saveTo(t, s, dst)
 	return used, usage
 }
 
 // saveTo writes the dataset with SAVE and copies the dump to dst.
-func (s *redisServer) saveTo(t *testing.T, dst string) {
+func saveTo(t *testing.T, s *testutil.Redis, dst string) {
 	t.Helper()
-	s.must(t, "SAVE")
-	raw, err := os.ReadFile(filepath.Join(s.dir, "dump.rdb"))
+	s.Must(t, "SAVE")
+	raw, err := os.ReadFile(filepath.Join(s.Dir, "dump.rdb"))
 	require.NoError(t, err)
 	require.NoError(t, os.MkdirAll(filepath.Dir(dst), 0o755))
 	require.NoError(t, os.WriteFile(dst, raw, 0o644))
@@ -395,8 +185,8 @@ func maxmemoryFor(used int64, fill float64) string {
 }
 
 func TestE2ERedisScenarios(t *testing.T) {
-	if _, err := os.Stat(redisServerBin); err != nil {
-		t.Skip("no " + redisServerBin + " (apt-get install redis-server)")
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Skip("no redis-server (apt-get install redis-server)")
 	}
 	start := time.Now()
 	defer func() { t.Logf("scenarios took %v", time.Since(start)) }()
@@ -434,11 +224,11 @@ func TestE2ERedisScenarios(t *testing.T) {
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			s := startRedis(t)
-			s.pipe(t, cache)
-			s.pipe(t, c.build())
+			s := testutil.StartRedis(t, "")
+			s.Pipe(t, cache)
+			s.Pipe(t, c.build())
 			dir := t.TempDir()
-			used, usage := s.snapshot(t, filepath.Join(dir, "node-6379.rdb"))
+			used, usage := snapshot(t, s, filepath.Join(dir, "node-6379.rdb"))
 			r, est, _ := analyzeDumps(t, dir, "--maxmemory", maxmemoryFor(used, 0.9), "--maxmemory-policy", "volatile-lru")
 			checkEstimates(t, "node-6379", usage, est["node-6379"])
 
@@ -465,12 +255,12 @@ func TestE2ERedisScenarios(t *testing.T) {
 	// (c) A node full of small keys without TTL, none big: ttl-starvation
 	// names the family, and nothing claims a big key.
 	t.Run("many-small-keys", func(t *testing.T) {
-		s := startRedis(t)
-		s.pipe(t, cache)
-		s.pipe(t, fill(25000, func(i int) string { return fmt.Sprintf("user:%d:profile", 1000000+i*37) },
+		s := testutil.StartRedis(t, "")
+		s.Pipe(t, cache)
+		s.Pipe(t, fill(25000, func(i int) string { return fmt.Sprintf("user:%d:profile", 1000000+i*37) },
 			func(i int) string { return payload(i, 60) }, 0))
 		dir := t.TempDir()
-		used, usage := s.snapshot(t, filepath.Join(dir, "node-6380.rdb"))
+		used, usage := snapshot(t, s, filepath.Join(dir, "node-6380.rdb"))
 		r, est, stdout := analyzeDumps(t, dir, "--maxmemory", maxmemoryFor(used, 0.95), "--maxmemory-policy", "volatile-lru")
 		checkEstimates(t, "node-6380", usage, est["node-6380"])
 
@@ -543,9 +333,9 @@ func TestE2ERedisScenarios(t *testing.T) {
 		// cluster nodes, which costs Redis 7.0 more per key than these
 		// standalone servers spend.)
 		for n := range 3 {
-			s := startRedis(t)
-			s.pipe(t, cmds[n])
-			s.snapshot(t, filepath.Join(dir, names[n]+".rdb"))
+			s := testutil.StartRedis(t, "")
+			s.Pipe(t, cmds[n])
+			snapshot(t, s, filepath.Join(dir, names[n]+".rdb"))
 		}
 		r, _, _ := analyzeDumps(t, dir)
 		for _, n := range r.Nodes {
@@ -565,8 +355,8 @@ func TestE2ERedisScenarios(t *testing.T) {
 
 	// (e) A session family where most keys carry a TTL but some do not.
 	t.Run("missing-ttl", func(t *testing.T) {
-		s := startRedis(t)
-		s.pipe(t, cache)
+		s := testutil.StartRedis(t, "")
+		s.Pipe(t, cache)
 		var cmds [][]string
 		for i := range 200 {
 			c := []string{"SET", "session:" + strconv.Itoa(5000000+i*13), payload(i, 300)}
@@ -588,9 +378,9 @@ func TestE2ERedisScenarios(t *testing.T) {
 		for i := range 600 {
 			cmds = append(cmds, []string{"HSET", "bighash:fields", "field:" + strconv.Itoa(i), payload(i, 20)})
 		}
-		s.pipe(t, cmds)
+		s.Pipe(t, cmds)
 		dir := t.TempDir()
-		_, usage := s.snapshot(t, filepath.Join(dir, "node-6381.rdb"))
+		_, usage := snapshot(t, s, filepath.Join(dir, "node-6381.rdb"))
 		r, est, _ := analyzeDumps(t, dir)
 		checkEstimates(t, "node-6381", usage, est["node-6381"])
 

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/internal/testutil"
 	"github.com/rdbscope/rdbscope/render"
 )
 
@@ -61,12 +62,12 @@ func TestParquetKeysMatchCSV(t *testing.T) {
 	inputs := []string{"testdata/sample"}
 	// Binary and formula-like key names, from a real server when there is one.
 	if _, err := os.Stat("/usr/bin/redis-server"); err == nil {
-		r := startRedis(t)
-		r.pipe(t, [][]string{
+		r := testutil.StartRedis(t, "")
+		r.Pipe(t, [][]string{
 			{"SET", "=HYPERLINK(\"x\")", "1"}, {"SET", "bin\x00\xff\xfe", "2", "EX", "3600"},
 			{"SET", "back\\slash", "3"}, {"HSET", "-neg", "f", "v"}, {"SET", "ünïcode", "4"},
 		})
-		r.saveTo(t, filepath.Join(dir, "odd", "odd.rdb"))
+		saveTo(t, r, filepath.Join(dir, "odd", "odd.rdb"))
 		inputs = append(inputs, filepath.Join(dir, "odd"))
 	}
 	csvPath, pqPath := filepath.Join(dir, "k.csv"), filepath.Join(dir, "k.parquet")

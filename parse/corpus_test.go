@@ -1,19 +1,17 @@
 package parse
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rdbscope/rdbscope/internal/testutil"
 )
 
 const corpusDir = "../../shared/corpus"
@@ -26,39 +24,18 @@ func needCorpus(t testing.TB) {
 }
 
 // truthKey is one line of mkdump's NAME.keys.jsonl.
-type truthKey struct {
-	DB          int    `json:"db"`
-	Key         string `json:"key"`
-	Type        string `json:"type"`
-	Encoding    string `json:"encoding"`
-	Elements    int64  `json:"elements"`
-	PExpireTime int64  `json:"pexpiretime"`
-}
+type truthKey = testutil.TruthKey
 
 // loadTruth reads the ground truth beside an .rdb, if there is one.
 func loadTruth(t *testing.T, rdb string) map[string]truthKey {
-	base := strings.TrimSuffix(rdb, ".rdb") + ".keys.jsonl"
-	var r io.Reader
-	if f, err := os.Open(base); err == nil {
-		defer f.Close()
-		r = f
-	} else if f, err := os.Open(base + ".gz"); err == nil {
-		defer f.Close()
-		z, err := gzip.NewReader(f)
-		require.NoError(t, err)
-		r = z
-	} else {
+	keys, ok := testutil.TruthKeys(t, strings.TrimSuffix(rdb, ".rdb"))
+	if !ok {
 		return nil
 	}
 	truth := map[string]truthKey{}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var k truthKey
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &k))
+	for _, k := range keys {
 		truth[truthID(k.DB, k.Key)] = k
 	}
-	require.NoError(t, sc.Err())
 	return truth
 }
 

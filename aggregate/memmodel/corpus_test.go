@@ -1,11 +1,9 @@
 package memmodel
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,21 +11,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/internal/testutil"
 	"github.com/rdbscope/rdbscope/parse"
 )
 
 const corpusDir = "../../../shared/corpus/generated"
 
-type truthKey struct {
-	DB          int    `json:"db"`
-	Key         string `json:"key"`
-	Type        string `json:"type"`
-	Encoding    string `json:"encoding"`
-	MemoryUsage int64  `json:"memory_usage"`
-	PExpireTime int64  `json:"pexpiretime"`
-}
+type truthKey = testutil.TruthKey
 
 type dbKey struct {
 	db  int
@@ -35,34 +26,13 @@ type dbKey struct {
 }
 
 func readTruth(t testing.TB, base string) map[dbKey]truthKey {
-	var r io.Reader
-	f, err := os.Open(base + ".keys.jsonl")
-	if err != nil {
-		f, err = os.Open(base + ".keys.jsonl.gz")
-		if err != nil {
-			t.Fatalf("no truth for %s: %v", base, err)
-		}
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = zr
-	} else {
-		r = f
+	keys, ok := testutil.TruthKeys(t, base)
+	if !ok {
+		t.Fatalf("no truth for %s", base)
 	}
-	defer f.Close()
-	out := map[dbKey]truthKey{}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 1<<26)
-	for sc.Scan() {
-		var k truthKey
-		if err := json.Unmarshal(sc.Bytes(), &k); err != nil {
-			t.Fatal(err)
-		}
+	out := make(map[dbKey]truthKey, len(keys))
+	for _, k := range keys {
 		out[dbKey{k.DB, k.Key}] = k
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return out
 }

@@ -1,173 +1,19 @@
 package memmodel
 
 import (
-	"bufio"
 	"context"
-	"errors"
-	"fmt"
 	"math/rand"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"sync"
 	"testing"
-	"time"
 
+	"github.com/rdbscope/rdbscope/internal/testutil"
 	"github.com/rdbscope/rdbscope/parse"
 )
 
-// respConn is a minimal RESP2 client: enough to fill a server and read
-// integer / bulk / status / array replies.
-type respConn struct {
-	c net.Conn
-	r *bufio.Reader
-	w *bufio.Writer
-}
-
-func (rc *respConn) send(args ...string) {
-	fmt.Fprintf(rc.w, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(rc.w, "$%d\r\n%s\r\n", len(a), a)
-	}
-}
-
-func (rc *respConn) read() (any, error) {
-	line, err := rc.r.ReadString('\n')
-	if err != nil {
-		return nil, err
-	}
-	line = strings.TrimRight(line, "\r\n")
-	if line == "" {
-		return nil, errors.New("empty reply")
-	}
-	switch line[0] {
-	case '+':
-		return line[1:], nil
-	case '-':
-		return nil, errors.New(line[1:])
-	case ':':
-		return strconv.ParseInt(line[1:], 10, 64)
-	case '$':
-		n, _ := strconv.Atoi(line[1:])
-		if n < 0 {
-			return nil, nil
-		}
-		b := make([]byte, n+2)
-		if _, err := ioReadFull(rc.r, b); err != nil {
-			return nil, err
-		}
-		return string(b[:n]), nil
-	case '*':
-		n, _ := strconv.Atoi(line[1:])
-		out := make([]any, 0, max(n, 0))
-		for i := 0; i < n; i++ {
-			v, err := rc.read()
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, v)
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("bad reply %q", line)
-}
-
-func ioReadFull(r *bufio.Reader, b []byte) (int, error) {
-	n := 0
-	for n < len(b) {
-		k, err := r.Read(b[n:])
-		n += k
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
-}
-
-// do sends commands pipelined and returns their replies.
-func (rc *respConn) do(t testing.TB, cmds ...[]string) []any {
-	t.Helper()
-	for _, c := range cmds {
-		rc.send(c...)
-	}
-	if err := rc.w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	out := make([]any, len(cmds))
-	for i := range cmds {
-		v, err := rc.read()
-		if err != nil {
-			t.Fatalf("%v: %v", cmds[i], err)
-		}
-		out[i] = v
-	}
-	return out
-}
-
-// startRedis starts a throw-away redis-server on a free loopback port with
-// its dump in dir (loading dump.rdb if there is one) and waits until it
-// answers PING (loading done). stop kills it (SIGKILL: it never saves).
-func startRedis(t *testing.T, dir string) (rc *respConn, stop func()) {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not in PATH")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Skip("no loopback: " + err.Error())
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", dir, "--logfile", filepath.Join(dir, "log"))
-	if err := cmd.Start(); err != nil {
-		t.Skip("cannot start redis-server: " + err.Error())
-	}
-	var once sync.Once
-	var c net.Conn
-	stop = func() {
-		once.Do(func() {
-			if c != nil {
-				c.Close()
-			}
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		})
-	}
-	t.Cleanup(stop)
-	for i := 0; i < 200; i++ {
-		c, err = net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		if err == nil {
-			break
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("redis-server did not come up: %v", err)
-	}
-	_ = c.SetDeadline(time.Now().Add(60 * time.Second))
-	rc = &respConn{c: c, r: bufio.NewReader(c), w: bufio.NewWriter(c)}
-	for i := 0; ; i++ {
-		rc.send("PING")
-		if err := rc.w.Flush(); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := rc.read(); err == nil {
-			break
-		} else if i == 400 {
-			t.Fatalf("redis-server still loading: %v", err)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	return rc, stop
-}
-
 // fill writes every type and encoding the model knows.
-func fill(t *testing.T, rc *respConn) {
+func fill(t *testing.T, rc *testutil.Redis) {
 	var cmds [][]string
 	add := func(a ...string) { cmds = append(cmds, a) }
 	pad := func(n int, seed int) string {
@@ -244,21 +90,21 @@ func fill(t *testing.T, rc *respConn) {
 		add("XREADGROUP", "GROUP", "g1", "bob", "COUNT", "30", "STREAMS", k, ">")
 	}
 	for i := 0; i < len(cmds); i += 2000 {
-		rc.do(t, cmds[i:min(i+2000, len(cmds))]...)
+		rc.Pipe(t, cmds[i:min(i+2000, len(cmds))])
 	}
 }
 
 func TestRedisServerAccuracy(t *testing.T) {
 	dir := t.TempDir()
-	rc, stop := startRedis(t, dir)
+	rc := testutil.StartRedis(t, dir)
 	fill(t, rc)
-	rc.do(t, []string{"SAVE"})
-	stop()
+	rc.Must(t, "SAVE")
+	rc.Stop()
 	// A restart, not DEBUG RELOAD: the loading server must have another
 	// hash seed than the one that wrote the dump, as on a real restart
 	// (the same seed makes the field order of the dump and the bucket
 	// layout on load correlated).
-	rc, _ = startRedis(t, dir)
+	rc = testutil.StartRedis(t, dir)
 	ins, err := parse.Expand([]string{filepath.Join(dir, "dump.rdb")}, nil)
 	if err != nil || len(ins) != 1 {
 		t.Fatalf("expand: %v", err)
@@ -291,7 +137,7 @@ func TestRedisServerAccuracy(t *testing.T) {
 		for _, e := range part {
 			cmds = append(cmds, []string{"MEMORY", "USAGE", e.key, "SAMPLES", "0"}, []string{"OBJECT", "ENCODING", e.key}, []string{"TYPE", e.key})
 		}
-		reps := rc.do(t, cmds...)
+		reps := rc.Pipe(t, cmds)
 		for j, e := range part {
 			mu, _ := reps[3*j].(int64)
 			enc, _ := reps[3*j+1].(string)

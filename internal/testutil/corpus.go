@@ -7,10 +7,12 @@ package testutil
 import (
 	"bufio"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -45,19 +47,36 @@ func ReadTruth(t testing.TB, dir, node string) ([]TruthKey, TruthSummary) {
 	raw, err := os.ReadFile(filepath.Join(dir, node+".summary.json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(raw, &sum))
-	f, err := os.Open(filepath.Join(dir, node+".keys.jsonl"))
-	require.NoError(t, err)
-	defer f.Close()
-	var keys []TruthKey
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
+	keys, ok := TruthKeys(t, filepath.Join(dir, node))
+	require.True(t, ok, "no %s.keys.jsonl in %s", node, dir)
+	return keys, sum
+}
+
+// TruthKeys reads mkdump's BASE.keys.jsonl, or BASE.keys.jsonl.gz; ok is
+// false when there is neither.
+func TruthKeys(t testing.TB, base string) (keys []TruthKey, ok bool) {
+	t.Helper()
+	var r io.Reader
+	if f, err := os.Open(base + ".keys.jsonl"); err == nil {
+		defer f.Close()
+		r = f
+	} else if f, err := os.Open(base + ".keys.jsonl.gz"); err == nil {
+		defer f.Close()
+		z, err := gzip.NewReader(f)
+		require.NoError(t, err)
+		r = z
+	} else {
+		return nil, false
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 1<<26)
 	for sc.Scan() {
 		var k TruthKey
 		require.NoError(t, json.Unmarshal(sc.Bytes(), &k))
 		keys = append(keys, k)
 	}
 	require.NoError(t, sc.Err())
-	return keys, sum
+	return keys, true
 }
 
 // TruthNode builds a node profile straight from mkdump's truth files in
