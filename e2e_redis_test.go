@@ -185,6 +185,9 @@ func maxmemoryFor(used int64, fill float64) string {
 }
 
 func TestE2ERedisScenarios(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts a redis-server per scenario")
+	}
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("no redis-server (apt-get install redis-server)")
 	}

@@ -189,6 +189,9 @@ func TestBadInputs(t *testing.T) {
 // A node whose parser runs out of memory fails alone: the child dies, the
 // parent reports it with a clear error, and the other node is complete.
 func TestIsolationSurvivesOOM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: writes a 256 MB dump (internal/worker's TestRunChildDies covers a dying child)")
+	}
 	dir := t.TempDir()
 	big := filepath.Join(dir, "huge.rdb")
 	require.NoError(t, os.WriteFile(big, bigStringDump(256<<20), 0o644))
