@@ -246,3 +246,35 @@ func (f failingSink) Start(*Header) error      { return nil }
 func (f failingSink) Key(*aggregate.Key) error { return f.err }
 func (f failingSink) Progress(int64)           {}
 func (f failingSink) End(*Summary) error       { return nil }
+
+// Keys too big to hold end the sample early: cluster mode is decided on
+// the keys before, and every key still reaches the sink once, in order.
+func TestRecordBudgetEndsTheSample(t *testing.T) {
+	var rec recorder
+	s := &scanner{sink: &rec, keysPerDB: map[int]int64{}, expiresPerDB: map[int]int64{}}
+	require.NoError(t, s.start(&parse.Source{Magic: "REDIS", RDBVersion: 10, RedisVersion: "7.0.15"}))
+	require.False(t, s.cluster.decided)
+	require.NotZero(t, s.model.ClusterKeyBytes(), "a server whose keys cost more in cluster mode")
+	str := func(k string) *parse.Record {
+		return &parse.Record{Key: k, Type: parse.TypeString, RDBEncoding: parse.EncString, RDBBytes: 20, Elements: 1,
+			Value: &parse.Value{String: parse.Elem{Len: 10}}}
+	}
+	for i := range 40 {
+		require.NoError(t, s.record(str(keyInPart(i, 0))))
+	}
+	assert.Empty(t, rec.keys, "held until decided")
+	big := &parse.Record{Key: keyInPart(99, 0), Type: parse.TypeList, RDBEncoding: parse.EncList, RDBBytes: 1 << 20, Elements: maxHeldBytes / 24,
+		Value: &parse.Value{List: make([]parse.Elem, maxHeldBytes/24)}}
+	require.NoError(t, s.record(big))
+	assert.True(t, s.cluster.decided)
+	assert.True(t, s.cluster.on, "41 keys in one eighth of the slots")
+	require.Len(t, rec.keys, 41)
+	for i := range 40 {
+		assert.Equal(t, keyInPart(i, 0), rec.keys[i].Key)
+	}
+	assert.Equal(t, big.Key, rec.keys[40].Key)
+	memOff, _ := s.model.WithCluster(false).Estimate(str(keyInPart(0, 0)))
+	assert.Equal(t, memOff+16, rec.keys[0].Memory, "held keys are estimated as a cluster node's")
+	require.NoError(t, s.record(str("after")))
+	assert.Len(t, rec.keys, 42)
+}
