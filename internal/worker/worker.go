@@ -111,9 +111,9 @@ func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64
 	if sp.Stream {
 		// Opened here, once: the child gets the stored bytes.
 		if input, err = in.Open(); err != nil {
-			// Let the child's parser report it, as it would any input it
-			// cannot open.
-			input = errReader{err}
+			// Nothing to parse, so nothing to isolate: the scan says why
+			// here as it would have in the child.
+			return scan.Run(ctx, in, opts, sink)
 		}
 	}
 	results, resultsW, err := os.Pipe()
@@ -205,12 +205,6 @@ func label(in parse.Input) string {
 	}
 	return in.Path
 }
-
-// errReader is an input that could not be opened.
-type errReader struct{ err error }
-
-func (r errReader) Read([]byte) (int, error) { return 0, r.err }
-func (r errReader) Close() error             { return nil }
 
 // tailBuffer keeps what a child wrote to stderr that explains its death:
 // the first Go fatal error or panic line (e.g. "fatal error: runtime: out

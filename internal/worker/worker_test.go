@@ -54,14 +54,20 @@ func nodeJSON(t *testing.T, n *aggregate.Node) string {
 	return string(b)
 }
 
-// writeArchive writes the sample dumps as a zstd-compressed tar, with a
-// file that is not a dump between them.
-func writeArchive(t *testing.T, path string) {
+// writeArchive writes the sample dumps (or only those named) as a
+// zstd-compressed tar, with a file that is not a dump after the first.
+func writeArchive(t *testing.T, path string, only ...string) {
 	t.Helper()
 	var tb bytes.Buffer
 	tw := tar.NewWriter(&tb)
 	names, err := filepath.Glob(filepath.Join(sampleDir, "*.rdb"))
 	require.NoError(t, err)
+	if only != nil {
+		names = names[:0]
+		for _, o := range only {
+			names = append(names, filepath.Join(sampleDir, o))
+		}
+	}
 	for i, p := range names {
 		raw, err := os.ReadFile(p)
 		require.NoError(t, err)
@@ -132,11 +138,16 @@ func TestNodesCorruptArchive(t *testing.T) {
 	require.NoError(t, err)
 	raw, err := os.ReadFile(good)
 	require.NoError(t, err)
+	other := filepath.Join(dir, "other.tar.zst")
+	writeArchive(t, other, "node-7200.rdb")
+	fewer, err := os.ReadFile(other)
+	require.NoError(t, err)
 	for _, c := range []struct {
 		name  string
 		bytes []byte
 	}{
 		{"cut", raw[:len(raw)*2/3]},
+		{"members gone", fewer},
 		{"corrupt", func() []byte {
 			b := bytes.Clone(raw)
 			for i := len(b) / 2; i < len(b)/2+64; i++ {
