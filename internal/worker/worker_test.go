@@ -46,6 +46,14 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// fixedNow is the default profile options with a fixed reference time,
+// so that nodes without a ctime compare equal across runs.
+func fixedNow() aggregate.Options {
+	o := aggregate.DefaultOptions()
+	o.Now = 1_800_000_000
+	return o
+}
+
 // nodeJSON is a node as the report shows it.
 func nodeJSON(t *testing.T, n *aggregate.Node) string {
 	t.Helper()
@@ -103,7 +111,7 @@ func TestNodesIsolatedEqualsInProcess(t *testing.T) {
 			inputs, err := parse.Expand([]string{arg}, nil)
 			require.NoError(t, err)
 			require.Len(t, inputs, 3)
-			cfg := Config{Jobs: 2, Profile: aggregate.DefaultOptions()}
+			cfg := Config{Jobs: 2, Profile: fixedNow()}
 			var done []int
 			cfg.Done = func(i int, err error) {
 				assert.NoError(t, err)
@@ -160,7 +168,7 @@ func TestNodesCorruptArchive(t *testing.T) {
 			// The archive changes after it was listed, as a file being
 			// copied in would.
 			require.NoError(t, os.WriteFile(good, c.bytes, 0o644))
-			cfg := Config{Jobs: 1, Profile: aggregate.DefaultOptions()}
+			cfg := Config{Jobs: 1, Profile: fixedNow()}
 			here := Nodes(context.Background(), inputs, cfg)
 			cfg.Isolate = true
 			there := Nodes(context.Background(), inputs, cfg)
