@@ -35,7 +35,8 @@ type Source struct {
 	Aux          map[string]string
 
 	DBSizes   []DBSize // RESIZEDB hints in file order
-	SlotInfos int      // SLOT_INFO opcodes seen (Redis 7.4+ cluster dumps); > 0 means a cluster node
+	SlotInfos int      // slots described by SLOT_INFO opcodes (Redis 7.4+) or slot-info aux fields (Valkey 8+): only cluster nodes write them
+	KeyMetas  int      // keys preceded by a KEY_META opcode (Redis 8.6+ module key metadata, skipped)
 	Functions int      // function libraries (FUNCTION aux/opcode) seen
 
 	Checksum string // one of the Checksum* constants

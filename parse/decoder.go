@@ -145,6 +145,7 @@ func (j *decoderJoin) deliver(m *meta, obj model.RedisObject) bool {
 	if m.undecoded {
 		j.rec.Key = m.key
 		j.rec.Module = m.module
+		j.rec.Value = m.value
 	} else {
 		j.rec.Key = obj.GetKey()
 		j.rec.Value = j.val.set(obj)

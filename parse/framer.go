@@ -71,6 +71,8 @@ type recordState struct {
 	saturated bool        // a listpack header count was 65535
 	plain     []plainNode // PLAIN quicklist nodes (see compat.go)
 	strBlob   Blob        // the last string value framed (see tooLarge)
+	typeAt    int         // index in buf.out of the record's type byte
+	idmpAt    int         // index in buf.out of a type 26 stream's IDMP section; -1 if none
 }
 
 // meta is what the framer learned about one key; the decoder's object for
@@ -95,6 +97,7 @@ type meta struct {
 	undecoded bool
 	key       string // the key of an undecoded record
 	module    string // module type name, for module values
+	value     *Value // what the framer decoded itself (vector sets), for an undecoded record
 
 	saturated bool // a listpack header count was 65535
 }

@@ -30,7 +30,7 @@ const (
 	EncListpackEx = "listpackex" // RDB_TYPE_HASH_LISTPACK_EX(_PRE_GA)
 	EncQuicklist  = "quicklist"  // RDB_TYPE_LIST_QUICKLIST: nodes are ziplists
 	EncQuicklist2 = "quicklist2" // RDB_TYPE_LIST_QUICKLIST_2: nodes are listpacks or plain
-	EncStream     = "stream"     // RDB_TYPE_STREAM_LISTPACKS(_2,_3)
+	EncStream     = "stream"     // RDB_TYPE_STREAM_LISTPACKS(_2,_3,_4)
 	EncModule     = "module"     // RDB_TYPE_MODULE_2
 )
 
@@ -65,8 +65,10 @@ type Record struct {
 	LongElem int64
 
 	// Value is the decoded value. It is nil for values that are framed
-	// but not decoded: module values, keys over Options.MaxKeyBytes and
-	// keys Options.SkipDecode said the caller does without.
+	// but not decoded: module values (except vector sets, which the
+	// framer reads itself into Value.VectorSet), keys over
+	// Options.MaxKeyBytes and keys Options.SkipDecode said the caller
+	// does without.
 	Value *Value
 
 	// Blobs describes the packed containers of the value as the framer saw

@@ -34,7 +34,7 @@ func typeInfo(t byte) (string, string) {
 		return TypeHash, EncZiplist
 	case 14:
 		return TypeList, EncQuicklist
-	case 15, 19, 21:
+	case 15, 19, 21, 26:
 		return TypeStream, EncStream
 	case 16:
 		return TypeHash, EncListpack
@@ -52,8 +52,9 @@ func typeInfo(t byte) (string, string) {
 	return "", ""
 }
 
+// knownType: type 26 only in Redis RDB 13+ dumps (see record).
 func knownType(t byte) bool {
-	return t <= 7 || (t >= 9 && t <= 25)
+	return t <= 7 || (t >= 9 && t <= 26)
 }
 
 // record frames one key record whose type byte t was just read, at
@@ -70,10 +71,8 @@ func (f *framer) record(t byte, at int64) (meta, error) {
 	r.plain = r.plain[:0]
 	r.warnings = nil
 	r.saturated = false
-	if t == 26 && f.dump.version >= 13 && !f.dump.valkey {
-		return m, f.rdb13(at, "stream value type 26 (RDB_TYPE_STREAM_LISTPACKS_4)")
-	}
-	if !knownType(t) {
+	f.rec.typeAt, f.rec.idmpAt = r.unitStart, -1
+	if !knownType(t) || t == 26 && (f.dump.version < 13 || f.dump.valkey) {
 		return m, f.errAt(at, "unknown value type or opcode %d (0x%02x) in an RDB %d dump: %s", t, t, f.dump.version, unknownType(t))
 	}
 	if t == 6 {
@@ -166,7 +165,7 @@ func (f *framer) value(t byte, m *meta) error {
 		return f.quicklist(m)
 	case 18:
 		return f.quicklist2(m)
-	case 15, 19, 21:
+	case 15, 19, 21, 26:
 		return f.stream(t, m)
 	case 22, 24:
 		return f.hashWithTTLs(t, m)
@@ -255,19 +254,6 @@ func (f *framer) hashWithTTLs(t byte, m *meta) error {
 		}
 	}
 	return nil
-}
-
-// moduleValue frames a RDB_TYPE_MODULE_2 value. The decoder cannot read
-// module values: the Record is built from the framer's meta alone.
-func (f *framer) moduleValue(m *meta) error {
-	id, err := f.readCount("the module id")
-	if err != nil {
-		return err
-	}
-	m.module = moduleName(id)
-	m.key = string(f.rec.key)
-	m.undecoded = true
-	return f.skipModuleOps("module value of type " + m.module)
 }
 
 // moduleName decodes the 9-character module type name from a 64-bit module
@@ -536,6 +522,50 @@ func (f *framer) stream(t byte, m *meta) error {
 	}
 	for g := uint64(0); g < groups; g++ {
 		if err := f.consumerGroup(t); err != nil {
+			return err
+		}
+	}
+	if t == 26 {
+		f.rec.idmpAt = len(f.buf.out)
+		return f.streamIDMP()
+	}
+	return nil
+}
+
+// streamIDMP frames the idempotent-producer section that type 26 (Redis
+// 8.6) adds after the consumer groups: duration and capacity, then per
+// producer its id and its recent (IID, entry ID) pairs, then two counters.
+func (f *framer) streamIDMP() error {
+	for _, w := range []string{"the stream IDMP duration", "the stream IDMP capacity"} {
+		if _, err := f.readCount(w); err != nil {
+			return err
+		}
+	}
+	producers, err := f.readCount("the stream IDMP producer count")
+	if err != nil {
+		return err
+	}
+	for p := uint64(0); p < producers; p++ {
+		if _, err := f.readStr("a stream IDMP producer id", needNone); err != nil {
+			return err
+		}
+		n, err := f.readCount("a stream IDMP entry count")
+		if err != nil {
+			return err
+		}
+		for i := uint64(0); i < n; i++ {
+			if _, err := f.readStr("a stream IDMP idempotency id", needNone); err != nil {
+				return err
+			}
+			for _, w := range []string{"a stream IDMP entry ID", "a stream IDMP entry ID"} {
+				if _, err := f.readCount(w); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, w := range []string{"the stream IDMP added counter", "the stream IDMP duplicates counter"} {
+		if _, err := f.readCount(w); err != nil {
 			return err
 		}
 	}
