@@ -76,6 +76,10 @@ type Options struct {
 	// the decoder: Record.Value is nil. Decoding a packed container whose
 	// size the framer already knows is most of the decoder's work.
 	SkipDecode func(typ, enc string, elements int64) bool
+	// LongElemLimit is the element length above which Record.LongElem
+	// counts an element as long: the hash-max-listpack-value of the
+	// server the dump is meant to be loaded by. 0 means its default, 64.
+	LongElemLimit int64
 }
 
 // Error is a parse failure at a known place of a dump.

@@ -306,7 +306,7 @@ func (b *valueBuf) streamOf(o *model.StreamObject) *Stream {
 		if g == nil {
 			continue
 		}
-		var sg StreamGroup
+		sg := StreamGroup{Name: g.Name}
 		for _, p := range g.Pending {
 			if p != nil {
 				sg.Pending = append(sg.Pending, streamID(p.Id))
@@ -316,7 +316,7 @@ func (b *valueBuf) streamOf(o *model.StreamObject) *Stream {
 			if c == nil {
 				continue
 			}
-			sc := StreamConsumer{NameLen: int64(len(c.Name))}
+			sc := StreamConsumer{Name: c.Name, NameLen: int64(len(c.Name))}
 			for _, id := range c.Pending {
 				sc.Pending = append(sc.Pending, streamID(id))
 			}

@@ -30,6 +30,7 @@ type framer struct {
 
 	onSource   func() error // called once before the first key (or at the end); nil if none
 	skipDecode func(typ, enc string, elements int64) bool
+	longLimit  int64 // see Options.LongElemLimit
 
 	buf  chunkBuffer // bytes read, checksummed, forwarded in chunks
 	dump dumpState   // what the dump has said so far
@@ -103,12 +104,17 @@ type meta struct {
 }
 
 func newFramer(ctx context.Context, br *bufio.Reader, path string, src *Source, opts Options, send func(*chunk) error) *framer {
-	return &framer{
+	f := &framer{
 		ctx: ctx, br: br, path: path, src: src,
 		skipDecode: opts.SkipDecode,
+		longLimit:  defaultLongElem,
 		buf:        newChunkBuffer(send),
 		skip:       skipState{maxKey: opts.MaxKeyBytes},
 	}
+	if opts.LongElemLimit > 0 {
+		f.longLimit = opts.LongElemLimit
+	}
+	return f
 }
 
 // run frames the whole stream. It returns after the EOF opcode and the

@@ -56,7 +56,8 @@ type Record struct {
 
 	// LongElem is, for the plain encodings (RDB_TYPE_LIST, _SET, _ZSET,
 	// _ZSET_2, _HASH and hashes with field TTLs), the 0-based index in
-	// dump order of the first element longer than 64 bytes (for hashes,
+	// dump order of the first element longer than 64 bytes
+	// (Options.LongElemLimit) (for hashes,
 	// the index of the field/value pair whose field or value is; for
 	// zsets, of the member); -1 if there is none or the encoding is not
 	// plain. Redis loads such a value as a listpack and converts it to a

@@ -65,12 +65,17 @@ type StreamID [16]byte
 
 // StreamGroup is one consumer group of a stream.
 type StreamGroup struct {
+	// Name is the group's name: the server keeps groups (and a group's
+	// consumers) in radix trees keyed by name, whose size depends on the
+	// names' bytes.
+	Name      string
 	Pending   []StreamID // the group's pending entries list
 	Consumers []StreamConsumer
 }
 
 // StreamConsumer is one consumer of a consumer group.
 type StreamConsumer struct {
+	Name    string     // its name
 	NameLen int64      // length of its name
 	Pending []StreamID // its own pending entries list
 }
@@ -118,9 +123,9 @@ func (v *Value) Clone() *Value {
 	if v.Stream != nil {
 		s := &Stream{Nodes: slices.Clone(v.Stream.Nodes)}
 		for _, g := range v.Stream.Groups {
-			cg := StreamGroup{Pending: slices.Clone(g.Pending)}
+			cg := StreamGroup{Name: g.Name, Pending: slices.Clone(g.Pending)}
 			for _, con := range g.Consumers {
-				cg.Consumers = append(cg.Consumers, StreamConsumer{NameLen: con.NameLen, Pending: slices.Clone(con.Pending)})
+				cg.Consumers = append(cg.Consumers, StreamConsumer{Name: con.Name, NameLen: con.NameLen, Pending: slices.Clone(con.Pending)})
 			}
 			s.Groups = append(s.Groups, cg)
 		}

@@ -187,7 +187,7 @@ func (f *framer) plainCollection(t byte, m *meta) error {
 		if err != nil {
 			return err
 		}
-		m.noteLong(i, s)
+		f.noteLong(m, i, s)
 		switch t {
 		case 3:
 			// A score as a string whose length is one byte; 253-255 are
@@ -206,7 +206,7 @@ func (f *framer) plainCollection(t byte, m *meta) error {
 			if err != nil {
 				return err
 			}
-			m.noteLong(i, s)
+			f.noteLong(m, i, s)
 		case 5:
 			if _, err := f.readN(8, "a zset score"); err != nil {
 				return err
@@ -242,11 +242,11 @@ func (f *framer) hashWithTTLs(t byte, m *meta) error {
 		if err != nil {
 			return err
 		}
-		m.noteLong(i, s)
+		f.noteLong(m, i, s)
 		if s, err = f.readStr("a hash value", needNone); err != nil {
 			return err
 		}
-		m.noteLong(i, s)
+		f.noteLong(m, i, s)
 		if f.dump.valkey {
 			if _, err := f.readN(8, "a hash field expiry"); err != nil {
 				return err
@@ -357,16 +357,16 @@ func (f *framer) quicklist2(m *meta) error {
 	return nil
 }
 
-// longElemLimit is the default hash/set/zset-max-listpack-value (and
-// list-max-ziplist-value): Redis stops packing a value at the first element
-// longer than this.
-const longElemLimit = 64
+// defaultLongElem is the default hash-max-listpack-value (and set-,
+// zset-max-listpack-value, list-max-ziplist-value): Redis stops packing a
+// value at the first element longer than this.
+const defaultLongElem = 64
 
-// noteLong records i as the first long element if s is one. The length is
-// what Redis compares: the decoded length (digits for integer-encoded
-// strings, the uncompressed size for LZF ones).
-func (m *meta) noteLong(i uint64, s str) {
-	if m.longElem < 0 && s.ulen > longElemLimit {
+// noteLong records i as the first long element of m if s is one. The
+// length is what Redis compares: the decoded length (digits for
+// integer-encoded strings, the uncompressed size for LZF ones).
+func (f *framer) noteLong(m *meta, i uint64, s str) {
+	if m.longElem < 0 && s.ulen > f.longLimit {
 		m.longElem = int64(min(i, 1<<62))
 	}
 }
