@@ -262,15 +262,20 @@ func (m *Model) skiplist(zo *parse.Value, n, buckets int64) int64 {
 	// robj + zset{dict*,zsl*} + zskiplist{header,tail,length,level} +
 	// dict + buckets + header node of 32 levels (536 -> 640).
 	fixed := m.robj + 16 + 32 + m.dictStruct + 8*buckets + m.alloc(24+16*32)
-	var ele int64
-	if zo != nil {
-		for _, e := range zo.ZSet {
-			ele += m.sds(e.Member.Len)
-		}
-	} else {
-		ele = n * m.sds(8)
+	return fixed + m.zsetMembers(zo, n) + n*m.dictEntry + int64(math.Round(float64(n)*m.zslNode))
+}
+
+// zsetMembers is the sds strings of a sorted set's members, each its own
+// allocation (n members of 8 bytes when zo was not decoded).
+func (m *Model) zsetMembers(zo *parse.Value, n int64) int64 {
+	if zo == nil {
+		return n * m.sds(8)
 	}
-	return fixed + ele + n*m.dictEntry + int64(math.Round(float64(n)*m.zslNode))
+	var ele int64
+	for _, e := range zo.ZSet {
+		ele += m.sds(e.Member.Len)
+	}
+	return ele
 }
 
 // skiplistN is skiplist for n members of eleBytes each.

@@ -87,22 +87,15 @@ func ioReadFull(r *bufio.Reader, b []byte) (int, error) {
 	return n, nil
 }
 
-// do sends commands pipelined and returns their replies.
+// do sends commands pipelined and returns their replies; an error reply
+// fails the test.
 func (rc *respConn) do(t testing.TB, cmds ...[]string) []any {
 	t.Helper()
-	for _, c := range cmds {
-		rc.send(c...)
-	}
-	if err := rc.w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	out := make([]any, len(cmds))
-	for i := range cmds {
-		v, err := rc.read()
-		if err != nil {
+	out := rc.try(t, cmds...)
+	for i, v := range out {
+		if err, ok := v.(error); ok {
 			t.Fatalf("%v: %v", cmds[i], err)
 		}
-		out[i] = v
 	}
 	return out
 }

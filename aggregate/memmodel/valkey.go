@@ -258,16 +258,8 @@ func (m *Model) valkeySkiplist(zo *parse.Value, n int64) int64 {
 		}
 		return m.robj + 16 + zslHeaderValkey9 + int64(math.Round(ht+nodes))
 	}
-	var ele int64
-	if zo != nil {
-		for _, e := range zo.ZSet {
-			ele += m.sds(e.Member.Len)
-		}
-	} else {
-		ele = n * m.sds(8)
-	}
 	fixed := m.robj + 16 + 32 + m.alloc(24+16*32)
-	return fixed + ele + int64(math.Round(ht+float64(n)*m.zslNode))
+	return fixed + m.zsetMembers(zo, n) + int64(math.Round(ht+float64(n)*m.zslNode))
 }
 
 // hashEntryValkey is one field of a hash held in a table. The field's sds
