@@ -20,6 +20,7 @@ import (
 
 	"github.com/rdbscope/rdbscope/aggregate"
 	"github.com/rdbscope/rdbscope/aggregate/diagnose"
+	"github.com/rdbscope/rdbscope/aggregate/memmodel"
 	"github.com/rdbscope/rdbscope/internal/bytesize"
 	"github.com/rdbscope/rdbscope/parse"
 	"github.com/rdbscope/rdbscope/render"
@@ -49,6 +50,9 @@ type analyzeConfig struct {
 	rules        diagnose.Rules
 	cpuProfile   string
 	exports      exportFlags
+	// servers is the servers' configuration (--redis-config), read into
+	// what the memory model uses; nil when none was given.
+	servers *serverConfigs
 }
 
 func parseAnalyzeFlags(args []string, stderr io.Writer) (*analyzeConfig, error) {
@@ -78,12 +82,14 @@ func parseAnalyzeFlags(args []string, stderr io.Writer) (*analyzeConfig, error) 
 	fs.StringVar(&maxKeyMem, "max-key-memory", "", "decode no key that would take more than `SIZE` of memory (judged as "+fmt.Sprint(keyExpansion)+"× its serialized size); such keys are estimated from their serialized size, with a warning")
 	fs.StringVar(&maxMem, "max-memory", "", "limit each node's parser process to `SIZE` more memory (e.g. 2gb); a node that needs more is reported as too large instead of getting the run OOM-killed")
 	fs.StringVar(&cfg.cluster, "cluster", "auto", "treat nodes as Redis Cluster nodes: auto, yes, no (auto: SLOT_INFO in the dump, --cluster-nodes, or keys confined to part of the slot space)")
+	var redisConfigs []string
+	fs.StringArrayVar(&redisConfigs, "redis-config", nil, "the configuration of the server(s) that load the dumps: a redis.conf, CONFIG GET * output or an INFO capture in `FILE`, or NODE=FILE for one node (repeatable): encoding limits, list compression, maxmemory and policy")
 
 	addExportFlags(fs, &cfg.exports)
 
 	// Key families and findings.
 	rf := addRuleFlags(fs)
-	fs.StringArrayVar(&cfg.seps, "sep", nil, "key segment `SEPARATOR` for families and prefixes (repeatable; default :)")
+	fs.StringArrayVar(&cfg.seps, "sep", nil, "key segment `SEPARATOR` for families and prefixes (repeatable; default: detected from each node's keys)")
 	fs.IntVar(&cfg.prefixDepth, "prefix-depth", aggregate.DefaultPrefixDepth, "prefix hierarchy `DEPTH`")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -112,6 +118,13 @@ func parseAnalyzeFlags(args []string, stderr io.Writer) (*analyzeConfig, error) 
 	}
 	if err := rf.resolve(); err != nil {
 		return nil, err
+	}
+	if len(redisConfigs) > 0 {
+		sc, err := loadServerConfigs(redisConfigs, &rf.rules)
+		if err != nil {
+			return nil, usageError{"--redis-config: " + err.Error()}
+		}
+		cfg.servers = sc
 	}
 	cfg.rules, cfg.failOn = rf.rules, rf.failOn
 	if cfg.rules.Cluster != nil && cfg.cluster == "auto" {
@@ -286,6 +299,7 @@ type collector struct {
 	name     string
 	override string // --redis-version
 	mode     string // --cluster: auto, yes, no
+	config   memmodel.Config
 	builder  *aggregate.Builder
 	keysOut  keySink
 	src      *parse.Source
@@ -361,9 +375,9 @@ func (c *collector) flush() error {
 // decide settles --cluster auto on the held-back keys and folds them in.
 func (c *collector) decide() error {
 	c.decided = true
-	if looksLikeCluster(c.pending) {
+	if aggregate.LooksLikeCluster(c.pending) {
 		c.cluster = true
-		m, _, _ := chooseModel(c.src, c.override, false)
+		m, _, _ := chooseModel(c.src, c.override, false, c.config)
 		c.delta = m.ClusterKeyBytes()
 		c.clusterWhy = "cluster mode (detected: the keys fall in part of the hash slot space; --cluster no to override)"
 	} else {
@@ -426,33 +440,6 @@ func joinNote(a, b string) string {
 	return a + "; " + b
 }
 
-// looksLikeCluster tells a cluster node from a standalone one by where its
-// keys fall in the hash slot space. A standalone server's keys spread over
-// all of it; a cluster master holds only its share (a third of the slots
-// in a 3-master cluster). With 32 or more keys, all in db 0, that fill at
-// most six of eight equal parts of the slot space, a standalone server is
-// very unlikely (p < 0.003 at 32 uniformly spread keys). Keys that all
-// share a few hash tags can fool it: --cluster no overrides.
-func looksLikeCluster(ks []aggregate.Key) bool {
-	if len(ks) < 32 {
-		return false
-	}
-	var parts [8]bool
-	for i := range ks {
-		if ks[i].DB != 0 {
-			return false
-		}
-		parts[aggregate.Slot(ks[i].Key)*8/aggregate.NumSlots] = true
-	}
-	n := 0
-	for _, p := range parts {
-		if p {
-			n++
-		}
-	}
-	return n <= 6
-}
-
 func analyzeAll(ctx context.Context, cfg *analyzeConfig, inputs []parse.Input, stdin io.Reader, keys keySink, prog *progress) []*aggregate.Node {
 	nodes := make([]*aggregate.Node, len(inputs))
 	sem := make(chan struct{}, cfg.jobs)
@@ -477,6 +464,7 @@ func analyzeOne(ctx context.Context, cfg *analyzeConfig, in parse.Input, stdin i
 		name:     in.Name,
 		override: cfg.redisVersion,
 		mode:     cfg.cluster,
+		config:   cfg.servers.modelConfig(in.Name, cfg.rules),
 		builder: aggregate.NewBuilder(in.Name, aggregate.Options{
 			TopN: cfg.top, Now: cfg.now, Separators: cfg.seps, PrefixDepth: cfg.prefixDepth,
 		}),
@@ -488,6 +476,7 @@ func analyzeOne(ctx context.Context, cfg *analyzeConfig, in parse.Input, stdin i
 		Name: in.Name, Ref: in.Ref, NoVerify: cfg.noVerify,
 		RedisVersion: cfg.redisVersion, Cluster: cfg.cluster == "yes", MaxMemory: cfg.maxMemory,
 		MaxKeyBytes: keyBytesLimit(cfg.maxKeyMemory),
+		Config:      c.config,
 	}
 	var src *parse.Source
 	var err error
@@ -535,7 +524,7 @@ func analyzeOne(ctx context.Context, cfg *analyzeConfig, in parse.Input, stdin i
 			n.ErrorOffset = pe.Offset
 		}
 	}
-	fillOverhead(n, c.src, cfg.redisVersion, c.cluster, c.expires, c.extra)
+	fillOverhead(n, c.src, cfg.redisVersion, c.cluster, c.config, c.expires, c.extra)
 	return n
 }
 
@@ -548,7 +537,7 @@ func toSource(s *parse.Source) *aggregate.Source {
 		Path: s.Path, Member: s.Member, Bytes: s.Bytes, SHA256: s.SHA256, Compression: s.Compression,
 		Magic: s.Magic, RDBVersion: s.RDBVersion, RedisVersion: s.RedisVersion, RedisBits: s.RedisBits,
 		CTime: s.CTime, UsedMem: s.UsedMem, AOFBase: s.AOFBase, ReplID: s.ReplID, ReplOffset: s.ReplOffset,
-		SlotInfos: s.SlotInfos, Checksum: s.Checksum,
+		SlotInfos: s.SlotInfos, KeyMetas: s.KeyMetas, Checksum: s.Checksum,
 	}
 	for _, d := range s.DBSizes {
 		out.DBSizes = append(out.DBSizes, aggregate.DBSize{DB: d.DB, Keys: d.Keys, Expires: d.Expires})

@@ -43,6 +43,8 @@ type workerSpec struct {
 	Cluster      bool  // --cluster yes
 	MaxMemory    int64 // address space the child may add; 0 = no limit
 	MaxKeyBytes  int64 // serialized size above which a key is not decoded; 0 = no limit
+	// Config is the loading server's configuration (--redis-config).
+	Config memmodel.Config
 }
 
 // workerMsg is one message from a child. Exactly one of the fields is set
@@ -99,12 +101,13 @@ func parseNode(ctx context.Context, in parse.Input, spec workerSpec, em emitter)
 	const maxWarnings = 100
 	var model *memmodel.Model
 	opts := parse.Options{
-		NoVerify:    spec.NoVerify,
-		MaxKeyBytes: spec.MaxKeyBytes,
-		Progress:    em.progress,
+		NoVerify:      spec.NoVerify,
+		MaxKeyBytes:   spec.MaxKeyBytes,
+		LongElemLimit: spec.Config.HashValueLimit(),
+		Progress:      em.progress,
 		OnSource: func(src *parse.Source) error {
 			var name, note string
-			model, name, note = chooseModel(src, spec.RedisVersion, spec.Cluster)
+			model, name, note = chooseModel(src, spec.RedisVersion, spec.Cluster, spec.Config)
 			return em.source(src, name, note)
 		},
 		// The model sizes packed containers from their blobs: decoding
@@ -121,15 +124,15 @@ func parseNode(ctx context.Context, in parse.Input, spec workerSpec, em emitter)
 			// parse calls OnSource before the first record.
 			return errors.New("internal error: a record before the dump's header")
 		}
-		mem, enc := model.Estimate(r)
-		extra += model.NodeExtra(r, enc)
+		sz := model.Size(r)
+		extra += sz.Allocated - sz.Memory
 		typ := r.Type
 		if r.Type == parse.TypeModule {
 			typ = "module:" + r.Module
 		}
 		k = aggregate.Key{
-			DB: r.DB, Key: r.Key, Type: typ, Encoding: enc,
-			Memory: mem, RDBBytes: r.RDBBytes, Elements: r.Elements, ExpiresAt: r.ExpiresAt,
+			DB: r.DB, Key: r.Key, Type: typ, Encoding: sz.Encoding,
+			Memory: sz.Memory, Alloc: sz.Allocated, RDBBytes: r.RDBBytes, Elements: r.Elements, ExpiresAt: r.ExpiresAt,
 		}
 		for _, w := range r.Warnings {
 			if len(warns) < maxWarnings {
@@ -309,6 +312,7 @@ func appendKey(b []byte, k *aggregate.Key) []byte {
 	b = appendString(b, k.Type)
 	b = appendString(b, k.Encoding)
 	b = binary.AppendVarint(b, k.Memory)
+	b = binary.AppendVarint(b, k.Alloc)
 	b = binary.AppendVarint(b, k.RDBBytes)
 	b = binary.AppendVarint(b, k.Elements)
 	return binary.AppendVarint(b, k.ExpiresAt)
@@ -354,7 +358,7 @@ func (d *keyDecoder) decode(b []byte) ([]aggregate.Key, error) {
 			return nil, errBadFrame
 		}
 		k.Encoding = d.intern(enc)
-		for _, p := range []*int64{&k.Memory, &k.RDBBytes, &k.Elements, &k.ExpiresAt} {
+		for _, p := range []*int64{&k.Memory, &k.Alloc, &k.RDBBytes, &k.Elements, &k.ExpiresAt} {
 			v, m := binary.Varint(b)
 			if m <= 0 {
 				return nil, errBadFrame

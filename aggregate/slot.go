@@ -280,3 +280,50 @@ func (s *Slots) KeyCounts() []int64 {
 	}
 	return out
 }
+
+// minClusterSamples is how many independent slot samples LooksLikeCluster
+// needs before it calls a node a cluster node: with 32 samples spread
+// over the whole slot space, the chance that they fill at most six of its
+// eight parts is under 0.3%.
+const minClusterSamples = 32
+
+// LooksLikeCluster tells a cluster node from a standalone one by where
+// its keys fall in the hash slot space, for dumps that do not say (Redis
+// before 7.4, Valkey before 8). A standalone server's keys spread over
+// all of it; a cluster master holds only its share (a third of the slots
+// in a 3-master cluster). Only independent samples count: every key
+// without a hash tag, and each distinct hash tag once, because keys
+// sharing a tag share a slot whatever the mode (one {bull} tag on every
+// key of a standalone BullMQ server is not a cluster). With at least 32
+// samples, all keys in db 0, that fill at most six of eight equal parts
+// of the slot space, the node is taken for a cluster node; with fewer
+// samples it is not (too little evidence to pay the cluster costs for).
+func LooksLikeCluster(keys []Key) bool {
+	var parts [8]bool
+	tags := map[string]bool{}
+	samples := 0
+	for i := range keys {
+		if keys[i].DB != 0 {
+			return false // cluster nodes have db 0 only
+		}
+		tag, tagged := hashTag(keys[i].Key)
+		if tagged {
+			if tags[tag] {
+				continue
+			}
+			tags[tag] = true
+		}
+		samples++
+		parts[int(crc16(tag)&(NumSlots-1))*8/NumSlots] = true
+	}
+	if samples < minClusterSamples {
+		return false
+	}
+	n := 0
+	for _, p := range parts {
+		if p {
+			n++
+		}
+	}
+	return n <= 6
+}

@@ -200,6 +200,14 @@ func (m *Model) zset(r *parse.Record) (int64, string) {
 				return m.robj + m.alloc(m.zsetLP(zo)), encListpack
 			}
 		}
+		if m.ver <= 700 {
+			// zsetConvert of 7.0 and older does not presize the dict: it
+			// grows by doubling as the members are added, and may end
+			// mid-rehash (see loadDict).
+			d := loadDict{}
+			d.addN(n)
+			return m.skiplist(zo, n, d.buckets()), encSkiplist
+		}
 		return m.zsetTable(zo, n), encSkiplist
 	}
 	if zo == nil {

@@ -38,6 +38,11 @@ func (m *Model) sds(n int64) int64 {
 func (m *Model) keyBytes(r *parse.Record, enc string) int64 {
 	n := int64(len(r.Key))
 	switch {
+	case m.kvobj:
+		if enc == encEmbstr {
+			return 0
+		}
+		return m.kvObject(n, r.ExpiresAt != 0, 0) - m.robj
 	case m.embedKey:
 		if !m.keyV9 || enc == encEmbstr {
 			return 0
@@ -127,6 +132,10 @@ func (m *Model) Estimate(r *parse.Record) (memory int64, encoding string) {
 	if v <= 0 {
 		v = m.fallback(r) - m.keyBytes(r, encUnknown)
 	}
+	if m.kvobj {
+		// Redis 8.2+ reports what the value allocates.
+		v += m.valueExtra(r, encoding)
+	}
 	return v + m.keyBytes(r, encoding), encoding
 }
 
@@ -147,6 +156,9 @@ const embstrLimit = 44
 func (m *Model) str(r *parse.Record) (int64, string) {
 	if m.embedKey {
 		return m.valkeyStr(r)
+	}
+	if m.kvobj {
+		return m.kvobjStr(r)
 	}
 	if r.Value == nil {
 		return 0, encUnknown

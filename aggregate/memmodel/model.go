@@ -66,6 +66,11 @@ type Model struct {
 	listFill      int64 // list-max-listpack-size
 	compressDepth int64 // list-compress-depth
 
+	// Redis 8.2+: the key is embedded in its object (kvobj), with 8-byte
+	// metadata slots (the expire) in front, and MEMORY USAGE reports what
+	// the key's object and value allocate.
+	kvobj bool
+
 	unvalidated bool // derived from the sources only: no server of the line was measured
 }
 
@@ -82,6 +87,7 @@ var known = []struct {
 	{"redis-7.2", redis, 702},
 	{"redis-7.4", redis, 704},
 	{"redis-8.0", redis, 800},
+	{"redis-8.2", redis, 802},
 	{"valkey-7.2", valkey, 702},
 	{"valkey-8.0", valkey, 800},
 	{"valkey-8.1", valkey, 801},
@@ -142,6 +148,10 @@ func newModel(name, flavor string, ver int) *Model {
 	// libjemalloc (16-byte quantum) instead; the 6.2 and 7.0 lines are
 	// mostly run from such packages (Debian 12, Ubuntu 22.04/24.04), so
 	// their models assume it. "+q8"/"+q16" in --redis-version overrides.
+	if flavor == redis && ver >= 802 {
+		m.kvobj = true
+		m.unvalidated = true
+	}
 	m.quantum8 = !(flavor == redis && ver <= 700)
 	m.sizeTables()
 	return m
@@ -271,6 +281,10 @@ func fromDump(src *parse.Source) (*Model, string) {
 		ver = 702
 	case src.RDBVersion == 12:
 		ver = 704
+	case src.RDBVersion == 13:
+		ver = 806
+	case flavor == valkey && src.RDBVersion == 80:
+		ver = 901
 	default:
 		ver = 800
 	}

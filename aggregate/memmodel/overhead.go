@@ -171,7 +171,9 @@ func (m *Model) slotDictBytes(n int64) int64 {
 //   - Valkey 8.1 does not count the object that holds the key (except for
 //     embedded strings); Valkey 8.1+ count hash table structs unrounded,
 //     Valkey 9 a skiplist's header as 528 bytes where 640 are allocated;
-//   - vector sets: the module's own estimate against the structure.
+//   - vector sets: the module's own estimate against the structure;
+//   - Redis 8.2+ (key and value in one object, MEMORY USAGE their
+//     allocation): only the db dict's 16-byte entry.
 //
 // Summed over a node and added to the sum of MEMORY USAGE and
 // NodeOverhead, it brings the estimate to what the node allocates.
@@ -179,19 +181,30 @@ func (m *Model) NodeExtra(r *parse.Record, enc string) int64 {
 	if r == nil {
 		return 0
 	}
-	var extra int64
 	switch {
+	case m.kvobj:
+		// MEMORY USAGE is the allocation of the key's object and value;
+		// the db dict's entry for it is not counted.
+		return m.alloc(16)
 	case m.embedKey:
 		if !m.keyV9 && enc != encEmbstr {
-			extra += m.keyObject(int64(len(r.Key)), r.ExpiresAt != 0) - m.robj
+			return m.keyObject(int64(len(r.Key)), r.ExpiresAt != 0) - m.robj + m.valueExtra(r, enc)
 		}
+		return m.valueExtra(r, enc)
 	case !m.keyInEntry:
 		e := m.dictEntry
 		if m.cluster {
 			e += m.ClusterKeyBytes()
 		}
-		extra += m.alloc(e) - e
+		return m.alloc(e) - e + m.valueExtra(r, enc)
 	}
+	return m.valueExtra(r, enc)
+}
+
+// valueExtra is what a key's value allocates beyond what MEMORY USAGE
+// counts for it on Redis <= 8.0 and Valkey (see NodeExtra).
+func (m *Model) valueExtra(r *parse.Record, enc string) int64 {
+	var extra int64
 	switch r.Type {
 	case parse.TypeString:
 		if enc == encInt && m.sharesIntegers() && r.Value != nil && r.Value.String.IsInt &&
@@ -250,5 +263,5 @@ const sharedIntegers = 10000
 // unless they run with maxmemory and an LRU or LFU policy; Valkey 8.1+
 // embed the key in every value's object, so never.
 func (m *Model) sharesIntegers() bool {
-	return !m.embedKey && !noSharedIntegers(m.cfg.Maxmemory, m.cfg.Policy)
+	return !m.embedKey && !m.kvobj && !noSharedIntegers(m.cfg.Maxmemory, m.cfg.Policy)
 }

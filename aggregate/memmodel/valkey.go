@@ -342,3 +342,32 @@ func volatileSetBytes(expires []int64, alloc func(int64) int64) int64 {
 	}
 	return total + raxAlloc(keys, 32, alloc)
 }
+
+// Redis 8.2+ (kvobj, derived from the sources, not validated): like
+// Valkey 8.1 the key is embedded in its object, but the expire is an
+// 8-byte metadata slot in front of the 16-byte object, and a string is
+// embedded when 16 + (key + 3) + 4 + value <= 64 bytes. MEMORY USAGE
+// reports the allocation of the object and of the value's structures.
+
+// kvObject is the allocation of a Redis 8.2+ key object holding extra
+// bytes of embedded value.
+func (m *Model) kvObject(klen int64, ttl bool, extra int64) int64 {
+	return m.alloc(expireSlot(klen, ttl) + 16 + 1 + sdsHdrRedis(klen) + klen + 1 + extra)
+}
+
+// kvobjStr sizes a string on Redis 8.2+.
+func (m *Model) kvobjStr(r *parse.Record) (int64, string) {
+	if r.Value == nil {
+		return 0, encUnknown
+	}
+	s := r.Value.String
+	n := s.Len
+	k := int64(len(r.Key))
+	if s.IsInt {
+		return m.robj, encInt
+	}
+	if n <= embstrLimit && 16+(k+3)+4+n <= 64 {
+		return m.kvObject(k, r.ExpiresAt != 0, 3+n+1), encEmbstr
+	}
+	return m.robj + m.sds(n), encRaw
+}
