@@ -104,6 +104,7 @@ func parseNode(ctx context.Context, in parse.Input, spec workerSpec, em emitter)
 		NoVerify:      spec.NoVerify,
 		MaxKeyBytes:   spec.MaxKeyBytes,
 		LongElemLimit: spec.Config.HashValueLimit(),
+		LZFSizes:      spec.Config.CompressesLists(),
 		Progress:      em.progress,
 		OnSource: func(src *parse.Source) error {
 			var name, note string

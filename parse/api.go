@@ -80,6 +80,10 @@ type Options struct {
 	// counts an element as long: the hash-max-listpack-value of the
 	// server the dump is meant to be loaded by. 0 means its default, 64.
 	LongElemLimit int64
+	// LZFSizes asks for Blob.LZFLen of quicklist nodes: what a server
+	// compressing list nodes (list-compress-depth) makes of them. It costs
+	// a compression (and decompression) of every list node.
+	LZFSizes bool
 }
 
 // Error is a parse failure at a known place of a dump.

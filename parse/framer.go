@@ -31,6 +31,7 @@ type framer struct {
 	onSource   func() error // called once before the first key (or at the end); nil if none
 	skipDecode func(typ, enc string, elements int64) bool
 	longLimit  int64 // see Options.LongElemLimit
+	lzfSizes   bool  // see Options.LZFSizes
 
 	buf  chunkBuffer // bytes read, checksummed, forwarded in chunks
 	dump dumpState   // what the dump has said so far
@@ -108,6 +109,7 @@ func newFramer(ctx context.Context, br *bufio.Reader, path string, src *Source, 
 		ctx: ctx, br: br, path: path, src: src,
 		skipDecode: opts.SkipDecode,
 		longLimit:  defaultLongElem,
+		lzfSizes:   opts.LZFSizes,
 		buf:        newChunkBuffer(send),
 		skip:       skipState{maxKey: opts.MaxKeyBytes},
 	}

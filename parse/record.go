@@ -90,4 +90,9 @@ type Blob struct {
 	Compressed bool  // stored LZF-compressed in the dump
 	Plain      bool  // quicklist2 PLAIN node: a single large element, not a listpack
 	Count      int64 // entries in the container, counted by the framer; -1 if unknown
+	// LZFLen is, for quicklist nodes with Options.LZFSizes, the size of
+	// the container compressed with LZF as a server compressing list nodes
+	// compresses it (from an empty table); -1 when it does not compress,
+	// 0 when it was not measured.
+	LZFLen int64
 }

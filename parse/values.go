@@ -345,7 +345,7 @@ func (f *framer) quicklist2(m *meta) error {
 			}
 			m.elements++
 		case 2:
-			c, err := f.listpack("a quicklist node")
+			c, err := f.quicklistNode()
 			if err != nil {
 				return err
 			}
@@ -414,6 +414,27 @@ func (f *framer) ziplist(what string) (int64, error) {
 		}
 	}
 	f.addBlob(s, n)
+	return n, nil
+}
+
+// quicklistNode frames one listpack node of a quicklist and, with
+// Options.LZFSizes, measures its LZF length.
+func (f *framer) quicklistNode() (int64, error) {
+	need := needHeader
+	if f.lzfSizes {
+		need = needAll
+	}
+	s, err := f.readStr("a quicklist node", need)
+	if err != nil {
+		return 0, err
+	}
+	n, err := f.listpackCount(s)
+	if err != nil {
+		return 0, err
+	}
+	if f.addBlob(s, n) {
+		f.noteLZF(s)
+	}
 	return n, nil
 }
 

@@ -105,6 +105,13 @@ func (c *Config) HashValueLimit() int64 {
 	return c.setting("hash-max-listpack-value", 64)
 }
 
+// CompressesLists reports whether the loading server compresses list
+// nodes (list-compress-depth > 0): the parser's parse.Options.LZFSizes
+// then gives the model the compressed sizes.
+func (c *Config) CompressesLists() bool {
+	return c.setting("list-compress-depth", 0) > 0
+}
+
 // noSharedIntegers reports whether a server with maxmemory mm and policy
 // p refuses shared integer objects: only with a limit and an LRU or LFU
 // policy, whose per-object clock a shared object cannot hold.

@@ -272,17 +272,24 @@ func (m *Model) quicklistFromBlobs(r *parse.Record, lo *parse.Value, convert boo
 // compressedNode is what an interior node of sz bytes costs once the
 // loading server compresses it (list-compress-depth): LZF, kept only if it
 // saves at least 8 bytes, behind a 4-byte length, for nodes of 48 bytes
-// or more. The compressed size is the one the dump stores: the saving
-// server compressed the same bytes with the same LZF (or kept the node
-// compressed and wrote it as it was). A node stored uncompressed did not
-// compress. (LZF's hash table is not cleared between calls in Redis and
-// Valkey, so a recompression can differ by a few bytes: see
-// docs/memory-model.md.)
+// or more. The compressed size is the framer's (parse.Blob.LZFLen, the
+// servers' LZF from an empty table, as on load). Without it, the dump's:
+// the saving server compressed the same bytes with the same LZF, or kept
+// the node compressed and wrote it as it was (see docs/memory-model.md:
+// a node compressed again and again while a server ran can be smaller
+// than on load); a node stored uncompressed did not compress.
 func (m *Model) compressedNode(sz int64, b parse.Blob) int64 {
-	if sz < 48 || !b.Compressed || b.StoredLen+8 >= sz {
+	lzf := b.LZFLen
+	if lzf == 0 {
+		lzf = -1
+		if b.Compressed {
+			lzf = b.StoredLen
+		}
+	}
+	if sz < 48 || lzf < 0 || lzf+8 >= sz {
 		return m.alloc(sz)
 	}
-	return m.alloc(4 + b.StoredLen)
+	return m.alloc(4 + lzf)
 }
 
 // quicklistFromValues packs the values into listpack nodes as

@@ -410,6 +410,7 @@ func compareServer(t *testing.T, rc *respConn, dump string, cfg Config) {
 	var m *Model
 	_, err = parse.Parse(context.Background(), ins[0], parse.Options{
 		LongElemLimit: cfg.HashValueLimit(),
+		LZFSizes:      cfg.CompressesLists(),
 		OnSource: func(s *parse.Source) error {
 			m, _ = ForSource(s, os.Getenv("MEMMODEL_OVERRIDE"))
 			m = m.WithConfig(cfg)
