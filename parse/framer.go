@@ -18,6 +18,8 @@ import (
 //	skip.go      records over Options.MaxKeyBytes
 //	opcodes.go   the item loop: header, opcodes, aux fields, trailer
 //	values.go    one key record: each value type and its packed blobs
+//	module.go    module data (values, MODULE_AUX, KEY_META); vector sets
+//	lzfsize.go   LZF lengths of list nodes as the servers compress them
 //	compat.go    what exists only for the decoder, hdt3213/rdb v1.3.2
 //	messages.go  error messages
 
