@@ -13,7 +13,7 @@ import (
 
 // Version identifies the model's formulas and constants; it is printed in
 // reports so that numbers from different rdbscope builds can be compared.
-const Version = "memmodel-1"
+const Version = "memmodel-2"
 
 // flavor of server.
 const (
