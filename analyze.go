@@ -49,6 +49,9 @@ type analyzeConfig struct {
 	rules        diagnose.Rules
 	cpuProfile   string
 	exports      exportFlags
+	// servers is the servers' configuration (--redis-config), read into
+	// what the memory model uses; nil when none was given.
+	servers *serverConfigs
 }
 
 func parseAnalyzeFlags(args []string, stderr io.Writer) (*analyzeConfig, error) {
@@ -79,12 +82,14 @@ func parseAnalyzeFlags(args []string, stderr io.Writer) (*analyzeConfig, error) 
 	fs.StringVar(&maxMem, "max-memory", "", "limit each node's parser process to `SIZE` more memory (e.g. 2gb); a node that needs more is reported as too large instead of getting the run OOM-killed")
 	var cluster string
 	fs.StringVar(&cluster, "cluster", "auto", "treat nodes as Redis Cluster nodes: auto, yes, no (auto: SLOT_INFO in the dump, --cluster-nodes, or keys confined to part of the slot space)")
+	var redisConfigs []string
+	fs.StringArrayVar(&redisConfigs, "redis-config", nil, "the configuration of the server(s) that load the dumps: a redis.conf, CONFIG GET * output or an INFO capture in `FILE`, or NODE=FILE for one node (repeatable): encoding limits, list compression, maxmemory and policy")
 
 	addExportFlags(fs, &cfg.exports)
 
 	// Key families and findings.
 	rf := addRuleFlags(fs)
-	fs.StringArrayVar(&cfg.seps, "sep", nil, "key segment `SEPARATOR` for families and prefixes (repeatable; default :)")
+	fs.StringArrayVar(&cfg.seps, "sep", nil, "key segment `SEPARATOR` for families and prefixes (repeatable; default: detected from each node's keys)")
 	fs.IntVar(&cfg.prefixDepth, "prefix-depth", aggregate.DefaultPrefixDepth, "prefix hierarchy `DEPTH`")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -118,6 +123,13 @@ func parseAnalyzeFlags(args []string, stderr io.Writer) (*analyzeConfig, error) 
 	}
 	if err := rf.resolve(); err != nil {
 		return nil, err
+	}
+	if len(redisConfigs) > 0 {
+		sc, err := loadServerConfigs(redisConfigs, &rf.rules)
+		if err != nil {
+			return nil, usageError{"--redis-config: " + err.Error()}
+		}
+		cfg.servers = sc
 	}
 	cfg.rules, cfg.failOn = rf.rules, rf.failOn
 	if cfg.rules.Cluster != nil && cfg.cluster == scan.ClusterAuto {
@@ -302,6 +314,10 @@ func (cfg *analyzeConfig) scanConfig(keys keySink, prog *progress) worker.Config
 		Scan: scan.Options{
 			NoVerify: cfg.noVerify, Model: cfg.redisVersion, Cluster: cfg.cluster,
 			MaxKeyBytes: keyBytesLimit(cfg.maxKeyMemory),
+		},
+		NodeScan: func(name string, o scan.Options) scan.Options {
+			o.Config = cfg.servers.modelConfig(name, cfg.rules)
+			return o
 		},
 		Profile: aggregate.Options{TopN: cfg.top, Now: cfg.now, Separators: cfg.seps, PrefixDepth: cfg.prefixDepth},
 	}

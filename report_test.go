@@ -44,12 +44,14 @@ func TestReportMergeEqualsAnalyze(t *testing.T) {
 		"--metrics", p("all.prom"), "--top-csv", p("all-top.csv"), "--families-csv", p("all-fam.csv")}, rules...)
 	code, _, stderr := runCLI(t, append(args, "testdata/sample")...)
 	require.Equal(t, exitOK, code, stderr)
+	// Each run is told how the servers run, as the one run was: maxmemory
+	// and the policy decide what the keys allocate (shared integers).
 	for _, n := range sampleNodes {
-		code, _, stderr := runCLI(t, "analyze", "-q", "--json", p(n+".json"), "testdata/sample/"+n+".rdb")
+		code, _, stderr := runCLI(t, append([]string{"analyze", "-q", "--json", p(n + ".json"), "testdata/sample/" + n + ".rdb"}, rules...)...)
 		require.Equal(t, exitOK, code, stderr)
 	}
 	// One profile may hold several nodes.
-	code, _, stderr = runCLI(t, "analyze", "-q", "--json", p("two.json"), "testdata/sample/node-7200.rdb", "testdata/sample/node-7201.rdb")
+	code, _, stderr = runCLI(t, append([]string{"analyze", "-q", "--json", p("two.json"), "testdata/sample/node-7200.rdb", "testdata/sample/node-7201.rdb"}, rules...)...)
 	require.Equal(t, exitOK, code, stderr)
 
 	tests := []struct {

@@ -15,7 +15,9 @@ type Options struct {
 	// seconds). 0 means the dump's own ctime.
 	Now int64
 	// Separators split keys into segments for families and prefixes
-	// (--sep); none means ":".
+	// (--sep); none means detect them from the node's keys (see
+	// DetectSeparators): the first keys are held until the sample is
+	// complete.
 	Separators []string
 	// PrefixDepth is how many segments deep prefixes go (--prefix-depth);
 	// <= 0 means DefaultPrefixDepth.
@@ -37,8 +39,7 @@ const (
 
 // DefaultOptions returns the options the command line starts from.
 func DefaultOptions() Options {
-	return Options{TopN: DefaultTopN, Separators: []string{":"}, PrefixDepth: DefaultPrefixDepth,
-		GroupCapacity: DefaultGroupCapacity}
+	return Options{TopN: DefaultTopN, PrefixDepth: DefaultPrefixDepth, GroupCapacity: DefaultGroupCapacity}
 }
 
 // Expiry bucket labels, in display order.
@@ -85,7 +86,17 @@ type Builder struct {
 	slots    []KeysMemory // dense, NumSlots long
 	buf      []byte       // reused for patterns and hash tags
 	ends     []int        // reused for prefix ends, one per depth
+
+	// Separators not given: the first keys wait in sample until they
+	// tell which to use.
+	detect bool
+	sample []Key
 }
+
+// separatorSample is how many keys decide the separators of a node whose
+// separators were not given: the first keys of a dump come in hash table
+// order, a fair sample of its names.
+const separatorSample = 4096
 
 // NewBuilder starts the profile of the node called name.
 func NewBuilder(name string, opts Options) *Builder {
@@ -101,6 +112,7 @@ func NewBuilder(name string, opts Options) *Builder {
 	n := newNode(name)
 	b := &Builder{opts: opts, node: n, top: &topN{n: opts.TopN}, byType: map[string]*topN{},
 		split:    newSplitter(opts.Separators),
+		detect:   len(opts.Separators) == 0,
 		families: newSpaceSaving(opts.GroupCapacity),
 		hashtags: newSpaceSaving(opts.GroupCapacity),
 		slots:    make([]KeysMemory, NumSlots),
@@ -109,8 +121,24 @@ func NewBuilder(name string, opts Options) *Builder {
 	for range opts.PrefixDepth {
 		b.prefixes = append(b.prefixes, newSpaceSaving(opts.GroupCapacity))
 	}
+	if !b.detect {
+		n.Separators = b.split.seps
+	}
 	b.SetSource(nil)
 	return b
+}
+
+// settle decides the separators from the keys held so far and folds
+// them in.
+func (b *Builder) settle() {
+	b.detect = false
+	b.split = newSplitter(DetectSeparators(b.sample))
+	b.node.Separators = b.split.seps
+	ks := b.sample
+	b.sample = nil
+	for i := range ks {
+		b.Add(&ks[i])
+	}
 }
 
 // newNode returns an empty profile with every map and bucket in place.
@@ -147,6 +175,15 @@ func (b *Builder) SetSource(src *Source) {
 
 // Add folds one key into the profile.
 func (b *Builder) Add(k *Key) {
+	if b.detect {
+		c := *k
+		c.Key = strings.Clone(k.Key)
+		b.sample = append(b.sample, c)
+		if len(b.sample) >= separatorSample {
+			b.settle()
+		}
+		return
+	}
 	// The slot needs the whole name (its hash tag may lie anywhere); the
 	// tables get at most MaxProfileKey bytes of it.
 	tag, tagged := hashTag(k.Key)
@@ -162,6 +199,7 @@ func (b *Builder) Add(k *Key) {
 	n := b.node
 	n.Keys++
 	n.Memory += k.Memory
+	n.Allocated += k.alloc()
 	n.RDBBytes += k.RDBBytes
 	n.Elements += k.Elements
 	statFor(n.ByType, k.Type).add(k)
@@ -175,9 +213,11 @@ func (b *Builder) Add(k *Key) {
 	if k.ExpiresAt != 0 {
 		n.TTL.With.Keys++
 		n.TTL.With.Memory += k.Memory
+		n.TTL.With.Allocated += k.alloc()
 	} else {
 		n.TTL.Without.Keys++
 		n.TTL.Without.Memory += k.Memory
+		n.TTL.Without.Allocated += k.alloc()
 	}
 	e := &n.Expiry[expiryBucket(k.ExpiresAt, b.refMs)]
 	e.Keys++
@@ -209,6 +249,9 @@ func (b *Builder) Add(k *Key) {
 // Node returns the profile built so far. Overhead, used-memory comparison,
 // completeness and errors are the caller's to fill in.
 func (b *Builder) Node() *Node {
+	if b.detect {
+		b.settle()
+	}
 	n := b.node
 	n.TopKeys = b.top.sorted()
 	for t, h := range b.byType {

@@ -1,5 +1,7 @@
 package aggregate
 
+import "slices"
+
 // Merge combines node profiles into one profile called name, as if all
 // their keys had been folded into one Builder: totals, splits and buckets
 // add up, and the top lists are the top of the union (each key tagged with
@@ -30,6 +32,7 @@ func Merge(name string, n int, nodes ...*Node) *Node {
 		m.ExpiryReference = max(m.ExpiryReference, nd.ExpiryReference)
 		m.Keys += nd.Keys
 		m.Memory += nd.Memory
+		m.Allocated += nd.AllocatedMemory()
 		m.RDBBytes += nd.RDBBytes
 		m.Elements += nd.Elements
 		m.Overhead += nd.Overhead
@@ -47,8 +50,10 @@ func Merge(name string, n int, nodes ...*Node) *Node {
 		}
 		m.TTL.With.Keys += nd.TTL.With.Keys
 		m.TTL.With.Memory += nd.TTL.With.Memory
+		m.TTL.With.Allocated += nd.TTL.With.Alloc()
 		m.TTL.Without.Keys += nd.TTL.Without.Keys
 		m.TTL.Without.Memory += nd.TTL.Without.Memory
+		m.TTL.Without.Allocated += nd.TTL.Without.Alloc()
 		for i := range nd.Expiry {
 			if i < len(m.Expiry) {
 				m.Expiry[i].Keys += nd.Expiry[i].Keys
@@ -66,6 +71,11 @@ func Merge(name string, n int, nodes ...*Node) *Node {
 			}
 			for _, k := range ks {
 				h.offerInfo(tagged(k, nd))
+			}
+		}
+		for _, sep := range nd.Separators {
+			if !slices.Contains(m.Separators, sep) {
+				m.Separators = append(m.Separators, sep)
 			}
 		}
 		if nd.Model != "" && m.Model == "" {

@@ -49,7 +49,8 @@ func (s *splitter) at(key string, i int) int {
 // Pattern returns the family of a key: its segments that look like
 // identifiers (numbers, UUIDs, hex and base64 ids, dates, timestamps, IP
 // addresses, long digit runs) replaced by '*', {hashtag} braces kept. seps
-// are the segment separators (":" if none). See docs/families.md.
+// are the segment separators (":" if none; a node's are
+// Node.Separators). See docs/families.md.
 func Pattern(key string, seps ...string) string {
 	return string(appendPattern(nil, key, newSplitter(seps)))
 }

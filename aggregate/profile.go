@@ -56,6 +56,7 @@ type Source struct {
 	ReplOffset   int64    `json:"repl_offset,omitempty"`
 	DBSizes      []DBSize `json:"db_sizes,omitempty"`
 	SlotInfos    int      `json:"slot_infos,omitempty"`
+	KeyMetas     int      `json:"key_metas,omitempty"` // keys with Redis 8.6 module metadata (KEY_META), skipped
 	Checksum     string   `json:"checksum"`
 }
 
@@ -93,6 +94,19 @@ func (s *Stat) merge(o *Stat) {
 type KeysMemory struct {
 	Keys   int64 `json:"keys"`
 	Memory int64 `json:"memory"`
+	// Allocated is what the server allocates for those keys (see
+	// Key.Alloc); set only where the rules use it (the TTL split), else
+	// 0. Read it with Alloc.
+	Allocated int64 `json:"allocated,omitempty"`
+}
+
+// Alloc is the keys' allocated memory: Allocated, or Memory where it is
+// not set (tables that do not carry it, reports written before it).
+func (s KeysMemory) Alloc() int64 {
+	if s.Allocated > 0 {
+		return s.Allocated
+	}
+	return s.Memory
 }
 
 // TTLSplit splits a node's keys by whether they carry a TTL.
@@ -122,14 +136,21 @@ type Node struct {
 	Model     string `json:"model"`
 	ModelNote string `json:"model_note"`
 
-	Keys     int64 `json:"keys"`
-	Memory   int64 `json:"memory"` // sum of per-key estimates (what MEMORY USAGE would sum to)
-	RDBBytes int64 `json:"rdb_bytes"`
-	Elements int64 `json:"elements"`
+	Keys   int64 `json:"keys"`
+	Memory int64 `json:"memory"` // sum of per-key estimates (what MEMORY USAGE would sum to)
+	// Allocated is the sum of what the server allocates for each key
+	// (Key.Alloc): where MEMORY USAGE over- or under-counts (streams
+	// with consumer groups, shared integers, ...) it differs from Memory.
+	// Shares and findings use it; read it with AllocatedMemory.
+	Allocated int64 `json:"allocated,omitempty"`
+	RDBBytes  int64 `json:"rdb_bytes"`
+	Elements  int64 `json:"elements"`
 
 	// Overhead is the memory the node spends outside its keys' MEMORY
-	// USAGE (dict buckets, expires, startup memory); EstimatedUsedMemory is
-	// Memory + Overhead, to compare with Source.UsedMem.
+	// USAGE (dict buckets, expires, startup memory, and what its keys
+	// allocate beyond their MEMORY USAGE: Allocated - Memory);
+	// EstimatedUsedMemory is Memory + Overhead, the model's estimate of
+	// what the node allocates, to compare with Source.UsedMem.
 	Overhead            int64   `json:"overhead"`
 	EstimatedUsedMemory int64   `json:"estimated_used_memory"`
 	UsedMem             int64   `json:"used_mem"`
@@ -155,6 +176,10 @@ type Node struct {
 	Families *Groups   `json:"families,omitempty"`
 	Prefixes []*Groups `json:"prefixes,omitempty"`
 	Hashtags *Groups   `json:"hashtags,omitempty"`
+	// Separators are the key segment separators families and prefixes
+	// were split with: --sep, or those detected from the node's keys
+	// (DetectSeparators); a merged profile has all of its nodes'.
+	Separators []string `json:"separators,omitempty"`
 	// Slots is where the node's keys fall among the cluster's hash slots.
 	Slots *Slots `json:"slots,omitempty"`
 
@@ -164,31 +189,69 @@ type Node struct {
 }
 
 // UsedMemory is the memory a node is taken to use against maxmemory: the
-// larger of the dump's used-mem and the model's estimate, because a
-// diagnosis that underestimates a full node is worse than one that warns
-// early. Every view compares with maxmemory through it.
+// used-mem the dump recorded, which the server measured when it saved,
+// when it has one; else the model's estimate of what the node allocates
+// (EstimatedUsedMemory). The estimate never overrides a used-mem that
+// contradicts it. Every view compares with maxmemory through it, and
+// UsedMemorySource names the figure it took.
 func UsedMemory(n *Node) int64 {
-	used := max(n.UsedMem, n.EstimatedUsedMemory)
-	if used == 0 {
-		used = n.Memory
+	switch {
+	case n.UsedMem > 0:
+		return n.UsedMem
+	case n.EstimatedUsedMemory > 0:
+		return n.EstimatedUsedMemory
 	}
-	return used
+	return n.AllocatedMemory()
+}
+
+// Sources of UsedMemory.
+const (
+	UsedFromDump     = "used_mem"              // the dump's used-mem
+	UsedFromEstimate = "estimated_used_memory" // the model's estimate
+)
+
+// UsedMemorySource names the figure UsedMemory took for n.
+func UsedMemorySource(n *Node) string {
+	if n.UsedMem > 0 {
+		return UsedFromDump
+	}
+	return UsedFromEstimate
+}
+
+// AllocatedMemory is the memory the node's keys allocate: Allocated, or
+// Memory for a profile without it (a report written before it).
+func (n *Node) AllocatedMemory() int64 {
+	if n.Allocated > 0 {
+		return n.Allocated
+	}
+	return n.Memory
 }
 
 // KeyInfo is one key in a top-N list.
 type KeyInfo struct {
-	DB        int     `json:"db"`
-	Key       KeyName `json:"key"`
-	Type      string  `json:"type"`
-	Encoding  string  `json:"encoding"`
-	Memory    int64   `json:"memory"`
-	RDBBytes  int64   `json:"rdb_bytes"`
-	Elements  int64   `json:"elements"`
-	ExpiresAt Millis  `json:"expires_at"`
-	Node      string  `json:"node,omitempty"` // set in merged profiles
+	DB       int     `json:"db"`
+	Key      KeyName `json:"key"`
+	Type     string  `json:"type"`
+	Encoding string  `json:"encoding"`
+	Memory   int64   `json:"memory"`
+	// Allocated is what the server allocates for the key when it differs
+	// from Memory (MEMORY USAGE); 0 when they agree. Read it with Alloc.
+	Allocated int64  `json:"allocated,omitempty"`
+	RDBBytes  int64  `json:"rdb_bytes"`
+	Elements  int64  `json:"elements"`
+	ExpiresAt Millis `json:"expires_at"`
+	Node      string `json:"node,omitempty"` // set in merged profiles
 	// KeyLen is the full length of a key name longer than MaxProfileKey,
 	// whose Key holds only its first MaxProfileKey bytes; 0 otherwise.
 	KeyLen int64 `json:"key_len,omitempty"`
+}
+
+// Alloc is what the server allocates for the key.
+func (k *KeyInfo) Alloc() int64 {
+	if k.Allocated > 0 {
+		return k.Allocated
+	}
+	return k.Memory
 }
 
 // MaxProfileKey bounds the key names a profile holds (top lists, families,
@@ -202,11 +265,14 @@ const MaxProfileKey = 4096
 // estimation. It is small and flat so that it can cross a process boundary
 // cheaply.
 type Key struct {
-	DB        int
-	Key       string
-	Type      string // TYPE name; "module:NAME" for module values
-	Encoding  string // OBJECT ENCODING once loaded
-	Memory    int64
+	DB       int
+	Key      string
+	Type     string // TYPE name; "module:NAME" for module values
+	Encoding string // OBJECT ENCODING once loaded
+	Memory   int64  // MEMORY USAGE
+	// Alloc is what the server allocates for the key (memmodel's
+	// Size.Allocated); 0 means the same as Memory.
+	Alloc     int64
 	RDBBytes  int64
 	Elements  int64
 	ExpiresAt int64 // Unix ms; 0 = no TTL
@@ -215,9 +281,21 @@ type Key struct {
 }
 
 func (k *Key) info() KeyInfo {
-	return KeyInfo{
+	ki := KeyInfo{
 		DB: k.DB, Key: KeyName(k.Key), Type: k.Type, Encoding: k.Encoding,
 		Memory: k.Memory, RDBBytes: k.RDBBytes, Elements: k.Elements,
 		ExpiresAt: Millis(k.ExpiresAt), KeyLen: k.fullLen,
 	}
+	if a := k.alloc(); a != k.Memory {
+		ki.Allocated = a
+	}
+	return ki
+}
+
+// alloc is what the server allocates for the key.
+func (k *Key) alloc() int64 {
+	if k.Alloc > 0 {
+		return k.Alloc
+	}
+	return k.Memory
 }

@@ -280,3 +280,76 @@ func (s *Slots) KeyCounts() []int64 {
 	}
 	return out
 }
+
+// minClusterSamples is how many independent slot samples LooksLikeCluster
+// needs before it calls a node a cluster node: with 32 samples spread
+// over the whole slot space, the chance that they fill at most six of its
+// eight parts is under 0.3%.
+const minClusterSamples = 32
+
+// LooksLikeCluster tells a cluster node from a standalone one by where
+// its keys fall in the hash slot space, for dumps that do not say (Redis
+// before 7.4, Valkey before 8). A standalone server's keys spread over
+// all of it; a cluster master holds only its share (a third of the slots
+// in a 3-master cluster). Only independent samples count: every key
+// without a hash tag, and each distinct hash tag once, because keys
+// sharing a tag share a slot whatever the mode (one {bull} tag on every
+// key of a standalone BullMQ server is not a cluster). With at least 32
+// samples, all keys in db 0, that fill at most six of eight equal parts
+// of the slot space, the node is taken for a cluster node; with fewer
+// samples it is not (too little evidence to pay the cluster costs for).
+func LooksLikeCluster(keys []Key) bool {
+	var s ClusterSample
+	for i := range keys {
+		s.Add(keys[i].DB, keys[i].Key)
+	}
+	return s.LooksLikeCluster()
+}
+
+// ClusterSample is LooksLikeCluster fed one key at a time, for a scan
+// that decides while it reads. The zero value is an empty sample.
+type ClusterSample struct {
+	keys    int
+	samples int
+	otherDB bool
+	parts   [8]bool
+	tags    map[string]bool
+}
+
+// Add adds one key to the sample.
+func (s *ClusterSample) Add(db int, key string) {
+	s.keys++
+	if db != 0 {
+		s.otherDB = true // cluster nodes have db 0 only
+		return
+	}
+	tag, tagged := hashTag(key)
+	if tagged {
+		if s.tags[tag] {
+			return
+		}
+		if s.tags == nil {
+			s.tags = map[string]bool{}
+		}
+		s.tags[tag] = true
+	}
+	s.samples++
+	s.parts[int(crc16(tag)&(NumSlots-1))*len(s.parts)/NumSlots] = true
+}
+
+// Keys is how many keys were added.
+func (s *ClusterSample) Keys() int { return s.keys }
+
+// LooksLikeCluster is LooksLikeCluster's verdict on the keys added.
+func (s *ClusterSample) LooksLikeCluster() bool {
+	if s.otherDB || s.samples < minClusterSamples {
+		return false
+	}
+	n := 0
+	for _, p := range s.parts {
+		if p {
+			n++
+		}
+	}
+	return n <= 6
+}

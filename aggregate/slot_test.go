@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -103,4 +104,43 @@ func TestParseClusterNodes(t *testing.T) {
 		_, err := ParseClusterNodes(strings.NewReader(bad))
 		assert.Error(t, err, bad)
 	}
+}
+
+func TestLooksLikeCluster(t *testing.T) {
+	keys := func(names ...string) []Key {
+		out := make([]Key, len(names))
+		for i, n := range names {
+			out[i] = Key{Key: n}
+		}
+		return out
+	}
+	var spread, ranged, tagged, oneTag, manyTags []string
+	for i := 0; len(ranged) < 200 || len(spread) < 200; i++ {
+		k := "user:" + strconv.Itoa(i)
+		if len(spread) < 200 {
+			spread = append(spread, k)
+		}
+		if Slot(k) < NumSlots/3 && len(ranged) < 200 {
+			ranged = append(ranged, k)
+		}
+	}
+	for i := 0; i < 200; i++ {
+		oneTag = append(oneTag, "{bull}:queue:"+strconv.Itoa(i))
+		tagged = append(tagged, "{bull}:job:"+strconv.Itoa(i))
+	}
+	for i := 0; len(manyTags) < 300; i++ {
+		k := "session:{" + strconv.Itoa(i) + "}"
+		if Slot(k) >= 2*NumSlots/3 {
+			manyTags = append(manyTags, k, "cart:{"+strconv.Itoa(i)+"}")
+		}
+	}
+	assert.False(t, LooksLikeCluster(keys(spread...)), "a standalone server's keys spread over every slot")
+	assert.True(t, LooksLikeCluster(keys(ranged...)), "a cluster master holds a third of the slots")
+	assert.True(t, LooksLikeCluster(keys(manyTags...)), "many distinct tags in one slot range")
+	assert.False(t, LooksLikeCluster(keys(oneTag...)), "one hash tag on every key is no evidence")
+	assert.False(t, LooksLikeCluster(keys(append(tagged, ranged[:20]...)...)), "too few independent samples")
+	assert.False(t, LooksLikeCluster(keys(ranged[:31]...)))
+	in1 := keys(ranged...)
+	in1[5].DB = 1
+	assert.False(t, LooksLikeCluster(in1), "a key outside db 0")
 }

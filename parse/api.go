@@ -35,7 +35,8 @@ type Source struct {
 	Aux          map[string]string
 
 	DBSizes   []DBSize // RESIZEDB hints in file order
-	SlotInfos int      // SLOT_INFO opcodes seen (Redis 7.4+ cluster dumps); > 0 means a cluster node
+	SlotInfos int      // slots described by SLOT_INFO opcodes (Redis 7.4+) or slot-info aux fields (Valkey 8+): only cluster nodes write them
+	KeyMetas  int      // keys preceded by a KEY_META opcode (Redis 8.6+ module key metadata, skipped)
 	Functions int      // function libraries (FUNCTION aux/opcode) seen
 
 	Checksum string // one of the Checksum* constants
@@ -75,6 +76,14 @@ type Options struct {
 	// the decoder: Record.Value is nil. Decoding a packed container whose
 	// size the framer already knows is most of the decoder's work.
 	SkipDecode func(typ, enc string, elements int64) bool
+	// LongElemLimit is the element length above which Record.LongElem
+	// counts an element as long: the hash-max-listpack-value of the
+	// server the dump is meant to be loaded by. 0 means its default, 64.
+	LongElemLimit int64
+	// LZFSizes asks for Blob.LZFLen of quicklist nodes: what a server
+	// compressing list nodes (list-compress-depth) makes of them. It costs
+	// a compression (and decompression) of every list node.
+	LZFSizes bool
 }
 
 // Error is a parse failure at a known place of a dump.

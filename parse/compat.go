@@ -28,8 +28,8 @@ const decoderName = "github.com/hdt3213/rdb v1.3.2"
 //   - The decoder reads Valkey's own format only as VALKEY080.
 //   - RDB 13 (Redis 8.6) adds the KEY_META opcode and stream type 26 to
 //     RDB 12, and the decoder refuses the version number alone: it is
-//     shown an RDB 12 header, and the first RDB 13 item stops parsing
-//     with an error naming it (see rdb13).
+//     shown an RDB 12 header, KEY_META is kept from it (hiddenOpcode) and
+//     type 26 streams are shown as type 21 (recordForDecoder).
 func (f *framer) headerForDecoder(h []byte) error {
 	if f.dump.valkey {
 		if f.dump.version != 80 {
@@ -44,13 +44,10 @@ func (f *framer) headerForDecoder(h []byte) error {
 	return nil
 }
 
-// rdb13 explains an item of RDB 13 that the decoder cannot read, or that a
-// dump of an older version cannot hold.
+// rdb13 explains an item of RDB 13 found in a dump of an older version
+// (or a Valkey one), which cannot hold it.
 func (f *framer) rdb13(at int64, item string) error {
-	if f.dump.version < 13 || f.dump.valkey {
-		return f.errAt(at, "%s in an RDB %d dump, which cannot hold it: corrupt data", item, f.dump.version)
-	}
-	return f.errAt(at, "%s (RDB 13, Redis 8.6+) is not supported by the decoder (%s)", item, decoderName)
+	return f.errAt(at, "%s in an RDB %d dump, which cannot hold it: corrupt data", item, f.dump.version)
 }
 
 // hiddenOpcode reports whether opcode op, once framed, is kept from the
@@ -59,7 +56,8 @@ func (f *framer) rdb13(at int64, item string) error {
 //   - 107 RAM_LRU (Redis Enterprise): unknown to the decoder, which would
 //     take it for a value type;
 //   - 243 slot import (Valkey 9): the decoder allocates a slice from its
-//     range count before reading the ranges;
+//     range count before reading the ranges; KEY_META (Redis 8.6):
+//     unknown to the decoder;
 //   - 244 SLOT_INFO (Redis 7.4 cluster nodes): refused by the decoder in
 //     Redis dumps;
 //   - 246 FUNCTION (Redis 7.0 release candidates): unknown to the decoder;
@@ -90,7 +88,16 @@ func (f *framer) notePlain(start int, s str) {
 // it is forwarded: its PLAIN quicklist nodes become equivalent one-entry
 // PACKED nodes, because the decoder's memory profiler indexes PLAIN nodes
 // wrongly and panics (v1.3.2, memprofiler.sizeOfQuicklist2).
+//
+// A type 26 stream (RDB 13), which the decoder does not know, is shown as
+// the type 21 stream it extends: its IDMP section is cut out and its type
+// byte rewritten.
 func (f *framer) recordForDecoder() {
+	if f.rec.idmpAt >= 0 {
+		f.buf.strip(f.rec.idmpAt) // checksums every byte read first
+		f.buf.out[f.rec.typeAt] = 21
+		f.rec.idmpAt = -1
+	}
 	if len(f.rec.plain) == 0 {
 		return
 	}

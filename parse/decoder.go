@@ -145,6 +145,7 @@ func (j *decoderJoin) deliver(m *meta, obj model.RedisObject) bool {
 	if m.undecoded {
 		j.rec.Key = m.key
 		j.rec.Module = m.module
+		j.rec.Value = m.value
 	} else {
 		j.rec.Key = obj.GetKey()
 		j.rec.Value = j.val.set(obj)
@@ -305,7 +306,7 @@ func (b *valueBuf) streamOf(o *model.StreamObject) *Stream {
 		if g == nil {
 			continue
 		}
-		var sg StreamGroup
+		sg := StreamGroup{Name: g.Name}
 		for _, p := range g.Pending {
 			if p != nil {
 				sg.Pending = append(sg.Pending, streamID(p.Id))
@@ -315,7 +316,7 @@ func (b *valueBuf) streamOf(o *model.StreamObject) *Stream {
 			if c == nil {
 				continue
 			}
-			sc := StreamConsumer{NameLen: int64(len(c.Name))}
+			sc := StreamConsumer{Name: c.Name, NameLen: int64(len(c.Name))}
 			for _, id := range c.Pending {
 				sc.Pending = append(sc.Pending, streamID(id))
 			}

@@ -130,18 +130,24 @@ func formatsTable(outs []corpusOutcome) string {
 		fmt.Fprintf(&b, "| `%s` | %d | %s | %s | %d | %d | %d | %s |\n", name, f.files, joinSorted(f.headers),
 			servers, f.ok, f.failed, f.keys, mdCell(joinSorted(f.types)))
 	}
-	b.WriteString("\nEvery file that is not simply read in full: module values (framed, serialized size counted, not decoded), warnings, and failures with their message (after the file name):\n\n")
+	b.WriteString("\nEvery file that is not simply read in full: module values (framed, serialized size counted, not decoded; vector sets read by the framer), warnings, and failures with their message (after the file name):\n\n")
 	b.WriteString("| file | header | server | keys read | outcome |\n")
 	b.WriteString("| --- | --- | --- | ---: | --- |\n")
 	for _, o := range outs {
 		var what []string
-		var mods []string
+		var mods, vsets []string
 		for ty, n := range o.types {
-			if strings.HasPrefix(ty, TypeModule+":") {
+			switch {
+			case ty == TypeModule+":vectorset":
+				vsets = append(vsets, fmt.Sprintf("`%s` ×%d", ty, n))
+			case strings.HasPrefix(ty, TypeModule+":"):
 				mods = append(mods, fmt.Sprintf("`%s` ×%d", ty, n))
 			}
 		}
 		slices.Sort(mods)
+		if len(vsets) > 0 {
+			what = append(what, "vector sets, read by the framer (not the decoder): "+strings.Join(vsets, ", "))
+		}
 		if len(mods) > 0 {
 			what = append(what, "module values, sized from their serialized bytes: "+strings.Join(mods, ", "))
 		}

@@ -18,6 +18,8 @@ import (
 //	skip.go      records over Options.MaxKeyBytes
 //	opcodes.go   the item loop: header, opcodes, aux fields, trailer
 //	values.go    one key record: each value type and its packed blobs
+//	module.go    module data (values, MODULE_AUX, KEY_META); vector sets
+//	lzfsize.go   LZF lengths of list nodes as the servers compress them
 //	compat.go    what exists only for the decoder, hdt3213/rdb v1.3.2
 //	messages.go  error messages
 
@@ -30,6 +32,8 @@ type framer struct {
 
 	onSource   func() error // called once before the first key (or at the end); nil if none
 	skipDecode func(typ, enc string, elements int64) bool
+	longLimit  int64 // see Options.LongElemLimit
+	lzfSizes   bool  // see Options.LZFSizes
 
 	buf  chunkBuffer // bytes read, checksummed, forwarded in chunks
 	dump dumpState   // what the dump has said so far
@@ -71,6 +75,8 @@ type recordState struct {
 	saturated bool        // a listpack header count was 65535
 	plain     []plainNode // PLAIN quicklist nodes (see compat.go)
 	strBlob   Blob        // the last string value framed (see tooLarge)
+	typeAt    int         // index in buf.out of the record's type byte
+	idmpAt    int         // index in buf.out of a type 26 stream's IDMP section; -1 if none
 }
 
 // meta is what the framer learned about one key; the decoder's object for
@@ -95,17 +101,24 @@ type meta struct {
 	undecoded bool
 	key       string // the key of an undecoded record
 	module    string // module type name, for module values
+	value     *Value // what the framer decoded itself (vector sets), for an undecoded record
 
 	saturated bool // a listpack header count was 65535
 }
 
 func newFramer(ctx context.Context, br *bufio.Reader, path string, src *Source, opts Options, send func(*chunk) error) *framer {
-	return &framer{
+	f := &framer{
 		ctx: ctx, br: br, path: path, src: src,
 		skipDecode: opts.SkipDecode,
+		longLimit:  defaultLongElem,
+		lzfSizes:   opts.LZFSizes,
 		buf:        newChunkBuffer(send),
 		skip:       skipState{maxKey: opts.MaxKeyBytes},
 	}
+	if opts.LongElemLimit > 0 {
+		f.longLimit = opts.LongElemLimit
+	}
+	return f
 }
 
 // run frames the whole stream. It returns after the EOF opcode and the

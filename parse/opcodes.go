@@ -201,10 +201,13 @@ func (f *framer) opcode(t byte, at int64) (bool, error) {
 		}
 		f.src.SlotInfos++
 	case opSlotImport:
-		if !f.dump.valkey {
+		if f.dump.valkey {
+			return true, f.slotImport()
+		}
+		if f.dump.version < 13 {
 			return true, f.rdb13(at, "opcode 243 (RDB_OPCODE_KEY_META, per-key metadata)")
 		}
-		return true, f.slotImport()
+		return true, f.keyMeta(at)
 	default:
 		return false, nil
 	}
@@ -284,7 +287,41 @@ func (f *framer) aux() error {
 		f.src.ReplOffset = n
 	case "lua":
 		f.src.Functions++
+	case "slot-info":
+		// Valkey 8+ cluster nodes: "slot,keys,expires" before each
+		// slot's first key.
+		f.src.SlotInfos++
 	}
+	return nil
+}
+
+// maxKeyMetaClasses is how many metadata classes a key can carry (Redis
+// 8.6 KEY_META_MAX_NUM_MODULES: 8 slots, the first being the expire).
+const maxKeyMetaClasses = 8
+
+// keyMeta frames Redis 8.6's KEY_META opcode, read at stream offset at:
+// the metadata modules attached to the next key, each a 4-byte class spec
+// and the class's module-serialized value. The key itself follows; the
+// metadata is counted (Source.KeyMetas) and kept from the decoder, which
+// does not know the opcode.
+func (f *framer) keyMeta(at int64) error {
+	n, err := f.readCount("the KEY_META class count")
+	if err != nil {
+		return err
+	}
+	if n > maxKeyMetaClasses {
+		return f.errAt(at, "KEY_META with %d metadata classes (at most %d): corrupt data", n, maxKeyMetaClasses)
+	}
+	for i := uint64(0); i < n; i++ {
+		if _, err := f.readN(4, "a KEY_META class spec"); err != nil {
+			return err
+		}
+		if err := f.skipModuleOps("KEY_META data"); err != nil {
+			return err
+		}
+	}
+	f.src.KeyMetas++
+	f.rec.pending = true
 	return nil
 }
 
@@ -328,35 +365,6 @@ func (f *framer) slotImport() error {
 		}
 	}
 	return nil
-}
-
-// skipModuleOps frames module data (a module value or MODULE_AUX) up to
-// its EOF module opcode.
-func (f *framer) skipModuleOps(what string) error {
-	for {
-		at := f.pos()
-		op, err := f.readCount(what + " (module opcode)")
-		if err != nil {
-			return err
-		}
-		switch op {
-		case 0:
-			return nil
-		case 1, 2:
-			_, err = f.readCount(what + " (module integer)")
-		case 3:
-			_, err = f.readN(4, what+" (module float)")
-		case 4:
-			_, err = f.readN(8, what+" (module double)")
-		case 5:
-			_, err = f.readStr(what+" (module string)", needNone)
-		default:
-			return f.errAt(at, "unknown module opcode %d in %s%s", op, what, f.keyDesc())
-		}
-		if err != nil {
-			return err
-		}
-	}
 }
 
 // trailer reads the CRC64 trailer (RDB >= 5) and settles Source.Checksum.

@@ -30,7 +30,7 @@ const (
 	EncListpackEx = "listpackex" // RDB_TYPE_HASH_LISTPACK_EX(_PRE_GA)
 	EncQuicklist  = "quicklist"  // RDB_TYPE_LIST_QUICKLIST: nodes are ziplists
 	EncQuicklist2 = "quicklist2" // RDB_TYPE_LIST_QUICKLIST_2: nodes are listpacks or plain
-	EncStream     = "stream"     // RDB_TYPE_STREAM_LISTPACKS(_2,_3)
+	EncStream     = "stream"     // RDB_TYPE_STREAM_LISTPACKS(_2,_3,_4)
 	EncModule     = "module"     // RDB_TYPE_MODULE_2
 )
 
@@ -56,7 +56,8 @@ type Record struct {
 
 	// LongElem is, for the plain encodings (RDB_TYPE_LIST, _SET, _ZSET,
 	// _ZSET_2, _HASH and hashes with field TTLs), the 0-based index in
-	// dump order of the first element longer than 64 bytes (for hashes,
+	// dump order of the first element longer than 64 bytes
+	// (Options.LongElemLimit) (for hashes,
 	// the index of the field/value pair whose field or value is; for
 	// zsets, of the member); -1 if there is none or the encoding is not
 	// plain. Redis loads such a value as a listpack and converts it to a
@@ -65,8 +66,10 @@ type Record struct {
 	LongElem int64
 
 	// Value is the decoded value. It is nil for values that are framed
-	// but not decoded: module values, keys over Options.MaxKeyBytes and
-	// keys Options.SkipDecode said the caller does without.
+	// but not decoded: module values (except vector sets, which the
+	// framer reads itself into Value.VectorSet), keys over
+	// Options.MaxKeyBytes and keys Options.SkipDecode said the caller
+	// does without.
 	Value *Value
 
 	// Blobs describes the packed containers of the value as the framer saw
@@ -87,4 +90,9 @@ type Blob struct {
 	Compressed bool  // stored LZF-compressed in the dump
 	Plain      bool  // quicklist2 PLAIN node: a single large element, not a listpack
 	Count      int64 // entries in the container, counted by the framer; -1 if unknown
+	// LZFLen is, for quicklist nodes with Options.LZFSizes, the size of
+	// the container compressed with LZF as a server compressing list nodes
+	// compresses it (from an empty table); -1 when it does not compress,
+	// 0 when it was not measured.
+	LZFLen int64
 }

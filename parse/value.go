@@ -19,6 +19,11 @@ type Value struct {
 	ZSet   []ZMember   // TypeZSet: members with their scores
 	Hash   []HashField // TypeHash: each field once, in no particular order
 	Stream *Stream     // TypeStream
+
+	// VectorSet is set for a Redis 8 vector set (TypeModule, module
+	// "vectorset"), whose RDB form the framer reads itself: the decoder
+	// does not read module values.
+	VectorSet *VectorSet
 }
 
 // Elem describes one string of a value.
@@ -60,14 +65,46 @@ type StreamID [16]byte
 
 // StreamGroup is one consumer group of a stream.
 type StreamGroup struct {
+	// Name is the group's name: the server keeps groups (and a group's
+	// consumers) in radix trees keyed by name, whose size depends on the
+	// names' bytes.
+	Name      string
 	Pending   []StreamID // the group's pending entries list
 	Consumers []StreamConsumer
 }
 
 // StreamConsumer is one consumer of a consumer group.
 type StreamConsumer struct {
+	Name    string     // its name
 	NameLen int64      // length of its name
 	Pending []StreamID // its own pending entries list
+}
+
+// VectorSet describes a vector set (Redis 8's vectorset module type) by
+// what its memory depends on: its index parameters and, for each element
+// in dump order, the lengths of its strings and the size of its graph
+// node. Dump order is the saving server's node list from its head, the
+// newest element first; a server that loads the dump inserts each node at
+// the head, so it ends up with the reverse order.
+type VectorSet struct {
+	Dim      int64 // dimensions of the stored vectors
+	InputDim int64 // dimensions before the random projection (VADD REDUCE); 0 without one
+	Quant    int   // quantization: 0 none (float32), 1 int8 (Q8), 2 binary
+	M        int64 // HNSW M: links per node and layer (twice as many at layer 0)
+	Nodes    []VectorNode
+	// Layers holds, node after node, the link capacity (max_links) of
+	// each layer of each node: Nodes[i] owns Level+1 entries from
+	// Nodes[i].FirstLayer.
+	Layers []uint32
+}
+
+// VectorNode is one element of a vector set.
+type VectorNode struct {
+	Item       int64 // length of the element's name
+	Attr       int64 // length of its JSON attribute; 0 = none
+	Vector     int64 // bytes of its stored vector
+	Level      int   // its highest graph layer (0 for most nodes)
+	FirstLayer int   // index in VectorSet.Layers of its layer 0
 }
 
 // Clone returns a deep copy of v, for a caller that keeps a value past
@@ -86,13 +123,19 @@ func (v *Value) Clone() *Value {
 	if v.Stream != nil {
 		s := &Stream{Nodes: slices.Clone(v.Stream.Nodes)}
 		for _, g := range v.Stream.Groups {
-			cg := StreamGroup{Pending: slices.Clone(g.Pending)}
+			cg := StreamGroup{Name: g.Name, Pending: slices.Clone(g.Pending)}
 			for _, con := range g.Consumers {
-				cg.Consumers = append(cg.Consumers, StreamConsumer{NameLen: con.NameLen, Pending: slices.Clone(con.Pending)})
+				cg.Consumers = append(cg.Consumers, StreamConsumer{Name: con.Name, NameLen: con.NameLen, Pending: slices.Clone(con.Pending)})
 			}
 			s.Groups = append(s.Groups, cg)
 		}
 		c.Stream = s
+	}
+	if v.VectorSet != nil {
+		vs := *v.VectorSet
+		vs.Nodes = slices.Clone(vs.Nodes)
+		vs.Layers = slices.Clone(vs.Layers)
+		c.VectorSet = &vs
 	}
 	return c
 }

@@ -94,12 +94,14 @@ func TestValueFromDecoder(t *testing.T) {
 		{"stream", &model.StreamObject{BaseObject: base,
 			Entries: []*model.StreamEntry{{FirstMsgId: &model.StreamId{Ms: 5, Sequence: 1}}, nil, {}},
 			Groups: []*model.StreamGroup{nil, {
+				Name:      "g1",
 				Pending:   []*model.StreamNAck{{Id: &model.StreamId{Ms: 6}}, nil},
 				Consumers: []*model.StreamConsumer{nil, {Name: "alice", Pending: []*model.StreamId{{Ms: 6}, nil}}},
 			}}},
 			Value{Stream: &Stream{Nodes: []StreamID{sid(5, 1), {}}, Groups: []StreamGroup{{
+				Name:      "g1",
 				Pending:   []StreamID{sid(6, 0)},
-				Consumers: []StreamConsumer{{NameLen: 5, Pending: []StreamID{sid(6, 0), {}}}},
+				Consumers: []StreamConsumer{{Name: "alice", NameLen: 5, Pending: []StreamID{sid(6, 0), {}}}},
 			}}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -34,7 +34,7 @@ func typeInfo(t byte) (string, string) {
 		return TypeHash, EncZiplist
 	case 14:
 		return TypeList, EncQuicklist
-	case 15, 19, 21:
+	case 15, 19, 21, 26:
 		return TypeStream, EncStream
 	case 16:
 		return TypeHash, EncListpack
@@ -52,8 +52,9 @@ func typeInfo(t byte) (string, string) {
 	return "", ""
 }
 
+// knownType: type 26 only in Redis RDB 13+ dumps (see record).
 func knownType(t byte) bool {
-	return t <= 7 || (t >= 9 && t <= 25)
+	return t <= 7 || (t >= 9 && t <= 26)
 }
 
 // record frames one key record whose type byte t was just read, at
@@ -70,10 +71,8 @@ func (f *framer) record(t byte, at int64) (meta, error) {
 	r.plain = r.plain[:0]
 	r.warnings = nil
 	r.saturated = false
-	if t == 26 && f.dump.version >= 13 && !f.dump.valkey {
-		return m, f.rdb13(at, "stream value type 26 (RDB_TYPE_STREAM_LISTPACKS_4)")
-	}
-	if !knownType(t) {
+	f.rec.typeAt, f.rec.idmpAt = r.unitStart, -1
+	if !knownType(t) || t == 26 && (f.dump.version < 13 || f.dump.valkey) {
 		return m, f.errAt(at, "unknown value type or opcode %d (0x%02x) in an RDB %d dump: %s", t, t, f.dump.version, unknownType(t))
 	}
 	if t == 6 {
@@ -166,7 +165,7 @@ func (f *framer) value(t byte, m *meta) error {
 		return f.quicklist(m)
 	case 18:
 		return f.quicklist2(m)
-	case 15, 19, 21:
+	case 15, 19, 21, 26:
 		return f.stream(t, m)
 	case 22, 24:
 		return f.hashWithTTLs(t, m)
@@ -188,7 +187,7 @@ func (f *framer) plainCollection(t byte, m *meta) error {
 		if err != nil {
 			return err
 		}
-		m.noteLong(i, s)
+		f.noteLong(m, i, s)
 		switch t {
 		case 3:
 			// A score as a string whose length is one byte; 253-255 are
@@ -207,7 +206,7 @@ func (f *framer) plainCollection(t byte, m *meta) error {
 			if err != nil {
 				return err
 			}
-			m.noteLong(i, s)
+			f.noteLong(m, i, s)
 		case 5:
 			if _, err := f.readN(8, "a zset score"); err != nil {
 				return err
@@ -243,11 +242,11 @@ func (f *framer) hashWithTTLs(t byte, m *meta) error {
 		if err != nil {
 			return err
 		}
-		m.noteLong(i, s)
+		f.noteLong(m, i, s)
 		if s, err = f.readStr("a hash value", needNone); err != nil {
 			return err
 		}
-		m.noteLong(i, s)
+		f.noteLong(m, i, s)
 		if f.dump.valkey {
 			if _, err := f.readN(8, "a hash field expiry"); err != nil {
 				return err
@@ -255,19 +254,6 @@ func (f *framer) hashWithTTLs(t byte, m *meta) error {
 		}
 	}
 	return nil
-}
-
-// moduleValue frames a RDB_TYPE_MODULE_2 value. The decoder cannot read
-// module values: the Record is built from the framer's meta alone.
-func (f *framer) moduleValue(m *meta) error {
-	id, err := f.readCount("the module id")
-	if err != nil {
-		return err
-	}
-	m.module = moduleName(id)
-	m.key = string(f.rec.key)
-	m.undecoded = true
-	return f.skipModuleOps("module value of type " + m.module)
 }
 
 // moduleName decodes the 9-character module type name from a 64-bit module
@@ -359,7 +345,7 @@ func (f *framer) quicklist2(m *meta) error {
 			}
 			m.elements++
 		case 2:
-			c, err := f.listpack("a quicklist node")
+			c, err := f.quicklistNode()
 			if err != nil {
 				return err
 			}
@@ -371,16 +357,16 @@ func (f *framer) quicklist2(m *meta) error {
 	return nil
 }
 
-// longElemLimit is the default hash/set/zset-max-listpack-value (and
-// list-max-ziplist-value): Redis stops packing a value at the first element
-// longer than this.
-const longElemLimit = 64
+// defaultLongElem is the default hash-max-listpack-value (and set-,
+// zset-max-listpack-value, list-max-ziplist-value): Redis stops packing a
+// value at the first element longer than this.
+const defaultLongElem = 64
 
-// noteLong records i as the first long element if s is one. The length is
-// what Redis compares: the decoded length (digits for integer-encoded
-// strings, the uncompressed size for LZF ones).
-func (m *meta) noteLong(i uint64, s str) {
-	if m.longElem < 0 && s.ulen > longElemLimit {
+// noteLong records i as the first long element of m if s is one. The
+// length is what Redis compares: the decoded length (digits for
+// integer-encoded strings, the uncompressed size for LZF ones).
+func (f *framer) noteLong(m *meta, i uint64, s str) {
+	if m.longElem < 0 && s.ulen > f.longLimit {
 		m.longElem = int64(min(i, 1<<62))
 	}
 }
@@ -428,6 +414,27 @@ func (f *framer) ziplist(what string) (int64, error) {
 		}
 	}
 	f.addBlob(s, n)
+	return n, nil
+}
+
+// quicklistNode frames one listpack node of a quicklist and, with
+// Options.LZFSizes, measures its LZF length.
+func (f *framer) quicklistNode() (int64, error) {
+	need := needHeader
+	if f.lzfSizes {
+		need = needAll
+	}
+	s, err := f.readStr("a quicklist node", need)
+	if err != nil {
+		return 0, err
+	}
+	n, err := f.listpackCount(s)
+	if err != nil {
+		return 0, err
+	}
+	if f.addBlob(s, n) {
+		f.noteLZF(s)
+	}
 	return n, nil
 }
 
@@ -536,6 +543,50 @@ func (f *framer) stream(t byte, m *meta) error {
 	}
 	for g := uint64(0); g < groups; g++ {
 		if err := f.consumerGroup(t); err != nil {
+			return err
+		}
+	}
+	if t == 26 {
+		f.rec.idmpAt = len(f.buf.out)
+		return f.streamIDMP()
+	}
+	return nil
+}
+
+// streamIDMP frames the idempotent-producer section that type 26 (Redis
+// 8.6) adds after the consumer groups: duration and capacity, then per
+// producer its id and its recent (IID, entry ID) pairs, then two counters.
+func (f *framer) streamIDMP() error {
+	for _, w := range []string{"the stream IDMP duration", "the stream IDMP capacity"} {
+		if _, err := f.readCount(w); err != nil {
+			return err
+		}
+	}
+	producers, err := f.readCount("the stream IDMP producer count")
+	if err != nil {
+		return err
+	}
+	for p := uint64(0); p < producers; p++ {
+		if _, err := f.readStr("a stream IDMP producer id", needNone); err != nil {
+			return err
+		}
+		n, err := f.readCount("a stream IDMP entry count")
+		if err != nil {
+			return err
+		}
+		for i := uint64(0); i < n; i++ {
+			if _, err := f.readStr("a stream IDMP idempotency id", needNone); err != nil {
+				return err
+			}
+			for _, w := range []string{"a stream IDMP entry ID", "a stream IDMP entry ID"} {
+				if _, err := f.readCount(w); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, w := range []string{"the stream IDMP added counter", "the stream IDMP duplicates counter"} {
+		if _, err := f.readCount(w); err != nil {
 			return err
 		}
 	}

@@ -155,13 +155,17 @@ func bigKeys(n *aggregate.Node, r *Rules) []aggregate.Finding {
 		addCands(n.TopByType[t])
 	}
 	aggregate.SortKeys(cands)
-	shareOK := n.Memory >= r.ShareFloor && n.Memory > 0
+	// Sizes and shares are what the server allocates, not MEMORY USAGE,
+	// which over-counts streams and shared integers (see Node.Allocated).
+	nodeMem := n.AllocatedMemory()
+	shareOK := nodeMem >= r.ShareFloor && nodeMem > 0
 	var out []aggregate.Finding
 	for i := range cands {
 		k := &cands[i]
-		sh := share(k.Memory, n.Memory)
-		fam := familyOf(k.Key)
-		figs := aggregate.Figures{}.Bytes("memory", k.Memory).Bytes("node_memory", n.Memory).
+		mem := k.Alloc()
+		sh := share(mem, nodeMem)
+		fam := familyOf(n, k.Key)
+		figs := aggregate.Figures{}.Bytes("memory", k.Memory).Bytes("allocated", mem).Bytes("node_memory", nodeMem).
 			Share("share", sh).Count("elements", k.Elements)
 		ttl := "no TTL"
 		if k.ExpiresAt != 0 {
@@ -175,12 +179,12 @@ func bigKeys(n *aggregate.Node, r *Rules) []aggregate.Finding {
 			figs = figs.Share("threshold_share", r.BigHashShare)
 			out = append(out, aggregate.Finding{
 				Kind: KindBigHash, Severity: sev, Node: n.Name, Key: k.Key, KeyLen: k.KeyLen, DB: k.DB, Family: fam,
-				Memory: k.Memory, Figures: figs,
+				Memory: mem, Figures: figs,
 				Title: fmt.Sprintf("hash %s holds %s of %s", showKey(string(k.Key)), pct(sh), n.Name),
 				Explanation: fmt.Sprintf("The hash %s (%d fields, %s, %s) alone holds %s of the key memory of node %s (%s); "+
 					"the threshold is %s. A hash that keeps growing is usually a log or a map nobody trims. It lives in one slot, "+
 					"so resharding cannot spread it, and deleting it with DEL blocks the server while it is freed.",
-					showKey(string(k.Key)), k.Elements, human(k.Memory), ttl, pct(sh), n.Name, human(n.Memory), pct(r.BigHashShare)),
+					showKey(string(k.Key)), k.Elements, human(mem), ttl, pct(sh), n.Name, human(nodeMem), pct(r.BigHashShare)),
 				Advice: "Find the code that writes this hash (the name usually says it) and decide whether the data is needed. " +
 					"Remove it with UNLINK (frees in the background) or trim it with HSCAN+HDEL in batches, " +
 					"and give what remains a TTL or a bound (one hash per day with EXPIRE, or a capped stream).",
@@ -192,8 +196,8 @@ func bigKeys(n *aggregate.Node, r *Rules) []aggregate.Finding {
 			why = append(why, fmt.Sprintf("%s of the node's key memory (threshold %s)", pct(sh), pct(r.BigKeyShare)))
 			figs = figs.Share("threshold_share", r.BigKeyShare)
 		}
-		if r.BigKeyBytes > 0 && k.Memory > r.BigKeyBytes {
-			why = append(why, fmt.Sprintf("%s (threshold %s)", human(k.Memory), human(r.BigKeyBytes)))
+		if r.BigKeyBytes > 0 && mem > r.BigKeyBytes {
+			why = append(why, fmt.Sprintf("%s (threshold %s)", human(mem), human(r.BigKeyBytes)))
 			figs = figs.Bytes("threshold_bytes", r.BigKeyBytes)
 		}
 		if r.BigKeyElements > 0 && k.Elements > r.BigKeyElements {
@@ -209,12 +213,12 @@ func bigKeys(n *aggregate.Node, r *Rules) []aggregate.Finding {
 		}
 		out = append(out, aggregate.Finding{
 			Kind: KindBigKey, Severity: sev, Node: n.Name, Key: k.Key, KeyLen: k.KeyLen, DB: k.DB, Family: fam,
-			Memory: k.Memory, Figures: figs,
+			Memory: mem, Figures: figs,
 			Title: fmt.Sprintf("big %s %s on %s", k.Type, showKey(string(k.Key)), n.Name),
 			Explanation: fmt.Sprintf("The %s %s on node %s (%s, %d elements, %s, %s of the node's key memory) is big: %s. "+
 				"A big key cannot be split across nodes, commands that read it whole (%s) are slow and block every other client, "+
 				"and DEL, MIGRATE or an expiry of it stalls the server.",
-				k.Type, showKey(string(k.Key)), n.Name, human(k.Memory), k.Elements, ttl, pct(sh), strings.Join(why, "; "), wholeReads(k.Type)),
+				k.Type, showKey(string(k.Key)), n.Name, human(mem), k.Elements, ttl, pct(sh), strings.Join(why, "; "), wholeReads(k.Type)),
 			Advice: "Check what the key is for and whether it must grow without bound: cap it (LTRIM, ZREMRANGEBYRANK, XTRIM MAXLEN), " +
 				"split it into several keys (by time or by id), give it a TTL, and delete it with UNLINK rather than DEL.",
 		})
@@ -268,8 +272,8 @@ func eviction(n *aggregate.Node, r *Rules) []aggregate.Finding {
 	mm := r.MaxmemoryOf(n.Name)
 	policy := r.Policy
 	used := aggregate.UsedMemory(n)
-	nonVol := n.TTL.Without.Memory
-	nvShare := share(nonVol, n.Memory)
+	nonVol := n.TTL.Without.Alloc()
+	nvShare := share(nonVol, n.AllocatedMemory())
 	volatile := strings.HasPrefix(policy, "volatile-")
 	fill := 0.0
 	if mm > 0 {
@@ -277,18 +281,18 @@ func eviction(n *aggregate.Node, r *Rules) []aggregate.Finding {
 	}
 	key, fam := biggestNoTTL(n)
 	figs := aggregate.Figures{}.Bytes("used", used).Bytes("used_mem", n.UsedMem).Bytes("estimated_used_memory", n.EstimatedUsedMemory).
-		Bytes("key_memory", n.Memory).Bytes("non_volatile_memory", nonVol).Share("non_volatile_share", nvShare).
-		Bytes("volatile_memory", n.TTL.With.Memory).Count("volatile_keys", n.TTL.With.Keys)
+		Bytes("key_memory", n.Memory).Bytes("key_allocated", n.AllocatedMemory()).Bytes("non_volatile_memory", nonVol).Share("non_volatile_share", nvShare).
+		Bytes("volatile_memory", n.TTL.With.Alloc()).Count("volatile_keys", n.TTL.With.Keys)
 	if mm > 0 {
 		figs = figs.Bytes("maxmemory", mm).Share("fill", fill)
 	}
 	f := aggregate.Finding{Node: n.Name}
 	culprit := ""
-	if key != nil && share(key.Memory, nonVol) >= 0.1 {
+	if key != nil && share(key.Alloc(), nonVol) >= 0.1 {
 		f.Key, f.KeyLen, f.DB = key.Key, key.KeyLen, key.DB
-		f.Family = familyOf(key.Key)
-		culprit = fmt.Sprintf("the biggest is %s (%s, %s, family %s)", showKey(string(key.Key)), key.Type, human(key.Memory), showName(f.Family))
-		figs = figs.Bytes("culprit_memory", key.Memory)
+		f.Family = familyOf(n, key.Key)
+		culprit = fmt.Sprintf("the biggest is %s (%s, %s, family %s)", showKey(string(key.Key)), key.Type, human(key.Alloc()), showName(f.Family))
+		figs = figs.Bytes("culprit_memory", key.Alloc())
 	} else if fam != nil {
 		// No key dominates: the finding is about the family, so it names
 		// no key (any one of thousands of equal keys would mislead).
@@ -301,10 +305,10 @@ func eviction(n *aggregate.Node, r *Rules) []aggregate.Finding {
 	full := mm > 0 && fill >= r.NearMaxmemory
 	state := ""
 	if mm > 0 {
-		state = fmt.Sprintf("at %s of its maxmemory (%s used of %s)", pct(fill), human(used), human(mm))
+		state = fmt.Sprintf("at %s of its maxmemory (%s used of %s, %s)", pct(fill), human(used), human(mm), usedSource(n))
 	}
 
-	if volatile && n.Memory > 0 && nvShare >= r.NonVolatileShare && (full || nvShare >= max(0.9, r.NonVolatileShare) && n.Memory >= r.ShareFloor) {
+	if volatile && n.Memory > 0 && nvShare >= r.NonVolatileShare && (full || nvShare >= max(0.9, r.NonVolatileShare) && n.AllocatedMemory() >= r.ShareFloor) {
 		f.Kind = KindTTLStarvation
 		f.Memory = nonVol
 		if full {
@@ -319,7 +323,7 @@ func eviction(n *aggregate.Node, r *Rules) []aggregate.Finding {
 				"%s of its key memory (%s) belongs to keys without a TTL, which eviction can never reclaim; %s. "+
 				"%s: SET succeeds, and the key vanishes as soon as it gets its EXPIRE or the next write needs memory. "+
 				"Only %s is evictable (%d keys with a TTL); once that is gone, writes fail with OOM errors.",
-				n.Name, state, policy, pct(nvShare), human(nonVol), culprit, when, human(n.TTL.With.Memory), n.TTL.With.Keys)
+				n.Name, state, policy, pct(nvShare), human(nonVol), culprit, when, human(n.TTL.With.Alloc()), n.TTL.With.Keys)
 		} else {
 			f.Severity = aggregate.SeverityInfo
 			f.Title = fmt.Sprintf("%s of %s's key memory has no TTL: under %s it cannot be evicted", pct(nvShare), n.Name, policy)
@@ -349,7 +353,7 @@ func eviction(n *aggregate.Node, r *Rules) []aggregate.Finding {
 		}
 	}
 	f.Title = fmt.Sprintf("%s is %s maxmemory (%s)", n.Name, verb, pct(fill))
-	base := fmt.Sprintf("Node %s is %s; the dump's used-mem is %s and the model's estimate %s. ", n.Name, state, human(n.UsedMem), human(n.EstimatedUsedMemory))
+	base := fmt.Sprintf("Node %s is %s; the dump's used-mem is %s and the model's estimate of what it allocates %s. ", n.Name, state, human(n.UsedMem), human(n.EstimatedUsedMemory))
 	switch {
 	case policy == "noeviction":
 		f.Explanation = base + "Its policy is noeviction, so every write that needs memory fails with \"OOM command not allowed when used memory > 'maxmemory'\"; reads still work."
@@ -360,13 +364,21 @@ func eviction(n *aggregate.Node, r *Rules) []aggregate.Finding {
 		f.Advice = "Check that every key on this node may be lost; if some may not, move them to a node or database without eviction. Reduce what grows or raise maxmemory."
 	case volatile:
 		f.Explanation = base + fmt.Sprintf("Its policy is %s: only keys with a TTL (%s, %d keys) can be evicted; the %s without TTL stay.",
-			policy, human(n.TTL.With.Memory), n.TTL.With.Keys, human(nonVol))
+			policy, human(n.TTL.With.Alloc()), n.TTL.With.Keys, human(nonVol))
 		f.Advice = "Reduce what grows or raise maxmemory; make sure keys that may be evicted carry a TTL."
 	default:
 		f.Explanation = base + "Depending on maxmemory-policy, Redis is evicting keys or refusing writes with OOM errors (pass --maxmemory-policy for a precise diagnosis)."
 		f.Advice = "Reduce what grows or raise maxmemory."
 	}
 	return []aggregate.Finding{f}
+}
+
+// usedSource says which figure UsedMemory took for n.
+func usedSource(n *aggregate.Node) string {
+	if aggregate.UsedMemorySource(n) == aggregate.UsedFromDump {
+		return "the used-mem the dump recorded"
+	}
+	return "the model's estimate of what it allocates: the dump records no used-mem"
 }
 
 func keysText(n int64) string { return plural(n, "key") }
@@ -385,7 +397,7 @@ func skew(nodes []*aggregate.Node, r *Rules) []aggregate.Finding {
 	}
 	mems := make([]int64, len(nodes))
 	for i, n := range nodes {
-		mems[i] = n.Memory
+		mems[i] = n.AllocatedMemory()
 	}
 	sort.Slice(mems, func(i, j int) bool { return mems[i] < mems[j] })
 	median := mems[len(mems)/2]
@@ -394,25 +406,26 @@ func skew(nodes []*aggregate.Node, r *Rules) []aggregate.Finding {
 	}
 	var out []aggregate.Finding
 	for _, n := range nodes {
+		mem := n.AllocatedMemory()
 		ratio := math.Inf(1)
 		if median > 0 {
-			ratio = float64(n.Memory) / float64(median)
+			ratio = float64(mem) / float64(median)
 		}
-		if ratio < r.SkewRatio || n.Memory-median < r.ShareFloor {
+		if ratio < r.SkewRatio || mem-median < r.ShareFloor {
 			continue
 		}
-		figs := aggregate.Figures{}.Bytes("memory", n.Memory).Bytes("median", median).Count("nodes", int64(len(nodes)))
+		figs := aggregate.Figures{}.Bytes("memory", mem).Bytes("median", median).Count("nodes", int64(len(nodes)))
 		ratioText := "all of the data"
 		if !math.IsInf(ratio, 1) {
 			figs = figs.Ratio("ratio", ratio)
 			ratioText = fmt.Sprintf("%.1f× the median node", ratio)
 		}
-		f := aggregate.Finding{Kind: KindNodeSkew, Severity: aggregate.SeverityWarning, Node: n.Name, Memory: n.Memory - median, Figures: figs,
+		f := aggregate.Finding{Kind: KindNodeSkew, Severity: aggregate.SeverityWarning, Node: n.Name, Memory: mem - median, Figures: figs,
 			Title: fmt.Sprintf("%s holds %s", n.Name, ratioText)}
 		cause := skewCause(n, &f)
 		f.Explanation = fmt.Sprintf("Node %s holds %s of key memory, %s (%s) of a %d-node cluster. %s "+
 			"All nodes usually share one maxmemory, so this node fills (and evicts, or refuses writes) long before the others.",
-			n.Name, human(n.Memory), ratioText, human(median), len(nodes), cause)
+			n.Name, human(mem), ratioText, human(median), len(nodes), cause)
 		f.Advice = "If one key or hash tag causes it, fix that key (split it, trim it, or spread the hash tag over more values); " +
 			"if many slots do, rebalance slots (redis-cli --cluster rebalance). Moving slots cannot split a single key or hash tag."
 		out = append(out, f)
@@ -443,7 +456,7 @@ func skewCause(n *aggregate.Node, f *aggregate.Finding) string {
 			k := ""
 			if len(n.TopKeys) > 0 && aggregate.Slot(string(n.TopKeys[0].Key)) == s.Slot {
 				f.Key, f.KeyLen, f.DB = n.TopKeys[0].Key, n.TopKeys[0].KeyLen, n.TopKeys[0].DB
-				f.Family = familyOf(f.Key)
+				f.Family = familyOf(n, f.Key)
 				k = fmt.Sprintf("; its biggest key is %s", showKey(string(f.Key)))
 			}
 			return fmt.Sprintf("Slot %d alone holds %s, %s of the node%s.", s.Slot, human(s.Memory), pct(sh), k)
@@ -557,8 +570,8 @@ func misplaced(n *aggregate.Node, m *aggregate.Membership, r *Rules) []aggregate
 
 // familyOf is the family of a key under the default separator, for
 // findings about a single key.
-func familyOf(k aggregate.KeyName) string {
-	return aggregate.EscapeKey(aggregate.Pattern(string(k)))
+func familyOf(n *aggregate.Node, k aggregate.KeyName) string {
+	return aggregate.EscapeKey(aggregate.Pattern(string(k), n.Separators...))
 }
 
 // showKey makes a raw key fit in a sentence: escaped, and cut if very

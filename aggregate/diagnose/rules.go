@@ -121,17 +121,18 @@ func (r *Rules) SetMaxmemory(v string) error {
 	return nil
 }
 
-// IsBigKey reports whether a key of a node holding nodeMemory of key
-// memory crosses a big-key threshold: BigKeyBytes, BigKeyElements, or
-// BigKeyShare of a node no smaller than ShareFloor.
+// IsBigKey reports whether a key of a node whose keys allocate nodeMemory
+// (Node.AllocatedMemory) crosses a big-key threshold, judged on what the
+// key allocates: BigKeyBytes, BigKeyElements, or BigKeyShare of a node no
+// smaller than ShareFloor.
 func (r *Rules) IsBigKey(k *aggregate.KeyInfo, nodeMemory int64) bool {
-	if r.BigKeyBytes > 0 && k.Memory > r.BigKeyBytes {
+	if r.BigKeyBytes > 0 && k.Alloc() > r.BigKeyBytes {
 		return true
 	}
 	if r.BigKeyElements > 0 && k.Elements > r.BigKeyElements {
 		return true
 	}
-	return r.BigKeyShare > 0 && nodeMemory >= r.ShareFloor && nodeMemory > 0 && share(k.Memory, nodeMemory) > r.BigKeyShare
+	return r.BigKeyShare > 0 && nodeMemory >= r.ShareFloor && nodeMemory > 0 && share(k.Alloc(), nodeMemory) > r.BigKeyShare
 }
 
 // FailOn reports whether findings hold one at level or more severe; a
@@ -146,4 +147,27 @@ func FailOn(findings []aggregate.Finding, level aggregate.Severity) bool {
 		}
 	}
 	return false
+}
+
+// FromServer fills in what a node's own configuration says (read from
+// its redis.conf, CONFIG GET or INFO) where the command line said
+// nothing: its maxmemory (0, no limit, adds nothing) and the policy.
+// node "" means every node. Flags always win: call it after them.
+func (r *Rules) FromServer(node string, maxmemory int64, policy string) error {
+	if maxmemory > 0 {
+		if node == "" {
+			if r.Maxmemory == 0 {
+				r.Maxmemory = maxmemory
+			}
+		} else if _, set := r.MaxmemoryByNode[node]; !set {
+			if r.MaxmemoryByNode == nil {
+				r.MaxmemoryByNode = map[string]int64{}
+			}
+			r.MaxmemoryByNode[node] = maxmemory
+		}
+	}
+	if policy != "" && r.Policy == "" {
+		return r.SetPolicy(policy)
+	}
+	return nil
 }

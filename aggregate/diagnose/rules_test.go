@@ -36,6 +36,23 @@ func TestRulesSetters(t *testing.T) {
 	assert.Equal(t, int64(1<<30), r.Maxmemory, "a bad value changes nothing")
 }
 
+// TestRulesFromServer: a node's own configuration fills in what the
+// flags left unknown, never what they set.
+func TestRulesFromServer(t *testing.T) {
+	r := DefaultRules()
+	require.NoError(t, r.SetMaxmemory("a=1gb"))
+	require.NoError(t, r.FromServer("a", 5<<30, "allkeys-lru"))
+	require.NoError(t, r.FromServer("b", 2<<30, "volatile-lru"))
+	require.NoError(t, r.FromServer("", 3<<30, ""))
+	require.NoError(t, r.FromServer("c", 0, ""))
+	assert.Equal(t, int64(1<<30), r.MaxmemoryOf("a"), "the flag wins")
+	assert.Equal(t, int64(2<<30), r.MaxmemoryOf("b"))
+	assert.Equal(t, int64(3<<30), r.MaxmemoryOf("c"), "no limit in a node's file leaves the default")
+	assert.Equal(t, "allkeys-lru", r.Policy, "the first policy given")
+	r2 := DefaultRules()
+	assert.Error(t, r2.FromServer("", 0, "sometimes"))
+}
+
 func TestRulesSettings(t *testing.T) {
 	r := DefaultRules()
 	require.NoError(t, r.SetMaxmemory("1gb"))

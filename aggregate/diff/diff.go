@@ -523,7 +523,7 @@ func cutoff(ks []aggregate.KeyInfo) int64 {
 // either OLD lists it below the thresholds, or OLD's cut-off (above which
 // it would have been listed) is below them.
 func becameBig(k Key, o, n *aggregate.Node, r *diagnose.Rules) bool {
-	if k.New == nil || !r.IsBigKey(k.New, n.Memory) {
+	if k.New == nil || !r.IsBigKey(k.New, n.AllocatedMemory()) {
 		return false
 	}
 	switch k.Status {
@@ -536,9 +536,9 @@ func becameBig(k Key, o, n *aggregate.Node, r *diagnose.Rules) bool {
 		mem := *r
 		mem.BigKeyElements = 0
 		c := aggregate.KeyInfo{Memory: cutoff(o.TopKeys)}
-		return mem.IsBigKey(k.New, n.Memory) && !mem.IsBigKey(&c, o.Memory)
+		return mem.IsBigKey(k.New, n.AllocatedMemory()) && !mem.IsBigKey(&c, o.AllocatedMemory())
 	}
-	return k.Old != nil && !r.IsBigKey(k.Old, o.Memory)
+	return k.Old != nil && !r.IsBigKey(k.Old, o.AllocatedMemory())
 }
 
 // judge makes the findings of one scope; wholeOnly limits them to the

@@ -41,7 +41,7 @@ func (m *Model) set(r *parse.Record) (int64, string) {
 			}
 			return m.robj + m.alloc(m.intsetOf(members)), encIntset
 		}
-		return m.setHT(members, n, nextPow2(n, 4)), encHashtable
+		return m.setTable(members, n), encHashtable
 	case parse.EncListpack:
 		if m.setMaxLPEntries > 0 && n <= m.setMaxLPEntries {
 			if bl := blobLen(r); bl > 0 {
@@ -54,7 +54,7 @@ func (m *Model) set(r *parse.Record) (int64, string) {
 				return m.robj + m.alloc(bl), encListpack
 			}
 		}
-		return m.setHT(members, n, nextPow2(n, 4)), encHashtable
+		return m.setTable(members, n), encHashtable
 	}
 	if so == nil {
 		return 0, encUnknown
@@ -62,7 +62,7 @@ func (m *Model) set(r *parse.Record) (int64, string) {
 	// RDB_TYPE_SET: rdbLoadObject builds an intset while members are
 	// integers, then a listpack (7.2+) or a dict.
 	if n > m.setMaxIntset {
-		return m.setHT(members, n, nextPow2(n, 4)), encHashtable
+		return m.setTable(members, n), encHashtable
 	}
 	firstNonInt := int64(-1)
 	var maxLen int64
@@ -93,10 +93,29 @@ func (m *Model) set(r *parse.Record) (int64, string) {
 			}
 			return m.robj + m.alloc(size), encListpack
 		}
+		return m.setTable(members, n), encHashtable
+	}
+	// 7.0 and older: the integers read so far are in an intset; at the
+	// first other member setTypeConvert makes a dict presized for them,
+	// then the loader expands it for the whole set, which starts a
+	// rehash that the remaining adds may not finish (see loadDict).
+	if firstNonInt == 0 {
 		return m.setHT(members, n, nextPow2(n, 4)), encHashtable
 	}
-	// 7.0 and older: a dict presized for all members.
-	return m.setHT(members, n, nextPow2(n, 4)), encHashtable
+	d := loadDict{}
+	d.expand(firstNonInt)
+	d.addN(firstNonInt)
+	d.expand(n)
+	d.addN(n - firstNonInt)
+	return m.setHT(members, n, d.buckets()), encHashtable
+}
+
+// setTable sizes a set held in a hash table presized for its n members.
+func (m *Model) setTable(members []parse.Elem, n int64) int64 {
+	if m.embedKey {
+		return m.valkeySetHT(members, n)
+	}
+	return m.setHT(members, n, nextPow2(n, 4))
 }
 
 func (m *Model) intsetOf(members []parse.Elem) int64 {
@@ -181,7 +200,15 @@ func (m *Model) zset(r *parse.Record) (int64, string) {
 				return m.robj + m.alloc(m.zsetLP(zo)), encListpack
 			}
 		}
-		return m.skiplist(zo, n, nextPow2(n, 4)), encSkiplist
+		if m.ver <= 700 {
+			// zsetConvert of 7.0 and older does not presize the dict: it
+			// grows by doubling as the members are added, and may end
+			// mid-rehash (see loadDict).
+			d := loadDict{}
+			d.addN(n)
+			return m.skiplist(zo, n, d.buckets()), encSkiplist
+		}
+		return m.zsetTable(zo, n), encSkiplist
 	}
 	if zo == nil {
 		return 0, encUnknown
@@ -199,7 +226,16 @@ func (m *Model) zset(r *parse.Record) (int64, string) {
 		}
 		return m.robj + m.alloc(m.zsetLP(zo)), enc
 	}
-	return m.skiplist(zo, n, nextPow2(n, 4)), encSkiplist
+	return m.zsetTable(zo, n), encSkiplist
+}
+
+// zsetTable sizes a sorted set held as a skiplist and a table presized
+// for its n members.
+func (m *Model) zsetTable(zo *parse.Value, n int64) int64 {
+	if m.embedKey {
+		return m.valkeySkiplist(zo, n)
+	}
+	return m.skiplist(zo, n, nextPow2(n, 4))
 }
 
 func (m *Model) zsetLP(zo *parse.Value) int64 {
@@ -234,15 +270,20 @@ func (m *Model) skiplist(zo *parse.Value, n, buckets int64) int64 {
 	// robj + zset{dict*,zsl*} + zskiplist{header,tail,length,level} +
 	// dict + buckets + header node of 32 levels (536 -> 640).
 	fixed := m.robj + 16 + 32 + m.dictStruct + 8*buckets + m.alloc(24+16*32)
-	var ele int64
-	if zo != nil {
-		for _, e := range zo.ZSet {
-			ele += m.sds(e.Member.Len)
-		}
-	} else {
-		ele = n * m.sds(8)
+	return fixed + m.zsetMembers(zo, n) + n*m.dictEntry + int64(math.Round(float64(n)*m.zslNode))
+}
+
+// zsetMembers is the sds strings of a sorted set's members, each its own
+// allocation (n members of 8 bytes when zo was not decoded).
+func (m *Model) zsetMembers(zo *parse.Value, n int64) int64 {
+	if zo == nil {
+		return n * m.sds(8)
 	}
-	return fixed + ele + n*m.dictEntry + int64(math.Round(float64(n)*m.zslNode))
+	var ele int64
+	for _, e := range zo.ZSet {
+		ele += m.sds(e.Member.Len)
+	}
+	return ele
 }
 
 // skiplistN is skiplist for n members of eleBytes each.

@@ -206,7 +206,7 @@ func TestCorpusAccuracy(t *testing.T) {
 				if ratio < 0.99 || ratio > 1.01 {
 					t.Errorf("sum ratio %.4f outside 1%%", ratio)
 				}
-				checkCells(t, a)
+				checkCells(t, a, m)
 				var sum summaryFile
 				if b, err := os.ReadFile(strings.TrimSuffix(rdb, ".rdb") + ".summary.json"); err == nil && json.Unmarshal(b, &sum) == nil {
 					used, _ := sum.InfoMemory["used_memory"].(float64)
@@ -234,12 +234,18 @@ func TestCorpusAccuracy(t *testing.T) {
 //     loading server's hash seed; all hashes with the same field names go
 //     the same way. The model picks the likelier outcome, so the error is
 //     0 or the old table's share of the hash: bound 8%.
-func checkCells(t *testing.T, a *accuracy) {
+//   - hash/hashtable on Valkey 8.1+: a bucket that gets more than 7
+//     entries chains a 64-byte child bucket, which depends on the hash
+//     seed; the model counts the expected number, so a small hash is off
+//     by a fraction of 64 bytes either way: median 3%, p95 8%.
+func checkCells(t *testing.T, a *accuracy, m *Model) {
 	t.Helper()
 	for name, c := range a.cells {
 		med, p95 := c.stats()
 		medMax, p95Max := 0.01, 0.05
 		switch {
+		case name == "hash/hashtable" && m.embedKey:
+			medMax, p95Max = 0.03, 0.08
 		case name == "zset/skiplist", name == "set/hashtable":
 			medMax, p95Max = 0.03, 0.06
 		case strings.HasSuffix(name, "(seed-dependent)"):

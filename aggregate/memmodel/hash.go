@@ -29,20 +29,21 @@ func (m *Model) hash(r *parse.Record) (int64, string) {
 				return m.robj + m.alloc(m.hashLP(ho)), encListpack
 			}
 		}
-		return m.hashHT(ho, ttls, n, float64(nextPow2(n, 4))), encHashtable
+		return m.hashTable(ho, ttls, n), encHashtable
 	case parse.EncListpackEx:
 		if m.ver >= 704 && n <= m.hashMaxEntries {
 			if bl := blobLen(r); bl > 0 {
 				return m.robj + m.listpackEx + m.alloc(bl), encListpackEx
 			}
 		}
-		return m.hashHT(ho, ttls, n, float64(nextPow2(n, 4))), encHashtable
+		return m.hashTable(ho, ttls, n), encHashtable
 	}
 	if ho == nil {
 		return 0, encUnknown
 	}
-	if n > m.hashMaxEntries {
-		return m.hashHT(ho, ttls, n, float64(nextPow2(n, 4))), encHashtable
+	if n > m.hashMaxEntries || m.embedKey && r.RDBEncoding == parse.EncHashEx {
+		// Valkey 9's hash with field TTLs (type 22) is always a table.
+		return m.hashTable(ho, ttls, n), encHashtable
 	}
 	// Plain RDB_TYPE_HASH: loaded into a listpack until a field or value
 	// exceeds hash-max-listpack-value, then converted to a dict that may be
@@ -59,6 +60,13 @@ func (m *Model) hash(r *parse.Record) (int64, string) {
 			return m.robj + m.listpackEx + m.alloc(m.hashLPEx(ho)), encListpackEx
 		}
 		return m.robj + m.alloc(m.hashLP(ho)), encListpack
+	}
+	if m.embedKey {
+		t := valkeyHashLoad(n, r.LongElem)
+		if r.LongElem < 0 || r.LongElem > n-long {
+			t = presized(n) // the position of the long pair is not known
+		}
+		return m.valkeyHashHT(ho, n, t), encHashtable
 	}
 	var buckets float64
 	if k := r.LongElem; k >= 0 && k <= n-long {
@@ -94,6 +102,14 @@ func (m *Model) hashLPEx(ho *parse.Value) int64 {
 		size += lpEntry(h.Field) + lpEntry(h.Value) + lpIntEntry(h.ExpiresAt)
 	}
 	return size
+}
+
+// hashTable sizes a hash held in a table presized for its n fields.
+func (m *Model) hashTable(ho *parse.Value, fieldTTLs bool, n int64) int64 {
+	if m.embedKey {
+		return m.valkeyHashHT(ho, n, presized(n))
+	}
+	return m.hashHT(ho, fieldTTLs, n, float64(nextPow2(n, 4)))
 }
 
 // ho is the decoded value, nil if it was not decoded; fieldTTLs says the

@@ -13,7 +13,7 @@ import (
 
 // Version identifies the model's formulas and constants; it is printed in
 // reports so that numbers from different rdbscope builds can be compared.
-const Version = "memmodel-1"
+const Version = "memmodel-2"
 
 // flavor of server.
 const (
@@ -33,7 +33,7 @@ type Model struct {
 	setMaxIntset                 int64
 	setMaxLPEntries, setMaxLPVal int64 // 0: no listpack sets (< 7.2)
 	zsetMaxEntries, zsetMaxValue int64
-	listMaxLPBytes               int64 // single-node quicklists become listpacks (7.2+); 0 = never
+	lpLists                      bool // single-node quicklists become listpacks (7.2+)
 
 	// Struct sizes.
 	robj           int64
@@ -53,6 +53,25 @@ type Model struct {
 
 	keyInEntry bool // valkey 8: the key sds is embedded in the db dictEntry
 	kvstore    bool // 7.4+/valkey 8: per-slot dicts in cluster mode
+
+	// Valkey 8.1+: the key is embedded in the value's object, and sets,
+	// hashes, zsets and the keyspace use the open-addressing hashtable.
+	embedKey bool
+	keyV9    bool      // Valkey 9: MEMORY USAGE counts the whole key object; embstr up to 128-byte objects
+	htStruct int64     // sizeof(hashtable): 72 on Valkey 8.1, 80 on 9.x
+	zslV9    []float64 // Valkey 9 expected skiplist node by element length (see zslNodeValkey9)
+
+	// Configuration (defaults unless WithConfig).
+	cfg           Config
+	listFill      int64 // list-max-listpack-size
+	compressDepth int64 // list-compress-depth
+
+	// Redis 8.2+: the key is embedded in its object (kvobj), with 8-byte
+	// metadata slots (the expire) in front, and MEMORY USAGE reports what
+	// the key's object and value allocate.
+	kvobj bool
+
+	unvalidated bool // derived from the sources only: no server of the line was measured
 }
 
 // Name returns the model name, e.g. "redis-7.2".
@@ -68,9 +87,17 @@ var known = []struct {
 	{"redis-7.2", redis, 702},
 	{"redis-7.4", redis, 704},
 	{"redis-8.0", redis, 800},
+	{"redis-8.2", redis, 802},
 	{"valkey-7.2", valkey, 702},
 	{"valkey-8.0", valkey, 800},
+	{"valkey-8.1", valkey, 801},
+	{"valkey-9.0", valkey, 900},
+	{"valkey-9.1", valkey, 901},
 }
+
+// notValidated is the model note of lines written from the sources of a
+// server that could not be run here.
+const notValidated = "derived from the server's sources, not validated against a server"
 
 func newModel(name, flavor string, ver int) *Model {
 	m := &Model{
@@ -88,10 +115,11 @@ func newModel(name, flavor string, ver int) *Model {
 		streamConsumer: 24,
 		streamNACK:     24,
 		listpackEx:     32,
+		listFill:       -2,
 	}
 	if ver >= 702 {
 		m.setMaxLPEntries, m.setMaxLPVal = 128, 64
-		m.listMaxLPBytes = 8192
+		m.lpLists = true
 		m.streamConsumer = 32
 	}
 	if ver < 700 {
@@ -103,17 +131,43 @@ func newModel(name, flavor string, ver int) *Model {
 	if ver >= 704 || flavor == valkey && ver >= 800 {
 		m.kvstore = true
 	}
-	if flavor == valkey && ver >= 800 {
+	if flavor == valkey && ver == 800 {
 		m.keyInEntry = true
+	}
+	if flavor == valkey && ver >= 801 {
+		m.embedKey = true
+		m.htStruct = 72
+		if ver >= 900 {
+			m.keyV9 = true
+			m.htStruct = 80
+		}
+		m.unvalidated = ver == 900
 	}
 	// Redis's and Valkey's bundled jemalloc is built with
 	// --with-lg-quantum=3. Distribution packages link the system
 	// libjemalloc (16-byte quantum) instead; the 6.2 and 7.0 lines are
 	// mostly run from such packages (Debian 12, Ubuntu 22.04/24.04), so
 	// their models assume it. "+q8"/"+q16" in --redis-version overrides.
+	if flavor == redis && ver >= 802 {
+		m.kvobj = true
+		m.unvalidated = true
+	}
 	m.quantum8 = !(flavor == redis && ver <= 700)
-	m.zslNode = m.expectedZslNode()
+	m.sizeTables()
 	return m
+}
+
+// sizeTables precomputes the expected skiplist node sizes, which depend
+// on the allocator.
+func (m *Model) sizeTables() {
+	m.zslNode = m.expectedZslNode()
+	m.zslV9 = nil
+	if m.keyV9 {
+		m.zslV9 = make([]float64, 256)
+		for l := range m.zslV9 {
+			m.zslV9[l] = m.expectedZslNodeWith(17 + sdsHdrValkey8(int64(l)) + int64(l) + 1)
+		}
+	}
 }
 
 // alloc is the allocator's usable size for a request of n bytes.
@@ -137,7 +191,7 @@ func (m *Model) WithCluster(on bool) *Model {
 func (m *Model) withQuantum(q int) *Model {
 	c := *m
 	c.quantum8 = q == 8
-	c.zslNode = c.expectedZslNode()
+	c.sizeTables()
 	return &c
 }
 
@@ -227,6 +281,10 @@ func fromDump(src *parse.Source) (*Model, string) {
 		ver = 702
 	case src.RDBVersion == 12:
 		ver = 704
+	case src.RDBVersion == 13:
+		ver = 806
+	case flavor == valkey && src.RDBVersion == 80:
+		ver = 901
 	default:
 		ver = 800
 	}
@@ -314,6 +372,9 @@ func pick(flavor string, ver int, asked string) (*Model, string) {
 	k := known[best]
 	m := newModel(k.name, k.flavor, k.ver)
 	if k.ver == ver {
+		if m.unvalidated {
+			return m, "model " + m.name + " " + notValidated
+		}
 		return m, ""
 	}
 	// 6.0 and older are closest to 6.2; 7.1/7.3 are not releases.

@@ -47,6 +47,10 @@ func (m *Model) streamSize(r *parse.Record) (int64, string) {
 		}
 		return 0, encUnknown
 	}
+	if m.embedKey {
+		// Valkey 8.1+ counts its radix trees as allocated.
+		return m.robj + m.streamBody(r, so, false), encStream
+	}
 	size := m.robj + m.stream
 	var lpTotal int64
 	for _, b := range r.Blobs {
@@ -69,4 +73,76 @@ func (m *Model) streamSize(r *parse.Record) (int64, string) {
 		}
 	}
 	return size, encStream
+}
+
+// raxStruct is sizeof(rax): Valkey 8.1 added the allocation counter.
+func (m *Model) raxStruct() int64 {
+	if m.embedKey {
+		return 32
+	}
+	return 24
+}
+
+// raxOfIDs is the allocation of a rax keyed by stream IDs.
+func (m *Model) raxOfIDs(ids []parse.StreamID) int64 {
+	return raxAlloc(idKeys(sortedKeys(slices.Clone(ids))), m.raxStruct(), m.alloc)
+}
+
+// raxOfNames is the allocation of a rax keyed by names.
+func (m *Model) raxOfNames(names []string) int64 {
+	ks := make([][]byte, len(names))
+	for i, n := range names {
+		ks[i] = []byte(n)
+	}
+	return raxAlloc(sortedBytes(ks), m.raxStruct(), m.alloc)
+}
+
+// streamBody is what a stream allocates besides its object: the stream
+// struct, the radix tree of its listpack nodes and the nodes, and per
+// consumer group its struct, pending entries (a rax and a NACK each) and
+// consumers (struct, name, pending rax). real adds what Valkey 8.1+'s
+// MEMORY USAGE leaves out and what Redis's has no notion of: the radix
+// trees of group and consumer names, and consumer names as allocated.
+func (m *Model) streamBody(r *parse.Record, so *parse.Stream, real bool) int64 {
+	size := m.alloc(m.stream) + m.raxOfIDs(so.Nodes)
+	for _, b := range r.Blobs {
+		size += m.alloc(b.Len)
+	}
+	if real && len(so.Groups) > 0 {
+		names := make([]string, len(so.Groups))
+		for i, g := range so.Groups {
+			names[i] = g.Name
+		}
+		size += m.raxOfNames(names)
+	}
+	for _, g := range so.Groups {
+		size += m.alloc(m.streamCG) + m.raxOfIDs(g.Pending) + int64(len(g.Pending))*m.alloc(m.streamNACK)
+		if real {
+			names := make([]string, len(g.Consumers))
+			for i, c := range g.Consumers {
+				names[i] = c.Name
+			}
+			size += m.raxOfNames(names)
+		}
+		for _, c := range g.Consumers {
+			name := c.NameLen
+			if real {
+				name = m.sds(c.NameLen)
+			}
+			size += m.alloc(m.streamConsumer) + name + m.raxOfIDs(c.Pending)
+		}
+	}
+	return size
+}
+
+// streamAllocExtra is what the server really allocates for a stream's
+// value beyond what MEMORY USAGE reports. Redis <= 8.0 and Valkey 8.0
+// count every rax node as 244 bytes (a flat 30 pointers) while real
+// nodes take 16-48 bytes; a stream with many pending entries is
+// over-counted 4-7 times (docs/memory-model.md, "Streams").
+func (m *Model) streamAllocExtra(r *parse.Record, mu int64) int64 {
+	if r.Value == nil || r.Value.Stream == nil || len(r.Blobs) == 0 && len(r.Value.Stream.Nodes) > 0 {
+		return 0
+	}
+	return m.alloc(m.robj) + m.streamBody(r, r.Value.Stream, true) - mu
 }

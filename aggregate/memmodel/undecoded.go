@@ -100,7 +100,7 @@ func (m *Model) undecoded(r *parse.Record) (int64, string, bool) {
 		// stored one string per node: the payload is about their sum.
 		nodes := max((p+8191)/8192, 1)
 		per := p / nodes
-		if m.listMaxLPBytes > 0 && nodes == 1 && p <= m.listMaxLPBytes {
+		if nodes == 1 && m.listpackEncoded(p, max(r.Elements, 1)) {
 			return m.robj + m.alloc(per), encListpack, true
 		}
 		return m.robj + m.quicklist + nodes*(m.quicklistNode+m.alloc(per)), encQuicklist, true

@@ -14,7 +14,6 @@ import (
 func TestEstimateFromValues(t *testing.T) {
 	m, _ := ForSource(nil, "7.2")
 	e := func(s string) parse.Elem { return parse.ElemOf([]byte(s)) }
-	key := int64(len("k"))
 	for _, tc := range []struct {
 		name  string
 		r     parse.Record
@@ -40,7 +39,7 @@ func TestEstimateFromValues(t *testing.T) {
 			tc.r.Key = "k"
 			mem, enc := m.Estimate(&tc.r)
 			assert.Equal(t, tc.enc, enc)
-			assert.Equal(t, tc.value+m.keyBytes(key), mem)
+			assert.Equal(t, tc.value+m.keyBytes(&tc.r, enc), mem)
 		})
 	}
 }
@@ -55,7 +54,7 @@ func TestStreamWithoutBlobs(t *testing.T) {
 	v, wantEnc, ok := m.undecoded(r)
 	assert.True(t, ok)
 	assert.Equal(t, wantEnc, enc)
-	assert.Equal(t, v+m.keyBytes(1), mem)
+	assert.Equal(t, v+m.keyBytes(r, encStream), mem)
 
 	// With them, the radix trees count: two nodes and a consumer group.
 	r.Blobs = []parse.Blob{{Len: 3000}, {Len: 1500}}
@@ -64,5 +63,5 @@ func TestStreamWithoutBlobs(t *testing.T) {
 	mem2, enc2 := m.Estimate(r)
 	assert.Equal(t, encStream, enc2)
 	assert.Equal(t, m.robj+m.stream+m.alloc(3000)+m.alloc(1500)+streamRaxBytes(2, raxNodes(r.Value.Stream.Nodes))+
-		m.streamCG+streamRaxBytes(0, 1)+m.streamConsumer+5+streamRaxBytes(0, 1)+m.keyBytes(1), mem2)
+		m.streamCG+streamRaxBytes(0, 1)+m.streamConsumer+5+streamRaxBytes(0, 1)+m.keyBytes(r, encStream), mem2)
 }

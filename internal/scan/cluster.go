@@ -69,9 +69,7 @@ type clusterState struct {
 	why     string // how it was decided, for the model note
 
 	// The sample of the first keys, while undecided.
-	n       int
-	otherDB bool    // a key outside db 0
-	parts   [8]bool // which eighths of the slot space hold keys
+	sample aggregate.ClusterSample
 
 	held      []parse.Record // keys waiting for the decision, cloned
 	heldBytes int64
@@ -89,17 +87,8 @@ func (c *clusterState) fromHeader(mode ClusterMode, slotInfo bool) {
 	}
 }
 
-// sample adds one key to the sample.
-func (c *clusterState) sample(db int, key string) {
-	c.n++
-	if db != 0 {
-		c.otherDB = true
-	}
-	c.parts[aggregate.Slot(key)*len(c.parts)/aggregate.NumSlots] = true
-}
-
 // full reports whether the sample is complete.
-func (c *clusterState) full() bool { return c.n >= clusterSample }
+func (c *clusterState) full() bool { return c.sample.Keys() >= clusterSample }
 
 // hold keeps a copy of r until the decision, unless that would take more
 // than maxHeldBytes.
@@ -119,22 +108,11 @@ func (c *clusterState) hold(r *parse.Record) bool {
 	return true
 }
 
-// decide tells a cluster node from a standalone one by where its first
-// keys fall in the hash slot space. A standalone server's keys spread
-// over all of it; a cluster master holds only its share (a third of the
-// slots in a 3-master cluster). With 32 or more keys, all in db 0, that
-// fill at most six of eight equal parts of the slot space, a standalone
-// server is very unlikely (p < 0.003 at 32 uniformly spread keys). Keys
-// that all share a few hash tags can fool it: --cluster no overrides.
+// decide settles ClusterAuto on the sample (see
+// aggregate.LooksLikeCluster); --cluster no overrides.
 func (c *clusterState) decide() {
 	c.decided = true
-	filled := 0
-	for _, p := range c.parts {
-		if p {
-			filled++
-		}
-	}
-	if c.n >= 32 && !c.otherDB && filled <= 6 {
+	if c.sample.LooksLikeCluster() {
 		c.on = true
 		c.why = "cluster mode (detected: the keys fall in part of the hash slot space; --cluster no to override)"
 		return

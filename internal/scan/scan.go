@@ -35,6 +35,10 @@ type Options struct {
 	// MaxKeyBytes is the serialized size above which a key is not decoded
 	// (see parse.Options); 0 means no limit.
 	MaxKeyBytes int64 `json:"max_key_bytes,omitempty"`
+	// Config is the configuration of the server that loads the dump
+	// (encoding limits, list compression, integer sharing); the zero value
+	// is the server's defaults.
+	Config memmodel.Config `json:"config"`
 }
 
 // Sink receives what scanning one node finds, in this order: Start once
@@ -86,10 +90,12 @@ const maxKeyWarnings = 100
 func Run(ctx context.Context, in parse.Input, opts Options, sink Sink) error {
 	s := &scanner{opts: opts, sink: sink, keysPerDB: map[int]int64{}, expiresPerDB: map[int]int64{}}
 	popts := parse.Options{
-		NoVerify:    opts.NoVerify,
-		MaxKeyBytes: opts.MaxKeyBytes,
-		Progress:    sink.Progress,
-		OnSource:    s.start,
+		NoVerify:      opts.NoVerify,
+		MaxKeyBytes:   opts.MaxKeyBytes,
+		LongElemLimit: opts.Config.HashValueLimit(),
+		LZFSizes:      opts.Config.CompressesLists(),
+		Progress:      sink.Progress,
+		OnSource:      s.start,
 		// The model sizes packed containers from their blobs: decoding
 		// them would only cost time (most of the decoder's, measured in
 		// docs/performance.md).
@@ -124,13 +130,14 @@ type scanner struct {
 	keysPerDB    map[int]int64
 	expiresPerDB map[int]int64
 	slotKeys     []int64 // keys per hash slot
-	extra        int64   // sum of memmodel's NodeExtra
+	extra        int64   // what the keys allocate beyond MEMORY USAGE
 }
 
 // start chooses the memory model from the dump's header, settles cluster
 // mode when the header or the options tell, and starts the sink.
 func (s *scanner) start(src *parse.Source) error {
 	s.model, s.note = memmodel.ForSource(src, s.opts.Model)
+	s.model = s.model.WithConfig(s.opts.Config)
 	if s.opts.Cluster == ClusterOn {
 		s.model = s.model.WithCluster(true)
 	}
@@ -165,7 +172,7 @@ func (s *scanner) record(r *parse.Record) error {
 	if c.decided {
 		return s.send(r)
 	}
-	c.sample(r.DB, r.Key)
+	c.sample.Add(r.DB, r.Key)
 	if s.model.ClusterKeyBytes() == 0 {
 		// Cluster mode does not change this server's per-key figures:
 		// only the node overhead waits for the decision.
@@ -217,15 +224,17 @@ func (s *scanner) release() error {
 
 // send estimates one key with the node's model and sends it.
 func (s *scanner) send(r *parse.Record) error {
-	mem, enc := s.model.Estimate(r)
-	s.extra += s.model.NodeExtra(r, enc)
+	sz := s.model.Size(r)
+	// What the keys allocate beyond (or below) MEMORY USAGE belongs to the
+	// node total, not to the per-key figure users compare with MEMORY USAGE.
+	s.extra += sz.Allocated - sz.Memory
 	typ := r.Type
 	if r.Type == parse.TypeModule {
 		typ = "module:" + r.Module
 	}
 	s.key = aggregate.Key{
-		DB: r.DB, Key: r.Key, Type: typ, Encoding: enc,
-		Memory: mem, RDBBytes: r.RDBBytes, Elements: r.Elements, ExpiresAt: r.ExpiresAt,
+		DB: r.DB, Key: r.Key, Type: typ, Encoding: sz.Encoding,
+		Memory: sz.Memory, Alloc: sz.Allocated, RDBBytes: r.RDBBytes, Elements: r.Elements, ExpiresAt: r.ExpiresAt,
 	}
 	s.keysPerDB[r.DB]++
 	if r.ExpiresAt != 0 {
@@ -260,6 +269,7 @@ func (s *scanner) summary(src *parse.Source, err error) *Summary {
 		// The dump failed before its header was complete: what it did
 		// tell still gives the startup memory of a server of its kind.
 		m, _ = memmodel.ForSource(src, s.opts.Model)
+		m = m.WithConfig(s.opts.Config)
 	case m != nil && src != nil && src.SlotInfos > 0:
 		// SLOT_INFO came after the first key (see start).
 		m = m.WithCluster(true)
@@ -295,7 +305,7 @@ func toSource(s *parse.Source) *aggregate.Source {
 		Path: s.Path, Member: s.Member, Bytes: s.Bytes, SHA256: s.SHA256, Compression: s.Compression,
 		Magic: s.Magic, RDBVersion: s.RDBVersion, RedisVersion: s.RedisVersion, RedisBits: s.RedisBits,
 		CTime: s.CTime, UsedMem: s.UsedMem, AOFBase: s.AOFBase, ReplID: s.ReplID, ReplOffset: s.ReplOffset,
-		SlotInfos: s.SlotInfos, Checksum: s.Checksum,
+		SlotInfos: s.SlotInfos, KeyMetas: s.KeyMetas, Checksum: s.Checksum,
 	}
 	for _, d := range s.DBSizes {
 		out.DBSizes = append(out.DBSizes, aggregate.DBSize{DB: d.DB, Keys: d.Keys, Expires: d.Expires})

@@ -69,9 +69,9 @@ func estimates(t *testing.T, path string, cluster bool) ([]aggregate.Key, string
 			return nil
 		},
 	}, func(r *parse.Record) error {
-		mem, enc := m.Estimate(r)
-		ks = append(ks, aggregate.Key{DB: r.DB, Key: r.Key, Type: r.Type, Encoding: enc, Memory: mem,
-			RDBBytes: r.RDBBytes, Elements: r.Elements, ExpiresAt: r.ExpiresAt})
+		sz := m.Size(r)
+		ks = append(ks, aggregate.Key{DB: r.DB, Key: r.Key, Type: r.Type, Encoding: sz.Encoding, Memory: sz.Memory,
+			Alloc: sz.Allocated, RDBBytes: r.RDBBytes, Elements: r.Elements, ExpiresAt: r.ExpiresAt})
 		return nil
 	})
 	require.NoError(t, err)
@@ -169,7 +169,7 @@ func TestDecide(t *testing.T) {
 				if i == c.n-1 {
 					db = c.db
 				}
-				cs.sample(db, keyInPart(i, i%c.parts))
+				cs.sample.Add(db, keyInPart(i, i%c.parts))
 			}
 			cs.decide()
 			assert.True(t, cs.decided)

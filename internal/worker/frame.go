@@ -255,6 +255,7 @@ func appendKey(b []byte, k *aggregate.Key) []byte {
 	b = appendString(b, k.Type)
 	b = appendString(b, k.Encoding)
 	b = binary.AppendVarint(b, k.Memory)
+	b = binary.AppendVarint(b, k.Alloc)
 	b = binary.AppendVarint(b, k.RDBBytes)
 	b = binary.AppendVarint(b, k.Elements)
 	return binary.AppendVarint(b, k.ExpiresAt)
@@ -304,7 +305,7 @@ func (d *keyDecoder) decode(b []byte) ([]aggregate.Key, error) {
 			return nil, errBadFrame
 		}
 		k.Encoding = d.intern(enc)
-		for _, p := range []*int64{&k.Memory, &k.RDBBytes, &k.Elements, &k.ExpiresAt} {
+		for _, p := range []*int64{&k.Memory, &k.Alloc, &k.RDBBytes, &k.Elements, &k.ExpiresAt} {
 			v, m := binary.Varint(b)
 			if m <= 0 {
 				return nil, errBadFrame

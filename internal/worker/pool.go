@@ -16,7 +16,10 @@ type Config struct {
 	// MaxMemory bounds the address space each child may add; 0 = none.
 	MaxMemory int64
 	Scan      scan.Options
-	Profile   aggregate.Options
+	// NodeScan, if set, adapts Scan to the node called name: nodes may
+	// run with different server configurations (scan.Options.Config).
+	NodeScan func(name string, o scan.Options) scan.Options
+	Profile  aggregate.Options
 	// Keys, if set, gets every key of every node.
 	Keys scan.KeyWriter
 	// Progress, if set, gets the stored bytes read of input i from time
@@ -91,11 +94,15 @@ func (cfg *Config) node(ctx context.Context, i int, in parse.Input) *aggregate.N
 		progress = func(n int64) { cfg.Progress(i, n) }
 	}
 	c := scan.NewCollector(in, cfg.Profile, cfg.Keys, progress)
+	opts := cfg.Scan
+	if cfg.NodeScan != nil {
+		opts = cfg.NodeScan(in.Name, opts)
+	}
 	var err error
 	if cfg.Isolate {
-		err = Run(ctx, in, cfg.Scan, cfg.MaxMemory, c)
+		err = Run(ctx, in, opts, cfg.MaxMemory, c)
 	} else {
-		err = scan.Run(ctx, in, cfg.Scan, c)
+		err = scan.Run(ctx, in, opts, c)
 	}
 	if cfg.Done != nil {
 		cfg.Done(i, err)
