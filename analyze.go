@@ -241,8 +241,9 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		if cfg.files().toStdout(cfg.keysOut) {
 			w = stderr
 		}
-		written := cfg.files().written(cfg.keysOut)
-		if err := render.Text(w, report, render.TextOptions{Outputs: written}); err != nil {
+		opts := summaryOptions(w)
+		opts.Outputs = cfg.files().written(cfg.keysOut)
+		if err := render.Text(w, report, opts); err != nil {
 			return exitFatal, err
 		}
 	} else {

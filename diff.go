@@ -140,7 +140,7 @@ func diffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if cfg.jsonOut == "-" || cfg.htmlOut == "-" {
 			w = stderr
 		}
-		if err := render.DiffText(w, d); err != nil {
+		if err := render.DiffText(w, d, summaryOptions(w)); err != nil {
 			return exitFatal, err
 		}
 		for _, o := range [][2]string{{"JSON diff", cfg.jsonOut}, {"HTML diff", cfg.htmlOut}} {

@@ -53,6 +53,7 @@ func golden(t *testing.T, name string, got []byte) {
 
 // The sample cluster: three nodes, node-7202 holds a forgotten logging hash.
 func TestAnalyzeSampleGolden(t *testing.T) {
+	t.Setenv("COLUMNS", "") // the summary is laid out in 80 columns
 	dir := t.TempDir()
 	jsonPath := filepath.Join(dir, "report.json")
 	code, stdout, stderr := runCLI(t, "analyze", "-j", "1", "--top", "5", "--json", jsonPath, "testdata/sample")

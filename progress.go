@@ -1,18 +1,24 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
-	"golang.org/x/term"
 
+	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/internal/bytesize"
+	"github.com/rdbscope/rdbscope/internal/tty"
 	"github.com/rdbscope/rdbscope/parse"
 )
 
 // progress shows one bar per node on stderr: stored bytes read of the
-// dump's size.
+// dump's size. Where the cursor may not move (TERM=dumb, or not a
+// terminal with --progress always) it writes one plain line per node as
+// the node ends instead.
 type progress struct {
 	p    *mpb.Progress
 	bars []*nodeBar
@@ -22,16 +28,31 @@ type progress struct {
 type nodeBar struct {
 	bar   *mpb.Bar
 	total int64
+	// line mode: no bar, one line on w when the node ends.
+	name string
+	w    *lockedWriter
+	read int64
+}
+
+// lockedWriter serializes the lines of nodes that end at once.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
 }
 
 func newProgress(mode string, stderr io.Writer, inputs []parse.Input) *progress {
-	show := mode == "always"
-	if mode == "auto" {
-		f, ok := stderr.(*os.File)
-		show = ok && term.IsTerminal(int(f.Fd()))
-	}
+	caps := tty.Of(stderr, os.Getenv)
+	show := mode == "always" || mode == "auto" && caps.Cursor
 	if !show {
 		return &progress{}
+	}
+	if !caps.Cursor {
+		lw := &lockedWriter{w: stderr}
+		pr := &progress{}
+		for _, in := range inputs {
+			pr.bars = append(pr.bars, &nodeBar{name: in.Name, w: lw})
+		}
+		return pr
 	}
 	p := mpb.New(mpb.WithOutput(stderr), mpb.WithWidth(40), mpb.WithAutoRefresh())
 	pr := &progress{p: p}
@@ -67,6 +88,10 @@ func (b *nodeBar) set(n int64) {
 	if b == nil {
 		return
 	}
+	if b.w != nil {
+		b.read = n
+		return
+	}
 	if b.total <= 0 || n > b.total {
 		b.total = n + 1
 		b.bar.SetTotal(b.total, false)
@@ -76,6 +101,16 @@ func (b *nodeBar) set(n int64) {
 
 func (b *nodeBar) finish(err error) {
 	if b == nil {
+		return
+	}
+	if b.w != nil {
+		b.w.mu.Lock()
+		defer b.w.mu.Unlock()
+		status := "done"
+		if err != nil {
+			status = "failed"
+		}
+		fmt.Fprintf(b.w.w, "%s: %s, %s read\n", aggregate.EscapeKey(b.name), status, bytesize.Format(b.read, bytesize.Table))
 		return
 	}
 	if err != nil {

@@ -110,7 +110,9 @@ func reportCmd(_ context.Context, args []string, stdin io.Reader, stdout, stderr
 		if cfg.files.toStdout("") {
 			w = stderr
 		}
-		if err := render.Text(w, r, render.TextOptions{Outputs: cfg.files.written("")}); err != nil {
+		opts := summaryOptions(w)
+		opts.Outputs = cfg.files.written("")
+		if err := render.Text(w, r, opts); err != nil {
 			return exitFatal, err
 		}
 	}

@@ -13,10 +13,13 @@ import (
 
 // DiffText writes the terminal summary of a diff: findings first, then one
 // row per scope, then per scope what moved (types, families, keys).
-func DiffText(w io.Writer, d *diff.Diff) error {
+// opts.Width and opts.Color lay it out as for Text; the other options are
+// not used.
+func DiffText(w io.Writer, d *diff.Diff, opts TextOptions) error {
 	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "DIFF %s → %s (%s)\n\n", diffWhen(d.Old), diffWhen(d.New), diffModeText(d))
-	textFindings(ew, d.Findings)
+	l := opts.layout()
+	fmt.Fprintf(ew, "%s\n\n", l.p.heading(fmt.Sprintf("DIFF %s → %s (%s)", diffWhen(d.Old), diffWhen(d.New), diffModeText(d))))
+	textFindings(ew, l, d.Findings)
 	if len(d.Findings) == 0 {
 		fmt.Fprint(ew, "No findings.\n\n")
 	}

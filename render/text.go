@@ -17,6 +17,27 @@ type TextOptions struct {
 	// Outputs names files the run wrote, e.g. {"html": "report.html"}, so
 	// the summary can say where they went.
 	Outputs map[string]string
+	// Width is how many columns prose is wrapped to (findings,
+	// explanations, notes); 0 means DefaultWidth. Tables keep their
+	// columns whole.
+	Width int
+	// Color paints severities and failures with ANSI colours; only for a
+	// terminal that takes them (see internal/tty).
+	Color bool
+}
+
+// textLayout is how a terminal view lays out its text.
+type textLayout struct {
+	width int
+	p     painter
+}
+
+func (o TextOptions) layout() textLayout {
+	w := o.Width
+	if w <= 0 {
+		w = DefaultWidth
+	}
+	return textLayout{width: w, p: painter{on: o.Color}}
 }
 
 // maxKeyDisplay bounds how much of a key name the terminal shows.
@@ -29,16 +50,17 @@ func Text(w io.Writer, r *aggregate.Report, opts TextOptions) error {
 		opts.TopKeys = 10
 	}
 	ew := &errWriter{w: w}
-	textFindings(ew, r.Findings)
-	textNodes(ew, r)
-	textModels(ew, r)
+	l := opts.layout()
+	textFindings(ew, l, r.Findings)
+	textNodes(ew, l, r)
+	textModels(ew, l, r)
 	all := clusterOf(r)
 	if all != nil {
-		textTopKeys(ew, all, r.Nodes, opts.TopKeys, len(r.Nodes) > 1)
-		textFamilies(ew, all, opts.TopKeys)
-		textTypes(ew, all)
+		textTopKeys(ew, l, all, r.Nodes, opts.TopKeys, len(r.Nodes) > 1)
+		textFamilies(ew, l, all, opts.TopKeys)
+		textTypes(ew, l, all)
 	}
-	textFailures(ew, r)
+	textFailures(ew, l, r)
 	if len(opts.Outputs) > 0 {
 		fmt.Fprintln(ew)
 		for _, k := range sortedStrings(opts.Outputs) {
@@ -59,34 +81,68 @@ func clusterOf(r *aggregate.Report) *aggregate.Node {
 	return nil
 }
 
-func textFindings(w io.Writer, fs []aggregate.Finding) {
+// textFindings lists the findings, one row each (severity, node, kind,
+// key or family, title), and explains the most severe in full. A title
+// that does not fit beside its row is wrapped under itself, or under the
+// row when the row leaves too little room.
+func textFindings(w io.Writer, l textLayout, fs []aggregate.Finding) {
 	if len(fs) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "FINDINGS (%d)\n", len(fs))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, f := range fs {
+	fmt.Fprintf(w, "%s\n", l.p.heading(fmt.Sprintf("FINDINGS (%d)", len(fs))))
+	type row struct{ cells [4]string }
+	rows := make([]row, len(fs))
+	var widths [4]int
+	for i, f := range fs {
 		about := f.Family
 		if f.Key != "" {
 			about = displayInfoKey(aggregate.KeyInfo{Key: f.Key, KeyLen: f.KeyLen})
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", strings.ToUpper(f.Severity.String()), displayKey(f.Node), f.Kind, aggregate.CleanText(about), aggregate.CleanText(f.Title))
+		rows[i].cells = [4]string{strings.ToUpper(f.Severity.String()), displayKey(f.Node), f.Kind, aggregate.CleanText(about)}
+		for j, c := range rows[i].cells {
+			widths[j] = max(widths[j], cols(c))
+		}
 	}
-	tw.Flush()
+	prefix := func(r row) string {
+		var b strings.Builder
+		b.WriteString("  ")
+		for j, c := range r.cells {
+			if widths[j] == 0 {
+				continue
+			}
+			b.WriteString(pad(c, widths[j]) + "  ")
+		}
+		return b.String()
+	}
+	for i, f := range fs {
+		first := prefix(rows[i])
+		// The severity is the row's first cell: paint it in place.
+		sev := rows[i].cells[0]
+		first = "  " + l.p.severity(f.Severity, sev) + first[2+len(sev):]
+		// Following lines start under the title, or under the node when
+		// the title goes under the row.
+		rest := strings.Repeat(" ", cols(prefix(rows[i])))
+		if l.width-cols(rest) < minProse {
+			rest = strings.Repeat(" ", 2+widths[0]+2)
+		}
+		writeHanging(w, first, aggregate.CleanText(f.Title), l.width, rest)
+	}
 	// The most severe finding gets its explanation in full: it is what the
 	// on-call engineer needs first.
 	top := fs[0]
 	if top.Explanation != "" {
-		fmt.Fprintf(w, "\n  %s\n", wrap(aggregate.CleanText(top.Explanation), 100, "  "))
+		fmt.Fprintln(w)
+		writeParagraph(w, aggregate.CleanText(top.Explanation), l.width, "  ")
 	}
 	if top.Advice != "" {
-		fmt.Fprintf(w, "  %s\n", wrap("What to do: "+aggregate.CleanText(top.Advice), 100, "  "))
+		writeParagraph(w, "What to do: "+aggregate.CleanText(top.Advice), l.width, "  ")
 	}
 	fmt.Fprintln(w)
 }
 
-func textNodes(w io.Writer, r *aggregate.Report) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+func textNodes(w io.Writer, l textLayout, r *aggregate.Report) {
+	var buf strings.Builder
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "NODE\tKEYS\tMEMORY\tEST. USED\tUSED-MEM (DUMP)\tTOP TYPE\tNO-TTL MEMORY\tRDB\tCHECKSUM\tSTATUS\t")
 	row := func(n *aggregate.Node, status, checksum string) {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
@@ -116,12 +172,19 @@ func textNodes(w io.Writer, r *aggregate.Report) {
 		}, status, "")
 	}
 	tw.Flush()
+	// Paint a failed node's status, the row's last cell, once laid out.
+	for _, line := range strings.SplitAfter(buf.String(), "\n") {
+		if body, ok := strings.CutSuffix(strings.TrimRight(line, " \n"), "INCOMPLETE"); ok && l.p.on {
+			line = body + l.p.bad("INCOMPLETE") + "\n"
+		}
+		io.WriteString(w, line)
+	}
 }
 
 // textModels says which memory model each node's figures come from, and
 // how it was chosen (version fallback, cluster mode), one line per
 // distinct choice.
-func textModels(w io.Writer, r *aggregate.Report) {
+func textModels(w io.Writer, l textLayout, r *aggregate.Report) {
 	type choice struct{ model, note string }
 	var order []choice
 	nodes := map[choice][]string{}
@@ -143,11 +206,11 @@ func textModels(w io.Writer, r *aggregate.Report) {
 		if len(order) > 1 {
 			line += " (" + strings.Join(nodes[c], ", ") + ")"
 		}
-		fmt.Fprintf(w, "  %s\n", line)
+		writeHanging(w, "  ", line, l.width, "    ")
 	}
 }
 
-func textFailures(w io.Writer, r *aggregate.Report) {
+func textFailures(w io.Writer, l textLayout, r *aggregate.Report) {
 	var bad []*aggregate.Node
 	for _, n := range r.Nodes {
 		if !n.Complete || len(n.Warnings) > 0 {
@@ -160,10 +223,11 @@ func textFailures(w io.Writer, r *aggregate.Report) {
 	fmt.Fprintln(w)
 	for _, n := range bad {
 		if !n.Complete {
-			fmt.Fprintf(w, "INCOMPLETE %s: %s (figures cover the keys before the failure)\n", displayKey(n.Name), aggregate.CleanText(n.Error))
+			writeHanging(w, l.p.bad("INCOMPLETE")+" ", displayKey(n.Name)+": "+aggregate.CleanText(n.Error)+
+				" (figures cover the keys before the failure)", l.width, "  ")
 		}
 		for _, warn := range n.Warnings {
-			fmt.Fprintf(w, "warning %s: %s\n", displayKey(n.Name), aggregate.CleanText(warn))
+			writeHanging(w, l.p.severity(aggregate.SeverityWarning, "warning")+" ", displayKey(n.Name)+": "+aggregate.CleanText(warn), l.width, "  ")
 		}
 	}
 }
@@ -184,11 +248,11 @@ func shareBase(k aggregate.KeyInfo, n *aggregate.Node, nodeMem map[string]int64)
 	return n.Memory
 }
 
-func textTopKeys(w io.Writer, n *aggregate.Node, nodes []*aggregate.Node, limit int, withNode bool) {
+func textTopKeys(w io.Writer, l textLayout, n *aggregate.Node, nodes []*aggregate.Node, limit int, withNode bool) {
 	if len(n.TopKeys) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\nBIGGEST KEYS\n")
+	fmt.Fprintf(w, "\n%s\n", l.p.heading("BIGGEST KEYS"))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if withNode {
 		fmt.Fprint(tw, "  NODE\t")
@@ -223,11 +287,11 @@ func textTopKeys(w io.Writer, n *aggregate.Node, nodes []*aggregate.Node, limit 
 // textFamilies lists the key families holding the most memory: what
 // people name in a postmortem ("user:*:reminded"), where top keys show
 // only single keys.
-func textFamilies(w io.Writer, n *aggregate.Node, limit int) {
+func textFamilies(w io.Writer, l textLayout, n *aggregate.Node, limit int) {
 	if n.Families == nil || len(n.Families.Entries) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\nBIGGEST KEY FAMILIES\n")
+	fmt.Fprintf(w, "\n%s\n", l.p.heading("BIGGEST KEY FAMILIES"))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  FAMILY\tKEYS\tMEMORY\tSHARE\tWITHOUT TTL\tMOSTLY\tBIGGEST KEY")
 	for i, g := range n.Families.Entries {
@@ -259,11 +323,11 @@ func mostlyType(by map[string]aggregate.KeysMemory) string {
 	return best
 }
 
-func textTypes(w io.Writer, n *aggregate.Node) {
+func textTypes(w io.Writer, l textLayout, n *aggregate.Node) {
 	if len(n.ByType) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\nMEMORY BY TYPE\n")
+	fmt.Fprintf(w, "\n%s\n", l.p.heading("MEMORY BY TYPE"))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "  TYPE\tKEYS\tMEMORY\tSHARE\tELEMENTS\t")
 	types := sortedStrings(n.ByType)
@@ -333,26 +397,6 @@ func displayKey(k string) string {
 		s = fmt.Sprintf("%s…(%d bytes)", c, len(k))
 	}
 	return s
-}
-
-func wrap(s string, width int, indent string) string {
-	words := strings.Fields(s)
-	var b strings.Builder
-	line := 0
-	for i, w := range words {
-		if i > 0 {
-			if line+1+len(w) > width {
-				b.WriteString("\n" + indent)
-				line = 0
-			} else {
-				b.WriteByte(' ')
-				line++
-			}
-		}
-		b.WriteString(w)
-		line += len(w)
-	}
-	return b.String()
 }
 
 func sortedStrings[V any](m map[string]V) []string {

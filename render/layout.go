@@ -1,0 +1,152 @@
+package render
+
+import (
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/rdbscope/rdbscope/aggregate"
+)
+
+// Laying out text for a terminal: prose wrapped to the width the command
+// found (TextOptions.Width), columns counted in runes, and colour only
+// when the command says the output takes it. Every terminal view (the
+// summary, the diff, the trend) lays out its prose with these.
+
+// DefaultWidth is the width text is laid out in when the caller gives
+// none: what an 80-column terminal, a mail or a ticket shows.
+const DefaultWidth = 80
+
+// maxProse is the widest a paragraph is set, however wide the terminal:
+// longer lines are hard to read.
+const maxProse = 100
+
+// minProse is the narrowest column prose is wrapped into; narrower than
+// that, a paragraph starts on its own line instead (see writeHanging).
+const minProse = 30
+
+// cols is how many columns s takes on a terminal. The views show escaped
+// names (ASCII) and prose with a few non-ASCII symbols (× …), one column
+// each; the colour sequences a painter adds take none (names never hold
+// an escape byte: they are shown escaped).
+func cols(s string) int {
+	n := utf8.RuneCountInString(s)
+	for {
+		i := strings.Index(s, "\x1b[")
+		if i < 0 {
+			return n
+		}
+		j := strings.IndexByte(s[i:], 'm')
+		if j < 0 {
+			return n
+		}
+		n -= utf8.RuneCountInString(s[i : i+j+1])
+		s = s[i+j+1:]
+	}
+}
+
+// pad pads s with spaces to n columns.
+func pad(s string, n int) string {
+	if c := cols(s); c < n {
+		return s + strings.Repeat(" ", n-c)
+	}
+	return s
+}
+
+// wrapLines breaks text at white space into lines: the first at most
+// first columns wide, the others at most rest. A word wider than its line
+// stands alone on it: names are never broken.
+func wrapLines(text string, first, rest int) []string {
+	var lines []string
+	var b strings.Builder
+	width, used := first, 0
+	for _, word := range strings.Fields(text) {
+		n := cols(word)
+		if used > 0 && used+1+n > width {
+			lines = append(lines, b.String())
+			b.Reset()
+			width, used = rest, 0
+		}
+		if used > 0 {
+			b.WriteByte(' ')
+			used++
+		}
+		b.WriteString(word)
+		used += n
+	}
+	if used > 0 || len(lines) == 0 {
+		lines = append(lines, b.String())
+	}
+	return lines
+}
+
+// writeParagraph writes text as a paragraph of at most width columns
+// (and maxProse), every line after indent.
+func writeParagraph(w io.Writer, text string, width int, indent string) {
+	writeHanging(w, indent, text, min(width, maxProse), indent)
+}
+
+// writeHanging writes text after the prefix first (already laid out, e.g.
+// the cells of a table row), wrapped to width columns, its following lines
+// after rest. When fewer than minProse columns are left after first, the
+// text starts on the next line, after rest.
+func writeHanging(w io.Writer, first, text string, width int, rest string) {
+	avail := width - cols(first)
+	if avail < minProse && cols(first) > cols(rest) {
+		io.WriteString(w, strings.TrimRight(first, " ")+"\n")
+		first = rest
+		avail = width - cols(rest)
+	}
+	lines := wrapLines(text, max(avail, minProse), max(width-cols(rest), minProse))
+	for i, l := range lines {
+		if i == 0 {
+			io.WriteString(w, first+l+"\n")
+			continue
+		}
+		io.WriteString(w, rest+l+"\n")
+	}
+}
+
+// painter colours text for a terminal that takes it; the zero painter
+// writes plain text. Colour only ever repeats what the words say
+// (CRITICAL, INCOMPLETE), so nothing is lost without it.
+type painter struct{ on bool }
+
+// SGR sequences.
+const (
+	sgrReset  = "\x1b[0m"
+	sgrBold   = "\x1b[1m"
+	sgrRed    = "\x1b[1;31m"
+	sgrYellow = "\x1b[33m"
+	sgrCyan   = "\x1b[36m"
+)
+
+func (p painter) paint(sgr, s string) string {
+	if !p.on || s == "" {
+		return s
+	}
+	return sgr + s + sgrReset
+}
+
+// severity paints text (a severity's name, padded or not) in the colour
+// of s: red for critical, yellow for warning, cyan for info. Padding
+// stays outside the colour.
+func (p painter) severity(s aggregate.Severity, text string) string {
+	word := strings.TrimRight(text, " ")
+	spaces := text[len(word):]
+	switch s {
+	case aggregate.SeverityCritical:
+		return p.paint(sgrRed, word) + spaces
+	case aggregate.SeverityWarning:
+		return p.paint(sgrYellow, word) + spaces
+	case aggregate.SeverityInfo:
+		return p.paint(sgrCyan, word) + spaces
+	}
+	return text
+}
+
+// heading paints a section heading.
+func (p painter) heading(s string) string { return p.paint(sgrBold, s) }
+
+// bad paints what went wrong (an incomplete node).
+func (p painter) bad(s string) string { return p.paint(sgrRed, s) }
