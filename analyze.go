@@ -32,6 +32,7 @@ type analyzeConfig struct {
 	jsonOut      string
 	keysOut      string
 	htmlOut      string
+	docs         reportFiles // --markdown and --title
 	top          int
 	now          int64
 	jobs         int
@@ -54,48 +55,73 @@ type analyzeConfig struct {
 	servers *serverConfigs
 }
 
-func parseAnalyzeFlags(args []string, stderr io.Writer) (*analyzeConfig, error) {
+// analyzeHelp is analyze's help besides its flags.
+var analyzeHelp = helpDoc{
+	usage: "rdbscope analyze [flags] INPUT...",
+	about: []string{
+		"Profile Redis and Valkey dumps offline, one node per dump: memory by type, encoding, TTL, key family and hash slot, " +
+			"the biggest keys, and findings that say which node is in trouble and why.",
+		"INPUT is an RDB file (plain, gzip, zstd or lz4), a directory of dumps, a tar archive of dumps, or - for " +
+			"standard input. The summary goes to stdout (to stderr when an output uses stdout). See docs/cli.md.",
+	},
+	groups: []string{"Outputs", "Findings", "Key families and biggest keys", "Reading the dumps"},
+	examples: []string{
+		"rdbscope analyze --html report.html dumps/",
+		"rdbscope analyze --maxmemory 4gb --maxmemory-policy volatile-lru dumps/",
+		"rdbscope analyze --json - node-7202.rdb.gz | jq .findings",
+		"rdbscope analyze -q --keys keys.csv --fail-on critical backup.tar.zst",
+	},
+}
+
+func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) {
 	cfg := &analyzeConfig{names: map[string]string{}}
 	fs := pflag.NewFlagSet("analyze", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: rdbscope analyze [flags] INPUT...\n\nINPUT is an RDB file (plain, gzip, zstd or lz4), a directory of dumps, a tar archive of dumps, or - for stdin.\nEach dump is one node.\n\nFlags:\n%s", fs.FlagUsages())
-	}
+	fs.SortFlags = false
 	var names []string
 	var now string
 	fs.StringVar(&cfg.jsonOut, "json", "", "write the JSON report to `FILE` (- for stdout)")
-	fs.StringVar(&cfg.keysOut, "keys", "", "write every key, one row each, to `FILE` (.csv, .jsonl or .parquet)")
-	fs.StringVar(&cfg.htmlOut, "html", "", "write the self-contained HTML report to `FILE` (default: none)")
-	fs.IntVar(&cfg.top, "top", aggregate.DefaultTopN, "keep the `N` biggest keys, overall and per type")
-	fs.StringVar(&now, "now", "", "reference `TIME` for expiry buckets (RFC 3339 or Unix seconds; default: each dump's ctime)")
-	fs.IntVarP(&cfg.jobs, "jobs", "j", runtime.NumCPU(), "parse `N` nodes in parallel")
-	fs.StringVar(&cfg.progress, "progress", "auto", "progress bars on stderr: auto (when a terminal), always, never")
-	fs.StringArrayVar(&names, "name", nil, "name the node of `NAME=PATH` (repeatable)")
-	fs.BoolVar(&cfg.noVerify, "no-verify", false, "go on when a dump's CRC64 checksum does not match (figures are then unverified)")
-	fs.StringVar(&cfg.redisVersion, "redis-version", "", "memory model `VERSION` to use instead of the dump's redis-ver (e.g. 7.2, valkey-8.0)")
-	fs.BoolVar(&cfg.isolate, "isolate", true, "parse each node in its own process, so a dump that exhausts memory fails alone")
-	fs.BoolVarP(&cfg.quiet, "quiet", "q", false, "no terminal summary")
-	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the run to `FILE` (with --isolate=false to include parsing)")
-	var maxMem string
-	var maxKeyMem string
-	fs.StringVar(&maxKeyMem, "max-key-memory", "", "decode no key that would take more than `SIZE` of memory (judged as "+fmt.Sprint(keyExpansion)+"× its serialized size); such keys are estimated from their serialized size, with a warning")
-	fs.StringVar(&maxMem, "max-memory", "", "limit each node's parser process to `SIZE` more memory (e.g. 2gb); a node that needs more is reported as too large instead of getting the run OOM-killed")
-	var cluster string
-	fs.StringVar(&cluster, "cluster", "auto", "treat nodes as Redis Cluster nodes: auto, yes, no (auto: SLOT_INFO in the dump, --cluster-nodes, or keys confined to part of the slot space)")
-	var redisConfigs []string
-	fs.StringArrayVar(&redisConfigs, "redis-config", nil, "the configuration of the server(s) that load the dumps: a redis.conf, CONFIG GET * output or an INFO capture in `FILE`, or NODE=FILE for one node (repeatable): encoding limits, list compression, maxmemory and policy")
-
+	fs.StringVar(&cfg.htmlOut, "html", "", "write the self-contained HTML report to `FILE`")
+	fs.StringVar(&cfg.keysOut, "keys", "", "write every key, one row each, to `FILE`: .csv, .jsonl or .parquet by extension (- for CSV on stdout)")
+	addDocumentFlags(fs, &cfg.docs)
 	addExportFlags(fs, &cfg.exports)
+	fs.BoolVarP(&cfg.quiet, "quiet", "q", false, "no terminal summary")
+	inGroup(fs, "Outputs", "json", "html", "markdown", "title", "keys", "metrics", "top-csv", "families-csv", "quiet")
 
-	// Key families and findings.
 	rf := addRuleFlags(fs)
-	fs.StringArrayVar(&cfg.seps, "sep", nil, "key segment `SEPARATOR` for families and prefixes (repeatable; default: detected from each node's keys)")
-	fs.IntVar(&cfg.prefixDepth, "prefix-depth", aggregate.DefaultPrefixDepth, "prefix hierarchy `DEPTH`")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return nil, err
-		}
-		return nil, usageError{err.Error()}
+	var redisConfigs []string
+	fs.StringArrayVar(&redisConfigs, "redis-config", nil, "the servers' configuration: a redis.conf, CONFIG GET * output or INFO capture in `FILE`, "+
+		"or NODE=FILE for one node (repeatable); sets encoding limits, list compression, maxmemory and the policy")
+	inGroup(fs, "Findings", "redis-config")
+
+	fs.IntVar(&cfg.top, "top", aggregate.DefaultTopN, "keep the `N` biggest keys, overall and per type")
+	fs.StringArrayVar(&cfg.seps, "sep", nil, "key segment separator `S` for families and prefixes (repeatable; default: detected from each node's keys)")
+	fs.IntVar(&cfg.prefixDepth, "prefix-depth", aggregate.DefaultPrefixDepth, "prefix tables go `N` segments deep")
+	inGroup(fs, "Key families and biggest keys", "top", "sep", "prefix-depth")
+
+	fs.IntVarP(&cfg.jobs, "jobs", "j", runtime.NumCPU(), "parse `N` nodes in parallel (default: the number of CPUs)")
+	fs.StringVar(&cfg.progress, "progress", "auto", "progress bars on stderr (auto: when stderr is a terminal that can redraw them)")
+	choices(fs, "progress", "auto", "always", "never")
+	fs.StringArrayVar(&names, "name", nil, "name the node whose dump is PATH (`NAME=PATH`, repeatable)")
+	fs.StringVar(&now, "now", "", "reference `TIME` of the expiry buckets, RFC 3339 or Unix seconds (default: each dump's ctime)")
+	fs.BoolVar(&cfg.noVerify, "no-verify", false, "analyze a dump whose CRC64 checksum does not match (its figures are then unverified)")
+	fs.StringVar(&cfg.redisVersion, "redis-version", "", "memory model `VERSION` to use instead of the dump's redis-ver (e.g. 7.2, valkey-8.0)")
+	var cluster string
+	fs.StringVar(&cluster, "cluster", "auto", "whether the nodes run in cluster mode (auto: as the dump, --cluster-nodes or the keys' slots tell)")
+	choices(fs, "cluster", "auto", "yes", "no")
+	fs.BoolVar(&cfg.isolate, "isolate", true, "parse each node in a child process, so that a dump that exhausts memory fails alone (--isolate=false: in this process)")
+	var maxMem, maxKeyMem string
+	fs.StringVar(&maxMem, "max-memory", "", "limit each node's parser process to `SIZE` more memory (e.g. 2gb): a node that needs more fails alone")
+	fs.StringVar(&maxKeyMem, "max-key-memory", "", "decode no key that would take more than `SIZE` (judged as "+fmt.Sprint(keyExpansion)+
+		"× its serialized size); such keys are estimated from their serialized size, with a warning")
+	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the run to `FILE` (with --isolate=false to include parsing)")
+	inGroup(fs, "Reading the dumps", "jobs", "progress", "name", "now", "no-verify", "redis-version", "cluster", "isolate",
+		"max-memory", "max-key-memory", "cpuprofile")
+
+	if err := parseFlags(fs, analyzeHelp, args, stdout); err != nil {
+		return nil, err
+	}
+	if err := checkOutputValues(fs, "analyze"); err != nil {
+		return nil, err
 	}
 	if maxMem != "" {
 		n, err := bytesize.Parse(maxMem)
@@ -137,7 +163,7 @@ func parseAnalyzeFlags(args []string, stderr io.Writer) (*analyzeConfig, error) 
 	}
 	cfg.inputs = fs.Args()
 	if len(cfg.inputs) == 0 {
-		return nil, usageError{"analyze: no INPUT given"}
+		return nil, usageError{"no INPUT given: name the dumps to analyze (files, directories, tar archives, - for stdin)"}
 	}
 	for _, n := range names {
 		name, path, ok := strings.Cut(n, "=")
@@ -184,7 +210,7 @@ func parseTime(s string) (int64, error) {
 }
 
 func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	cfg, err := parseAnalyzeFlags(args, stderr)
+	cfg, err := parseAnalyzeFlags(args, stdout)
 	if errors.Is(err, pflag.ErrHelp) {
 		return exitOK, nil
 	}

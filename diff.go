@@ -32,38 +32,52 @@ type diffConfig struct {
 	opts         diff.Options
 }
 
-func parseDiffFlags(args []string, stderr io.Writer) (*diffConfig, error) {
+// diffHelp is diff's help besides its flags.
+var diffHelp = helpDoc{
+	usage: "rdbscope diff [flags] OLD NEW",
+	about: []string{
+		"Compare two snapshots of the same nodes: what grew or shrank by node, type, family and key, new big keys, " +
+			"keys and families that lost their TTL. OLD and NEW are each a JSON profile (rdbscope analyze --json) or " +
+			"dumps (a file, a directory or a tar archive, analyzed on the fly). Node by node when both sides hold the " +
+			"same node names, all nodes merged otherwise. See docs/diff.md.",
+	},
+	groups: []string{"Outputs", "Findings", "Reading the dumps"},
+	examples: []string{
+		"rdbscope diff --fail-on warning monday.json tuesday.json",
+		"rdbscope diff --html diff.html /backups/monday/ /backups/tuesday/",
+	},
+}
+
+func parseDiffFlags(args []string, stdout io.Writer) (*diffConfig, error) {
 	cfg := &diffConfig{opts: diff.DefaultOptions()}
 	fs := pflag.NewFlagSet("diff", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: rdbscope diff [flags] OLD NEW\n\n"+
-			"Compare two snapshots of the same nodes: what grew or shrank by node, type, family and key, new big keys,\n"+
-			"keys and families that lost their TTL. OLD and NEW are each a JSON profile (rdbscope analyze --json) or\n"+
-			"dumps (a file, a directory or a tar archive, analyzed on the fly). Node by node when both sides hold the\n"+
-			"same node names, all nodes merged otherwise. See docs/diff.md.\n\nFlags:\n%s", fs.FlagUsages())
-	}
+	fs.SortFlags = false
 	fs.StringVar(&cfg.jsonOut, "json", "", "write the diff as JSON to `FILE` (- for stdout)")
 	fs.StringVar(&cfg.htmlOut, "html", "", "write the diff as a self-contained HTML page to `FILE`")
 	fs.BoolVarP(&cfg.quiet, "quiet", "q", false, "no terminal summary")
-	fs.IntVarP(&cfg.jobs, "jobs", "j", 0, "dumps parsed in parallel when OLD or NEW are dumps (default: CPU count)")
-	fs.IntVar(&cfg.opts.Top, "top", cfg.opts.Top, "`N` biggest keys kept when analyzing dumps and merging nodes")
 	fs.IntVar(&cfg.opts.Limit, "limit", cfg.opts.Limit, "at most `N` rows per table of families and keys")
+	inGroup(fs, "Outputs", "json", "html", "quiet", "limit")
+	fs.StringVar(&cfg.failOnFlag, "fail-on", "", "exit with code 4 when a diff finding of this severity or above exists")
+	choices(fs, "fail-on", "info", "warning", "critical")
 	fs.Float64Var(&cfg.opts.GrowthWarn, "growth-warn", cfg.opts.GrowthWarn, "growth of a node's key memory, as a `SHARE` of before, that is a warning")
 	fs.Float64Var(&cfg.opts.GrowthCritical, "growth-critical", cfg.opts.GrowthCritical, "growth `SHARE` that is critical")
 	minBytes := "1mb"
-	fs.StringVar(&minBytes, "growth-min-bytes", minBytes, "least growth (`SIZE`) that counts, for nodes and families")
-	fs.Float64Var(&cfg.opts.TTLShareGrowth, "ttl-share-growth", cfg.opts.TTLShareGrowth, "rise of a family's share of keys without TTL (`SHARE`, 0.1 = 10 points) that is a lost-ttl finding")
-	fs.Float64Var(&cfg.opts.Rules.BigKeyShare, "big-key-share", cfg.opts.Rules.BigKeyShare, "a key above this `SHARE` of its node is big (0 = off)")
+	fs.StringVar(&minBytes, "growth-min-bytes", minBytes, "least growth (`SIZE`) that counts for nodes and families")
+	fs.Float64Var(&cfg.opts.TTLShareGrowth, "ttl-share-growth", cfg.opts.TTLShareGrowth, "rise of a family's share of keys without TTL that is a lost-ttl finding (`SHARE`, 0.1 = 10 points)")
+	fs.Float64Var(&cfg.opts.Rules.BigKeyShare, "big-key-share", cfg.opts.Rules.BigKeyShare, "a key holding more than this `SHARE` of its node is big (0 = off)")
 	bigBytes := "16mb"
-	fs.StringVar(&bigBytes, "big-key-bytes", bigBytes, "a key above `SIZE` is big (0 = off)")
+	fs.StringVar(&bigBytes, "big-key-bytes", bigBytes, "a key bigger than `SIZE` is big (0 = off)")
 	fs.Int64Var(&cfg.opts.Rules.BigKeyElements, "big-key-elements", cfg.opts.Rules.BigKeyElements, "a key with more than `N` elements is big (0 = off)")
-	fs.StringVar(&cfg.failOnFlag, "fail-on", "", "exit with code 4 when a diff finding at or above `LEVEL` (info, warning, critical) exists")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return nil, err
-		}
-		return nil, usageError{err.Error()}
+	inGroup(fs, "Findings", "fail-on", "growth-warn", "growth-critical", "growth-min-bytes", "ttl-share-growth",
+		"big-key-share", "big-key-bytes", "big-key-elements")
+	fs.IntVarP(&cfg.jobs, "jobs", "j", 0, "parse `N` nodes in parallel when OLD or NEW are dumps (default: the number of CPUs)")
+	fs.IntVar(&cfg.opts.Top, "top", cfg.opts.Top, "keep the `N` biggest keys when analyzing dumps and merging nodes")
+	inGroup(fs, "Reading the dumps", "jobs", "top")
+	if err := parseFlags(fs, diffHelp, args, stdout); err != nil {
+		return nil, err
+	}
+	if err := checkOutputValues(fs, "diff"); err != nil {
+		return nil, err
 	}
 	var err error
 	if cfg.opts.GrowthMinBytes, err = parseSizeFlag("--growth-min-bytes", minBytes); err != nil {
@@ -79,17 +93,17 @@ func parseDiffFlags(args []string, stderr io.Writer) (*diffConfig, error) {
 		return nil, usageError{"--top and --limit must be at least 1"}
 	}
 	if fs.NArg() != 2 {
-		return nil, usageError{fmt.Sprintf("diff: want OLD and NEW, got %d argument(s)", fs.NArg())}
+		return nil, usageError{fmt.Sprintf("want OLD and NEW, got %d argument(s)", fs.NArg())}
 	}
 	cfg.oldIn, cfg.newIn = fs.Arg(0), fs.Arg(1)
 	if cfg.oldIn == "-" && cfg.newIn == "-" {
-		return nil, usageError{"diff: OLD and NEW cannot both be - (stdin)"}
+		return nil, usageError{"OLD and NEW cannot both be - (stdin)"}
 	}
 	return cfg, nil
 }
 
 func diffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	cfg, err := parseDiffFlags(args, stderr)
+	cfg, err := parseDiffFlags(args, stdout)
 	if errors.Is(err, pflag.ErrHelp) {
 		return exitOK, nil
 	}

@@ -60,5 +60,5 @@ func openKeySink(path string, outs *outputs, stdout io.Writer) (keySink, error) 
 
 // files names the report outputs of an analyze run.
 func (cfg *analyzeConfig) files() reportFiles {
-	return reportFiles{json: cfg.jsonOut, html: cfg.htmlOut, exportFlags: cfg.exports}
+	return reportFiles{json: cfg.jsonOut, html: cfg.htmlOut, markdown: cfg.docs.markdown, title: cfg.docs.title, exportFlags: cfg.exports}
 }

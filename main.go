@@ -52,9 +52,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, topUsage)
 		return exitUsage
 	}
+	cmd := args[0]
+	if cmd == "help" && len(args) > 1 {
+		// rdbscope help analyze = rdbscope analyze --help.
+		cmd, args = args[1], []string{args[1], "--help"}
+	}
 	var code int
 	var err error
-	switch args[0] {
+	switch cmd {
 	case "analyze":
 		code, err = analyzeCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "report":
@@ -70,13 +75,22 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, topUsage)
 		return exitOK
 	default:
-		err = usageError{fmt.Sprintf("unknown command %q", args[0])}
+		msg := fmt.Sprintf("unknown command %q", cmd)
+		if s := suggestCommand(cmd, commands); s != "" {
+			msg += fmt.Sprintf(" (did you mean %s?)", s)
+		}
+		err = usageError{msg}
+		cmd = ""
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "rdbscope: %v\n", err)
 		var ue usageError
 		if errors.As(err, &ue) {
-			fmt.Fprint(stderr, "Run 'rdbscope help' for usage.\n")
+			if cmd != "" {
+				fmt.Fprintf(stderr, "Run 'rdbscope %s --help' for usage.\n", cmd)
+			} else {
+				fmt.Fprint(stderr, "Run 'rdbscope help' for usage.\n")
+			}
 			return exitUsage
 		}
 		if code == exitOK {
@@ -86,13 +100,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return code
 }
 
-const topUsage = `rdbscope analyzes Redis RDB snapshots offline.
+// commands are the commands help lists, for "did you mean".
+var commands = []string{"analyze", "report", "diff", "version", "help"}
+
+const topUsage = `rdbscope analyzes Redis and Valkey RDB snapshots offline.
 
 Usage:
-  rdbscope analyze [flags] INPUT...   profile one dump per node (files, directories, tar archives, - for stdin)
-  rdbscope report [flags] PROFILE...  merge per-node JSON profiles into one cluster report
-  rdbscope diff [flags] OLD NEW       what grew or lost its TTL between two profiles (or dumps, directories)
+  rdbscope analyze [flags] INPUT...   profile one dump per node (files,
+                                      directories, tar archives, - for stdin)
+  rdbscope report [flags] PROFILE...  merge per-node JSON profiles into one
+                                      cluster report
+  rdbscope diff [flags] OLD NEW       what grew or lost its TTL between two
+                                      profiles (or dumps, directories)
   rdbscope version                    print the version
+  rdbscope help [COMMAND]             this help, or a command's
 
-Run 'rdbscope COMMAND --help' for the flags.
+Run 'rdbscope COMMAND --help' for a command's flags; docs/cli.md has them all.
 `

@@ -238,25 +238,37 @@ func bigStringDump(n int) []byte {
 	return b.Bytes()
 }
 
+// An output naming an input is refused: a dump by what it holds, any
+// other input (here a file that is no dump, or a link to it) by identity.
 func TestOutputNeverOverwritesInput(t *testing.T) {
-	dir := t.TempDir()
-	in := filepath.Join(dir, "node.rdb")
-	orig, err := os.ReadFile("testdata/sample/node-7201.rdb")
+	dump, err := os.ReadFile("testdata/sample/node-7201.rdb")
 	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(in, orig, 0o644))
-	for _, flag := range []string{"--json", "--keys", "--html"} {
-		target := in
-		if flag == "--keys" {
-			target = filepath.Join(dir, "node.csv")
-			require.NoError(t, os.Symlink(in, target))
-		}
-		code, _, stderr := runCLI(t, "analyze", "-q", flag, target, in)
-		assert.Equal(t, exitUsage, code, flag)
-		assert.Contains(t, stderr, "refusing to overwrite an input")
-		now, err := os.ReadFile(in)
-		require.NoError(t, err)
-		assert.Equal(t, orig, now)
-		os.Remove(filepath.Join(dir, "node.csv"))
+	for _, c := range []struct {
+		name, want string
+		orig       []byte
+	}{
+		{"dump", "refusing to overwrite a Redis dump", dump},
+		{"not a dump", "refusing to overwrite an input", []byte("*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			in := filepath.Join(dir, "node.rdb")
+			require.NoError(t, os.WriteFile(in, c.orig, 0o644))
+			for _, flag := range []string{"--json", "--keys", "--html", "--markdown"} {
+				target := in
+				if flag == "--keys" {
+					target = filepath.Join(dir, "node.csv")
+					require.NoError(t, os.Symlink(in, target))
+				}
+				code, _, stderr := runCLI(t, "analyze", "-q", flag, target, in)
+				assert.Equal(t, exitUsage, code, flag)
+				assert.Contains(t, stderr, c.want, flag)
+				now, err := os.ReadFile(in)
+				require.NoError(t, err)
+				assert.Equal(t, c.orig, now)
+				os.Remove(filepath.Join(dir, "node.csv"))
+			}
+		})
 	}
 }
 
@@ -319,7 +331,7 @@ func TestOutputNeverOverwritesStdin(t *testing.T) {
 	var out, errb bytes.Buffer
 	code := run([]string{"analyze", "-q", "--json", in, "-"}, f, &out, &errb)
 	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, errb.String(), "refusing to overwrite an input")
+	assert.Contains(t, errb.String(), "refusing to overwrite")
 	now, err := os.ReadFile(in)
 	require.NoError(t, err)
 	assert.Equal(t, orig, now)

@@ -28,27 +28,38 @@ type reportConfig struct {
 	failOn aggregate.Severity
 }
 
-func parseReportFlags(args []string, stderr io.Writer) (*reportConfig, error) {
+// reportHelp is report's help besides its flags.
+var reportHelp = helpDoc{
+	usage: "rdbscope report [flags] PROFILE...",
+	about: []string{
+		"Merge per-node JSON profiles (written by rdbscope analyze --json, one or more nodes each; - for standard input) " +
+			"into one cluster report: the same report, findings and exit code that one analyze run over all the dumps " +
+			"would give. See docs/batch.md.",
+	},
+	groups: []string{"Outputs", "Findings", "Key families and biggest keys"},
+	examples: []string{
+		"rdbscope report --html cluster.html profiles/*.json",
+	},
+}
+
+func parseReportFlags(args []string, stdout io.Writer) (*reportConfig, error) {
 	cfg := &reportConfig{}
 	fs := pflag.NewFlagSet("report", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: rdbscope report [flags] PROFILE.json...\n\n"+
-			"Merge per-node JSON profiles (written by 'rdbscope analyze --json', one or more nodes each; - for stdin)\n"+
-			"into one cluster report: the same report, findings and exit code that one analyze run over all the\n"+
-			"dumps would give.\n\nFlags:\n%s", fs.FlagUsages())
-	}
+	fs.SortFlags = false
 	fs.StringVar(&cfg.files.json, "json", "", "write the merged JSON report to `FILE` (- for stdout)")
 	fs.StringVar(&cfg.files.html, "html", "", "write the self-contained HTML report to `FILE`")
+	addDocumentFlags(fs, &cfg.files)
 	addExportFlags(fs, &cfg.files.exportFlags)
-	fs.IntVar(&cfg.top, "top", aggregate.DefaultTopN, "keep the `N` biggest keys in the merged lists (default: the --top the profiles were made with, when they show it)")
 	fs.BoolVarP(&cfg.quiet, "quiet", "q", false, "no terminal summary")
+	inGroup(fs, "Outputs", "json", "html", "markdown", "title", "metrics", "top-csv", "families-csv", "quiet")
 	rf := addRuleFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return nil, err
-		}
-		return nil, usageError{err.Error()}
+	fs.IntVar(&cfg.top, "top", aggregate.DefaultTopN, "keep the `N` biggest keys in the merged lists (default: the --top the profiles were made with, when they show it)")
+	inGroup(fs, "Key families and biggest keys", "top")
+	if err := parseFlags(fs, reportHelp, args, stdout); err != nil {
+		return nil, err
+	}
+	if err := checkOutputValues(fs, "report"); err != nil {
+		return nil, err
 	}
 	if err := rf.resolve(); err != nil {
 		return nil, err
@@ -60,7 +71,7 @@ func parseReportFlags(args []string, stderr io.Writer) (*reportConfig, error) {
 	}
 	cfg.inputs = fs.Args()
 	if len(cfg.inputs) == 0 {
-		return nil, usageError{"report: no PROFILE given"}
+		return nil, usageError{"no PROFILE given: name the JSON profiles to merge (- for stdin)"}
 	}
 	stdin := 0
 	for _, in := range cfg.inputs {
@@ -69,13 +80,13 @@ func parseReportFlags(args []string, stderr io.Writer) (*reportConfig, error) {
 		}
 	}
 	if stdin > 1 {
-		return nil, usageError{"report: - (stdin) given more than once"}
+		return nil, usageError{"- (stdin) given more than once"}
 	}
 	return cfg, nil
 }
 
 func reportCmd(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	cfg, err := parseReportFlags(args, stderr)
+	cfg, err := parseReportFlags(args, stdout)
 	if errors.Is(err, pflag.ErrHelp) {
 		return exitOK, nil
 	}

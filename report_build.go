@@ -34,14 +34,18 @@ type ruleFlags struct {
 // addRuleFlags registers the findings flags on fs.
 func addRuleFlags(fs *pflag.FlagSet) *ruleFlags {
 	rf := &ruleFlags{rules: diagnose.DefaultRules()}
-	fs.Float64Var(&rf.rules.BigHashShare, "big-hash-share", rf.rules.BigHashShare, "flag a hash above this `SHARE` of its node's memory")
-	fs.Float64Var(&rf.rules.BigKeyShare, "big-key-share", rf.rules.BigKeyShare, "flag any key above this `SHARE` of its node's memory (0 = off)")
-	fs.StringVar(&rf.bigBytes, "big-key-bytes", "16mb", "flag any key above `SIZE` (0 = off)")
-	fs.Int64Var(&rf.rules.BigKeyElements, "big-key-elements", rf.rules.BigKeyElements, "flag any key with more than `N` elements (0 = off)")
-	fs.StringArrayVar(&rf.maxmemory, "maxmemory", nil, "maxmemory of every node (`SIZE`, redis.conf units: 1gb = 2^30, 1g = 10^9) or of one node (NODE=SIZE); repeatable")
-	fs.StringVar(&rf.policy, "maxmemory-policy", "", "the nodes' maxmemory-`POLICY` (e.g. volatile-lru)")
+	fs.StringArrayVar(&rf.maxmemory, "maxmemory", nil, "the nodes' maxmemory (`SIZE`, redis.conf units: 1gb = 2^30, 1g = 10^9), or one node's (NODE=SIZE); repeatable")
+	fs.StringVar(&rf.policy, "maxmemory-policy", "", "the nodes' maxmemory-policy (e.g. volatile-lru)")
+	_ = fs.SetAnnotation("maxmemory-policy", placeholderKey, []string{"POLICY"})
 	fs.StringVar(&rf.clusterNodes, "cluster-nodes", "", "CLUSTER NODES output in `FILE`, to check which slots each node should hold")
-	fs.StringVar(&rf.failOnFlag, "fail-on", "", "exit with code 4 when a finding at or above `LEVEL` (info, warning, critical) exists")
+	fs.StringVar(&rf.failOnFlag, "fail-on", "", "exit with code 4 when a finding of this severity or above exists")
+	choices(fs, "fail-on", "info", "warning", "critical")
+	fs.Float64Var(&rf.rules.BigHashShare, "big-hash-share", rf.rules.BigHashShare, "flag a hash holding more than this `SHARE` of its node's memory")
+	fs.Float64Var(&rf.rules.BigKeyShare, "big-key-share", rf.rules.BigKeyShare, "flag any key holding more than this `SHARE` of its node's memory (0 = off)")
+	fs.StringVar(&rf.bigBytes, "big-key-bytes", "16mb", "flag any key bigger than `SIZE` (0 = off)")
+	fs.Int64Var(&rf.rules.BigKeyElements, "big-key-elements", rf.rules.BigKeyElements, "flag any key with more than `N` elements (0 = off)")
+	inGroup(fs, "Findings", "maxmemory", "maxmemory-policy", "cluster-nodes", "fail-on", "big-hash-share", "big-key-share",
+		"big-key-bytes", "big-key-elements")
 	return rf
 }
 
@@ -118,30 +122,39 @@ type exportFlags struct {
 
 // addExportFlags registers --metrics, --top-csv and --families-csv on fs.
 func addExportFlags(fs *pflag.FlagSet, e *exportFlags) {
-	fs.StringVar(&e.metrics, "metrics", "", "write node metrics in the Prometheus text format to `FILE` (for node_exporter's textfile collector; - for stdout)")
+	fs.StringVar(&e.metrics, "metrics", "", "write node metrics in the Prometheus text format to `FILE`, for node_exporter's textfile collector (- for stdout)")
 	fs.StringVar(&e.topCSV, "top-csv", "", "write every node's biggest keys as CSV to `FILE` (- for stdout)")
-	fs.StringVar(&e.familiesCSV, "families-csv", "", "write key families per node (and for the cluster) as CSV to `FILE` (- for stdout)")
+	fs.StringVar(&e.familiesCSV, "families-csv", "", "write the key families of every node and of the cluster as CSV to `FILE` (- for stdout)")
 }
 
 // reportFiles names the files a finished report is written to; empty means
 // not wanted, "-" means stdout.
 type reportFiles struct {
-	json, html string
+	json, html, markdown string
+	// title names the report in the HTML and Markdown documents.
+	title string
 	exportFlags
 }
 
+// addDocumentFlags registers --markdown and --title, the report documents
+// meant for people, on fs.
+func addDocumentFlags(fs *pflag.FlagSet, f *reportFiles) {
+	fs.StringVar(&f.markdown, "markdown", "", "write the report as GitHub-flavoured Markdown to `FILE`, for an incident document, a ticket or a chat (- for stdout)")
+	fs.StringVar(&f.title, "title", "", "name the report in the HTML and Markdown documents, e.g. \"Checkout cache incident\" (`TEXT`)")
+}
+
 // outputOrder is the order outputs are checked and listed in.
-var outputOrder = []string{"--json", "--keys", "--html", "--metrics", "--top-csv", "--families-csv"}
+var outputOrder = []string{"--json", "--keys", "--html", "--markdown", "--metrics", "--top-csv", "--families-csv"}
 
 // paths maps each output flag to its file.
 func (f reportFiles) paths(keys string) map[string]string {
-	return map[string]string{"--json": f.json, "--keys": keys, "--html": f.html,
+	return map[string]string{"--json": f.json, "--keys": keys, "--html": f.html, "--markdown": f.markdown,
 		"--metrics": f.metrics, "--top-csv": f.topCSV, "--families-csv": f.familiesCSV}
 }
 
 // written names the files (not stdout) a run wrote, for the summary.
 func (f reportFiles) written(keys string) map[string]string {
-	kinds := map[string]string{"--json": "JSON report", "--keys": "keys", "--html": "HTML report",
+	kinds := map[string]string{"--json": "JSON report", "--keys": "keys", "--html": "HTML report", "--markdown": "Markdown report",
 		"--metrics": "metrics", "--top-csv": "top keys CSV", "--families-csv": "families CSV"}
 	out := map[string]string{}
 	for flag, p := range f.paths(keys) {
@@ -197,7 +210,8 @@ func writeReportFiles(f reportFiles, r *aggregate.Report, outs *outputs, stdout 
 	}
 	views := []view{
 		{"--json", f.json, func(w io.Writer) error { return render.JSON(w, r) }},
-		{"--html", f.html, func(w io.Writer) error { return render.HTML(w, r, render.HTMLOptions{}) }},
+		{"--html", f.html, func(w io.Writer) error { return render.HTML(w, r, render.HTMLOptions{Title: f.title}) }},
+		{"--markdown", f.markdown, func(w io.Writer) error { return render.Markdown(w, r, render.MarkdownOptions{Title: f.title}) }},
 		{"--metrics", f.metrics, func(w io.Writer) error { return render.Metrics(w, r) }},
 		{"--top-csv", f.topCSV, func(w io.Writer) error { return render.TopKeysCSV(w, r) }},
 		{"--families-csv", f.familiesCSV, func(w io.Writer) error { return render.FamiliesCSV(w, r) }},
@@ -229,7 +243,7 @@ func checkOutputPaths(paths map[string]string, ins *fileSet) error {
 		}
 		if p == "-" {
 			if stdout != "" {
-				return fmt.Errorf("%s and %s both write to stdout", stdout, flag)
+				return usageError{fmt.Sprintf("%s and %s both write to stdout (-); only one output can", stdout, flag)}
 			}
 			stdout = flag
 			continue
@@ -240,10 +254,10 @@ func checkOutputPaths(paths map[string]string, ins *fileSet) error {
 		}
 		fi, _ := os.Stat(p) // nil when the output does not exist yet
 		if _, ok := ins.find(abs, fi); ok {
-			return fmt.Errorf("%s %s: refusing to overwrite an input", flag, p)
+			return usageError{fmt.Sprintf("%s %s: refusing to overwrite an input", flag, p)}
 		}
 		if other, ok := seen.find(abs, fi); ok {
-			return fmt.Errorf("%s and %s write to the same file %s", other, flag, p)
+			return usageError{fmt.Sprintf("%s and %s write to the same file %s", other, flag, p)}
 		}
 		seen.add(abs, fi, flag)
 	}

@@ -3,9 +3,9 @@ package render
 import (
 	"io"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/internal/tty"
 )
 
 // Laying out text for a terminal: prose wrapped to the width the command
@@ -25,25 +25,8 @@ const maxProse = 100
 // that, a paragraph starts on its own line instead (see writeHanging).
 const minProse = 30
 
-// cols is how many columns s takes on a terminal. The views show escaped
-// names (ASCII) and prose with a few non-ASCII symbols (× …), one column
-// each; the colour sequences a painter adds take none (names never hold
-// an escape byte: they are shown escaped).
-func cols(s string) int {
-	n := utf8.RuneCountInString(s)
-	for {
-		i := strings.Index(s, "\x1b[")
-		if i < 0 {
-			return n
-		}
-		j := strings.IndexByte(s[i:], 'm')
-		if j < 0 {
-			return n
-		}
-		n -= utf8.RuneCountInString(s[i : i+j+1])
-		s = s[i+j+1:]
-	}
-}
+// cols is how many columns s takes on a terminal (tty.Cols).
+func cols(s string) int { return tty.Cols(s) }
 
 // pad pads s with spaces to n columns.
 func pad(s string, n int) string {
@@ -51,33 +34,6 @@ func pad(s string, n int) string {
 		return s + strings.Repeat(" ", n-c)
 	}
 	return s
-}
-
-// wrapLines breaks text at white space into lines: the first at most
-// first columns wide, the others at most rest. A word wider than its line
-// stands alone on it: names are never broken.
-func wrapLines(text string, first, rest int) []string {
-	var lines []string
-	var b strings.Builder
-	width, used := first, 0
-	for _, word := range strings.Fields(text) {
-		n := cols(word)
-		if used > 0 && used+1+n > width {
-			lines = append(lines, b.String())
-			b.Reset()
-			width, used = rest, 0
-		}
-		if used > 0 {
-			b.WriteByte(' ')
-			used++
-		}
-		b.WriteString(word)
-		used += n
-	}
-	if used > 0 || len(lines) == 0 {
-		lines = append(lines, b.String())
-	}
-	return lines
 }
 
 // writeParagraph writes text as a paragraph of at most width columns
@@ -97,7 +53,7 @@ func writeHanging(w io.Writer, first, text string, width int, rest string) {
 		first = rest
 		avail = width - cols(rest)
 	}
-	lines := wrapLines(text, max(avail, minProse), max(width-cols(rest), minProse))
+	lines := tty.Wrap(text, max(avail, minProse), max(width-cols(rest), minProse))
 	for i, l := range lines {
 		if i == 0 {
 			io.WriteString(w, first+l+"\n")

@@ -49,25 +49,6 @@ func TestTextWidthsGolden(t *testing.T) {
 	}
 }
 
-func TestWrapLines(t *testing.T) {
-	cases := []struct {
-		text        string
-		first, rest int
-		want        []string
-	}{
-		{"", 10, 10, []string{""}},
-		{"one two three", 20, 20, []string{"one two three"}},
-		{"one two three", 7, 7, []string{"one two", "three"}},
-		{"one two three four", 3, 9, []string{"one", "two three", "four"}},
-		{"a verylongwordthatdoesnotfit b", 5, 5, []string{"a", "verylongwordthatdoesnotfit", "b"}},
-		{"  spaces   collapse\n and\tnewlines ", 40, 40, []string{"spaces collapse and newlines"}},
-		{"2.3× the … median", 8, 8, []string{"2.3× the", "… median"}},
-	}
-	for _, c := range cases {
-		assert.Equal(t, c.want, wrapLines(c.text, c.first, c.rest), "%q", c.text)
-	}
-}
-
 // Colour only when asked; the words stay the same either way.
 func TestTextColor(t *testing.T) {
 	r := withMaxmemory(htmlIncidentReport(), 4<<30, nil)

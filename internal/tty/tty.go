@@ -2,7 +2,8 @@
 // text may be, whether it takes colour, whether a progress bar may move the
 // cursor. Everything that lays out text for a person (the terminal
 // summary, help, progress bars) asks it once per output, so that a pipe, a
-// log file, a dumb terminal and a NO_COLOR user all get plain text.
+// log file, a dumb terminal and a NO_COLOR user all get plain text. It
+// also wraps prose (Wrap) and measures it (Cols) for them.
 //
 // It imports nothing of rdbscope.
 package tty
@@ -12,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 )
@@ -79,4 +81,53 @@ func Decide(isTerm bool, cols int, getenv func(string) string) Caps {
 	c.Color = isTerm && !dumb && getenv("NO_COLOR") == ""
 	c.Cursor = isTerm && !dumb
 	return c
+}
+
+// Cols is how many columns s takes on a terminal: one per rune (escaped
+// names are ASCII, prose has a few symbols such as × and …), none for the
+// SGR colour sequences a view adds (names never hold an escape byte: they
+// are shown escaped).
+func Cols(s string) int {
+	n := utf8.RuneCountInString(s)
+	for {
+		i := strings.Index(s, "\x1b[")
+		if i < 0 {
+			return n
+		}
+		j := i + 2
+		for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == ';') {
+			j++
+		}
+		if j < len(s) && s[j] == 'm' {
+			n -= j + 1 - i
+		}
+		s = s[j:]
+	}
+}
+
+// Wrap breaks text at white space into lines: the first at most first
+// columns wide, the others at most rest. A word wider than its line
+// stands alone on it: names and paths are never broken.
+func Wrap(text string, first, rest int) []string {
+	var lines []string
+	var b strings.Builder
+	width, used := first, 0
+	for _, word := range strings.Fields(text) {
+		n := Cols(word)
+		if used > 0 && used+1+n > width {
+			lines = append(lines, b.String())
+			b.Reset()
+			width, used = rest, 0
+		}
+		if used > 0 {
+			b.WriteByte(' ')
+			used++
+		}
+		b.WriteString(word)
+		used += n
+	}
+	if used > 0 || len(lines) == 0 {
+		lines = append(lines, b.String())
+	}
+	return lines
 }

@@ -54,3 +54,29 @@ func TestOfNotATerminal(t *testing.T) {
 	defer f.Close()
 	assert.Equal(t, Caps{Width: 80}, Of(f, env("TERM", "xterm")))
 }
+
+func TestWrap(t *testing.T) {
+	cases := []struct {
+		text        string
+		first, rest int
+		want        []string
+	}{
+		{"", 10, 10, []string{""}},
+		{"one two three", 20, 20, []string{"one two three"}},
+		{"one two three", 7, 7, []string{"one two", "three"}},
+		{"one two three four", 3, 9, []string{"one", "two three", "four"}},
+		{"a verylongwordthatdoesnotfit b", 5, 5, []string{"a", "verylongwordthatdoesnotfit", "b"}},
+		{"  spaces   collapse\n and\tnewlines ", 40, 40, []string{"spaces collapse and newlines"}},
+		{"2.3× the … median", 8, 8, []string{"2.3× the", "… median"}},
+	}
+	for _, c := range cases {
+		assert.Equal(t, c.want, Wrap(c.text, c.first, c.rest), "%q", c.text)
+	}
+}
+
+func TestCols(t *testing.T) {
+	assert.Equal(t, 0, Cols(""))
+	assert.Equal(t, 5, Cols("2.3×…"))
+	assert.Equal(t, 8, Cols("\x1b[1;31mCRITICAL\x1b[0m"))
+	assert.Equal(t, 9, Cols("\x1b[1;2xyzm"), "only SGR sequences are skipped")
+}
