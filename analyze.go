@@ -238,7 +238,7 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 
 	outs := &outputs{}
 	defer outs.abort()
-	keys, err := openKeySink(cfg.keysOut, outs, stdout)
+	keys, err := openKeySink(cfg.keysOut, outs, stdout, inputs, cfg.seps)
 	if err != nil {
 		return exitFatal, err
 	}
@@ -335,7 +335,7 @@ func keyBytesLimit(maxKeyMemory int64) int64 {
 }
 
 // scanConfig is how analyze scans its inputs; keys and prog may be nil.
-func (cfg *analyzeConfig) scanConfig(keys keySink, prog *progress) worker.Config {
+func (cfg *analyzeConfig) scanConfig(keys *keyExport, prog *progress) worker.Config {
 	wc := worker.Config{
 		Jobs: cfg.jobs, Isolate: cfg.isolate, MaxMemory: cfg.maxMemory,
 		Scan: scan.Options{
@@ -353,7 +353,14 @@ func (cfg *analyzeConfig) scanConfig(keys keySink, prog *progress) worker.Config
 	}
 	if prog != nil {
 		wc.Progress = func(i int, n int64) { prog.bar(i).set(n) }
-		wc.Done = func(i int, err error) { prog.bar(i).finish(err) }
+	}
+	if keys != nil || prog != nil {
+		wc.Done = func(i int, err error) {
+			if keys != nil {
+				keys.Done(i)
+			}
+			prog.bar(i).finish(err)
+		}
 	}
 	return wc
 }

@@ -424,7 +424,8 @@ func TestE2EHostileKeys(t *testing.T) {
 	rows, err := cr.ReadAll()
 	require.NoError(t, err)
 	require.NotEmpty(t, rows)
-	assert.Equal(t, []string{"node", "db", "key", "type", "encoding", "memory", "rdb_bytes", "elements", "expires_at"}, rows[0])
+	assert.Equal(t, []string{"node", "db", "key", "type", "encoding", "memory", "rdb_bytes", "elements", "expires_at",
+		"allocated", "family", "slot"}, rows[0])
 	got = map[string]bool{}
 	for _, row := range rows[1:] {
 		for _, cell := range row {

@@ -93,7 +93,8 @@ func TestParquetKeysMatchCSV(t *testing.T) {
 			exp = strconv.FormatInt(*r.ExpiresAt, 10)
 		}
 		got[i] = []string{r.Node, strconv.FormatInt(r.DB, 10), csvForm(r.Key), r.Type, r.Encoding,
-			strconv.FormatInt(r.Memory, 10), strconv.FormatInt(r.RDBBytes, 10), strconv.FormatInt(r.Elements, 10), exp}
+			strconv.FormatInt(r.Memory, 10), strconv.FormatInt(r.RDBBytes, 10), strconv.FormatInt(r.Elements, 10), exp,
+			strconv.FormatInt(r.Allocated, 10), csvForm(r.Family), strconv.Itoa(int(r.Slot))}
 	}
 	assert.Equal(t, want, got)
 	if len(inputs) > 1 {

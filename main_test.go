@@ -115,13 +115,14 @@ func TestKeysExport(t *testing.T) {
 			lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
 			truth := countLines(t, "testdata/sample-truth/node-7201.keys.jsonl")
 			if ext == "csv" {
-				assert.Equal(t, "node,db,key,type,encoding,memory,rdb_bytes,elements,expires_at", lines[0])
+				assert.Equal(t, "node,db,key,type,encoding,memory,rdb_bytes,elements,expires_at,allocated,family,slot", lines[0])
 				assert.Len(t, lines, truth+1)
 			} else {
 				assert.Len(t, lines, truth)
 				var row map[string]any
 				require.NoError(t, json.Unmarshal([]byte(lines[0]), &row))
-				for _, f := range []string{"node", "db", "key", "type", "encoding", "memory", "rdb_bytes", "elements", "expires_at"} {
+				for _, f := range []string{"node", "db", "key", "type", "encoding", "memory", "rdb_bytes", "elements", "expires_at",
+					"allocated", "family", "slot"} {
 					assert.Contains(t, row, f)
 				}
 			}

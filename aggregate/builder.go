@@ -93,10 +93,10 @@ type Builder struct {
 	sample []Key
 }
 
-// separatorSample is how many keys decide the separators of a node whose
+// SeparatorSample is how many keys decide the separators of a node whose
 // separators were not given: the first keys of a dump come in hash table
 // order, a fair sample of its names.
-const separatorSample = 4096
+const SeparatorSample = 4096
 
 // NewBuilder starts the profile of the node called name.
 func NewBuilder(name string, opts Options) *Builder {
@@ -179,7 +179,7 @@ func (b *Builder) Add(k *Key) {
 		c := *k
 		c.Key = strings.Clone(k.Key)
 		b.sample = append(b.sample, c)
-		if len(b.sample) >= separatorSample {
+		if len(b.sample) >= SeparatorSample {
 			b.settle()
 		}
 		return

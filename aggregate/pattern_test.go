@@ -122,3 +122,23 @@ func TestNoPanicOnArbitraryKeys(t *testing.T) {
 	}
 	assertTotals(t, b.Node())
 }
+
+// The per-key export names a key's family as the node's profile does.
+func TestFamilyNamerMatchesProfile(t *testing.T) {
+	b := NewBuilder("n", DefaultOptions())
+	keys := []string{"user:1000:profile", "user:1001:profile", "cache/views/products/17", "cache/views/products/18", "plain",
+		"x" + strings.Repeat("y", MaxProfileKey+10) + ":1"}
+	var sample []Key
+	for i, k := range keys {
+		key := Key{Key: k, Type: "string", Encoding: "raw", Memory: int64(100 + i)}
+		b.Add(&key)
+		sample = append(sample, key)
+	}
+	n := b.Node()
+	namer := NewFamilyNamer(DetectSeparators(sample))
+	assert.Equal(t, n.Separators, DetectSeparators(sample))
+	for _, k := range keys {
+		fam := string(namer.Family(k))
+		assert.NotNil(t, n.Families.Find(fam), "family %.40q of %.40q is in the profile", fam, k)
+	}
+}

@@ -11,8 +11,10 @@ import (
 
 // TopKeysHeader is the column order of the top keys CSV (--top-csv): the
 // per-key export's columns with each key's rank on its node, and key_len
-// for a name the profile holds cut (aggregate.MaxProfileKey).
-var TopKeysHeader = []string{"node", "rank", "db", "key", "type", "encoding", "memory", "rdb_bytes", "elements", "expires_at", "key_len"}
+// for a name the profile holds cut (aggregate.MaxProfileKey), whose slot
+// is then left empty.
+var TopKeysHeader = []string{"node", "rank", "db", "key", "type", "encoding", "memory", "rdb_bytes", "elements", "expires_at", "key_len",
+	"allocated", "family", "slot"}
 
 // FamiliesHeader is the column order of the families CSV (--families-csv).
 var FamiliesHeader = []string{"scope", "node", "family", "keys", "memory", "no_ttl_keys", "no_ttl_memory",
@@ -34,9 +36,12 @@ func TopKeysCSV(w io.Writer, r *aggregate.Report) error {
 			rec[1] = strconv.Itoa(i + 1)
 			keyColumns(rec[2:10], k.DB, string(k.Key), k.Type, k.Encoding, k.Memory, k.RDBBytes, k.Elements, int64(k.ExpiresAt))
 			rec[10] = ""
+			slot := aggregate.Slot(string(k.Key))
 			if k.KeyLen > 0 {
 				rec[10] = strconv.FormatInt(k.KeyLen, 10)
+				slot = -1
 			}
+			extraColumns(rec[11:], k.Alloc(), aggregate.Pattern(string(k.Key), n.Separators...), slot)
 			if err := cw.Write(rec); err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package render
 
 import (
 	"encoding/csv"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -31,9 +32,13 @@ func TestCSVExportsEscapeAndGuard(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, [][]string{
 		TopKeysHeader,
-		{"n1", "1", "0", "'=cmd|' /C calc'!A0", "string", "raw", "900", "0", "0", "", ""},
-		{"n1", "2", "0", `bin\x00\xff`, "string", "raw", "500", "0", "0", "1795793540000", ""},
-		{"n1", "3", "0", `plain,"q"`, "string", "raw", "10", "0", "0", "", "1048576"},
+		// The family is guarded like the key; the slot is the name's.
+		{"n1", "1", "0", "'=cmd|' /C calc'!A0", "string", "raw", "900", "0", "0", "", "", "900", "'=cmd|' /C calc'!A0",
+			strconv.Itoa(aggregate.Slot("=cmd|' /C calc'!A0"))},
+		{"n1", "2", "0", `bin\x00\xff`, "string", "raw", "500", "0", "0", "1795793540000", "", "500", `bin\x00\xff`,
+			strconv.Itoa(aggregate.Slot("bin\x00\xff"))},
+		// A name held cut has no slot: its first bytes do not tell it.
+		{"n1", "3", "0", `plain,"q"`, "string", "raw", "10", "0", "0", "", "1048576", "10", `plain,"q"`, ""},
 	}, rows)
 
 	b.Reset()

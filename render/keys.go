@@ -26,8 +26,13 @@ func KeysFormat(name string) (string, error) {
 	return "", fmt.Errorf("--keys %s: unknown extension, want .csv or .jsonl", name)
 }
 
-// KeysHeader is the column order of the per-key export.
-var KeysHeader = []string{"node", "db", "key", "type", "encoding", "memory", "rdb_bytes", "elements", "expires_at"}
+// KeysHeader is the column order of the per-key export. allocated is what
+// the server allocates for the key (memory where MEMORY USAGE counts it
+// all), family the key's family with its node's separators (as the
+// profile's families), slot its Redis Cluster hash slot (whether or not
+// the node runs in cluster mode).
+var KeysHeader = []string{"node", "db", "key", "type", "encoding", "memory", "rdb_bytes", "elements", "expires_at",
+	"allocated", "family", "slot"}
 
 // KeysWriter writes one row per key, from any number of goroutines.
 //
@@ -61,13 +66,15 @@ func NewKeysWriter(w io.Writer, format string) (*KeysWriter, error) {
 	return kw, nil
 }
 
-// Write writes the row of a key found on node.
-func (kw *KeysWriter) Write(node string, k *aggregate.Key) error {
+// Write writes the row of a key found on node, whose family is family
+// (see aggregate.FamilyNamer).
+func (kw *KeysWriter) Write(node string, k *aggregate.Key, family []byte) error {
 	kw.mu.Lock()
 	defer kw.mu.Unlock()
 	if kw.csv != nil {
 		kw.record[0] = node
 		keyColumns(kw.record[1:], k.DB, k.Key, k.Type, k.Encoding, k.Memory, k.RDBBytes, k.Elements, k.ExpiresAt)
+		extraColumns(kw.record[9:], keyAlloc(k), string(family), aggregate.Slot(k.Key))
 		return kw.csv.Write(kw.record)
 	}
 	b := kw.buf[:0]
@@ -93,6 +100,12 @@ func (kw *KeysWriter) Write(node string, k *aggregate.Key) error {
 	} else {
 		b = append(b, "null"...)
 	}
+	b = append(b, `,"allocated":`...)
+	b = strconv.AppendInt(b, keyAlloc(k), 10)
+	b = append(b, `,"family":`...)
+	b = appendJSONString(b, aggregate.EscapeKey(string(family)))
+	b = append(b, `,"slot":`...)
+	b = strconv.AppendInt(b, int64(aggregate.Slot(k.Key)), 10)
 	b = append(b, "}\n"...)
 	kw.buf = b
 	_, err := kw.bw.Write(b)
@@ -126,6 +139,26 @@ func keyColumns(r []string, db int, key, typ, enc string, memory, rdbBytes, elem
 	if expiresAt != 0 {
 		r[7] = strconv.FormatInt(expiresAt, 10)
 	}
+}
+
+// extraColumns fills the columns allocated, family and slot that the
+// exports added after the first eight; slot < 0 leaves it empty (a key the
+// profile holds cut, whose slot its first bytes do not tell).
+func extraColumns(r []string, alloc int64, family string, slot int) {
+	r[0] = strconv.FormatInt(alloc, 10)
+	r[1] = csvSafe(aggregate.EscapeKey(family))
+	r[2] = ""
+	if slot >= 0 {
+		r[2] = strconv.Itoa(slot)
+	}
+}
+
+// keyAlloc is what the server allocates for k.
+func keyAlloc(k *aggregate.Key) int64 {
+	if k.Alloc > 0 {
+		return k.Alloc
+	}
+	return k.Memory
 }
 
 func csvSafe(s string) string {

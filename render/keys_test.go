@@ -51,7 +51,7 @@ func TestKeysExportHostileNames(t *testing.T) {
 			kw, err := NewKeysWriter(&out, format)
 			require.NoError(t, err)
 			for i, k := range keys {
-				require.NoError(t, kw.Write("node-1", &aggregate.Key{DB: i % 3, Key: k, Type: "string", Encoding: "raw", Memory: 100, RDBBytes: 50, Elements: 1}))
+				require.NoError(t, kw.Write("node-1", &aggregate.Key{DB: i % 3, Key: k, Type: "string", Encoding: "raw", Memory: 100, RDBBytes: 50, Elements: 1}, []byte("fam")))
 			}
 			require.NoError(t, kw.Close())
 			require.True(t, utf8.Valid(out.Bytes()), "the export is valid UTF-8")

@@ -24,6 +24,9 @@ type ParquetKey struct {
 	RDBBytes  int64  `parquet:"rdb_bytes"`
 	Elements  int64  `parquet:"elements"`
 	ExpiresAt *int64 `parquet:"expires_at,optional,timestamp(millisecond)"`
+	Allocated int64  `parquet:"allocated"`
+	Family    []byte `parquet:"family"`
+	Slot      int32  `parquet:"slot"`
 }
 
 // Rows are handed to the Parquet writer in batches (one call per batch
@@ -62,15 +65,17 @@ func NewParquetKeysWriter(w io.Writer) (pw *ParquetKeysWriter, err error) {
 	return &ParquetKeysWriter{w: gw, batch: make([]ParquetKey, 0, parquetBatch)}, nil
 }
 
-// Write adds the row of a key found on node.
-func (pw *ParquetKeysWriter) Write(node string, k *aggregate.Key) error {
+// Write adds the row of a key found on node, whose family is family (see
+// aggregate.FamilyNamer).
+func (pw *ParquetKeysWriter) Write(node string, k *aggregate.Key, family []byte) error {
 	pw.mu.Lock()
 	defer pw.mu.Unlock()
 	if pw.err != nil {
 		return pw.err
 	}
 	row := ParquetKey{Node: node, DB: int64(k.DB), Key: []byte(k.Key), Type: k.Type, Encoding: k.Encoding,
-		Memory: k.Memory, RDBBytes: k.RDBBytes, Elements: k.Elements}
+		Memory: k.Memory, RDBBytes: k.RDBBytes, Elements: k.Elements,
+		Allocated: keyAlloc(k), Family: []byte(string(family)), Slot: int32(aggregate.Slot(k.Key))}
 	if k.ExpiresAt != 0 {
 		e := k.ExpiresAt
 		row.ExpiresAt = &e
