@@ -53,6 +53,9 @@ type analyzeConfig struct {
 	// servers is the servers' configuration (--redis-config), read into
 	// what the memory model uses; nil when none was given.
 	servers *serverConfigs
+	// filter selects the keys of the biggest-keys lists and the per-key
+	// export (--match, --db, --type, --min-bytes, --no-ttl); nil for all.
+	filter *aggregate.KeyMatcher
 }
 
 // analyzeHelp is analyze's help besides its flags.
@@ -64,7 +67,8 @@ var analyzeHelp = helpDoc{
 		"INPUT is an RDB file (plain, gzip, zstd or lz4), a directory of dumps, a tar archive of dumps, or - for " +
 			"standard input. The summary goes to stdout (to stderr when an output uses stdout). See docs/cli.md.",
 	},
-	groups: []string{"Outputs", "Findings", "Key families and biggest keys", "Reading the dumps"},
+	groups: []string{"Outputs", "Filters (the biggest-keys lists and the per-key exports; findings and totals cover every key)",
+		"Findings", "Key families and biggest keys", "Reading the dumps"},
 	examples: []string{
 		"rdbscope analyze --html report.html dumps/",
 		"rdbscope analyze --maxmemory 4gb --maxmemory-policy volatile-lru dumps/",
@@ -98,6 +102,17 @@ func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) 
 	fs.IntVar(&cfg.prefixDepth, "prefix-depth", aggregate.DefaultPrefixDepth, "prefix tables go `N` segments deep")
 	inGroup(fs, "Key families and biggest keys", "top", "sep", "prefix-depth")
 
+	var kf aggregate.KeyFilter
+	var minBytes string
+	fs.StringArrayVar(&kf.Match, "match", nil, "only keys whose name matches `PATTERN`: a glob as SCAN MATCH reads it (user:*:cart), "+
+		"or re:REGEX (repeatable: any of them)")
+	fs.IntSliceVar(&kf.DBs, "db", nil, "only keys of database `N` (repeatable, or 0,1)")
+	fs.StringSliceVar(&kf.Types, "type", nil, "only keys of `TYPE`: "+strings.Join(aggregate.FilterTypes, ", ")+" (repeatable, or hash,zset)")
+	fs.StringVar(&minBytes, "min-bytes", "", "only keys of at least `SIZE` of memory (e.g. 1mb)")
+	fs.BoolVar(&kf.NoTTL, "no-ttl", false, "only keys without a TTL")
+	inGroup(fs, "Filters (the biggest-keys lists and the per-key exports; findings and totals cover every key)",
+		"match", "db", "type", "min-bytes", "no-ttl")
+
 	fs.IntVarP(&cfg.jobs, "jobs", "j", runtime.NumCPU(), "parse `N` nodes in parallel (default: the number of CPUs)")
 	fs.StringVar(&cfg.progress, "progress", "auto", "progress bars on stderr (auto: when stderr is a terminal that can redraw them)")
 	choices(fs, "progress", "auto", "always", "never")
@@ -122,6 +137,17 @@ func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) 
 	}
 	if err := checkOutputValues(fs, "analyze"); err != nil {
 		return nil, err
+	}
+	var err error
+	if minBytes != "" {
+		if kf.MinBytes, err = parseSizeFlag("--min-bytes", minBytes); err != nil {
+			return nil, err
+		}
+	}
+	if !kf.IsZero() {
+		if cfg.filter, err = kf.Compile(); err != nil {
+			return nil, filterFlagError(err)
+		}
 	}
 	if maxMem != "" {
 		n, err := bytesize.Parse(maxMem)
@@ -238,7 +264,7 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 
 	outs := &outputs{}
 	defer outs.abort()
-	keys, err := openKeySink(cfg.keysOut, outs, stdout, inputs, cfg.seps)
+	keys, err := openKeySink(cfg.keysOut, outs, stdout, inputs, cfg.seps, cfg.filter)
 	if err != nil {
 		return exitFatal, err
 	}
@@ -256,6 +282,10 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 
 	report := newReport(nodes, cfg.top, cfg.rules, memmodel.Version)
+	if cfg.filter != nil {
+		f := cfg.filter.Filter()
+		report.Filter = &f
+	}
 	if err := writeOutputs(cfg, report, outs, stdout); err != nil {
 		return exitFatal, err
 	}
@@ -346,7 +376,7 @@ func (cfg *analyzeConfig) scanConfig(keys *keyExport, prog *progress) worker.Con
 			o.Config = cfg.servers.modelConfig(name, cfg.rules)
 			return o
 		},
-		Profile: aggregate.Options{TopN: cfg.top, Now: cfg.now, Separators: cfg.seps, PrefixDepth: cfg.prefixDepth},
+		Profile: aggregate.Options{TopN: cfg.top, Now: cfg.now, Separators: cfg.seps, PrefixDepth: cfg.prefixDepth, Filter: cfg.filter},
 	}
 	if keys != nil {
 		wc.Keys = keys

@@ -41,8 +41,9 @@ type rowWriter interface {
 
 // openKeySink opens the per-key export at path through outs, for the
 // nodes of inputs whose families are split at seps (none: detected per
-// node); nil when no export was asked for.
-func openKeySink(path string, outs *outputs, stdout io.Writer, inputs []parse.Input, seps []string) (*keyExport, error) {
+// node), of the keys filter selects (nil: all); nil when no export was
+// asked for.
+func openKeySink(path string, outs *outputs, stdout io.Writer, inputs []parse.Input, seps []string, filter *aggregate.KeyMatcher) (*keyExport, error) {
 	if path == "" {
 		return nil, nil
 	}
@@ -72,7 +73,9 @@ func openKeySink(path string, outs *outputs, stdout io.Writer, inputs []parse.In
 	if path != "-" {
 		spoolDir = filepath.Dir(path)
 	}
-	return newKeyExport(rw, inputs, seps, spoolDir), nil
+	e := newKeyExport(rw, inputs, seps, spoolDir)
+	e.filter = filter
+	return e, nil
 }
 
 // keyExport writes the per-key export in a fixed order, whatever --jobs
@@ -82,12 +85,14 @@ func openKeySink(path string, outs *outputs, stdout io.Writer, inputs []parse.In
 // spool files (beside the export: they are about as big as it) and are
 // copied in when their turn comes. Each key gets its family as its node's
 // profile names it: with --sep, or the separators detected from the node's
-// first aggregate.SeparatorSample keys, which are held until then.
+// first aggregate.SeparatorSample keys, which are held until then (all of
+// them: the separators are the node's, whatever the filter selects).
 //
 // Write is called from one goroutine per node, Done once per node.
 type keyExport struct {
 	mu     sync.Mutex
 	out    rowWriter
+	filter *aggregate.KeyMatcher // nil: every key
 	seps   []string
 	dir    string
 	nodes  []*nodeKeys
@@ -159,7 +164,7 @@ func (e *keyExport) settle(n *nodeKeys) {
 // emit sends one key of n, its family known, to the export when it is n's
 // turn, else to n's spool.
 func (e *keyExport) emit(n *nodeKeys, k *aggregate.Key) {
-	if e.err != nil {
+	if e.err != nil || e.filter != nil && !e.filter.Match(k) {
 		return
 	}
 	fam := n.namer.Family(k.Key)

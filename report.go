@@ -107,6 +107,10 @@ func reportCmd(_ context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 	}
 	r := newReport(set.nodes, top, cfg.rules, set.modelVersion)
+	r.Filter = set.filter
+	if set.filterNote != "" {
+		fmt.Fprintf(stderr, "rdbscope: %s\n", set.filterNote)
+	}
 
 	outs := &outputs{}
 	defer outs.abort()
@@ -134,6 +138,10 @@ func reportCmd(_ context.Context, args []string, stdin io.Reader, stdout, stderr
 type profileSet struct {
 	nodes        []*aggregate.Node
 	modelVersion string
+	// filter is the key filter every profile was made with, nil when
+	// there was none or they differ (filterNote then says why).
+	filter     *aggregate.KeyFilter
+	filterNote string
 }
 
 // readProfiles reads every node of every profile. A node name seen twice
@@ -142,10 +150,21 @@ func readProfiles(paths []string, stdin io.Reader) (*profileSet, error) {
 	set := &profileSet{}
 	where := map[string]string{}
 	models := map[string]bool{}
-	for _, p := range paths {
+	filters := 0
+	for i, p := range paths {
 		r, err := readProfile(p, stdin)
 		if err != nil {
 			return nil, err
+		}
+		if r.Filter != nil {
+			filters++
+		}
+		switch {
+		case i == 0:
+			set.filter = r.Filter
+		case !set.filter.Equal(r.Filter):
+			set.filter, set.filterNote = nil, "the profiles were made with different key filters (--match, --db, "+
+				"--type, --min-bytes, --no-ttl): the biggest-keys lists are of every key"
 		}
 		if r.Tool.ModelVersion != "" {
 			models[r.Tool.ModelVersion] = true
@@ -162,7 +181,16 @@ func readProfiles(paths []string, stdin io.Reader) (*profileSet, error) {
 		}
 	}
 	if len(set.nodes) == 0 {
-		return nil, errors.New("report: the profiles hold no node")
+		return nil, errors.New("the profiles hold no node")
+	}
+	if set.filter == nil {
+		// Filtered lists only merge when every profile has the same.
+		for _, n := range set.nodes {
+			n.Filtered = nil
+		}
+		if filters == 0 {
+			set.filterNote = ""
+		}
 	}
 	ms := make([]string, 0, len(models))
 	for m := range models {

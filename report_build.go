@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -83,6 +84,17 @@ func (rf *ruleFlags) resolve() error {
 		rf.rules.ClusterNodesFile = rf.clusterNodes
 	}
 	return nil
+}
+
+// filterFlagError names the filter flag a KeyFilter.Compile error is about.
+func filterFlagError(err error) error {
+	msg := err.Error()
+	for _, f := range [][2]string{{"pattern ", "--match"}, {"type ", "--type"}, {"db ", "--db"}, {"min bytes ", "--min-bytes"}} {
+		if strings.HasPrefix(msg, f[0]) {
+			return usageError{f[1] + " " + strings.TrimPrefix(msg, f[0])}
+		}
+	}
+	return usageError{msg}
 }
 
 // flagError is a usage error about the value of flag.

@@ -202,7 +202,12 @@ func TestJSONSchemaValidatesReports(t *testing.T) {
 	require.Equal(t, exitOK, code, stderr)
 	code, _, stderr = runCLI(t, "analyze", "-q", "--maxmemory", "4mb", "--maxmemory-policy", "volatile-lru", "--json", all, "testdata/sample")
 	require.Equal(t, exitOK, code, stderr)
-	for _, p := range []string{one, all} {
+	// A filtered report, with its additive fields.
+	filtered := filepath.Join(dir, "filtered.json")
+	code, _, stderr = runCLI(t, "analyze", "-q", "--match", "user:*", "--db", "0", "--type", "hash,string", "--min-bytes", "1",
+		"--no-ttl", "--json", filtered, "testdata/sample")
+	require.Equal(t, exitOK, code, stderr)
+	for _, p := range []string{one, all, filtered} {
 		b, err := os.ReadFile(p)
 		require.NoError(t, err)
 		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))

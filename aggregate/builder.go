@@ -25,6 +25,10 @@ type Options struct {
 	// GroupCapacity bounds each table of families, prefixes (per depth)
 	// and hash tags; <= 0 means DefaultGroupCapacity.
 	GroupCapacity int
+	// Filter, if set, selects the keys of Node.Filtered: how many there
+	// are, their memory and the TopN biggest of them. Everything else
+	// covers every key.
+	Filter *KeyMatcher
 }
 
 // Defaults of Options.
@@ -91,6 +95,9 @@ type Builder struct {
 	// tell which to use.
 	detect bool
 	sample []Key
+
+	filtered *Filtered // with ftop, when opts.Filter is set
+	ftop     *topN
 }
 
 // SeparatorSample is how many keys decide the separators of a node whose
@@ -123,6 +130,9 @@ func NewBuilder(name string, opts Options) *Builder {
 	}
 	if !b.detect {
 		n.Separators = b.split.seps
+	}
+	if opts.Filter != nil {
+		b.filtered, b.ftop = &Filtered{}, &topN{n: opts.TopN}
 	}
 	b.SetSource(nil)
 	return b
@@ -184,8 +194,9 @@ func (b *Builder) Add(k *Key) {
 		}
 		return
 	}
-	// The slot needs the whole name (its hash tag may lie anywhere); the
-	// tables get at most MaxProfileKey bytes of it.
+	// The filter and the slot need the whole name (a pattern or a hash tag
+	// may lie anywhere); the tables get at most MaxProfileKey bytes of it.
+	selected := b.filtered != nil && b.opts.Filter.Match(k)
 	tag, tagged := hashTag(k.Key)
 	slot := crc16(tag) & (NumSlots - 1)
 	if len(k.Key) > MaxProfileKey {
@@ -223,6 +234,11 @@ func (b *Builder) Add(k *Key) {
 	e.Keys++
 	e.Memory += k.Memory
 	b.top.offer(k)
+	if selected {
+		b.filtered.Keys++
+		b.filtered.Memory += k.Memory
+		b.ftop.offer(k)
+	}
 	t := b.byType[k.Type]
 	if t == nil {
 		t = &topN{n: b.opts.TopN}
@@ -264,6 +280,10 @@ func (b *Builder) Node() *Node {
 	}
 	n.Hashtags = b.hashtags.groups(0)
 	n.Slots = slotsFrom(b.slots)
+	if b.filtered != nil {
+		b.filtered.TopKeys = b.ftop.sorted()
+		n.Filtered = b.filtered
+	}
 	return n
 }
 

@@ -96,6 +96,7 @@ func Merge(name string, n int, nodes ...*Node) *Node {
 		m.UsedMemRatio = float64(est) / float64(m.UsedMem)
 	}
 	m.TopKeys = top.sorted()
+	m.Filtered = mergeFiltered(n, nodes)
 	for t, h := range byType {
 		m.TopByType[t] = h.sorted()
 	}

@@ -27,6 +27,9 @@ type Report struct {
 	// Settings are what Findings were judged with; nil when unknown (a
 	// report read back from JSON, which does not record them yet).
 	Settings *Settings `json:"-"`
+	// Filter is the key filter of the per-key views (Node.Filtered), nil
+	// when there is none. Findings and totals never depend on it.
+	Filter *KeyFilter `json:"filter,omitempty"`
 }
 
 // Tool records what produced a report.
@@ -167,6 +170,9 @@ type Node struct {
 
 	TopKeys   []KeyInfo            `json:"top_keys"`
 	TopByType map[string][]KeyInfo `json:"top_by_type"`
+	// Filtered is what the node holds of the keys Report.Filter selects;
+	// nil without a filter.
+	Filtered *Filtered `json:"filtered,omitempty"`
 
 	// Families groups keys by pattern (user:*:reminded): the default view
 	// of what fills a node. Prefixes is the drill-down, one table per

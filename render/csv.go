@@ -20,8 +20,9 @@ var TopKeysHeader = []string{"node", "rank", "db", "key", "type", "encoding", "m
 var FamiliesHeader = []string{"scope", "node", "family", "keys", "memory", "no_ttl_keys", "no_ttl_memory",
 	"error", "biggest_key", "biggest_key_node", "biggest_key_memory"}
 
-// TopKeysCSV writes every node's biggest keys (its top_keys list), nodes in
-// report order and keys biggest first. Keys are escaped and guarded against
+// TopKeysCSV writes every node's biggest keys (its top_keys list, or with
+// a key filter the biggest it selects), nodes in report order and keys
+// biggest first. Keys are escaped and guarded against
 // spreadsheet formulas exactly as in the per-key export (see KeysWriter).
 func TopKeysCSV(w io.Writer, r *aggregate.Report) error {
 	bw := bufio.NewWriter(w)
@@ -31,7 +32,7 @@ func TopKeysCSV(w io.Writer, r *aggregate.Report) error {
 	}
 	rec := make([]string, len(TopKeysHeader))
 	for _, n := range r.Nodes {
-		for i, k := range n.TopKeys {
+		for i, k := range topKeysOf(r, n) {
 			rec[0] = n.Name
 			rec[1] = strconv.Itoa(i + 1)
 			keyColumns(rec[2:10], k.DB, string(k.Key), k.Type, k.Encoding, k.Memory, k.RDBBytes, k.Elements, int64(k.ExpiresAt))

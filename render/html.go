@@ -134,7 +134,9 @@ type htmlPage struct {
 	Overview   *htmlOverview
 	Nodes      []*htmlNodeView
 	TopOverall *htmlTable
-	Charts     []htmlChartIsland
+	// TopOverallNote says what a filtered TopOverall covers.
+	TopOverallNote string
+	Charts         []htmlChartIsland
 }
 
 // htmlBuilder carries the state of one rendering: options and the numbering
@@ -151,6 +153,8 @@ type htmlBuilder struct {
 	// cluster is set when aggregate placed keys in hash slots: top keys
 	// then show their slot.
 	cluster bool
+	// report is the report drawn; nil for a diff.
+	report *aggregate.Report
 }
 
 func htmlBuildPage(r *aggregate.Report, o HTMLOptions) (*htmlPage, error) {
@@ -170,7 +174,8 @@ func htmlBuildPage(r *aggregate.Report, o HTMLOptions) (*htmlPage, error) {
 	if l := strings.ToLower(runtime); strings.Contains(l, "</script") || strings.Contains(l, "<!--") {
 		return nil, errors.New("render: chart runtime cannot be inlined: contains </script or <!--")
 	}
-	b := &htmlBuilder{opts: o, settings: r.Settings, full: htmlFullNodes(r.Findings), worst: map[string]aggregate.Severity{}, refs: map[string]int64{}}
+	b := &htmlBuilder{opts: o, settings: r.Settings, full: htmlFullNodes(r.Findings), worst: map[string]aggregate.Severity{}, refs: map[string]int64{},
+		report: r}
 	for _, f := range r.Findings {
 		b.worst[f.Node] = max(b.worst[f.Node], f.Severity)
 	}
@@ -226,7 +231,10 @@ func htmlBuildPage(r *aggregate.Report, o HTMLOptions) (*htmlPage, error) {
 		p.Nodes = append(p.Nodes, nv)
 	}
 	if r.Cluster != nil && len(nodes) > 1 {
-		p.TopOverall = b.topKeys(r.Cluster.TopKeys, true, 0)
+		p.TopOverall = b.topKeys(topKeysOf(r, r.Cluster), true, 0)
+		if r.Filter != nil {
+			p.TopOverallNote = filterNote(r.Filter, r.Cluster)
+		}
 	}
 	p.Charts = b.charts
 	p.clean()
@@ -240,7 +248,7 @@ func htmlBuildPage(r *aggregate.Report, o HTMLOptions) (*htmlPage, error) {
 // where they are built (htmlFindingViews).
 func (p *htmlPage) clean() {
 	c := htmlClean
-	p.Title, p.Heading, p.Headline = c(p.Title), c(p.Heading), c(p.Headline)
+	p.Title, p.Heading, p.Headline, p.TopOverallNote = c(p.Title), c(p.Heading), c(p.Headline), c(p.TopOverallNote)
 	for i := range p.Facts {
 		p.Facts[i].Label, p.Facts[i].Value, p.Facts[i].Title = c(p.Facts[i].Label), c(p.Facts[i].Value), c(p.Facts[i].Title)
 	}
@@ -255,7 +263,7 @@ func (p *htmlPage) clean() {
 		tables = append(tables, p.Overview.Table)
 	}
 	for _, n := range p.Nodes {
-		n.Name, n.Error, n.Headline, n.SlotsHeld = c(n.Name), c(n.Error), c(n.Headline), c(n.SlotsHeld)
+		n.Name, n.Error, n.Headline, n.SlotsHeld, n.TopKeysNote = c(n.Name), c(n.Error), c(n.Headline), c(n.SlotsHeld), c(n.TopKeysNote)
 		for i := range n.Warnings {
 			n.Warnings[i] = c(n.Warnings[i])
 		}

@@ -233,6 +233,10 @@ func htmlFacts(r *aggregate.Report, nodes []*aggregate.Node) []htmlStat {
 		facts = append(facts, htmlStat{Label: "Slots from", Value: s.ClusterNodesFile})
 	}
 	facts = append(facts, htmlStat{Label: "Findings", Value: htmlFindingCounts(r.Findings)})
+	if r.Filter != nil {
+		facts = append(facts, htmlStat{Label: "Biggest keys", Value: filterText(r.Filter),
+			Title: "the biggest-keys lists show only these keys; findings, totals and the other tables cover every key"})
+	}
 	return facts
 }
 

@@ -41,6 +41,8 @@ type htmlNodeView struct {
 	Prefixes  *htmlTable
 	Hashtags  *htmlTable
 	TopKeys   *htmlTable
+	// TopKeysNote says what a filtered TopKeys covers.
+	TopKeysNote string
 
 	SlotsHeld string
 	HotSlots  *htmlTable
@@ -77,7 +79,12 @@ func (b *htmlBuilder) node(n *aggregate.Node, anchor string, open bool) (*htmlNo
 	encs := htmlSortedStats(n.ByEncoding)
 	nv.Encodings = b.statTable("Type/encoding", encs, n.Memory)
 	nv.Expiry = b.expiryTable(n)
-	nv.TopKeys = b.topKeys(n.TopKeys, len(n.Nodes) > 0, n.ExpiryReference)
+	top := n.TopKeys
+	if r := b.report; r != nil && r.Filter != nil {
+		top = topKeysOf(r, n)
+		nv.TopKeysNote = filterNote(r.Filter, n)
+	}
+	nv.TopKeys = b.topKeys(top, len(n.Nodes) > 0, n.ExpiryReference)
 
 	// Shares are of the section's own memory: a node's, or in the merged
 	// view the cluster's, and the headers say which.

@@ -71,7 +71,7 @@ func Markdown(w io.Writer, r *aggregate.Report, o MarkdownOptions) error {
 		mdNodes(ew, r, nodes)
 	}
 	if all := clusterOf(r); all != nil {
-		mdTopKeys(ew, all, nodes, o.TopKeys)
+		mdTopKeys(ew, r, all, nodes, o.TopKeys)
 		mdFamilies(ew, all, o.Families)
 	}
 	fmt.Fprintf(ew, "_%s_\n", mdText(htmlClean(htmlToolLine(r.Tool, r.SchemaVersion))))
@@ -146,9 +146,11 @@ func mdNodes(w io.Writer, r *aggregate.Report, nodes []*aggregate.Node) {
 }
 
 // mdTopKeys lists the biggest keys of all (the cluster's merged list, with
-// each key's node, or the one node's), each key's share of its own node.
-func mdTopKeys(w io.Writer, all *aggregate.Node, nodes []*aggregate.Node, limit int) {
-	if len(all.TopKeys) == 0 {
+// each key's node, or the one node's), each key's share of its own node;
+// with a key filter, the biggest it selects, after a note saying so.
+func mdTopKeys(w io.Writer, r *aggregate.Report, all *aggregate.Node, nodes []*aggregate.Node, limit int) {
+	keys := topKeysOf(r, all)
+	if len(keys) == 0 && r.Filter == nil {
 		return
 	}
 	mem, ref := map[string]int64{}, map[string]int64{}
@@ -156,9 +158,15 @@ func mdTopKeys(w io.Writer, all *aggregate.Node, nodes []*aggregate.Node, limit 
 		mem[n.Name], ref[n.Name] = n.Memory, n.ExpiryReference
 	}
 	fmt.Fprint(w, "## Biggest keys\n\n")
+	if r.Filter != nil {
+		fmt.Fprintf(w, "_%s_\n\n", mdText(htmlClean(filterNote(r.Filter, all))))
+		if len(keys) == 0 {
+			return
+		}
+	}
 	t := mdTable{cols: []mdCol{{"#", true}, {"Node", false}, {"Key", false}, {"Type", false}, {"Encoding", false},
 		{"Memory", true}, {"Share of node", true}, {"Elements", true}, {"TTL", true}}}
-	for i, k := range all.TopKeys {
+	for i, k := range keys {
 		if i == limit {
 			break
 		}

@@ -56,7 +56,7 @@ func Text(w io.Writer, r *aggregate.Report, opts TextOptions) error {
 	textModels(ew, l, r)
 	all := clusterOf(r)
 	if all != nil {
-		textTopKeys(ew, l, all, r.Nodes, opts.TopKeys, len(r.Nodes) > 1)
+		textTopKeys(ew, l, r, all, opts.TopKeys)
 		textFamilies(ew, l, all, opts.TopKeys)
 		textTypes(ew, l, all)
 	}
@@ -248,11 +248,21 @@ func shareBase(k aggregate.KeyInfo, n *aggregate.Node, nodeMem map[string]int64)
 	return n.Memory
 }
 
-func textTopKeys(w io.Writer, l textLayout, n *aggregate.Node, nodes []*aggregate.Node, limit int, withNode bool) {
-	if len(n.TopKeys) == 0 {
+// textTopKeys lists the biggest keys of n (all nodes merged, or the one
+// node), or with a filter the biggest it selects, after a note saying so.
+func textTopKeys(w io.Writer, l textLayout, r *aggregate.Report, n *aggregate.Node, limit int) {
+	nodes, withNode := r.Nodes, len(r.Nodes) > 1
+	keys := topKeysOf(r, n)
+	if len(keys) == 0 && r.Filter == nil {
 		return
 	}
 	fmt.Fprintf(w, "\n%s\n", l.p.heading("BIGGEST KEYS"))
+	if r.Filter != nil {
+		writeParagraph(w, filterNote(r.Filter, n), l.width, "  ")
+		if len(keys) == 0 {
+			return
+		}
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if withNode {
 		fmt.Fprint(tw, "  NODE\t")
@@ -269,7 +279,7 @@ func textTopKeys(w io.Writer, l textLayout, n *aggregate.Node, nodes []*aggregat
 		nodeMem[nd.Name] = nd.Memory
 		nodeRef[nd.Name] = nd.ExpiryReference
 	}
-	for i, k := range n.TopKeys {
+	for i, k := range keys {
 		if i == limit {
 			break
 		}
