@@ -403,7 +403,9 @@ func scanNodes(ctx context.Context, inputs []parse.Input, stdin io.Reader, wc wo
 			inputs[i] = in.Ref.Stream(in.Name, io.NopCloser(stdin))
 		}
 	}
-	return worker.Nodes(ctx, inputs, wc)
+	nodes := worker.Nodes(ctx, inputs, wc)
+	addAOFWarnings(inputs, nodes)
+	return nodes
 }
 
 func writeOutputs(cfg *analyzeConfig, r *aggregate.Report, outs *outputs, stdout io.Writer) error {

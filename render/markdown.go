@@ -64,6 +64,9 @@ func Markdown(w io.Writer, r *aggregate.Report, o MarkdownOptions) error {
 		if !n.Complete {
 			fmt.Fprintf(ew, "- **Incomplete input:** %s: %s\n", mdText(htmlClean(n.Name)), mdText(htmlClean(n.Error)))
 		}
+		for _, warn := range n.Warnings {
+			fmt.Fprintf(ew, "- **Warning:** %s: %s\n", mdText(htmlClean(n.Name)), mdText(htmlClean(warn)))
+		}
 	}
 	fmt.Fprintln(ew)
 	mdFindings(ew, r.Findings)
