@@ -228,3 +228,33 @@ func TestNoEscapesOffATerminal(t *testing.T) {
 		assertWithin(t, findings, width)
 	}
 }
+
+// The README's ten-second example is what the command prints (in 80
+// columns), but for the rows its "  ..." leaves out.
+func TestReadmeExample(t *testing.T) {
+	t.Setenv("COLUMNS", "")
+	raw, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	_, after, ok := strings.Cut(string(raw), "## Ten-second example")
+	require.True(t, ok)
+	_, after, _ = strings.Cut(after, "```\n")
+	block, _, _ := strings.Cut(after, "```")
+	lines := strings.Split(strings.TrimSuffix(block, "\n"), "\n")
+	cmd, ok := strings.CutPrefix(lines[0], "$ ./rdbscope ")
+	require.True(t, ok, lines[0])
+	code, stdout, stderr := runCLI(t, strings.Fields(cmd)...)
+	require.Equal(t, exitOK, code, stderr)
+	real := strings.Split(stdout, "\n")
+	j := 0
+	for _, l := range lines[1:] {
+		if l == "  ..." {
+			for j < len(real) && real[j] != "" {
+				j++
+			}
+			continue
+		}
+		require.Less(t, j, len(real), "README line %q past the output", l)
+		assert.Equal(t, real[j], l, "README example, output line %d", j+1)
+		j++
+	}
+}
