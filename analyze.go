@@ -58,6 +58,9 @@ type analyzeConfig struct {
 	filter *aggregate.KeyMatcher
 }
 
+// filterGroup is the help group of the filter flags.
+const filterGroup = "Filters (biggest-keys lists and per-key exports only)"
+
 // analyzeHelp is analyze's help besides its flags.
 var analyzeHelp = helpDoc{
 	usage: "rdbscope analyze [flags] INPUT...",
@@ -67,7 +70,7 @@ var analyzeHelp = helpDoc{
 		"INPUT is an RDB file (plain, gzip, zstd or lz4), a directory of dumps, a tar archive of dumps, or - for " +
 			"standard input. The summary goes to stdout (to stderr when an output uses stdout). See docs/cli.md.",
 	},
-	groups: []string{"Outputs", "Filters (the biggest-keys lists and the per-key exports; findings and totals cover every key)",
+	groups: []string{"Outputs", filterGroup,
 		"Findings", "Key families and biggest keys", "Reading the dumps"},
 	examples: []string{
 		"rdbscope analyze --html report.html dumps/",
@@ -110,7 +113,7 @@ func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) 
 	fs.StringSliceVar(&kf.Types, "type", nil, "only keys of `TYPE`: "+strings.Join(aggregate.FilterTypes, ", ")+" (repeatable, or hash,zset)")
 	fs.StringVar(&minBytes, "min-bytes", "", "only keys of at least `SIZE` of memory (e.g. 1mb)")
 	fs.BoolVar(&kf.NoTTL, "no-ttl", false, "only keys without a TTL")
-	inGroup(fs, "Filters (the biggest-keys lists and the per-key exports; findings and totals cover every key)",
+	inGroup(fs, filterGroup,
 		"match", "db", "type", "min-bytes", "no-ttl")
 
 	fs.IntVarP(&cfg.jobs, "jobs", "j", runtime.NumCPU(), "parse `N` nodes in parallel (default: the number of CPUs)")

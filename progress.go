@@ -42,7 +42,7 @@ type lockedWriter struct {
 
 func newProgress(mode string, stderr io.Writer, inputs []parse.Input) *progress {
 	caps := tty.Of(stderr, os.Getenv)
-	show := mode == "always" || mode == "auto" && caps.Cursor
+	show := mode == "always" || mode == "auto" && caps.Terminal
 	if !show {
 		return &progress{}
 	}
