@@ -127,9 +127,13 @@ func textFindings(w io.Writer, l textLayout, fs []aggregate.Finding) {
 		}
 		writeHanging(w, first, aggregate.CleanText(f.Title), l.width, rest)
 	}
-	// The most severe finding gets its explanation in full: it is what the
-	// on-call engineer needs first.
-	top := fs[0]
+	textExplain(w, l, fs[0])
+}
+
+// textExplain writes the explanation and advice of the most severe
+// finding in full, after the list: it is what the on-call engineer needs
+// first.
+func textExplain(w io.Writer, l textLayout, top aggregate.Finding) {
 	if top.Explanation != "" {
 		fmt.Fprintln(w)
 		writeParagraph(w, aggregate.CleanText(top.Explanation), l.width, "  ")
