@@ -1,224 +1,20 @@
 package memmodel
 
 import (
-	"bufio"
 	"context"
-	"errors"
-	"fmt"
 	"math/rand"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
+	"github.com/rdbscope/rdbscope/internal/testutil"
 	"github.com/rdbscope/rdbscope/parse"
 )
 
-// respConn is a minimal RESP2 client: enough to fill a server and read
-// integer / bulk / status / array replies.
-type respConn struct {
-	c net.Conn
-	r *bufio.Reader
-	w *bufio.Writer
-}
-
-func (rc *respConn) send(args ...string) {
-	fmt.Fprintf(rc.w, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(rc.w, "$%d\r\n%s\r\n", len(a), a)
-	}
-}
-
-func (rc *respConn) read() (any, error) {
-	line, err := rc.r.ReadString('\n')
-	if err != nil {
-		return nil, err
-	}
-	line = strings.TrimRight(line, "\r\n")
-	if line == "" {
-		return nil, errors.New("empty reply")
-	}
-	switch line[0] {
-	case '+':
-		return line[1:], nil
-	case '-':
-		return nil, errors.New(line[1:])
-	case ':':
-		return strconv.ParseInt(line[1:], 10, 64)
-	case '$':
-		n, _ := strconv.Atoi(line[1:])
-		if n < 0 {
-			return nil, nil
-		}
-		b := make([]byte, n+2)
-		if _, err := ioReadFull(rc.r, b); err != nil {
-			return nil, err
-		}
-		return string(b[:n]), nil
-	case '*':
-		n, _ := strconv.Atoi(line[1:])
-		out := make([]any, 0, max(n, 0))
-		for i := 0; i < n; i++ {
-			v, err := rc.read()
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, v)
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("bad reply %q", line)
-}
-
-func ioReadFull(r *bufio.Reader, b []byte) (int, error) {
-	n := 0
-	for n < len(b) {
-		k, err := r.Read(b[n:])
-		n += k
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
-}
-
-// do sends commands pipelined and returns their replies; an error reply
-// fails the test.
-func (rc *respConn) do(t testing.TB, cmds ...[]string) []any {
-	t.Helper()
-	out := rc.try(t, cmds...)
-	for i, v := range out {
-		if err, ok := v.(error); ok {
-			t.Fatalf("%v: %v", cmds[i], err)
-		}
-	}
-	return out
-}
-
-// try sends commands pipelined and returns their replies, errors
-// included (commands a server version does not know).
-func (rc *respConn) try(t testing.TB, cmds ...[]string) []any {
-	t.Helper()
-	for _, c := range cmds {
-		rc.send(c...)
-	}
-	if err := rc.w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	out := make([]any, len(cmds))
-	for i := range cmds {
-		v, err := rc.read()
-		if err != nil {
-			v = err
-			if errors.Is(err, os.ErrDeadlineExceeded) || strings.Contains(err.Error(), "EOF") {
-				t.Fatalf("%v: %v", cmds[i], err)
-			}
-		}
-		out[i] = v
-	}
-	return out
-}
-
-// testServer is a server binary the integration test runs against.
-type testServer struct{ name, bin string }
-
-// serversDir is where built servers are looked for: $RDBSCOPE_SERVERS, or
-// rdbscope-servers/bin in the user's cache directory (~/.cache), where
-// .ci/run builds them (one directory per server holding its binary as
-// "server").
-func serversDir() string {
-	if d := os.Getenv("RDBSCOPE_SERVERS"); d != "" {
-		return d
-	}
-	c, err := os.UserCacheDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(c, "rdbscope-servers", "bin")
-}
-
-// testServers lists the servers this machine has: redis-server in PATH
-// (a distribution package) and every NAME/server under serversDir.
-func testServers() []testServer {
-	var out []testServer
-	if bin, err := exec.LookPath("redis-server"); err == nil {
-		out = append(out, testServer{"redis-server-in-path", bin})
-	}
-	if d := serversDir(); d != "" {
-		bins, _ := filepath.Glob(filepath.Join(d, "*", "server"))
-		for _, b := range bins {
-			if fi, err := os.Stat(b); err == nil && fi.Mode()&0o111 != 0 {
-				out = append(out, testServer{filepath.Base(filepath.Dir(b)), b})
-			}
-		}
-	}
-	return out
-}
-
-// startRedis starts a throw-away server on a free loopback port with its
-// dump in dir (loading dump.rdb if there is one) and the given extra
-// configuration, and waits until it answers PING (loading done). stop
-// kills it (SIGKILL: it never saves).
-func startRedis(t *testing.T, bin, dir string, conf ...string) (rc *respConn, stop func()) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Skip("no loopback: " + err.Error())
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", dir, "--logfile", filepath.Join(dir, "log")}, conf...)
-	cmd := exec.Command(bin, args...)
-	if err := cmd.Start(); err != nil {
-		t.Skip("cannot start " + bin + ": " + err.Error())
-	}
-	var once sync.Once
-	var c net.Conn
-	stop = func() {
-		once.Do(func() {
-			if c != nil {
-				c.Close()
-			}
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		})
-	}
-	t.Cleanup(stop)
-	for i := 0; i < 200; i++ {
-		c, err = net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		if err == nil {
-			break
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("redis-server did not come up: %v", err)
-	}
-	_ = c.SetDeadline(time.Now().Add(60 * time.Second))
-	rc = &respConn{c: c, r: bufio.NewReader(c), w: bufio.NewWriter(c)}
-	for i := 0; ; i++ {
-		rc.send("PING")
-		if err := rc.w.Flush(); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := rc.read(); err == nil {
-			break
-		} else if i == 400 {
-			t.Fatalf("redis-server still loading: %v", err)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	return rc, stop
-}
-
 // fill writes every type and encoding the model knows.
-func fill(t *testing.T, rc *respConn) {
+func fill(t *testing.T, rc *testutil.Redis) {
 	var cmds [][]string
 	add := func(a ...string) { cmds = append(cmds, a) }
 	pad := func(n int, seed int) string {
@@ -294,9 +90,7 @@ func fill(t *testing.T, rc *respConn) {
 		add("XREADGROUP", "GROUP", "g1", "alice", "COUNT", "50", "STREAMS", k, ">")
 		add("XREADGROUP", "GROUP", "g1", "bob", "COUNT", "30", "STREAMS", k, ">")
 	}
-	for i := 0; i < len(cmds); i += 2000 {
-		rc.do(t, cmds[i:min(i+2000, len(cmds))]...)
-	}
+	rc.Pipe(t, cmds)
 	// What only some versions have: hash field TTLs (Redis 7.4+, Valkey
 	// 9) and vector sets (Redis 8). Errors mean the server has not.
 	cmds = cmds[:0]
@@ -334,9 +128,7 @@ func fill(t *testing.T, rc *respConn) {
 			add(args...)
 		}
 	}
-	for i := 0; i < len(cmds); i += 2000 {
-		rc.try(t, cmds[i:min(i+2000, len(cmds))]...)
-	}
+	rc.TryPipe(t, cmds)
 }
 
 // nonDefault is a configuration far from the defaults: every conversion
@@ -352,30 +144,30 @@ var nonDefault = map[string]string{
 }
 
 // TestRedisServerAccuracy fills every server this machine has (see
-// testServers) with every type and encoding, saves, restarts it on the
+// testutil.Servers) with every type and encoding, saves, restarts it on the
 // dump, and compares every key's estimate with MEMORY USAGE and OBJECT
 // ENCODING; then restarts it once more with a non-default configuration
 // (nonDefault) and compares again with the model given that
 // configuration, which must replay the conversions the server makes on
 // load. Servers that are absent are skipped.
 func TestRedisServerAccuracy(t *testing.T) {
-	servers := testServers()
+	servers := testutil.Servers()
 	if len(servers) == 0 {
-		t.Skip("no redis-server in PATH and no server under " + serversDir())
+		t.Skip("no redis-server in PATH and no server under " + testutil.ServersDir())
 	}
 	for _, srv := range servers {
-		t.Run(srv.name, func(t *testing.T) {
+		t.Run(srv.Name, func(t *testing.T) {
 			dir := t.TempDir()
-			rc, stop := startRedis(t, srv.bin, dir)
+			rc := testutil.StartServer(t, srv.Bin, dir)
 			fill(t, rc)
-			rc.do(t, []string{"SAVE"})
-			stop()
+			rc.Must(t, "SAVE")
+			rc.Stop()
 			// A restart, not DEBUG RELOAD: the loading server must have
 			// another hash seed than the one that wrote the dump, as on a
 			// real restart (the same seed makes the field order of the
 			// dump and the bucket layout on load correlated).
 			t.Run("defaults", func(t *testing.T) {
-				rc, _ := startRedis(t, srv.bin, dir)
+				rc := testutil.StartServer(t, srv.Bin, dir)
 				compareServer(t, rc, filepath.Join(dir, "dump.rdb"), Config{})
 			})
 			t.Run("non-default config", func(t *testing.T) {
@@ -387,7 +179,7 @@ func TestRedisServerAccuracy(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				rc, _ := startRedis(t, srv.bin, dir, conf...)
+				rc := testutil.StartServer(t, srv.Bin, dir, conf...)
 				compareServer(t, rc, filepath.Join(dir, "dump.rdb"), cfg)
 			})
 		})
@@ -396,7 +188,7 @@ func TestRedisServerAccuracy(t *testing.T) {
 
 // compareServer estimates every key of dump with the model for cfg and
 // compares with what the running server rc reports.
-func compareServer(t *testing.T, rc *respConn, dump string, cfg Config) {
+func compareServer(t *testing.T, rc *testutil.Redis, dump string, cfg Config) {
 	ins, err := parse.Expand([]string{dump}, nil)
 	if err != nil || len(ins) != 1 {
 		t.Fatalf("expand: %v", err)
@@ -433,7 +225,7 @@ func compareServer(t *testing.T, rc *respConn, dump string, cfg Config) {
 		for _, e := range part {
 			cmds = append(cmds, []string{"MEMORY", "USAGE", e.key, "SAMPLES", "0"}, []string{"OBJECT", "ENCODING", e.key}, []string{"TYPE", e.key})
 		}
-		reps := rc.do(t, cmds...)
+		reps := rc.Pipe(t, cmds)
 		for j, e := range part {
 			mu, _ := reps[3*j].(int64)
 			enc, _ := reps[3*j+1].(string)
