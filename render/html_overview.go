@@ -54,7 +54,7 @@ func (b *htmlBuilder) overview(nodes []*aggregate.Node, findings []aggregate.Fin
 		if m := b.maxMemory(n.Name); m > 0 {
 			mm = htmlBytesCell(m)
 			mm.Text += " (" + htmlPct(b.fill(n)) + " used)"
-			mm.Title += "; " + htmlCount(aggregate.UsedMemory(n)) + " bytes used (the larger of used_mem and the estimate)"
+			mm.Title += "; " + htmlCount(aggregate.UsedMemory(n)) + " bytes used (the dump's used_mem, or the estimate when the dump has none)"
 			switch b.fillLevel(n) {
 			case fillOver:
 				mm.Class = "bad"
@@ -155,8 +155,8 @@ func htmlOutliers(nodes []*aggregate.Node, fs []aggregate.Finding) map[*aggregat
 // unknown.
 func (b *htmlBuilder) maxMemory(node string) int64 { return b.settings.MaxmemoryOf(node) }
 
-// fill is how full a node is: aggregate.UsedMemory (the larger of the
-// dump's used-mem and the estimate, the figure the findings use) over its
+// fill is how full a node is: aggregate.UsedMemory (the dump's
+// used-mem, or the estimate without it: the figure the findings use) over its
 // maxmemory; 0 when maxmemory is unknown.
 func (b *htmlBuilder) fill(n *aggregate.Node) float64 {
 	mm := b.maxMemory(n.Name)

@@ -152,7 +152,7 @@ func TestHTMLHeadlineCritical(t *testing.T) {
 }
 
 // TestHTMLMaxmemory: a node at or over its maxmemory, by
-// aggregate.UsedMemory (the larger of used-mem and the estimate), is named
+// aggregate.UsedMemory (the dump's used-mem, or the estimate), is named
 // in the overview's note, its maxmemory cell is red, and the memory chart
 // marks it: its axis label says how full it is, in red, and its used-mem
 // diamond is red; the legend names maxmemory with its value.

@@ -65,7 +65,7 @@ func TestFromReport(t *testing.T) {
 	assert.Equal(t, "node-a", na.Name)
 	assert.Equal(t, int64(51), na.Keys)
 	assert.Equal(t, int64(5100), na.Memory)
-	assert.Equal(t, int64(10200), na.Used, "the larger of used-mem and the estimate")
+	assert.Equal(t, int64(10200), na.Used, "the dump's used-mem before the estimate")
 	assert.Equal(t, int64(8000), na.Maxmemory, "from the configuration")
 	assert.InDelta(t, 10200.0/8000, na.Fill(), 1e-9)
 	assert.Equal(t, int64(2100), na.NoTTLMemory)
