@@ -257,7 +257,8 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 		defer pprof.StopCPUProfile()
 	}
-	inputs, err := parse.Expand(cfg.inputs, cfg.names)
+	store := newObjectStore(stderr)
+	inputs, err := expandInputs(ctx, cfg.inputs, cfg.names, store)
 	if err != nil {
 		return exitFatal, err
 	}
@@ -273,6 +274,7 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 
 	prog := newProgress(cfg.progress, stderr, inputs)
+	store.report(prog.writer(stderr))
 	nodes := scanNodes(ctx, inputs, stdin, cfg.scanConfig(keys, prog))
 	prog.wait()
 	if keys != nil {

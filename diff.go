@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -15,8 +17,8 @@ import (
 	"github.com/rdbscope/rdbscope/aggregate/diagnose"
 	"github.com/rdbscope/rdbscope/aggregate/diff"
 	"github.com/rdbscope/rdbscope/aggregate/memmodel"
+	"github.com/rdbscope/rdbscope/internal/objstore"
 	"github.com/rdbscope/rdbscope/internal/worker"
-	"github.com/rdbscope/rdbscope/parse"
 	"github.com/rdbscope/rdbscope/render"
 )
 
@@ -114,11 +116,11 @@ func diffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err := checkOutputPaths(paths, inputFiles([]string{cfg.oldIn, cfg.newIn})); err != nil {
 		return exitUsage, err
 	}
-	oldR, err := loadSide(ctx, cfg, cfg.oldIn, stdin)
+	oldR, err := loadSide(ctx, cfg, cfg.oldIn, stdin, stderr)
 	if err != nil {
 		return exitFatal, fmt.Errorf("OLD: %w", err)
 	}
-	newR, err := loadSide(ctx, cfg, cfg.newIn, stdin)
+	newR, err := loadSide(ctx, cfg, cfg.newIn, stdin, stderr)
 	if err != nil {
 		return exitFatal, fmt.Errorf("NEW: %w", err)
 	}
@@ -174,8 +176,8 @@ func diffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 
 // loadSide reads one side of a diff: a JSON profile as is, anything else
 // as dumps analyzed here with analyze's defaults.
-func loadSide(ctx context.Context, cfg *diffConfig, in string, stdin io.Reader) (*aggregate.Report, error) {
-	isJSON, err := looksLikeJSON(in)
+func loadSide(ctx context.Context, cfg *diffConfig, in string, stdin io.Reader, stderr io.Writer) (*aggregate.Report, error) {
+	isJSON, err := looksLikeJSON(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +187,7 @@ func loadSide(ctx context.Context, cfg *diffConfig, in string, stdin io.Reader) 
 	if in == "-" {
 		return nil, errors.New("- (stdin) must be a JSON profile in a diff")
 	}
-	inputs, err := parse.Expand([]string{in}, nil)
+	inputs, err := expandInputs(ctx, []string{in}, nil, newObjectStore(stderr))
 	if err != nil {
 		return nil, err
 	}
@@ -207,25 +209,36 @@ func loadSide(ctx context.Context, cfg *diffConfig, in string, stdin io.Reader) 
 // looksLikeJSON tells a profile from a dump by its first byte: a JSON
 // document starts with '{' (after white space), an RDB file with "REDIS" or
 // "VALKEY", a compressed one with its magic number.
-func looksLikeJSON(in string) (bool, error) {
+func looksLikeJSON(ctx context.Context, in string) (bool, error) {
 	if in == "-" {
 		// Only a JSON profile can come from stdin in a diff; the profile
 		// reader says precisely what is wrong if it is not one.
 		return true, nil
 	}
-	fi, err := os.Stat(in)
-	if err != nil {
-		return false, err
+	var r io.ReadCloser
+	if objstore.IsURL(in) {
+		// A prefix or a glob is a "directory" of dumps; one object is
+		// looked at as a file is.
+		u, err := url.Parse(in)
+		if err != nil || strings.HasSuffix(u.Path, "/") || u.Path == "" || strings.ContainsAny(u.Path, "*[") {
+			return false, nil
+		}
+		if r, err = openProfile(ctx, in); err != nil {
+			return false, err
+		}
+	} else {
+		fi, err := os.Stat(in)
+		if err != nil {
+			return false, err
+		}
+		if fi.IsDir() {
+			return false, nil
+		}
+		if r, err = os.Open(in); err != nil {
+			return false, err
+		}
 	}
-	if fi.IsDir() {
-		return false, nil
-	}
-	f, err := os.Open(in)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	r := f
+	defer r.Close()
 	buf := make([]byte, 512)
 	n, err := io.ReadFull(r, buf)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
@@ -32,6 +33,10 @@ type nodeBar struct {
 	name string
 	w    *lockedWriter
 	read int64
+	// remote: an object, whose rate is shown (a network read, unlike a
+	// file's, is worth watching); start is when its first byte came.
+	remote bool
+	start  time.Time
 }
 
 // lockedWriter serializes the lines of nodes that end at once.
@@ -50,7 +55,7 @@ func newProgress(mode string, stderr io.Writer, inputs []parse.Input) *progress 
 		lw := &lockedWriter{w: stderr}
 		pr := &progress{}
 		for _, in := range inputs {
-			pr.bars = append(pr.bars, &nodeBar{name: in.Name, w: lw})
+			pr.bars = append(pr.bars, &nodeBar{name: in.Name, w: lw, remote: in.Remote})
 		}
 		return pr
 	}
@@ -62,9 +67,13 @@ func newProgress(mode string, stderr io.Writer, inputs []parse.Input) *progress 
 	}
 	for _, in := range inputs {
 		total := in.Size
+		after := []decor.Decorator{decor.Counters(decor.SizeB1024(0), "% .1f / % .1f"), decor.Name(" "), decor.OnComplete(decor.Percentage(), "done")}
+		if in.Remote {
+			after = append(after, decor.Name(" "), decor.AverageSpeed(decor.SizeB1024(0), "% .1f"))
+		}
 		b := p.New(total, mpb.BarStyle(),
 			mpb.PrependDecorators(decor.Name(in.Name, decor.WC{W: width + 1, C: decor.DindentRight})),
-			mpb.AppendDecorators(decor.Counters(decor.SizeB1024(0), "% .1f / % .1f"), decor.Name(" "), decor.OnComplete(decor.Percentage(), "done")),
+			mpb.AppendDecorators(after...),
 		)
 		pr.bars = append(pr.bars, &nodeBar{bar: b, total: total})
 	}
@@ -78,6 +87,15 @@ func (p *progress) bar(i int) *nodeBar {
 	return p.bars[i]
 }
 
+// writer is where other messages go while the bars are drawn: above
+// them, or w when there are none.
+func (p *progress) writer(w io.Writer) io.Writer {
+	if p != nil && p.p != nil {
+		return p.p
+	}
+	return w
+}
+
 func (p *progress) wait() {
 	if p != nil && p.p != nil {
 		p.p.Wait()
@@ -89,6 +107,9 @@ func (b *nodeBar) set(n int64) {
 		return
 	}
 	if b.w != nil {
+		if b.start.IsZero() {
+			b.start = time.Now()
+		}
 		b.read = n
 		return
 	}
@@ -110,7 +131,11 @@ func (b *nodeBar) finish(err error) {
 		if err != nil {
 			status = "failed"
 		}
-		fmt.Fprintf(b.w.w, "%s: %s, %s read\n", aggregate.EscapeKey(b.name), status, bytesize.Format(b.read, bytesize.Table))
+		rate := ""
+		if d := time.Since(b.start); b.remote && !b.start.IsZero() && d > 0 {
+			rate = fmt.Sprintf(" (%s/s)", bytesize.Format(int64(float64(b.read)/d.Seconds()), bytesize.Table))
+		}
+		fmt.Fprintf(b.w.w, "%s: %s, %s read%s\n", aggregate.EscapeKey(b.name), status, bytesize.Format(b.read, bytesize.Table), rate)
 		return
 	}
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 
@@ -210,7 +209,7 @@ func readProfile(path string, stdin io.Reader) (*aggregate.Report, error) {
 	if path == "-" {
 		return aggregate.DecodeReport("stdin", stdin)
 	}
-	f, err := os.Open(path)
+	f, err := openProfile(context.Background(), path)
 	if err != nil {
 		return nil, err
 	}

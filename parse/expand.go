@@ -67,6 +67,15 @@ func nodeName(p string) string {
 }
 
 func expand(args []string, names map[string]string) ([]Input, error) {
+	ins, err := expandLocal(args)
+	if err != nil {
+		return nil, err
+	}
+	return checkNames(ins, names)
+}
+
+// expandLocal resolves local paths and "-" into inputs.
+func expandLocal(args []string) ([]Input, error) {
 	var ins []Input
 	for _, arg := range args {
 		if arg == "-" {
@@ -91,6 +100,12 @@ func expand(args []string, names map[string]string) ([]Input, error) {
 		}
 		ins = append(ins, found...)
 	}
+	return ins, nil
+}
+
+// checkNames applies the --name overrides and refuses two nodes of one
+// name.
+func checkNames(ins []Input, names map[string]string) ([]Input, error) {
 	if err := applyNames(ins, names); err != nil {
 		return nil, err
 	}
@@ -194,6 +209,25 @@ func expandTar(path string) ([]Input, error) {
 		return nil, inputErr(path, err)
 	}
 	defer done()
+	return listTar(path, tr, or)
+}
+
+// openTarStream reads an archive, compressed or not, from rc, which done
+// closes.
+func openTarStream(rc io.ReadCloser) (*tar.Reader, func(), error) {
+	raw := bufio.NewReaderSize(rc, 64<<10)
+	magic, _ := raw.Peek(4)
+	dr, closeDec, err := decompress(raw, sniffCompression(magic))
+	if err != nil {
+		rc.Close()
+		return nil, nil, err
+	}
+	return tar.NewReader(dr), func() { closeDec(); rc.Close() }, nil
+}
+
+// listTar lists the dumps in the archive at path that tr reads; or, when
+// not nil, is the uncompressed archive's file under tr.
+func listTar(path string, tr *tar.Reader, or *offsetReader) ([]Input, error) {
 	var ins []Input
 	for idx := 0; ; idx++ {
 		hdr, err := tr.Next()

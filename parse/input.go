@@ -16,6 +16,9 @@ type Input struct {
 	Ref         // where its stored bytes are
 
 	open func() (io.ReadCloser, error) // nil: Ref.Open
+	// archive opens the whole archive the input is a member of, when it
+	// is not a local file (an object); nil: openTar(Path).
+	archive func() (io.ReadCloser, error)
 }
 
 // Open opens the input's stored bytes (still compressed).
@@ -39,6 +42,10 @@ type Ref struct {
 	// is not compressed (so the member can be read in place), else 0.
 	Offset int64 `json:"offset,omitempty"`
 	Size   int64 `json:"size,omitempty"` // stored size if known, else 0
+	// Remote says that Path is an object URL (s3://, gs://, azblob://),
+	// which only the Input that ExpandContext made can open: another
+	// process gets its bytes as a stream.
+	Remote bool `json:"remote,omitempty"`
 }
 
 // Input returns the input r refers to, named name, which Parse opens with
@@ -67,7 +74,7 @@ func (r Ref) Stream(name string, rc io.ReadCloser) Input {
 // whose offset is known. Other inputs are best opened once and passed on
 // as a stream (see Stream).
 func (r Ref) Direct() bool {
-	return r.Path != "-" && (r.Member == "" || r.Offset > 0)
+	return r.Path != "-" && !r.Remote && (r.Member == "" || r.Offset > 0)
 }
 
 // Open opens the stored (possibly compressed) bytes r refers to: standard
@@ -75,6 +82,8 @@ func (r Ref) Direct() bool {
 // known, else found by reading the archive up to it.
 func (r Ref) Open() (io.ReadCloser, error) {
 	switch {
+	case r.Remote:
+		return nil, fmt.Errorf("%s: %w", r.label(), errNoStore)
 	case r.Path == "-":
 		return io.NopCloser(os.Stdin), nil
 	case r.Member == "":
@@ -148,6 +157,12 @@ func openMemberAtIndex(path, name string, idx int) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
+	return seekMember(tr, done, path, name, idx)
+}
+
+// seekMember reads tr up to member number idx, which must be named name;
+// done releases the archive.
+func seekMember(tr *tar.Reader, done func(), path, name string, idx int) (io.ReadCloser, error) {
 	for i := 0; ; i++ {
 		hdr, err := tr.Next()
 		if err != nil {

@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"archive/tar"
 	"fmt"
 	"io"
 )
@@ -25,7 +26,7 @@ func Members(ins []Input, fn func(i int, in Input)) {
 			fn(next, failing(ins[next], err))
 		}
 	}
-	tr, _, done, err := openTar(path)
+	tr, done, err := openArchive(ins[0])
 	if err != nil {
 		fail(err)
 		return
@@ -61,4 +62,17 @@ func Members(ins []Input, fn func(i int, in Input)) {
 func failing(in Input, err error) Input {
 	in.open = func() (io.ReadCloser, error) { return nil, err }
 	return in
+}
+
+// openArchive reads the archive in is a member of from its start.
+func openArchive(in Input) (*tar.Reader, func(), error) {
+	if in.archive == nil {
+		tr, _, done, err := openTar(in.Path)
+		return tr, done, err
+	}
+	rc, err := in.archive()
+	if err != nil {
+		return nil, nil, err
+	}
+	return openTarStream(rc)
 }

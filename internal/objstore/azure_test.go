@@ -133,23 +133,23 @@ func TestAzureListReadResume(t *testing.T) {
 
 	t.Run("resume after cut", func(t *testing.T) {
 		p := startProxy(t, host)
-		p.cuts = []int64{1 << 20, 3 << 20}
+		p.CutAt(1<<20, 3<<20)
 		var retries []Retry
-		got, _, err := readAll(t, "azblob://"+bucket+"/backups/node-7202.rdb?protocol=http&domain="+p.ln.Addr().String(),
+		got, _, err := readAll(t, "azblob://"+bucket+"/backups/node-7202.rdb?protocol=http&domain="+strings.TrimPrefix(p.URL(), "http://"),
 			&Options{Backoff: time.Millisecond, OnRetry: func(r Retry) { retries = append(retries, r) }})
 		require.NoError(t, err)
 		assert.True(t, bytes.Equal(dumps["backups/node-7202.rdb"], got), "bytes differ after resuming")
 		require.Len(t, retries, 2)
 		for _, r := range retries {
 			assert.Greater(t, r.Offset, int64(0))
-			assert.Contains(t, strings.ToLower(p.requests()), "range: bytes="+itoa(r.Offset)+"-")
+			assert.Contains(t, strings.ToLower(p.Requests()), "range: bytes="+itoa(r.Offset)+"-")
 		}
 	})
 
 	t.Run("changed during read", func(t *testing.T) {
 		p := startProxy(t, host)
-		p.cuts = []int64{1 << 20}
-		r, err := Open(context.Background(), "azblob://"+bucket+"/backups/node-7202.rdb?protocol=http&domain="+p.ln.Addr().String(),
+		p.CutAt(1 << 20)
+		r, err := Open(context.Background(), "azblob://"+bucket+"/backups/node-7202.rdb?protocol=http&domain="+strings.TrimPrefix(p.URL(), "http://"),
 			&Options{Backoff: time.Millisecond})
 		require.NoError(t, err)
 		defer r.Close()

@@ -105,19 +105,19 @@ func TestGCSResumeAfterCut(t *testing.T) {
 	dumps := gcsIncident(t, g)
 	want := dumps["backups/node-7202.rdb"]
 	p := startProxy(t, g.host)
-	p.cuts = []int64{1 << 20, 3 << 20}
-	gcsEnv(t, strings.TrimPrefix(p.url(), "http://"))
+	p.CutAt(1<<20, 3<<20)
+	gcsEnv(t, strings.TrimPrefix(p.URL(), "http://"))
 
 	var retries []Retry
 	got, _, err := readAll(t, "gs://"+bucket+"/backups/node-7202.rdb",
 		&Options{Backoff: time.Millisecond, OnRetry: func(r Retry) { retries = append(retries, r) }})
 	require.NoError(t, err)
 	assert.True(t, bytes.Equal(want, got), "bytes differ after resuming")
-	assert.Equal(t, 2, p.cutCount)
+	assert.Equal(t, 2, p.Cuts())
 	require.Len(t, retries, 2, "each resumption is reported")
 	for _, r := range retries {
 		assert.Greater(t, r.Offset, int64(0), "resumed from byte 0")
-		assert.Contains(t, p.requests(), "Range: bytes="+itoa(r.Offset)+"-", "no ranged request from the offset reached")
+		assert.Contains(t, p.Requests(), "Range: bytes="+itoa(r.Offset)+"-", "no ranged request from the offset reached")
 	}
 }
 
@@ -126,8 +126,8 @@ func TestGCSChangedDuringRead(t *testing.T) {
 	dumps := gcsIncident(t, g)
 	old := dumps["backups/node-7202.rdb"]
 	p := startProxy(t, g.host)
-	p.cuts = []int64{1 << 20}
-	gcsEnv(t, strings.TrimPrefix(p.url(), "http://"))
+	p.CutAt(1 << 20)
+	gcsEnv(t, strings.TrimPrefix(p.URL(), "http://"))
 
 	r, err := Open(context.Background(), "gs://"+bucket+"/backups/node-7202.rdb", &Options{Backoff: time.Millisecond})
 	require.NoError(t, err)

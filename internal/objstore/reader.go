@@ -140,14 +140,7 @@ type Reader struct {
 // changed, Read fails with an error wrapping ErrChanged instead of
 // splicing two versions together.
 func Open(ctx context.Context, rawURL string, opts *Options) (*Reader, error) {
-	l, err := parseURL(rawURL)
-	if err != nil {
-		return nil, err
-	}
-	if l.isPrefix() {
-		return nil, fmt.Errorf("%s: names a prefix, not an object: expand it with List", rawURL)
-	}
-	b, err := openBucket(ctx, l)
+	l, b, err := openObjectBucket(ctx, rawURL)
 	if err != nil {
 		return nil, err
 	}
@@ -383,4 +376,42 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// ReadHead returns the first n bytes of the object at rawURL (all of it
+// when it is shorter), with one ranged request: enough to tell a dump's
+// format without the store sending the rest of a large object.
+func ReadHead(ctx context.Context, rawURL string, n int64) ([]byte, error) {
+	l, b, err := openObjectBucket(ctx, rawURL)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	rd, err := b.NewRangeReader(ctx, l.key, 0, n, nil)
+	if err != nil {
+		if gcerrors.Code(err) == gcerrors.NotFound {
+			return nil, notFound(ctx, b, l, "no such object")
+		}
+		return nil, l.classify("read", err)
+	}
+	defer rd.Close()
+	head, err := io.ReadAll(rd)
+	if err != nil {
+		return nil, l.classify("read", err)
+	}
+	return head, nil
+}
+
+// openObjectBucket parses a URL that must name one object and opens its
+// bucket.
+func openObjectBucket(ctx context.Context, rawURL string) (location, *blob.Bucket, error) {
+	l, err := parseURL(rawURL)
+	if err != nil {
+		return l, nil, err
+	}
+	if l.isPrefix() {
+		return l, nil, fmt.Errorf("%s: names a prefix, not an object: expand it with List", rawURL)
+	}
+	b, err := openBucket(ctx, l)
+	return l, b, err
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rdbscope/rdbscope/internal/objstore/objstoretest"
 )
 
 const bucket = "rdb-backups"
@@ -19,9 +21,9 @@ const bucket = "rdb-backups"
 // incident uploads the three incident dumps and a gzip copy of one under
 // backups/, plus objects that listings must leave out, and returns the
 // dumps by key.
-func incident(t *testing.T, s *fakeS3) map[string][]byte {
+func incident(t *testing.T, s *objstoretest.S3) map[string][]byte {
 	t.Helper()
-	s.bucket(t, bucket)
+	s.Bucket(t, bucket)
 	dumps := map[string][]byte{}
 	for _, n := range []string{"node-7200", "node-7201", "node-7202"} {
 		dumps["backups/"+n+".rdb"] = corpusFile(t, n+".rdb")
@@ -33,11 +35,11 @@ func incident(t *testing.T, s *fakeS3) map[string][]byte {
 	require.NoError(t, zw.Close())
 	dumps["backups/node-7203.rdb.gz"] = gz.Bytes()
 	for k, v := range dumps {
-		s.put(t, bucket, k, v)
+		s.Put(t, bucket, k, v)
 	}
-	s.put(t, bucket, "backups/older/node-7200.rdb", []byte("REDIS0011 older"))
-	s.put(t, bucket, "backups/manifest.json", []byte(`{}`))
-	s.put(t, bucket, "other/node-9000.rdb", []byte("REDIS0011 other"))
+	s.Put(t, bucket, "backups/older/node-7200.rdb", []byte("REDIS0011 older"))
+	s.Put(t, bucket, "backups/manifest.json", []byte(`{}`))
+	s.Put(t, bucket, "other/node-9000.rdb", []byte("REDIS0011 other"))
 	return dumps
 }
 
@@ -59,7 +61,7 @@ func readAll(t *testing.T, url string, opts *Options) ([]byte, *Reader, error) {
 func TestS3ListAndRead(t *testing.T) {
 	s := startS3(t)
 	dumps := incident(t, s)
-	s3Env(t, s.url)
+	s3Env(t, s.URL)
 
 	tests := []struct {
 		name string
@@ -123,13 +125,13 @@ func listAndRead(t *testing.T, url string, keys []string, dumps map[string][]byt
 
 // proxiedS3 starts a server with the incident dumps behind a proxy that
 // cuts at cuts, and points the SDK at the proxy.
-func proxiedS3(t *testing.T, cuts ...int64) (*fakeS3, *faultProxy, map[string][]byte) {
+func proxiedS3(t *testing.T, cuts ...int64) (*objstoretest.S3, *objstoretest.Proxy, map[string][]byte) {
 	t.Helper()
 	s := startS3(t)
 	dumps := incident(t, s)
-	p := startProxy(t, strings.TrimPrefix(s.url, "http://"))
-	p.cuts = cuts
-	s3Env(t, p.url())
+	p := startProxy(t, strings.TrimPrefix(s.URL, "http://"))
+	p.CutAt(cuts...)
+	s3Env(t, p.URL())
 	return s, p, dumps
 }
 
@@ -142,7 +144,7 @@ func TestS3EndpointParameter(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "rdbscope-test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "rdbscope-test-secret")
 
-	url := "s3://" + bucket + "/backups/node-7201.rdb?endpoint=" + s.url + "&region=us-east-1&use_path_style=true"
+	url := "s3://" + bucket + "/backups/node-7201.rdb?endpoint=" + s.URL + "&region=us-east-1&use_path_style=true"
 	got, _, err := readAll(t, url, nil)
 	require.NoError(t, err)
 	assert.Equal(t, dumps["backups/node-7201.rdb"], got)
@@ -178,7 +180,7 @@ func TestS3ResumeAfterCut(t *testing.T) {
 				assert.Equal(t, int64(len(want)), r.Size)
 				assert.Equal(t, 1, r.Attempt)
 				assert.Contains(t, r.String(), "resuming from byte")
-				assert.Contains(t, p.requests(), "Range: bytes="+itoa(r.Offset)+"-", "no ranged request from the offset reached")
+				assert.Contains(t, p.Requests(), "Range: bytes="+itoa(r.Offset)+"-", "no ranged request from the offset reached")
 			}
 		})
 	}
@@ -190,7 +192,7 @@ func TestS3ResumeAfterCut(t *testing.T) {
 func TestS3ResumeAfterStall(t *testing.T) {
 	_, p, dumps := proxiedS3(t)
 	want := dumps["backups/node-7202.rdb"]
-	p.stallAt = 2 << 20
+	p.StallAt(2 << 20)
 
 	var retries []Retry
 	opts := &Options{Backoff: time.Millisecond, StallTimeout: 300 * time.Millisecond, OnRetry: func(r Retry) { retries = append(retries, r) }}
@@ -205,7 +207,7 @@ func TestS3ResumeAfterStall(t *testing.T) {
 // after the configured number of retries with an error naming the cause.
 func TestS3RetriesBounded(t *testing.T) {
 	_, p, _ := proxiedS3(t, 1<<20)
-	p.refuse = true
+	p.RefuseAfterCut()
 
 	var retries []Retry
 	opts := &Options{Retries: 3, Backoff: time.Millisecond, OnRetry: func(r Retry) { retries = append(retries, r) }}
@@ -223,18 +225,18 @@ func TestS3RetriesBounded(t *testing.T) {
 func TestS3ChangedDuringRead(t *testing.T) {
 	tests := []struct {
 		name    string
-		replace func(t *testing.T, s *fakeS3, old []byte)
+		replace func(t *testing.T, s *objstoretest.S3, old []byte)
 	}{
-		{"same size, new content", func(t *testing.T, s *fakeS3, old []byte) {
+		{"same size, new content", func(t *testing.T, s *objstoretest.S3, old []byte) {
 			changed := bytes.Clone(old)
 			changed[len(changed)-100] ^= 0xff
-			s.put(t, bucket, "backups/node-7202.rdb", changed)
+			s.Put(t, bucket, "backups/node-7202.rdb", changed)
 		}},
-		{"grown", func(t *testing.T, s *fakeS3, old []byte) {
-			s.put(t, bucket, "backups/node-7202.rdb", append(bytes.Clone(old), "more"...))
+		{"grown", func(t *testing.T, s *objstoretest.S3, old []byte) {
+			s.Put(t, bucket, "backups/node-7202.rdb", append(bytes.Clone(old), "more"...))
 		}},
-		{"deleted", func(t *testing.T, s *fakeS3, _ []byte) {
-			_, err := s.backend.DeleteObject(bucket, "backups/node-7202.rdb")
+		{"deleted", func(t *testing.T, s *objstoretest.S3, _ []byte) {
+			_, err := s.Backend.DeleteObject(bucket, "backups/node-7202.rdb")
 			require.NoError(t, err)
 		}},
 	}
@@ -289,11 +291,11 @@ func TestS3Writer(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := startS3(t)
-			s.bucket(t, bucket)
+			s.Bucket(t, bucket)
 			if tt.before != nil {
-				s.put(t, bucket, "reports/run.json", tt.before)
+				s.Put(t, bucket, "reports/run.json", tt.before)
 			}
-			s3Env(t, s.url)
+			s3Env(t, s.URL)
 
 			w, err := Create(context.Background(), "s3://"+bucket+"/reports/run.json?use_path_style=true")
 			require.NoError(t, err)
@@ -301,17 +303,17 @@ func TestS3Writer(t *testing.T) {
 				_, err := w.Write(chunk)
 				require.NoError(t, err)
 			}
-			assert.Equal(t, tt.before, s.get(t, bucket, "reports/run.json"), "visible before Close")
+			assert.Equal(t, tt.before, s.Get(t, bucket, "reports/run.json"), "visible before Close")
 			if tt.commit {
 				require.NoError(t, w.Close())
-				assert.True(t, bytes.Equal(tt.data, s.get(t, bucket, "reports/run.json")), "committed object differs")
+				assert.True(t, bytes.Equal(tt.data, s.Get(t, bucket, "reports/run.json")), "committed object differs")
 				assert.NoError(t, w.Abort(), "Abort after Close does nothing")
 			} else {
 				require.NoError(t, w.Abort())
 				assert.NoError(t, w.Close(), "Close after Abort does nothing")
 			}
 			if !tt.commit {
-				assert.Equal(t, tt.before, s.get(t, bucket, "reports/run.json"), "Abort changed the object")
+				assert.Equal(t, tt.before, s.Get(t, bucket, "reports/run.json"), "Abort changed the object")
 			}
 			_, err = w.Write([]byte("late"))
 			assert.Error(t, err)
@@ -371,10 +373,10 @@ func TestS3Errors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.creds {
-				s3Env(t, s.url)
+				s3Env(t, s.URL)
 			} else {
 				isolateAWS(t)
-				t.Setenv("AWS_ENDPOINT_URL", s.url)
+				t.Setenv("AWS_ENDPOINT_URL", s.URL)
 				t.Setenv("AWS_REGION", "us-east-1")
 			}
 			err := tt.call(tt.url)
@@ -411,4 +413,24 @@ func create(url string) error {
 		return errors.New("created")
 	}
 	return err
+}
+
+// ReadHead reads the first bytes only, all of a shorter object, and
+// fails as Open does for a missing object or a prefix.
+func TestS3ReadHead(t *testing.T) {
+	s := startS3(t)
+	dumps := incident(t, s)
+	s3Env(t, s.URL)
+	ctx := context.Background()
+	head, err := ReadHead(ctx, "s3://"+bucket+"/backups/node-7202.rdb?use_path_style=true", 4096)
+	require.NoError(t, err)
+	assert.Equal(t, dumps["backups/node-7202.rdb"][:4096], head)
+	s.Put(t, bucket, "backups/tiny", []byte("REDIS"))
+	head, err = ReadHead(ctx, "s3://"+bucket+"/backups/tiny?use_path_style=true", 4096)
+	require.NoError(t, err)
+	assert.Equal(t, "REDIS", string(head))
+	_, err = ReadHead(ctx, "s3://"+bucket+"/backups/missing.rdb?use_path_style=true", 4096)
+	assert.ErrorIs(t, err, ErrNotFound)
+	_, err = ReadHead(ctx, "s3://"+bucket+"/backups/?use_path_style=true", 4096)
+	assert.ErrorContains(t, err, "names a prefix")
 }

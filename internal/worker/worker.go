@@ -11,7 +11,8 @@
 // itself when that reaches the stored bytes directly (a file, a member of
 // an uncompressed tar), else the stored bytes through a pipe (standard
 // input, members of compressed archives, which the parent reads once for
-// all their members). The child runs scan.Run with a Sink that writes
+// all their members, and objects in S3, Cloud Storage or Azure Blob,
+// which the parent reads with their retries and credentials). The child runs scan.Run with a Sink that writes
 // frames to another pipe (see frame.go); the parent reads them into the
 // node's own Sink. The child's standard output goes nowhere, so nothing
 // the decoder prints can reach the parent's.

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rdbscope/rdbscope/internal/objstore/objstoretest"
+)
+
+// incidentDir holds the incident dumps, relative to the repository root.
+const incidentDir = "../shared/corpus/generated/incident-redis-7.0.15"
+
+// incidentObjects are the dumps the object storage tests upload, by
+// object name: node-7201 gzip-compressed, the others as they are.
+func incidentObjects(t *testing.T) map[string][]byte {
+	t.Helper()
+	objs := map[string][]byte{}
+	for _, n := range []string{"node-7200", "node-7201", "node-7202"} {
+		data, err := os.ReadFile(filepath.Join(incidentDir, n+".rdb"))
+		if os.IsNotExist(err) {
+			t.Skipf("incident corpus absent: %v", err)
+		}
+		require.NoError(t, err)
+		name := n + ".rdb"
+		if n == "node-7201" {
+			var buf bytes.Buffer
+			zw := gzip.NewWriter(&buf)
+			_, err := zw.Write(data)
+			require.NoError(t, err)
+			require.NoError(t, zw.Close())
+			data, name = buf.Bytes(), n+".rdb.gz"
+		}
+		objs[name] = data
+	}
+	return objs
+}
+
+// buildRdbscope builds the real binary once per test.
+func buildRdbscope(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "rdbscope")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, string(out))
+	return bin
+}
+
+// s3Fixture is the incident dumps both in a local directory and under
+// s3://rdb-backups/nightly/ on an in-process S3 server.
+type s3Fixture struct {
+	bin, dir string
+	s3       *objstoretest.S3
+	objs     map[string][]byte
+}
+
+const s3Prefix = "s3://rdb-backups/nightly/?use_path_style=true"
+
+func newS3Fixture(t *testing.T) *s3Fixture {
+	t.Helper()
+	objs := incidentObjects(t)
+	f := &s3Fixture{bin: buildRdbscope(t), dir: t.TempDir(), s3: objstoretest.StartS3(t), objs: objs}
+	f.s3.Bucket(t, "rdb-backups")
+	for name, data := range objs {
+		require.NoError(t, os.WriteFile(filepath.Join(f.dir, name), data, 0o644))
+		f.s3.Put(t, "rdb-backups", "nightly/"+name, data)
+	}
+	// Not a dump: skipped in the prefix as in a directory.
+	f.s3.Put(t, "rdb-backups", "nightly/README.txt", []byte("nightly dumps\n"))
+	require.NoError(t, os.WriteFile(filepath.Join(f.dir, "README.txt"), []byte("nightly dumps\n"), 0o644))
+	return f
+}
+
+// analyze runs the binary with the environment the test set (t.Setenv)
+// and returns its exit code, the JSON report and stderr.
+func (f *s3Fixture) analyze(t *testing.T, args ...string) (int, []byte, string) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "report.json")
+	cmd := exec.Command(f.bin, append([]string{"analyze", "-q", "-j", "1", "--json", out}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	report, _ := os.ReadFile(out)
+	return code, report, stderr.String()
+}
+
+var (
+	generatedLine = regexp.MustCompile(`"generated_at": "[^"]*"`)
+	pathLine      = regexp.MustCompile(`"path": "[^"]*"`)
+)
+
+// sameReport compares two JSON reports byte for byte but for the time
+// they were made and the inputs' paths.
+func sameReport(t *testing.T, want, got []byte) {
+	t.Helper()
+	norm := func(b []byte) string {
+		b = generatedLine.ReplaceAll(b, []byte(`"generated_at": ""`))
+		return string(pathLine.ReplaceAll(b, []byte(`"path": ""`)))
+	}
+	require.NotEmpty(t, want)
+	require.NotEmpty(t, got)
+	assert.Equal(t, norm(want), norm(got))
+}
+
+// The incident dumps from an S3 prefix give the report the same files
+// give from disk, through the real binary and the parser children, with
+// the environment docs/storage.md gives for any S3-compatible store.
+func TestAnalyzeS3Prefix(t *testing.T) {
+	f := newS3Fixture(t)
+	objstoretest.Env(t, f.s3.URL)
+
+	code, local, stderr := f.analyze(t, f.dir)
+	require.Equal(t, exitOK, code, stderr)
+	code, remote, stderr := f.analyze(t, s3Prefix)
+	require.Equal(t, exitOK, code, stderr)
+	sameReport(t, local, remote)
+	for _, p := range []string{
+		"s3://rdb-backups/nightly/node-7200.rdb?use_path_style=true",
+		"s3://rdb-backups/nightly/node-7201.rdb.gz?use_path_style=true",
+	} {
+		assert.Contains(t, string(remote), `"path": "`+p+`"`, "the node's source is its object")
+	}
+
+	t.Run("one object and a glob", func(t *testing.T) {
+		code, local, stderr := f.analyze(t, filepath.Join(f.dir, "node-7201.rdb.gz"), filepath.Join(f.dir, "node-7202.rdb"))
+		require.NotEqual(t, exitFatal, code, stderr)
+		code, remote, stderr := f.analyze(t, "s3://rdb-backups/nightly/node-7201.rdb.gz?use_path_style=true",
+			"s3://rdb-backups/nightly/node-720[2].rdb?use_path_style=true")
+		require.NotEqual(t, exitFatal, code, stderr)
+		sameReport(t, local, remote)
+	})
+	t.Run("progress", func(t *testing.T) {
+		t.Setenv("TERM", "dumb")
+		code, _, stderr := f.analyze(t, "--progress", "always", s3Prefix)
+		require.Equal(t, exitOK, code, stderr)
+		assert.Regexp(t, `node-7202: done, 5\.03 MiB read \([0-9.]+ [KMG]?i?B/s\)\n`, stderr, "bytes and rate of an object")
+	})
+	t.Run("diff and report", func(t *testing.T) {
+		// A profile in the bucket against the dumps under the prefix: the
+		// same night, so nothing changed.
+		f.s3.Put(t, "rdb-backups", "profiles/night.json", local)
+		out := filepath.Join(t.TempDir(), "diff.json")
+		cmd := exec.Command(f.bin, "diff", "-q", "--json", out,
+			"s3://rdb-backups/profiles/night.json?use_path_style=true", s3Prefix)
+		msg, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(msg))
+		d, err := os.ReadFile(out)
+		require.NoError(t, err)
+		assert.Contains(t, string(d), `"node-7202"`)
+		assert.NotContains(t, string(d), `"severity"`, "no finding between a night and itself")
+
+		msg, err = exec.Command(f.bin, "report", "s3://rdb-backups/profiles/night.json?use_path_style=true").CombinedOutput()
+		require.NoError(t, err, string(msg))
+		assert.Contains(t, string(msg), "node-7202")
+	})
+	t.Run("in process", func(t *testing.T) {
+		code, remote, stderr := f.analyze(t, "--isolate=false", s3Prefix)
+		require.Equal(t, exitOK, code, stderr)
+		sameReport(t, local, remote)
+	})
+}
+
+// A connection cut in the middle of node-7202 (5 MB) resumes where it
+// was, says so on stderr, and the report is the same.
+func TestAnalyzeS3ResumesAfterCuts(t *testing.T) {
+	f := newS3Fixture(t)
+	objstoretest.Env(t, f.s3.URL)
+	code, local, stderr := f.analyze(t, f.dir)
+	require.Equal(t, exitOK, code, stderr)
+
+	p := objstoretest.StartProxy(t, strings.TrimPrefix(f.s3.URL, "http://"))
+	t.Setenv("AWS_ENDPOINT_URL", p.URL())
+	// The listing, the first bytes of each object and node-7200 and
+	// node-7201 come to well under 2 MB: both cuts fall in node-7202.
+	p.CutAt(2<<20, 4<<20)
+	code, remote, stderr := f.analyze(t, s3Prefix)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Equal(t, 2, p.Cuts())
+	assert.Regexp(t, `node-7202\.rdb\?use_path_style=true: read failed at byte \d+ of 5273376 .*; resuming from byte \d+ in 500ms \(retry 1 of 8\)`, stderr)
+	assert.Equal(t, 2, strings.Count(stderr, "resuming from byte"), stderr)
+	assert.Contains(t, p.Requests(), "Range: bytes=", "resumed with a ranged read")
+	sameReport(t, local, remote)
+}
+
+// An object replaced while it is read fails the node clearly: no report
+// mixes two dumps.
+func TestAnalyzeS3ObjectReplacedMidRead(t *testing.T) {
+	f := newS3Fixture(t)
+	p := objstoretest.StartProxy(t, strings.TrimPrefix(f.s3.URL, "http://"))
+	objstoretest.Env(t, p.URL())
+	other := f.objs["node-7200.rdb"]
+	p.OnCut(func() { f.s3.Put(t, "rdb-backups", "nightly/node-7202.rdb", other) })
+	p.CutAt(2 << 20)
+	code, remote, stderr := f.analyze(t, "s3://rdb-backups/nightly/node-7202.rdb?use_path_style=true")
+	assert.Equal(t, exitIncomplete, code, stderr)
+	assert.Contains(t, stderr, "object changed during read")
+	assert.Contains(t, stderr, "read it again once the new copy is complete")
+	assert.Contains(t, string(remote), "object changed during read", "the node's error is in the report")
+}
+
+// Wrong URLs and missing credentials say what to do.
+func TestAnalyzeObjectErrors(t *testing.T) {
+	objstoretest.IsolateAWS(t)
+	for _, tt := range []struct {
+		name, arg string
+		want      []string
+	}{
+		{"unsupported scheme", "ftp://host/dump.rdb", []string{"unsupported object storage scheme", "s3://BUCKET/KEY, gs://BUCKET/KEY, azblob://CONTAINER/BLOB"}},
+		{"no credentials", "s3://rdb-backups/dump.rdb?region=us-east-1&endpoint=http://127.0.0.1:1", []string{"no credentials", "AWS_ACCESS_KEY_ID"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, "analyze", "-q", tt.arg)
+			assert.Equal(t, exitFatal, code)
+			for _, w := range tt.want {
+				assert.Contains(t, stderr, w)
+			}
+		})
+	}
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/rdbscope/rdbscope/internal/objstore"
+	"github.com/rdbscope/rdbscope/parse"
+)
+
+// objectStore is the parse.Store of the commands: dumps and profiles in
+// S3, Cloud Storage and Azure Blob Storage, read through internal/objstore.
+// The parent process reads every object (a parser child gets its bytes on
+// a pipe, as it gets standard input), so that retries are reported and
+// counted in one place and children need no credentials.
+type objectStore struct {
+	mu sync.Mutex
+	w  io.Writer // where retries are reported: stderr, or above the progress bars
+}
+
+func newObjectStore(stderr io.Writer) *objectStore { return &objectStore{w: stderr} }
+
+// report sets where retries are reported from now on.
+func (s *objectStore) report(w io.Writer) {
+	s.mu.Lock()
+	s.w = w
+	s.mu.Unlock()
+}
+
+func (s *objectStore) retried(r objstore.Retry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fmt.Fprintf(s.w, "rdbscope: %s\n", r)
+}
+
+// IsURL implements parse.Store.
+func (s *objectStore) IsURL(arg string) bool { return objstore.IsURL(arg) }
+
+// List implements parse.Store.
+func (s *objectStore) List(ctx context.Context, arg string) ([]parse.Object, error) {
+	objs, err := objstore.List(ctx, arg)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]parse.Object, len(objs))
+	for i, o := range objs {
+		out[i] = parse.Object{URL: o.URL, Key: o.Key, Size: o.Size}
+	}
+	return out, nil
+}
+
+// Open implements parse.Store: the read resumes after a dropped
+// connection, saying so on stderr.
+func (s *objectStore) Open(ctx context.Context, url string) (io.ReadCloser, error) {
+	r, err := objstore.Open(ctx, url, &objstore.Options{OnRetry: s.retried})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Head implements parse.Store.
+func (s *objectStore) Head(ctx context.Context, url string, n int64) ([]byte, error) {
+	return objstore.ReadHead(ctx, url, n)
+}
+
+// expandInputs resolves a command's dump arguments: files, directories,
+// tar archives, "-", and object URLs.
+func expandInputs(ctx context.Context, args []string, names map[string]string, store *objectStore) ([]parse.Input, error) {
+	return parse.ExpandContext(ctx, args, names, store)
+}
+
+// openProfile opens a file a command reads whole (a JSON profile), or
+// the object a URL names; retries of an object are reported on stderr.
+func openProfile(ctx context.Context, arg string) (io.ReadCloser, error) {
+	if objstore.IsURL(arg) {
+		return newObjectStore(os.Stderr).Open(ctx, arg)
+	}
+	return os.Open(arg)
+}
