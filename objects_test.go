@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -214,15 +215,67 @@ func TestAnalyzeS3ObjectReplacedMidRead(t *testing.T) {
 	assert.Contains(t, string(remote), "object changed during read", "the node's error is in the report")
 }
 
+// gs:// and azblob:// prefixes give the same report as the files, through
+// fake-gcs-server and Azurite (skipped when azurite-blob is not
+// installed), in this process with its test binary as the parser child.
+func TestAnalyzeGCSAndAzurePrefixes(t *testing.T) {
+	objs := incidentObjects(t)
+	dir := t.TempDir()
+	for name, data := range objs {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
+	}
+	analyze := func(t *testing.T, arg string) []byte {
+		t.Helper()
+		out := filepath.Join(t.TempDir(), "report.json")
+		code, _, stderr := runCLI(t, "analyze", "-q", "-j", "2", "--json", out, arg)
+		require.Equal(t, exitOK, code, stderr)
+		b, err := os.ReadFile(out)
+		require.NoError(t, err)
+		return b
+	}
+	local := analyze(t, dir)
+
+	t.Run("gs", func(t *testing.T) {
+		g := objstoretest.StartGCS(t)
+		objstoretest.GCSEnv(t, g.Host)
+		g.Bucket("rdb-backups")
+		for name, data := range objs {
+			g.Put("rdb-backups", "memorystore/"+name, data)
+		}
+		remote := analyze(t, "gs://rdb-backups/memorystore/")
+		sameReport(t, local, remote)
+		assert.Contains(t, string(remote), `"path": "gs://rdb-backups/memorystore/node-7202.rdb"`)
+	})
+	t.Run("azblob", func(t *testing.T) {
+		host := objstoretest.StartAzurite(t)
+		objstoretest.AzureEnv(t)
+		c := objstoretest.AzureClient(t, host)
+		_, err := c.CreateContainer(context.Background(), "rdb-backups", nil)
+		require.NoError(t, err)
+		for name, data := range objs {
+			_, err := c.UploadBuffer(context.Background(), "rdb-backups", "azure-cache/"+name, data, nil)
+			require.NoError(t, err)
+		}
+		remote := analyze(t, "azblob://rdb-backups/azure-cache/*.rdb*?protocol=http&domain="+host)
+		sameReport(t, local, remote)
+	})
+}
+
 // Wrong URLs and missing credentials say what to do.
 func TestAnalyzeObjectErrors(t *testing.T) {
 	objstoretest.IsolateAWS(t)
+	for _, k := range []string{"AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_KEY", "AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_SAS_TOKEN"} {
+		t.Setenv(k, "")
+	}
 	for _, tt := range []struct {
 		name, arg string
 		want      []string
 	}{
 		{"unsupported scheme", "ftp://host/dump.rdb", []string{"unsupported object storage scheme", "s3://BUCKET/KEY, gs://BUCKET/KEY, azblob://CONTAINER/BLOB"}},
 		{"no credentials", "s3://rdb-backups/dump.rdb?region=us-east-1&endpoint=http://127.0.0.1:1", []string{"no credentials", "AWS_ACCESS_KEY_ID"}},
+		{"no Azure account", "azblob://backups/dump.rdb", []string{"no credentials", "AZURE_STORAGE_ACCOUNT"}},
+		{"credentials in the URL", "s3://KEY:SECRET@rdb-backups/dump.rdb", []string{"credentials do not belong in the URL"}},
+		{"no bucket", "gs:///dump.rdb", []string{"no bucket name", "gs://BUCKET/KEY"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, stderr := runCLI(t, "analyze", "-q", tt.arg)

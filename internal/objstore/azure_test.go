@@ -1,12 +1,9 @@
 package objstore
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"io"
-	"os/exec"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -15,74 +12,21 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rdbscope/rdbscope/internal/objstore/objstoretest"
 )
 
 // These tests speak the Blob service protocol to Azurite, Microsoft's
 // Azure Storage emulator (a Node.js program, `npm install -g azurite`),
 // started on 127.0.0.1 for each test. They skip when it is not installed.
 
-// Azurite's documented development account; the key is public.
-const (
-	azuriteAccount = "devstoreaccount1"
-	azuriteKey     = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+// The emulator helpers are in objstoretest, which the commands' tests
+// share.
+var (
+	startAzurite = objstoretest.StartAzurite
+	azureEnv     = objstoretest.AzureEnv
+	azureClient  = objstoretest.AzureClient
 )
-
-var azuriteListening = regexp.MustCompile(`listens on http://(127\.0\.0\.1:\d+)`)
-
-// startAzurite runs azurite-blob on a free port and returns its
-// host:port.
-func startAzurite(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("azurite-blob")
-	if err != nil {
-		t.Skip("azurite-blob not installed (npm install -g azurite): Azure Blob emulator test skipped")
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "--blobHost", "127.0.0.1", "--blobPort", "0",
-		"--location", t.TempDir(), "--skipApiVersionCheck", "--loose")
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
-	})
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if m := azuriteListening.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-			}
-		}
-	}()
-	select {
-	case host := <-found:
-		return host
-	case <-time.After(30 * time.Second):
-		t.Fatal("azurite-blob did not start within 30s")
-	}
-	return ""
-}
-
-// azureEnv gives the package Azurite's account and key; URLs then name
-// the endpoint with ?protocol=http&domain=HOST.
-func azureEnv(t *testing.T) {
-	t.Helper()
-	t.Setenv("AZURE_STORAGE_ACCOUNT", azuriteAccount)
-	t.Setenv("AZURE_STORAGE_KEY", azuriteKey)
-	t.Setenv("AZURE_STORAGE_SAS_TOKEN", "")
-	t.Setenv("AZURE_STORAGE_CONNECTION_STRING", "")
-}
-
-func azureClient(t *testing.T, host string) *azblob.Client {
-	t.Helper()
-	cred, err := azblob.NewSharedKeyCredential(azuriteAccount, azuriteKey)
-	require.NoError(t, err)
-	c, err := azblob.NewClientWithSharedKeyCredential("http://"+host+"/"+azuriteAccount, cred, nil)
-	require.NoError(t, err)
-	return c
-}
 
 func azureIncident(t *testing.T, c *azblob.Client) map[string][]byte {
 	t.Helper()

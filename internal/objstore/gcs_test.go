@@ -4,75 +4,43 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rdbscope/rdbscope/internal/objstore/objstoretest"
 )
 
 // These tests speak the Cloud Storage JSON and XML APIs to
 // fake-gcs-server, run in-process on 127.0.0.1; the client finds it
 // through STORAGE_EMULATOR_HOST, as it would find any GCS emulator.
 
-// fakeGCS is a fake-gcs-server behind an httptest server on 127.0.0.1.
-type fakeGCS struct {
-	srv  *fakestorage.Server
-	host string // 127.0.0.1:PORT
-}
+// The emulator is objstoretest.GCS, which the commands' tests share.
+var (
+	startGCS = objstoretest.StartGCS
+	gcsEnv   = objstoretest.GCSEnv
+)
 
-func startGCS(t *testing.T) *fakeGCS {
+func gcsIncident(t *testing.T, g *objstoretest.GCS) map[string][]byte {
 	t.Helper()
-	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{NoListener: true, Scheme: "http", PublicHost: "127.0.0.1"})
-	require.NoError(t, err)
-	ts := httptest.NewServer(srv.HTTPHandler())
-	t.Cleanup(ts.Close)
-	return &fakeGCS{srv: srv, host: strings.TrimPrefix(ts.URL, "http://")}
-}
-
-func (g *fakeGCS) put(bucket, key string, data []byte) {
-	g.srv.CreateObject(fakestorage.Object{
-		ObjectAttrs: fakestorage.ObjectAttrs{BucketName: bucket, Name: key},
-		Content:     data,
-	})
-}
-
-// get returns an object's bytes, or nil when there is none.
-func (g *fakeGCS) get(bucket, key string) []byte {
-	obj, err := g.srv.GetObject(bucket, key)
-	if err != nil {
-		return nil
-	}
-	return obj.Content
-}
-
-// gcsEnv points the client at the emulator, and nowhere else.
-func gcsEnv(t *testing.T, host string) {
-	t.Helper()
-	t.Setenv("STORAGE_EMULATOR_HOST", host)
-	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", "")
-}
-
-func gcsIncident(t *testing.T, g *fakeGCS) map[string][]byte {
-	t.Helper()
-	g.srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: bucket})
+	g.Bucket(bucket)
 	dumps := map[string][]byte{}
 	for _, n := range []string{"node-7200", "node-7201", "node-7202"} {
 		dumps["backups/"+n+".rdb"] = corpusFile(t, n+".rdb")
-		g.put(bucket, "backups/"+n+".rdb", dumps["backups/"+n+".rdb"])
+		g.Put(bucket, "backups/"+n+".rdb", dumps["backups/"+n+".rdb"])
 	}
-	g.put(bucket, "backups/older/node-7200.rdb", []byte("REDIS0011 older"))
-	g.put(bucket, "backups/manifest.json", []byte(`{}`))
+	g.Put(bucket, "backups/older/node-7200.rdb", []byte("REDIS0011 older"))
+	g.Put(bucket, "backups/manifest.json", []byte(`{}`))
 	return dumps
 }
 
 func TestGCSListAndRead(t *testing.T) {
 	g := startGCS(t)
 	dumps := gcsIncident(t, g)
-	gcsEnv(t, g.host)
+	gcsEnv(t, g.Host)
 
 	tests := []struct {
 		name string
@@ -104,7 +72,7 @@ func TestGCSResumeAfterCut(t *testing.T) {
 	g := startGCS(t)
 	dumps := gcsIncident(t, g)
 	want := dumps["backups/node-7202.rdb"]
-	p := startProxy(t, g.host)
+	p := startProxy(t, g.Host)
 	p.CutAt(1<<20, 3<<20)
 	gcsEnv(t, strings.TrimPrefix(p.URL(), "http://"))
 
@@ -125,7 +93,7 @@ func TestGCSChangedDuringRead(t *testing.T) {
 	g := startGCS(t)
 	dumps := gcsIncident(t, g)
 	old := dumps["backups/node-7202.rdb"]
-	p := startProxy(t, g.host)
+	p := startProxy(t, g.Host)
 	p.CutAt(1 << 20)
 	gcsEnv(t, strings.TrimPrefix(p.URL(), "http://"))
 
@@ -137,7 +105,7 @@ func TestGCSChangedDuringRead(t *testing.T) {
 	require.NoError(t, err)
 	changed := bytes.Clone(old)
 	changed[len(changed)-1] ^= 0xff
-	g.put(bucket, "backups/node-7202.rdb", changed)
+	g.Put(bucket, "backups/node-7202.rdb", changed)
 
 	rest, err := io.ReadAll(r)
 	assert.ErrorIs(t, err, ErrChanged)
@@ -147,9 +115,9 @@ func TestGCSChangedDuringRead(t *testing.T) {
 
 func TestGCSWriter(t *testing.T) {
 	g := startGCS(t)
-	g.srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: bucket})
-	g.put(bucket, "reports/run.json", []byte("previous run"))
-	gcsEnv(t, g.host)
+	g.Bucket(bucket)
+	g.Put(bucket, "reports/run.json", []byte("previous run"))
+	gcsEnv(t, g.Host)
 	data := bytes.Repeat([]byte(`{"node":"node-7202"}`+"\n"), 1000)
 
 	w, err := Create(context.Background(), "gs://"+bucket+"/reports/run.json")
@@ -157,20 +125,20 @@ func TestGCSWriter(t *testing.T) {
 	_, err = w.Write(data)
 	require.NoError(t, err)
 	require.NoError(t, w.Abort())
-	assert.Equal(t, []byte("previous run"), g.get(bucket, "reports/run.json"), "Abort changed the object")
+	assert.Equal(t, []byte("previous run"), g.Get(bucket, "reports/run.json"), "Abort changed the object")
 
 	w, err = Create(context.Background(), "gs://"+bucket+"/reports/run.json")
 	require.NoError(t, err)
 	_, err = w.Write(data)
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
-	assert.Equal(t, data, g.get(bucket, "reports/run.json"))
+	assert.Equal(t, data, g.Get(bucket, "reports/run.json"))
 }
 
 func TestGCSErrors(t *testing.T) {
 	g := startGCS(t)
 	gcsIncident(t, g)
-	gcsEnv(t, g.host)
+	gcsEnv(t, g.Host)
 
 	_, err := List(context.Background(), "gs://"+bucket+"/nothing/")
 	assert.ErrorIs(t, err, ErrNotFound)

@@ -5,18 +5,25 @@
 package objstoretest
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
+	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/stretchr/testify/require"
@@ -292,4 +299,114 @@ func (p *Proxy) OnCut(f func()) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.onCut = f
+}
+
+// GCS is a fake-gcs-server behind an HTTP server on 127.0.0.1.
+type GCS struct {
+	Server *fakestorage.Server
+	Host   string // 127.0.0.1:PORT, for STORAGE_EMULATOR_HOST
+}
+
+// StartGCS starts a server, stopped when the test ends.
+func StartGCS(t testing.TB) *GCS {
+	t.Helper()
+	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{NoListener: true, Scheme: "http", PublicHost: "127.0.0.1"})
+	require.NoError(t, err)
+	ts := httptest.NewServer(srv.HTTPHandler())
+	t.Cleanup(ts.Close)
+	return &GCS{Server: srv, Host: strings.TrimPrefix(ts.URL, "http://")}
+}
+
+// Bucket creates a bucket.
+func (g *GCS) Bucket(name string) {
+	g.Server.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: name})
+}
+
+// Put stores an object.
+func (g *GCS) Put(bucket, key string, data []byte) {
+	g.Server.CreateObject(fakestorage.Object{
+		ObjectAttrs: fakestorage.ObjectAttrs{BucketName: bucket, Name: key},
+		Content:     data,
+	})
+}
+
+// Get returns an object's bytes, or nil when there is none.
+func (g *GCS) Get(bucket, key string) []byte {
+	obj, err := g.Server.GetObject(bucket, key)
+	if err != nil {
+		return nil
+	}
+	return obj.Content
+}
+
+// GCSEnv points the Cloud Storage client at the emulator at host, and
+// nowhere else.
+func GCSEnv(t testing.TB, host string) {
+	t.Helper()
+	t.Setenv("STORAGE_EMULATOR_HOST", host)
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", "")
+}
+
+// Azurite's documented development account; the key is public.
+const (
+	azuriteAccount = "devstoreaccount1"
+	azuriteKey     = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+
+var azuriteListening = regexp.MustCompile(`listens on http://(127\.0\.0\.1:\d+)`)
+
+// StartAzurite runs azurite-blob on a free port and returns its
+// host:port.
+func StartAzurite(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath("azurite-blob")
+	if err != nil {
+		t.Skip("azurite-blob not installed (npm install -g azurite): Azure Blob emulator test skipped")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, "--blobHost", "127.0.0.1", "--blobPort", "0",
+		"--location", t.TempDir(), "--skipApiVersionCheck", "--loose")
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		cancel()
+		_ = cmd.Wait()
+	})
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if m := azuriteListening.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+	}()
+	select {
+	case host := <-found:
+		return host
+	case <-time.After(30 * time.Second):
+		t.Fatal("azurite-blob did not start within 30s")
+	}
+	return ""
+}
+
+// AzureEnv gives rdbscope Azurite's account and key; URLs then name
+// the endpoint with ?protocol=http&domain=HOST.
+func AzureEnv(t testing.TB) {
+	t.Helper()
+	t.Setenv("AZURE_STORAGE_ACCOUNT", azuriteAccount)
+	t.Setenv("AZURE_STORAGE_KEY", azuriteKey)
+	t.Setenv("AZURE_STORAGE_SAS_TOKEN", "")
+	t.Setenv("AZURE_STORAGE_CONNECTION_STRING", "")
+}
+
+// AzureClient is a client of the Azurite at host, to set up blobs.
+func AzureClient(t testing.TB, host string) *azblob.Client {
+	t.Helper()
+	cred, err := azblob.NewSharedKeyCredential(azuriteAccount, azuriteKey)
+	require.NoError(t, err)
+	c, err := azblob.NewClientWithSharedKeyCredential("http://"+host+"/"+azuriteAccount, cred, nil)
+	require.NoError(t, err)
+	return c
 }
