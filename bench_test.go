@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/rdbscope/rdbscope/internal/objstore/objstoretest"
 )
 
 // benchDump is the dump the analyze benchmarks read: a generated 9 MB
@@ -45,6 +47,51 @@ func BenchmarkAnalyze(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if code, _, stderr := runCLI(b, args...); code != exitOK {
+					b.Fatalf("exit %d: %s", code, stderr)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkAnalyzeObjectStore compares reading the corpus's mixed dumps
+// (one per server version, ~9 MB each) from a local directory with
+// reading the same bytes from an S3 prefix on an in-process S3 server
+// (gofakes3, memory backend) on 127.0.0.1: the whole analyze, parser
+// children included. MB/s is of the dumps' stored size. Run it several
+// times in a row (not with -count, which would group the runs of one
+// side) to interleave the two, as docs/performance.md does.
+func BenchmarkAnalyzeObjectStore(b *testing.B) {
+	dumps, _ := filepath.Glob("../shared/corpus/generated/*/mixed.rdb")
+	if len(dumps) == 0 {
+		b.Skip("corpus absent: no mixed dumps to benchmark")
+	}
+	dir := b.TempDir()
+	s3 := objstoretest.StartS3(b)
+	s3.Bucket(b, "bench")
+	var total int64
+	for _, d := range dumps {
+		data, err := os.ReadFile(d)
+		if err != nil {
+			b.Fatal(err)
+		}
+		name := filepath.Base(filepath.Dir(d)) + ".rdb"
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		s3.Put(b, "bench", "nightly/"+name, data)
+		total += int64(len(data))
+	}
+	objstoretest.Env(b, s3.URL)
+	out := filepath.Join(b.TempDir(), "r.json")
+	for _, side := range []struct{ name, arg string }{
+		{"disk", dir},
+		{"s3", "s3://bench/nightly/?use_path_style=true"},
+	} {
+		b.Run(side.name, func(b *testing.B) {
+			b.SetBytes(total)
+			for b.Loop() {
+				if code, _, stderr := runCLI(b, "analyze", "-q", "--json", out, side.arg); code != exitOK {
 					b.Fatalf("exit %d: %s", code, stderr)
 				}
 			}

@@ -169,6 +169,11 @@ func TestAnalyzeS3Prefix(t *testing.T) {
 		msg, err = exec.Command(f.bin, "report", "s3://rdb-backups/profiles/night.json?use_path_style=true").CombinedOutput()
 		require.NoError(t, err, string(msg))
 		assert.Contains(t, string(msg), "node-7202")
+		// A prefix of profiles is its *.json objects.
+		f.s3.Put(t, "rdb-backups", "profiles/notes.txt", []byte("not a profile"))
+		msg, err = exec.Command(f.bin, "report", "s3://rdb-backups/profiles/?use_path_style=true").CombinedOutput()
+		require.NoError(t, err, string(msg))
+		assert.Contains(t, string(msg), "node-7202")
 	})
 	t.Run("in process", func(t *testing.T) {
 		code, remote, stderr := f.analyze(t, "--isolate=false", s3Prefix)

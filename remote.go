@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/rdbscope/rdbscope/internal/objstore"
@@ -80,4 +81,33 @@ func openProfile(ctx context.Context, arg string) (io.ReadCloser, error) {
 		return newObjectStore(os.Stderr).Open(ctx, arg)
 	}
 	return os.Open(arg)
+}
+
+// profileArgs expands the object prefixes and globs among report's
+// arguments into the objects they name (a prefix: its *.json objects, as
+// `dir/*.json` would in a shell); other arguments stay as they are.
+func profileArgs(ctx context.Context, args []string) ([]string, error) {
+	var out []string
+	for _, arg := range args {
+		key, _, _ := strings.Cut(arg, "?")
+		prefix := strings.HasSuffix(key, "/")
+		if !objstore.IsURL(arg) || !prefix && !strings.ContainsAny(key, "*[") {
+			out = append(out, arg)
+			continue
+		}
+		objs, err := objstore.List(ctx, arg)
+		if err != nil {
+			return nil, err
+		}
+		n := len(out)
+		for _, o := range objs {
+			if !prefix || strings.HasSuffix(o.Key, ".json") {
+				out = append(out, o.URL)
+			}
+		}
+		if len(out) == n {
+			return nil, fmt.Errorf("%s: no JSON profile (*.json) under this prefix", arg)
+		}
+	}
+	return out, nil
 }

@@ -84,7 +84,7 @@ func parseReportFlags(args []string, stdout io.Writer) (*reportConfig, error) {
 	return cfg, nil
 }
 
-func reportCmd(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+func reportCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	cfg, err := parseReportFlags(args, stdout)
 	if errors.Is(err, pflag.ErrHelp) {
 		return exitOK, nil
@@ -94,6 +94,9 @@ func reportCmd(_ context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	if err := checkOutputPaths(cfg.files.paths(""), inputFiles(cfg.inputs)); err != nil {
 		return exitUsage, err
+	}
+	if cfg.inputs, err = profileArgs(ctx, cfg.inputs); err != nil {
+		return exitFatal, err
 	}
 	set, err := readProfiles(cfg.inputs, stdin)
 	if err != nil {
