@@ -19,6 +19,7 @@ import (
 	"github.com/rdbscope/rdbscope/aggregate/diagnose"
 	"github.com/rdbscope/rdbscope/aggregate/memmodel"
 	"github.com/rdbscope/rdbscope/internal/bytesize"
+	"github.com/rdbscope/rdbscope/internal/objstore"
 	"github.com/rdbscope/rdbscope/internal/scan"
 	"github.com/rdbscope/rdbscope/internal/worker"
 	"github.com/rdbscope/rdbscope/parse"
@@ -265,8 +266,11 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err := checkOutputs(cfg, inputs, stdin); err != nil {
 		return exitUsage, err
 	}
+	if err := checkObjectOutputs(ctx, cfg.files().paths(cfg.keysOut)); err != nil {
+		return exitFatal, err
+	}
 
-	outs := &outputs{}
+	outs := &outputs{ctx: ctx}
 	defer outs.abort()
 	keys, err := openKeySink(cfg.keysOut, outs, stdout, inputs, cfg.seps, cfg.filter)
 	if err != nil {
@@ -420,8 +424,12 @@ func writeOutputs(cfg *analyzeConfig, r *aggregate.Report, outs *outputs, stdout
 // outputs writes each output to a temporary file beside its destination
 // and renames it into place only when the run succeeds, so an interrupted
 // run never leaves a half-written report over a good one.
+// An output to object storage is uploaded as it is written and becomes
+// visible when commit closes it; abort discards it.
 type outputs struct {
-	files []*pendingFile
+	ctx     context.Context // bounds uploads to object storage
+	files   []*pendingFile
+	objects []*objstore.Writer
 }
 
 type pendingFile struct {
@@ -432,6 +440,14 @@ type pendingFile struct {
 func (o *outputs) create(path string, stdout io.Writer) (io.Writer, error) {
 	if path == "-" {
 		return stdout, nil
+	}
+	if objstore.IsURL(path) {
+		w, err := objstore.Create(o.ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		o.objects = append(o.objects, w)
+		return w, nil
 	}
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
@@ -455,14 +471,26 @@ func (o *outputs) commit() error {
 		}
 	}
 	o.files = nil
+	for len(o.objects) > 0 {
+		w := o.objects[0]
+		o.objects = o.objects[1:]
+		if err := w.Close(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-// abort removes temporary files of outputs that were not committed.
+// abort removes temporary files of outputs that were not committed, and
+// discards the uploads not committed.
 func (o *outputs) abort() {
 	for _, p := range o.files {
 		p.f.Close()
 		os.Remove(p.f.Name())
 	}
 	o.files = nil
+	for _, w := range o.objects {
+		_ = w.Abort()
+	}
+	o.objects = nil
 }

@@ -116,6 +116,9 @@ func diffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err := checkOutputPaths(paths, inputFiles([]string{cfg.oldIn, cfg.newIn})); err != nil {
 		return exitUsage, err
 	}
+	if err := checkObjectOutputs(ctx, paths); err != nil {
+		return exitFatal, err
+	}
 	oldR, err := loadSide(ctx, cfg, cfg.oldIn, stdin, stderr)
 	if err != nil {
 		return exitFatal, fmt.Errorf("OLD: %w", err)
@@ -128,7 +131,7 @@ func diffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		GeneratedAt: time.Now().UTC().Format(time.RFC3339)}
 	d := diff.Compare(oldR, newR, tool, cfg.opts)
 
-	outs := &outputs{}
+	outs := &outputs{ctx: ctx}
 	defer outs.abort()
 	for _, o := range []struct {
 		flag, path string

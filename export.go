@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/internal/objstore"
 	"github.com/rdbscope/rdbscope/parse"
 	"github.com/rdbscope/rdbscope/render"
 )
@@ -22,6 +23,7 @@ func keysFormat(name string) (string, error) {
 	if name == "-" {
 		return "csv", nil
 	}
+	name = objectKey(name)
 	if strings.EqualFold(filepath.Ext(name), ".parquet") {
 		return "parquet", nil
 	}
@@ -70,7 +72,7 @@ func openKeySink(path string, outs *outputs, stdout io.Writer, inputs []parse.In
 		rw = kw
 	}
 	spoolDir := os.TempDir()
-	if path != "-" {
+	if path != "-" && !objstore.IsURL(path) {
 		spoolDir = filepath.Dir(path)
 	}
 	e := newKeyExport(rw, inputs, seps, spoolDir)

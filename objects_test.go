@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/rdbscope/rdbscope/internal/objstore/objstoretest"
 )
@@ -175,6 +176,47 @@ func TestAnalyzeS3Prefix(t *testing.T) {
 		require.NoError(t, err, string(msg))
 		assert.Contains(t, string(msg), "node-7202")
 	})
+	t.Run("outputs", func(t *testing.T) {
+		// Every output to the bucket holds what the same output on disk
+		// holds, and appears only when complete.
+		dir := t.TempDir()
+		q := "?use_path_style=true"
+		obj := func(name string) string { return "s3://rdb-backups/out/" + name + q }
+		local := func(name string) string { return filepath.Join(dir, name) }
+		run := func(out func(string) string) {
+			t.Helper()
+			cmd := exec.Command(f.bin, "analyze", "-q", "-j", "1", "--json", out("r.json"), "--html", out("r.html"),
+				"--markdown", out("r.md"), "--keys", out("keys.csv"), "--top-csv", out("top.csv"), s3Prefix)
+			msg, err := cmd.CombinedOutput()
+			require.NoError(t, err, string(msg))
+		}
+		run(local)
+		run(obj)
+		for _, name := range []string{"r.json", "r.html", "r.md", "keys.csv", "top.csv"} {
+			want, err := os.ReadFile(local(name))
+			require.NoError(t, err)
+			got := f.s3.Get(t, "rdb-backups", "out/"+name)
+			require.NotNil(t, got, name)
+			if name == "r.json" {
+				sameReport(t, want, got)
+				continue
+			}
+			norm := func(b []byte) string { return generatedLine.ReplaceAllString(regexp.MustCompile(`20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ|20\d\d-\d\d-\d\d \d\d:\d\d(:\d\d)? UTC`).ReplaceAllString(string(b), "T"), "") }
+			assert.Equal(t, norm(want), norm(got), name)
+		}
+
+		// A run that fails writes nothing; a missing bucket fails before
+		// any dump is read.
+		cmd := exec.Command(f.bin, "analyze", "-q", "--json", obj("failed.json"), "s3://rdb-backups/nothing-here/"+q)
+		msg, err := cmd.CombinedOutput()
+		require.Error(t, err)
+		assert.Contains(t, string(msg), "no objects under this prefix")
+		assert.Nil(t, f.s3.Get(t, "rdb-backups", "out/failed.json"))
+		msg, err = exec.Command(f.bin, "analyze", "-q", "--json", "s3://no-such-bucket/r.json"+q, s3Prefix).CombinedOutput()
+		require.Error(t, err)
+		assert.Contains(t, string(msg), `--json: s3://no-such-bucket/r.json`)
+		assert.Contains(t, string(msg), `no such bucket "no-such-bucket"`)
+	})
 	t.Run("in process", func(t *testing.T) {
 		code, remote, stderr := f.analyze(t, "--isolate=false", s3Prefix)
 		require.Equal(t, exitOK, code, stderr)
@@ -289,5 +331,85 @@ func TestAnalyzeObjectErrors(t *testing.T) {
 				assert.Contains(t, stderr, w)
 			}
 		})
+	}
+}
+
+// The bucket variants in docs/batch.md parse, need no volume, read and
+// write object URLs, and fan out one pod per dump.
+func TestBatchBucketManifests(t *testing.T) {
+	doc, err := os.ReadFile("docs/batch.md")
+	require.NoError(t, err)
+	blocks := regexp.MustCompile("(?s)```yaml bucket\n(.*?)```").FindAllStringSubmatch(string(doc), -1)
+	require.Len(t, blocks, 2, "a Kubernetes Job and an Argo workflow")
+	for _, b := range blocks {
+		var m struct {
+			APIVersion string `yaml:"apiVersion"`
+			Kind       string `yaml:"kind"`
+			Metadata   struct {
+				Name string `yaml:"name"`
+			} `yaml:"metadata"`
+			Spec struct {
+				CompletionMode string `yaml:"completionMode"`
+				Template       struct {
+					Spec struct {
+						ServiceAccountName string                   `yaml:"serviceAccountName"`
+						RestartPolicy      string                   `yaml:"restartPolicy"`
+						Containers         []struct{ Image string } `yaml:"containers"`
+					} `yaml:"spec"`
+				} `yaml:"template"`
+				Schedules    []string `yaml:"schedules"`
+				WorkflowSpec struct {
+					Entrypoint         string `yaml:"entrypoint"`
+					ServiceAccountName string `yaml:"serviceAccountName"`
+					Templates          []struct {
+						Name string `yaml:"name"`
+						DAG  *struct {
+							Tasks []struct {
+								Template  string `yaml:"template"`
+								WithParam string `yaml:"withParam"`
+							} `yaml:"tasks"`
+						} `yaml:"dag"`
+					} `yaml:"templates"`
+				} `yaml:"workflowSpec"`
+			} `yaml:"spec"`
+		}
+		require.NoError(t, yaml.Unmarshal([]byte(b[1]), &m))
+		assert.NotEmpty(t, m.Metadata.Name)
+		assert.Contains(t, b[1], "rdbscope analyze")
+		assert.NotContains(t, b[1], "volumeMounts", "no shared volume")
+		switch m.Kind {
+		case "Job":
+			assert.Equal(t, "batch/v1", m.APIVersion)
+			assert.Equal(t, "Indexed", m.Spec.CompletionMode)
+			ps := m.Spec.Template.Spec
+			assert.NotEmpty(t, ps.ServiceAccountName)
+			assert.Equal(t, "Never", ps.RestartPolicy)
+			require.Len(t, ps.Containers, 1)
+			assert.NotEmpty(t, ps.Containers[0].Image)
+			assert.Contains(t, b[1], "JOB_COMPLETION_INDEX")
+			assert.Contains(t, b[1], `--json "s3://`)
+		case "CronWorkflow":
+			assert.Equal(t, "argoproj.io/v1alpha1", m.APIVersion)
+			assert.NotEmpty(t, m.Spec.Schedules)
+			ws := m.Spec.WorkflowSpec
+			names := map[string]bool{}
+			for _, tp := range ws.Templates {
+				names[tp.Name] = true
+			}
+			assert.True(t, names[ws.Entrypoint])
+			fanOut := false
+			for _, tp := range ws.Templates {
+				if tp.DAG != nil {
+					for _, task := range tp.DAG.Tasks {
+						assert.True(t, names[task.Template], task.Template)
+						fanOut = fanOut || task.WithParam != ""
+					}
+				}
+			}
+			assert.True(t, fanOut)
+			assert.Contains(t, b[1], `--json "gs://`)
+		default:
+			t.Errorf("unexpected kind %s", m.Kind)
+		}
 	}
 }

@@ -111,3 +111,30 @@ func profileArgs(ctx context.Context, args []string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// objectKey is an object URL without its query, whose extension is the
+// object's; other names are returned as they are.
+func objectKey(name string) string {
+	if !objstore.IsURL(name) {
+		return name
+	}
+	key, _, _ := strings.Cut(name, "?")
+	return key
+}
+
+// checkObjectOutputs opens, and discards at once, every output that goes
+// to object storage, so that a mistyped bucket or missing credentials
+// fail before a long analysis rather than after it.
+func checkObjectOutputs(ctx context.Context, paths map[string]string) error {
+	for flag, p := range paths {
+		if !objstore.IsURL(p) {
+			continue
+		}
+		w, err := objstore.Create(ctx, p)
+		if err != nil {
+			return fmt.Errorf("%s: %w", flag, err)
+		}
+		_ = w.Abort()
+	}
+	return nil
+}

@@ -95,6 +95,9 @@ func reportCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err := checkOutputPaths(cfg.files.paths(""), inputFiles(cfg.inputs)); err != nil {
 		return exitUsage, err
 	}
+	if err := checkObjectOutputs(ctx, cfg.files.paths("")); err != nil {
+		return exitFatal, err
+	}
 	if cfg.inputs, err = profileArgs(ctx, cfg.inputs); err != nil {
 		return exitFatal, err
 	}
@@ -114,7 +117,7 @@ func reportCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintf(stderr, "rdbscope: %s\n", set.filterNote)
 	}
 
-	outs := &outputs{}
+	outs := &outputs{ctx: ctx}
 	defer outs.abort()
 	if err := writeReportFiles(cfg.files, r, outs, stdout); err != nil {
 		return exitFatal, err
