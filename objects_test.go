@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -216,6 +217,28 @@ func TestAnalyzeS3Prefix(t *testing.T) {
 		require.Error(t, err)
 		assert.Contains(t, string(msg), `--json: s3://no-such-bucket/r.json`)
 		assert.Contains(t, string(msg), `no such bucket "no-such-bucket"`)
+	})
+	t.Run("tar.gz archive", func(t *testing.T) {
+		// An archive object is one node per dump inside, as the file is.
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		tw := tar.NewWriter(zw)
+		for _, name := range []string{"node-7200.rdb", "node-7201.rdb.gz", "node-7202.rdb"} {
+			require.NoError(t, tw.WriteHeader(&tar.Header{Name: "backup/" + name, Mode: 0o644, Size: int64(len(f.objs[name]))}))
+			_, err := tw.Write(f.objs[name])
+			require.NoError(t, err)
+		}
+		require.NoError(t, tw.Close())
+		require.NoError(t, zw.Close())
+		path := filepath.Join(t.TempDir(), "fleet.tar.gz")
+		require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
+		f.s3.Put(t, "rdb-backups", "archives/fleet.tar.gz", buf.Bytes())
+		code, want, stderr := f.analyze(t, path)
+		require.Equal(t, exitOK, code, stderr)
+		code, got, stderr := f.analyze(t, "s3://rdb-backups/archives/fleet.tar.gz?use_path_style=true")
+		require.Equal(t, exitOK, code, stderr)
+		sameReport(t, want, got)
+		assert.Contains(t, string(got), `"member": "backup/node-7202.rdb"`)
 	})
 	t.Run("in process", func(t *testing.T) {
 		code, remote, stderr := f.analyze(t, "--isolate=false", s3Prefix)
