@@ -202,7 +202,9 @@ func TestAnalyzeS3Prefix(t *testing.T) {
 				sameReport(t, want, got)
 				continue
 			}
-			norm := func(b []byte) string { return generatedLine.ReplaceAllString(regexp.MustCompile(`20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ|20\d\d-\d\d-\d\d \d\d:\d\d(:\d\d)? UTC`).ReplaceAllString(string(b), "T"), "") }
+			norm := func(b []byte) string {
+				return generatedLine.ReplaceAllString(regexp.MustCompile(`20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ|20\d\d-\d\d-\d\d \d\d:\d\d(:\d\d)? UTC`).ReplaceAllString(string(b), "T"), "")
+			}
 			assert.Equal(t, norm(want), norm(got), name)
 		}
 
