@@ -266,7 +266,7 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err := checkOutputs(cfg, inputs, stdin); err != nil {
 		return exitUsage, err
 	}
-	if err := checkObjectOutputs(ctx, cfg.files().paths(cfg.keysOut)); err != nil {
+	if err := checkObjectOutputs(ctx, cfg.files().paths(cfg.keysOut), cfg.inputs); err != nil {
 		return exitFatal, err
 	}
 

@@ -116,7 +116,7 @@ func diffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err := checkOutputPaths(paths, inputFiles([]string{cfg.oldIn, cfg.newIn})); err != nil {
 		return exitUsage, err
 	}
-	if err := checkObjectOutputs(ctx, paths); err != nil {
+	if err := checkObjectOutputs(ctx, paths, []string{cfg.oldIn, cfg.newIn}); err != nil {
 		return exitFatal, err
 	}
 	oldR, err := loadSide(ctx, cfg, cfg.oldIn, stdin, stderr)

@@ -219,6 +219,15 @@ func TestAnalyzeS3Prefix(t *testing.T) {
 		require.Error(t, err)
 		assert.Contains(t, string(msg), `--json: s3://no-such-bucket/r.json`)
 		assert.Contains(t, string(msg), `no such bucket "no-such-bucket"`)
+
+		// Never over an input, whatever the URLs' options.
+		cmd = exec.Command(f.bin, "analyze", "-q", "--json", "s3://rdb-backups/nightly/node-7200.rdb?region=us-east-1&use_path_style=true",
+			"s3://rdb-backups/nightly/node-7200.rdb?use_path_style=true")
+		msg, err = cmd.CombinedOutput()
+		require.Error(t, err)
+		assert.Equal(t, exitUsage, cmd.ProcessState.ExitCode())
+		assert.Contains(t, string(msg), "refusing to overwrite an input")
+		assert.Equal(t, f.objs["node-7200.rdb"], f.s3.Get(t, "rdb-backups", "nightly/node-7200.rdb"))
 	})
 	t.Run("tar.gz archive", func(t *testing.T) {
 		// An archive object is one node per dump inside, as the file is.

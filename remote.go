@@ -122,13 +122,19 @@ func objectKey(name string) string {
 	return key
 }
 
-// checkObjectOutputs opens, and discards at once, every output that goes
-// to object storage, so that a mistyped bucket or missing credentials
-// fail before a long analysis rather than after it.
-func checkObjectOutputs(ctx context.Context, paths map[string]string) error {
+// checkObjectOutputs refuses an output to an object that is also an
+// input (whatever the URLs' options), then opens, and discards at once,
+// every output that goes to object storage, so that a mistyped bucket or
+// missing credentials fail before a long analysis rather than after it.
+func checkObjectOutputs(ctx context.Context, paths map[string]string, inputs []string) error {
 	for flag, p := range paths {
 		if !objstore.IsURL(p) {
 			continue
+		}
+		for _, in := range inputs {
+			if objstore.IsURL(in) && objectKey(in) == objectKey(p) {
+				return usageError{fmt.Sprintf("%s %s: refusing to overwrite an input", flag, p)}
+			}
 		}
 		w, err := objstore.Create(ctx, p)
 		if err != nil {

@@ -95,7 +95,7 @@ func reportCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err := checkOutputPaths(cfg.files.paths(""), inputFiles(cfg.inputs)); err != nil {
 		return exitUsage, err
 	}
-	if err := checkObjectOutputs(ctx, cfg.files.paths("")); err != nil {
+	if err := checkObjectOutputs(ctx, cfg.files.paths(""), cfg.inputs); err != nil {
 		return exitFatal, err
 	}
 	if cfg.inputs, err = profileArgs(ctx, cfg.inputs); err != nil {
