@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -222,10 +220,10 @@ func looksLikeJSON(ctx context.Context, in string) (bool, error) {
 	if objstore.IsURL(in) {
 		// A prefix or a glob is a "directory" of dumps; one object is
 		// looked at as a file is.
-		u, err := url.Parse(in)
-		if err != nil || strings.HasSuffix(u.Path, "/") || u.Path == "" || strings.ContainsAny(u.Path, "*[") {
+		if objectSet(in) {
 			return false, nil
 		}
+		var err error
 		if r, err = openProfile(ctx, in); err != nil {
 			return false, err
 		}

@@ -447,3 +447,27 @@ func TestBatchBucketManifests(t *testing.T) {
 		}
 	}
 }
+
+// Which object URLs name a set of objects (as a directory does), and the
+// key an output's format is read from.
+func TestObjectURLForms(t *testing.T) {
+	for _, tt := range []struct {
+		arg, key string
+		set      bool
+	}{
+		{"s3://b/nightly/node-1.rdb?use_path_style=true", "s3://b/nightly/node-1.rdb", false},
+		{"s3://b/nightly/?use_path_style=true", "s3://b/nightly/", true},
+		{"gs://b", "gs://b", true},
+		{"azblob://c?localemu=true", "azblob://c", true},
+		{"gs://b/nightly/*.rdb", "gs://b/nightly/*.rdb", true},
+		{"azblob://c/node-720[0-2]", "azblob://c/node-720[0-2]", true},
+		{"dumps/node-1.rdb", "dumps/node-1.rdb", false},
+		{"dumps/", "dumps/", false},
+	} {
+		assert.Equal(t, tt.set, objectSet(tt.arg), tt.arg)
+		assert.Equal(t, tt.key, objectKey(tt.arg), tt.arg)
+	}
+	f, err := keysFormat("s3://b/keys.parquet?use_path_style=true")
+	require.NoError(t, err)
+	assert.Equal(t, "parquet", f)
+}

@@ -89,12 +89,11 @@ func openProfile(ctx context.Context, arg string) (io.ReadCloser, error) {
 func profileArgs(ctx context.Context, args []string) ([]string, error) {
 	var out []string
 	for _, arg := range args {
-		key, _, _ := strings.Cut(arg, "?")
-		prefix := strings.HasSuffix(key, "/")
-		if !objstore.IsURL(arg) || !prefix && !strings.ContainsAny(key, "*[") {
+		if !objectSet(arg) {
 			out = append(out, arg)
 			continue
 		}
+		prefix := strings.HasSuffix(objectKey(arg), "/")
 		objs, err := objstore.List(ctx, arg)
 		if err != nil {
 			return nil, err
@@ -143,4 +142,17 @@ func checkObjectOutputs(ctx context.Context, paths map[string]string, inputs []s
 		_ = w.Abort()
 	}
 	return nil
+}
+
+// objectSet reports whether arg is an object URL that names several
+// objects, as a directory names files: a prefix ending in "/", the bare
+// bucket, or a glob.
+func objectSet(arg string) bool {
+	if !objstore.IsURL(arg) {
+		return false
+	}
+	key := objectKey(arg)
+	i := strings.Index(key, "://")
+	rest := key[i+3:]
+	return !strings.Contains(rest, "/") || strings.HasSuffix(rest, "/") || strings.ContainsAny(rest, "*[")
 }
