@@ -56,6 +56,7 @@ func parse[T any](ctx context.Context, in Input, opts Options, workers int, prep
 	r := newRunner(ctx, p.path, workers, prep, fn)
 	p.side = r
 	p.f = newFramer(ctx, p.st.br, p.path, p.src, p.opts, r.send, r.fresh)
+	p.f.buf.spare = r.spareBuf
 	r.f = p.f
 	return p.src, p.run()
 }

@@ -432,7 +432,7 @@ func TestModulesPrintNothing(t *testing.T) {
 	assert.Empty(t, out)
 	var keys []string
 	for _, r := range recs {
-		keys = append(keys, r.Key)
+		keys = append(keys, strings.Clone(r.Key))
 	}
 	assert.Equal(t, []string{"a", "m", "b", "z"}, keys)
 	assert.Equal(t, TypeModule, recs[1].Type)

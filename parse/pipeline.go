@@ -37,6 +37,8 @@ type runner[T any] struct {
 	order chan *chunk // to the deliverer, in file order; nil when inline
 	free  chan *chunk // delivered chunks, for the framer to reuse
 
+	spare atomic.Pointer[[]byte] // the biggest chunk buffer delivered, up to maxSpare
+
 	stop     chan struct{} // closed when the decoding side stops early
 	stopOnce sync.Once
 	wg       sync.WaitGroup
@@ -105,10 +107,48 @@ func (r *runner[T]) fresh() *chunk {
 	}
 }
 
-// release gives a delivered chunk's storage back, unless one huge record
-// made it too big to keep.
+// maxSpare bounds the buffer of a big record kept for the next one.
+const maxSpare = 32 << 20
+
+// spareBuf returns the spare buffer if it holds n bytes: a dump's big
+// records are then read into it instead of growing a chunk's buffer
+// (copying the record several times) for each of them.
+func (r *runner[T]) spareBuf(n int) []byte {
+	p := r.spare.Swap(nil)
+	if p == nil {
+		return nil
+	}
+	if cap(*p) < n {
+		r.keepSpare(*p)
+		return nil
+	}
+	return (*p)[:0]
+}
+
+// keepSpare keeps b as the spare buffer if it is the biggest seen.
+func (r *runner[T]) keepSpare(b []byte) {
+	if cap(b) > maxSpare {
+		return
+	}
+	for {
+		old := r.spare.Load()
+		if old != nil && cap(*old) >= cap(b) {
+			return
+		}
+		if r.spare.CompareAndSwap(old, &b) {
+			return
+		}
+	}
+}
+
+// release gives a delivered chunk's storage back, the buffer of a big
+// record as the spare one.
 func (r *runner[T]) release(c *chunk) {
-	if cap(c.data) > 4*chunkTarget || cap(c.keys) > 4*chunkTarget || cap(c.metas) > 2*chunkRecords {
+	if cap(c.data) > 4*chunkTarget {
+		r.keepSpare(c.data)
+		c.data = nil
+	}
+	if cap(c.keys) > 4*chunkTarget || cap(c.metas) > 2*chunkRecords {
 		return
 	}
 	clear(c.recs) // drop the records' references

@@ -52,6 +52,9 @@ type chunkBuffer struct {
 	send   func(*chunk) error
 	fresh  func() *chunk // an empty chunk whose storage the next one reuses
 	next   *chunk        // that chunk
+	// spare, if set, returns an empty buffer of at least n bytes kept from
+	// an earlier big record, or nil.
+	spare func(n int) []byte
 }
 
 func newChunkBuffer(send func(*chunk) error, fresh func() *chunk) chunkBuffer {
@@ -71,7 +74,26 @@ func newChunk() *chunk {
 // take starts building in a fresh chunk's storage.
 func (b *chunkBuffer) take() {
 	b.next = b.fresh()
+	if cap(b.next.data) == 0 {
+		b.next.data = make([]byte, 0, chunkTarget+chunkTarget/4)
+	}
 	b.out, b.metas, b.keys, b.blobs = b.next.data[:0], b.next.metas[:0], b.next.keys[:0], b.next.blobs[:0]
+}
+
+// grow makes room for n more bytes in out, at least doubling it: append
+// grows big slices by a quarter at a time, which copies a record of
+// megabytes five times over.
+func (b *chunkBuffer) grow(n int) {
+	if cap(b.out)-len(b.out) >= n {
+		return
+	}
+	if b.spare != nil {
+		if s := b.spare(len(b.out) + n); s != nil {
+			b.out = append(s, b.out...)
+			return
+		}
+	}
+	b.out = slices.Grow(b.out[:len(b.out):len(b.out)], max(n, cap(b.out)))
 }
 
 // add queues the record framed last, with its key and blobs, in the chunk.
@@ -159,6 +181,7 @@ func (f *framer) readByte(what string) (byte, error) {
 	if err != nil {
 		return 0, f.ioErr(err, what)
 	}
+	f.buf.grow(1)
 	f.buf.out = append(f.buf.out, b)
 	return b, nil
 }
@@ -176,13 +199,14 @@ func (f *framer) readN(n int64, what string) ([]byte, error) {
 	start := len(f.buf.out)
 	if n <= int64(f.br.Buffered()) {
 		b, _ := f.br.Peek(int(n))
+		f.buf.grow(int(n))
 		f.buf.out = append(f.buf.out, b...)
 		_, _ = f.br.Discard(int(n))
 		return f.buf.out[start:], nil
 	}
 	for n > 0 {
 		k := min(n, readChunk)
-		f.buf.out = slices.Grow(f.buf.out, int(k))
+		f.buf.grow(int(k))
 		m, err := io.ReadFull(f.br, f.buf.out[len(f.buf.out):len(f.buf.out)+int(k)])
 		f.buf.out = f.buf.out[:len(f.buf.out)+m]
 		if err != nil {

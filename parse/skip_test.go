@@ -146,7 +146,7 @@ func TestMaxKeyBytesBoundedMemory(t *testing.T) {
 
 	var keys []string
 	for _, r := range recs {
-		keys = append(keys, r.Key)
+		keys = append(keys, strings.Clone(r.Key))
 	}
 	require.Equal(t, []string{"first", "bigstring", "middle", "biglist", "quick", "lzfstring", "last"}, keys)
 	for i, r := range recs {
