@@ -41,6 +41,13 @@ type Source struct {
 
 	Checksum string // one of the Checksum* constants
 
+	// Paths counts, per "type/encoding" as serialized (Record.Type and
+	// RDBEncoding), the keys decoded and their serialized bytes by the
+	// way their value was described: from the framer's counts only,
+	// filled from the record's bytes, or decoded. For performance work:
+	// reports do not depend on it. Set when parsing ends.
+	Paths map[string]Paths
+
 	// Warnings are problems with the dump as a whole that did not stop
 	// parsing, e.g. trailing bytes after the checksum trailer.
 	Warnings []string

@@ -16,9 +16,10 @@ type fakeSide struct {
 	undelivered   bool
 }
 
-func (fakeSide) send(*chunk) error { return nil }
-func (fakeSide) fresh() *chunk     { return newChunk() }
-func (fakeSide) wait()             {}
+func (fakeSide) send(*chunk) error            { return nil }
+func (fakeSide) fresh() *chunk                { return newChunk() }
+func (fakeSide) wait()                        {}
+func (fakeSide) pathCounts() map[string]Paths { return nil }
 func (s fakeSide) outcome() (error, error, bool) {
 	return s.fnErr, s.recErr, s.undelivered
 }

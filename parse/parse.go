@@ -36,6 +36,7 @@ type decodingSide interface {
 	send(*chunk) error
 	fresh() *chunk
 	wait()
+	pathCounts() map[string]Paths
 	outcome() (fnErr, recErr error, undelivered bool)
 }
 
@@ -87,6 +88,7 @@ func (p *parser) run() error {
 	}
 	ferr := p.frame()
 	p.side.wait()
+	p.src.Paths = p.side.pathCounts()
 	if err := p.failure(ferr); err != nil {
 		p.setSizes()
 		return err

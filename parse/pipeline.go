@@ -45,6 +45,7 @@ type runner[T any] struct {
 
 	framed    atomic.Int64 // records the framer queued
 	delivered atomic.Int64 // records fn received
+	paths     pathSum      // the workers' path counts, merged as they end
 
 	// How the decoding side ended; read only after wait.
 	fnErr  error // the caller's callback failed
@@ -181,6 +182,9 @@ func (r *runner[T]) wait() {
 	r.wg.Wait()
 }
 
+// pathCounts returns the workers' path counts; only after wait.
+func (r *runner[T]) pathCounts() map[string]Paths { return r.paths.byType() }
+
 // outcome says how the decoding side ended: the callback's error, the
 // error of a record it could not decode, and whether records framed were
 // never delivered. Only after wait.
@@ -191,10 +195,11 @@ func (r *runner[T]) outcome() (fnErr, recErr error, undelivered bool) {
 // worker decodes chunks until there are no more.
 func (r *runner[T]) worker() {
 	defer r.wg.Done()
-	var w decodeWorker
+	w := new(decodeWorker)
+	defer r.paths.merge(&w.paths)
 	for c := range r.work {
 		if !r.stopped() && r.ctx.Err() == nil {
-			r.decode(&w, c)
+			r.decode(w, c)
 		}
 		if r.inline {
 			r.deliver(c)
@@ -215,9 +220,10 @@ func (r *runner[T]) deliverer() {
 
 // decodeWorker is what one worker reuses from record to record.
 type decodeWorker struct {
-	fill filler
-	vals valueBuf
-	buf  []byte
+	fill  filler
+	vals  valueBuf
+	buf   []byte
+	paths pathTally
 }
 
 // decode builds the chunk's Records, fills their Values and runs prep on
@@ -244,13 +250,19 @@ func (r *runner[T]) decode(w *decodeWorker, c *chunk) {
 		m := &c.metas[i]
 		rec := &c.recs[i]
 		c.record(m, rec)
-		if m.at >= 0 && !m.undecoded {
+		paths := &w.paths[m.typ]
+		if m.at < 0 || m.undecoded {
+			paths.Framed.add(PathCount{1, m.size})
+		} else {
 			t := m.typ
 			if t == 26 {
 				t = 21 // as the decoder is shown it (recordForDecoder)
 			}
 			v, ok := w.fill.fill(t, valkey, c.data[m.valAt:m.end])
-			if !ok {
+			if ok {
+				paths.Filled.add(PathCount{1, m.size})
+			} else {
+				paths.Decoded.add(PathCount{1, m.size})
 				obj, mismatch, err := decodeOne(hdr, m, c.data[m.at:m.end], rec.Key, &w.buf)
 				switch {
 				case mismatch != nil:

@@ -82,6 +82,9 @@ type Summary struct {
 	// Overhead is what the node spends outside its keys' MEMORY USAGE:
 	// startup memory, dict buckets, expires, allocator rounding.
 	Overhead int64 `json:"overhead"`
+	// Paths counts the keys by the way the parser described their values
+	// (see parse.Source.Paths): for performance work, not in reports.
+	Paths map[string]parse.Paths `json:"paths,omitempty"`
 }
 
 // maxKeyWarnings bounds the key warnings of one node: a dump with a
@@ -321,6 +324,7 @@ func (s *scanner) summary(src *parse.Source, err error) *Summary {
 	sum := &Summary{Source: toSource(src), ModelNote: joinNote(s.note, s.cluster.why)}
 	sum.Warnings = slices.Clone(s.warnings)
 	if src != nil {
+		sum.Paths = src.Paths
 		sum.Warnings = append(sum.Warnings, src.Warnings...)
 		if src.Checksum == parse.ChecksumMismatch && err == nil {
 			// Only NoVerify gets here with a mismatch: say it everywhere

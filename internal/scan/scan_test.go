@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"os"
 	"strconv"
 	"strings"
@@ -287,4 +288,59 @@ func TestRecordBudgetEndsTheSample(t *testing.T) {
 	send(str("after"))
 	assert.Len(t, rec.keys, 42)
 	assert.Equal(t, memOff+16, rec.keys[41].Memory, "and the keys after")
+}
+
+// benchDump, when set, is the dump BenchmarkRun reads instead of the
+// corpus's mixed dump: go test ./internal/scan -run '^$' -bench Run -args -dump big.rdb
+var benchDump = flag.String("dump", "", "dump for BenchmarkRun")
+
+// nullSink counts keys and keeps the summary.
+type nullSink struct {
+	keys int64
+	end  *Summary
+}
+
+func (*nullSink) Start(*Header) error        { return nil }
+func (s *nullSink) Key(*aggregate.Key) error { s.keys++; return nil }
+func (*nullSink) Progress(int64)             {}
+func (s *nullSink) End(sum *Summary) error   { s.end = sum; return nil }
+
+// BenchmarkRun is the production path of one node up to the profile:
+// framing, CRC64 and SHA-256, values described or decoded where the model
+// needs them, estimates, on 1 and 2 workers. It reports the share of keys
+// and of bytes the decoder still saw (Summary.Paths).
+func BenchmarkRun(b *testing.B) {
+	path := *benchDump
+	if path == "" {
+		path = mixedDump
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Skip("no dump: " + err.Error())
+	}
+	for _, workers := range []int{1, 2} {
+		b.Run("workers="+strconv.Itoa(workers), func(b *testing.B) {
+			b.SetBytes(fi.Size())
+			b.ReportAllocs()
+			var sink nullSink
+			for b.Loop() {
+				sink = nullSink{}
+				if err := Run(context.Background(), parse.Ref{Path: path}.Input("n"), Options{Workers: workers}, &sink); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var keys, filled, decoded, bytes, decBytes int64
+			for _, p := range sink.end.Paths {
+				keys += p.Framed.Keys + p.Filled.Keys + p.Decoded.Keys
+				bytes += p.Framed.Bytes + p.Filled.Bytes + p.Decoded.Bytes
+				filled += p.Filled.Keys
+				decoded += p.Decoded.Keys
+				decBytes += p.Decoded.Bytes
+			}
+			b.ReportMetric(float64(sink.keys), "keys")
+			b.ReportMetric(100*float64(filled)/float64(max(keys, 1)), "%filled")
+			b.ReportMetric(100*float64(decoded)/float64(max(keys, 1)), "%decoded")
+			b.ReportMetric(100*float64(decBytes)/float64(max(bytes, 1)), "%decoded-bytes")
+		})
+	}
 }
