@@ -2,6 +2,7 @@ package render
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
 
@@ -18,16 +19,26 @@ import (
 func JSON(w io.Writer, r *aggregate.Report) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	jw := &jsonWriter{w: bw}
-	jw.raw("{\n")
-	jw.field("schema_version", r.SchemaVersion, false)
-	jw.field("tool", r.Tool, false)
-	jw.key("nodes")
-	switch {
-	case r.Nodes == nil:
-		jw.raw("null")
-	case len(r.Nodes) == 0:
+	// Everything but the nodes is encoded as encoding/json would, so that
+	// a field added to Report needs nothing here; the nodes are written
+	// in place of the placeholder, one at a time.
+	rest := *r
+	rest.Nodes = nil
+	doc, err := json.MarshalIndent(&rest, "", "  ")
+	if err != nil {
+		return err
+	}
+	before, after, ok := bytes.Cut(doc, []byte("\n  \"nodes\": null"))
+	if !ok || r.Nodes == nil {
+		jw.raw(string(doc))
+		jw.raw("\n")
+		return jw.end(bw)
+	}
+	jw.raw(string(before))
+	jw.raw("\n  \"nodes\": ")
+	if len(r.Nodes) == 0 {
 		jw.raw("[]")
-	default:
+	} else {
 		jw.raw("[\n")
 		for i, n := range r.Nodes {
 			jw.raw("    ")
@@ -39,14 +50,14 @@ func JSON(w io.Writer, r *aggregate.Report) error {
 		}
 		jw.raw("  ]")
 	}
-	jw.raw(",\n")
-	if r.Cluster != nil {
-		jw.field("cluster", r.Cluster, false)
-	}
-	jw.field("findings", r.Findings, true)
-	jw.raw("}\n")
-	if jw.err != nil {
-		return jw.err
+	jw.raw(string(after))
+	jw.raw("\n")
+	return jw.end(bw)
+}
+
+func (j *jsonWriter) end(bw *bufio.Writer) error {
+	if j.err != nil {
+		return j.err
 	}
 	return bw.Flush()
 }
@@ -61,20 +72,6 @@ type jsonWriter struct {
 func (j *jsonWriter) raw(s string) {
 	if j.err == nil {
 		_, j.err = j.w.WriteString(s)
-	}
-}
-
-// key writes a member name of the top-level object.
-func (j *jsonWriter) key(name string) { j.raw("  \"" + name + "\": ") }
-
-// field writes a member of the top-level object.
-func (j *jsonWriter) field(name string, v any, last bool) {
-	j.key(name)
-	j.value(v, "  ")
-	if last {
-		j.raw("\n")
-	} else {
-		j.raw(",\n")
 	}
 }
 

@@ -52,6 +52,7 @@ func TestJSONStreamedAsEncoded(t *testing.T) {
 		"empty":     {SchemaVersion: 1, Nodes: []*aggregate.Node{}, Findings: []aggregate.Finding{}},
 		"nil node":  {Nodes: []*aggregate.Node{nil, {Name: "<a&b>"}}, Cluster: &aggregate.Node{Name: "c"}},
 		"one empty": {Nodes: []*aggregate.Node{{}}},
+		"filter":    {Nodes: []*aggregate.Node{{Name: "n"}}, Findings: []aggregate.Finding{}, Filter: &aggregate.KeyFilter{Match: []string{"feed:*"}}},
 	}
 	for name, r := range cases {
 		t.Run(name, func(t *testing.T) {
