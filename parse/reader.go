@@ -87,6 +87,9 @@ func (b *chunkBuffer) grow(n int) {
 	if cap(b.out)-len(b.out) >= n {
 		return
 	}
+	if len(b.metas) > 0 && len(b.out)+n > bigRecord {
+		b.sendDone()
+	}
 	if b.spare != nil {
 		if s := b.spare(len(b.out) + n); s != nil {
 			b.out = append(s, b.out...)
@@ -94,6 +97,33 @@ func (b *chunkBuffer) grow(n int) {
 		}
 	}
 	b.out = slices.Grow(b.out[:len(b.out):len(b.out)], max(n, cap(b.out)))
+}
+
+// bigRecord is the chunk size past which the records already complete
+// in it are sent ahead of the one being read.
+const bigRecord = 4 * chunkTarget
+
+// sendDone sends a copy of the complete records of the chunk ahead of a
+// record that outgrows it: a huge key takes long to read and may cost
+// the process its life (a parser child over its memory limit), and the
+// keys before it should not wait for it. The bytes stay in out, where
+// the framer's offsets into the record being read point; the chunk sent
+// later holds no record of them. A failed send shows up on the next one.
+func (b *chunkBuffer) sendDone() {
+	end := 0
+	for i := range b.metas {
+		if m := &b.metas[i]; m.at >= 0 {
+			end = max(end, m.end)
+		}
+	}
+	c := b.fresh()
+	c.data = append(c.data[:0], b.out[:end]...)
+	c.metas = append(c.metas[:0], b.metas...)
+	c.keys = append(c.keys[:0], b.keys...)
+	c.blobs = append(c.blobs[:0], b.blobs...)
+	c.err = nil
+	b.metas, b.keys, b.blobs = b.metas[:0], b.keys[:0], b.blobs[:0]
+	_ = b.send(c)
 }
 
 // add queues the record framed last, with its key and blobs, in the chunk.

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -336,6 +338,13 @@ func BenchmarkRun(b *testing.B) {
 				filled += p.Filled.Keys
 				decoded += p.Decoded.Keys
 				decBytes += p.Decoded.Bytes
+			}
+			if *benchDump != "" && workers == 1 {
+				for _, k := range slices.Sorted(maps.Keys(sink.end.Paths)) {
+					p := sink.end.Paths[k]
+					b.Logf("%-22s framed %9d keys %13d B | filled %9d keys %13d B | decoded %9d keys %13d B", k,
+						p.Framed.Keys, p.Framed.Bytes, p.Filled.Keys, p.Filled.Bytes, p.Decoded.Keys, p.Decoded.Bytes)
+				}
 			}
 			b.ReportMetric(float64(sink.keys), "keys")
 			b.ReportMetric(100*float64(filled)/float64(max(keys, 1)), "%filled")
