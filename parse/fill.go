@@ -758,7 +758,7 @@ func evenCount(h []byte) bool {
 // value, TTL triples, the TTL an integer.
 func (f *filler) listpackEx(c *cursor) bool {
 	b := f.blob(c)
-	if b == nil || len(b) < 7 {
+	if len(b) < 7 {
 		return false
 	}
 	n := binary.LittleEndian.Uint16(b[4:])
