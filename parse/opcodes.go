@@ -236,15 +236,16 @@ func (f *framer) keyRecord(t byte, at int64) error {
 	if !m.undecoded && f.skipDecode != nil {
 		if typ, enc := typeInfo(m.typ); f.skipDecode(typ, enc, m.elements) {
 			m.undecoded = true
-			m.key = string(r.key)
 		}
 	}
+	m.at = -1
 	if m.undecoded {
 		f.buf.strip(r.start)
 	} else {
 		f.recordForDecoder()
+		m.at, m.valAt, m.end = r.start, r.valAt, len(f.buf.out)
 	}
-	f.buf.metas = append(f.buf.metas, m)
+	f.buf.add(&m, r.key)
 	r.expires, r.idle, r.freq, r.pending = 0, -1, -1, false
 	return nil
 }
@@ -381,7 +382,7 @@ func (f *framer) trailer() error {
 	}
 	f.buf.crcPos = len(f.buf.out) // the trailer is not part of what it checks
 	stored := binary.LittleEndian.Uint64(p)
-	computed := ^f.buf.crc
+	computed := f.buf.crc
 	switch {
 	case stored == 0:
 		f.src.Checksum = ChecksumAbsent

@@ -87,7 +87,6 @@ func (f *framer) skipN(n int64, what string) ([]byte, error) {
 // built from its meta alone: the decoder never sees it.
 func (f *framer) tooLarge(m *meta) {
 	m.undecoded = true
-	m.key = string(f.rec.key)
 	// The blobs' decompressed lengths let the memory model size the value
 	// without it; a key with more containers than maxKeptBlobs is left to
 	// its serialized size rather than holding that much metadata.

@@ -1,9 +1,6 @@
 package parse
 
-import (
-	"fmt"
-	"slices"
-)
+import "fmt"
 
 // typeInfo maps an RDB value type to its data type and serialized encoding.
 func typeInfo(t byte) (string, string) {
@@ -87,21 +84,18 @@ func (f *framer) record(t byte, at int64) (meta, error) {
 	if k.partial {
 		r.warnings = append(r.warnings, fmt.Sprintf("key name of %d bytes: only its first %d bytes are kept", k.ulen, len(r.key)))
 	}
-	m.keyHash, m.keyLen = hashKey(r.key), len(r.key)
+	r.valAt = len(f.buf.out)
 	if err := f.value(t, &m); err != nil {
 		return m, err
 	}
-	if len(r.blobs) > 0 {
-		m.blobs = slices.Clone(r.blobs)
-	}
+	m.blobs = r.blobs
 	m.warnings = r.warnings
 	m.saturated = r.saturated
 	r.inKey = false
 	return m, nil
 }
 
-// hashKey is FNV-1a: the decoder's key is matched against the framer's by
-// length and hash, without keeping the framer's copy.
+// hashKey is FNV-1a.
 func hashKey[T ~string | ~[]byte](b T) uint64 {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(b); i++ {
