@@ -110,7 +110,7 @@ func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64
 	var input io.ReadCloser
 	if sp.Stream {
 		// Opened here, once: the child gets the stored bytes.
-		if input, err = in.Open(); err != nil {
+		if input, err = in.OpenContext(ctx); err != nil {
 			// Nothing to parse, so nothing to isolate: the scan says why
 			// here as it would have in the child.
 			return scan.Run(ctx, in, opts, sink)
@@ -166,9 +166,9 @@ func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64
 		_ = cmd.Process.Kill()
 	}
 	werr := cmd.Wait()
-	if in.Path == "-" {
-		// Standard input may block for ever: do not wait for it once
-		// interrupted.
+	if in.Path == "-" || in.Pipe {
+		// Standard input or a pipe may block for ever: do not wait for
+		// it once interrupted.
 		select {
 		case <-copied:
 		case <-ctx.Done():
