@@ -39,8 +39,9 @@ type analyzeConfig struct {
 	redisVersion string
 	isolate      bool
 	quiet        bool
-	maxMemory    int64 // per-node parser memory limit; 0 = none
-	maxKeyMemory int64 // memory one key may take to decode; 0 = no limit
+	maxMemory    int64  // per-node parser memory limit; 0 = none
+	maxKeyMemory int64  // memory one key may take to decode; 0 = no limit
+	maxKeyName   string // how warnings name that limit
 	cluster      scan.ClusterMode
 	failOn       aggregate.Severity
 	seps         []string
@@ -130,8 +131,9 @@ func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) 
 	fs.BoolVar(&cfg.isolate, "isolate", true, "parse each node in a child process, so that a dump that exhausts memory fails alone (--isolate=false: in this process)")
 	var maxMem, maxKeyMem string
 	fs.StringVar(&maxMem, "max-memory", "", "limit each node's parser process to `SIZE` more memory (e.g. 2gb): a node that needs more fails alone")
-	fs.StringVar(&maxKeyMem, "max-key-memory", "", "decode no key that would take more than `SIZE` (judged as "+fmt.Sprint(keyExpansion)+
-		"× its serialized size); such keys are estimated from their serialized size, with a warning")
+	fs.StringVar(&maxKeyMem, "max-key-memory", "auto", "decode no key that would take more than `SIZE` (judged as "+fmt.Sprint(keyExpansion)+
+		"× its decompressed serialized size); such keys are estimated from their serialized size, with a warning. "+
+		"auto: a quarter of the available memory shared among --jobs (256mb to 4gb), and at most half of --max-memory; none: no limit")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the run to `FILE` (with --isolate=false to include parsing)")
 	inGroup(fs, "Reading the dumps", "jobs", "progress", "name", "now", "no-verify", "redis-version", "cluster", "isolate",
 		"max-memory", "max-key-memory", "cpuprofile")
@@ -160,12 +162,8 @@ func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) 
 		}
 		cfg.maxMemory = n
 	}
-	if maxKeyMem != "" {
-		n, err := bytesize.Parse(maxKeyMem)
-		if err != nil || n <= 0 {
-			return nil, usageError{fmt.Sprintf("--max-key-memory %q: want a size such as 256mb", maxKeyMem)}
-		}
-		cfg.maxKeyMemory = n
+	if cfg.maxKeyMemory, cfg.maxKeyName, err = keyMemoryFlag(maxKeyMem, cfg.maxMemory, cfg.jobs); err != nil {
+		return nil, err
 	}
 	switch cluster {
 	case "auto":
@@ -343,6 +341,41 @@ func exitCode(r *aggregate.Report, failOn aggregate.Severity) int {
 // value (measured at about 7.5 on a 5 M-field hash, docs/robustness.md).
 const keyExpansion = 8
 
+// keyMemoryFlag resolves --max-key-memory (auto, none or a size) into the
+// memory one key may take to decode (0: no limit) and the way warnings
+// name it, as the user wrote it. The default is safe on hostile input: a
+// key that would exhaust the machine's memory, or the --max-memory of its
+// parser, is estimated instead of decoded (issue 12, items 5 and 7).
+func keyMemoryFlag(v string, maxMemory int64, jobs int) (int64, string, error) {
+	switch v {
+	case "none":
+		return 0, "", nil
+	case "", "auto":
+		n := defaultKeyMemory(worker.AvailableMemory(), jobs)
+		if maxMemory > 0 {
+			n = min(n, max(maxMemory/2, 1))
+		}
+		return n, "--max-key-memory auto (" + strings.ToLower(bytesize.Format(n, bytesize.Short)) + ")", nil
+	}
+	n, err := bytesize.Parse(v)
+	if err != nil || n <= 0 {
+		return 0, "", usageError{fmt.Sprintf("--max-key-memory %q: want a size such as 256mb, auto or none", v)}
+	}
+	return n, "--max-key-memory " + v, nil
+}
+
+// defaultKeyMemory is --max-key-memory auto: a quarter of the available
+// memory shared among the nodes parsed at once, between 256 MB (or half
+// of what is available, when that is less) and 4 GB; 1 GB when the
+// available memory cannot be told.
+func defaultKeyMemory(available int64, jobs int) int64 {
+	if available <= 0 {
+		return 1 << 30
+	}
+	floor := min(256<<20, max(available/2, 16<<20))
+	return min(max(available/4/int64(max(jobs, 1)), floor), 4<<30)
+}
+
 // keyBytesLimit turns --max-key-memory into the parser's limit on a key's
 // serialized size (0 = none).
 func keyBytesLimit(maxKeyMemory int64) int64 {
@@ -358,7 +391,7 @@ func (cfg *analyzeConfig) scanConfig(keys *keyExport, prog *progress) worker.Con
 		Jobs: cfg.jobs, Isolate: cfg.isolate, MaxMemory: cfg.maxMemory,
 		Scan: scan.Options{
 			NoVerify: cfg.noVerify, Model: cfg.redisVersion, Cluster: cfg.cluster,
-			MaxKeyBytes: keyBytesLimit(cfg.maxKeyMemory),
+			MaxKeyBytes: keyBytesLimit(cfg.maxKeyMemory), MaxKeyName: cfg.maxKeyName,
 		},
 		NodeScan: func(name string, o scan.Options) scan.Options {
 			o.Config = cfg.servers.modelConfig(name, cfg.rules)

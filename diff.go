@@ -16,6 +16,7 @@ import (
 	"github.com/rdbscope/rdbscope/aggregate/diff"
 	"github.com/rdbscope/rdbscope/aggregate/memmodel"
 	"github.com/rdbscope/rdbscope/internal/output"
+	"github.com/rdbscope/rdbscope/internal/scan"
 	"github.com/rdbscope/rdbscope/internal/worker"
 	"github.com/rdbscope/rdbscope/render"
 )
@@ -195,8 +196,13 @@ func loadSide(ctx context.Context, cfg *diffConfig, in string, stdin io.Reader) 
 		jobs = runtime.NumCPU()
 	}
 	// analyze's defaults, but for --top.
+	keyMem, keyName, err := keyMemoryFlag("auto", 0, jobs)
+	if err != nil {
+		return nil, err
+	}
 	nodes := scanNodes(ctx, inputs, stdin, worker.Config{
 		Jobs: jobs, Isolate: true,
+		Scan:    scan.Options{MaxKeyBytes: keyBytesLimit(keyMem), MaxKeyName: keyName},
 		Profile: aggregate.Options{TopN: cfg.opts.Top, PrefixDepth: aggregate.DefaultPrefixDepth},
 	})
 	if ctx.Err() != nil {

@@ -23,7 +23,8 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // TestMain lets the test binary act as the parser child process, the way
 // the rdbscope binary does, so isolation is tested for real.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == worker.Command {
+	if len(os.Args) > 1 && os.Args[1] == worker.Command || os.Getenv(cliEnv) == "1" {
+		// A parser child, or the whole CLI run as a process (see runProcess).
 		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
@@ -198,7 +199,7 @@ func TestIsolationSurvivesOOM(t *testing.T) {
 	big := filepath.Join(dir, "huge.rdb")
 	require.NoError(t, os.WriteFile(big, bigStringDump(256<<20), 0o644))
 	out := filepath.Join(dir, "r.json")
-	code, _, stderr := runCLI(t, "analyze", "-q", "-j", "1", "--max-memory", "128mb", "--json", out, big, "testdata/sample/node-7201.rdb")
+	code, _, stderr := runCLI(t, "analyze", "-q", "-j", "1", "--max-memory", "128mb", "--max-key-memory", "none", "--json", out, big, "testdata/sample/node-7201.rdb")
 	assert.Equal(t, exitIncomplete, code, stderr)
 	raw, err := os.ReadFile(out)
 	require.NoError(t, err)

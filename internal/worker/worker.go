@@ -72,6 +72,11 @@ func Main(ctx context.Context) error {
 		debug.SetGCPercent(200)
 	}
 	if sp.MaxMemory > 0 {
+		// The collector works harder as the heap nears the limit, rather
+		// than letting GOGC's growth run into it: whether a node fits
+		// then depends on what it holds, not on when the last cycle ran,
+		// so a larger limit never fails where a smaller one passed.
+		debug.SetMemoryLimit(sp.MaxMemory)
 		if err := limitMemory(sp.MaxMemory); err != nil {
 			return fmt.Errorf("worker: --max-memory: %w", err)
 		}
