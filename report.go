@@ -191,6 +191,9 @@ func readProfiles(paths []string, stdin io.Reader) (*profileSet, error) {
 	if len(set.nodes) == 0 {
 		return nil, errors.New("the profiles hold no node")
 	}
+	if len(set.nodes) > aggregate.MaxNodes {
+		return nil, fmt.Errorf("the profiles hold %d nodes, more than the %d one report merges", len(set.nodes), aggregate.MaxNodes)
+	}
 	if set.filter == nil {
 		// Filtered lists only merge when every profile has the same.
 		for _, n := range set.nodes {

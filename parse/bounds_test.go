@@ -3,9 +3,13 @@ package parse
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -107,5 +111,33 @@ func itoa(i int) string {
 		if i == 0 {
 			return string(b)
 		}
+	}
+}
+
+// A compressed dump cut before its RDB header is complete is truncated,
+// not a stream that "decompresses to nothing" (issue 12, item 14).
+func TestCutCompressedBeforeHeader(t *testing.T) {
+	dump := newRDB("REDIS0011").byte(opAux).str("redis-ver").str(strings.Repeat("7", 100000)).end()
+	for _, kind := range []string{"gzip", "lz4", "zstd"} {
+		t.Run(kind, func(t *testing.T) {
+			var b bytes.Buffer
+			var w io.WriteCloser
+			switch kind {
+			case "gzip":
+				w = gzip.NewWriter(&b)
+			case "lz4":
+				w = lz4.NewWriter(&b)
+			case "zstd":
+				zw, err := zstd.NewWriter(&b)
+				require.NoError(t, err)
+				w = zw
+			}
+			_, err := w.Write(dump)
+			require.NoError(t, err)
+			require.NoError(t, w.Close())
+			_, _, err = parseAll(t, b.Bytes()[:20], Options{})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "truncated: the "+kind+" stream ends after 0 decompressed bytes, before the RDB header is complete")
+		})
 	}
 }

@@ -2,7 +2,9 @@ package parse
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 )
@@ -28,7 +30,15 @@ const (
 
 // header parses the 9-byte magic and version.
 func (f *framer) header() error {
-	h, _ := f.br.Peek(9)
+	h, err := f.br.Peek(9)
+	if len(h) < 9 && err != nil && err != io.EOF && f.src.Compression != "" {
+		// The compressed stream is cut (or corrupt) before the RDB
+		// header is complete: not an empty stream.
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return f.errAt(int64(len(h)), "truncated: the %s stream ends after %d decompressed bytes, before the RDB header is complete — the file was cut in transit or is still being written", f.src.Compression, len(h))
+		}
+		return f.errAt(int64(len(h)), "corrupt %s stream before the RDB header is complete: %v", f.src.Compression, err)
+	}
 	if len(h) < 9 || !(strings.HasPrefix(string(h), "REDIS") || strings.HasPrefix(string(h), "VALKEY")) {
 		h, _ = f.br.Peek(512) // enough to recognise what it is instead
 		return f.errAt(0, "%s", describeNonRDB(h, f.src.Compression))
@@ -311,6 +321,11 @@ func (f *framer) aux() error {
 	case "ctime":
 		f.src.CTime = n
 	case "used-mem":
+		if n < 0 || n > 1<<50 {
+			// No server has 1 PiB; a report would add it up across nodes.
+			f.warn(fmt.Sprintf("AUX field used-mem %.32q is out of range: ignored", val))
+			break
+		}
 		f.src.UsedMem = n
 	case "aof-base", "aof-preamble":
 		if n != 0 {

@@ -105,12 +105,12 @@ func Main(ctx context.Context) error {
 func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64, sink scan.Sink) error {
 	exe, err := os.Executable()
 	if err != nil {
-		return fmt.Errorf("cannot find own executable to isolate the parser: %w", err)
+		return setupErr(in, "cannot find own executable to isolate the parser", err)
 	}
 	sp := spec{Name: in.Name, Ref: in.Ref, Stream: !in.Direct(), Scan: opts, MaxMemory: maxMemory}
 	specJSON, err := json.Marshal(sp)
 	if err != nil {
-		return err
+		return setupErr(in, "cannot describe the node to its parser process", err)
 	}
 	var input io.ReadCloser
 	if sp.Stream {
@@ -123,7 +123,10 @@ func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64
 	}
 	results, resultsW, err := os.Pipe()
 	if err != nil {
-		return err
+		if input != nil {
+			input.Close()
+		}
+		return setupErr(in, "cannot start its parser process", err)
 	}
 	defer results.Close()
 	cmd := exec.CommandContext(ctx, exe, Command)
@@ -134,7 +137,7 @@ func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64
 		defer input.Close()
 		if inputR, inputW, err = os.Pipe(); err != nil {
 			resultsW.Close()
-			return err
+			return setupErr(in, "cannot start its parser process", err)
 		}
 		cmd.ExtraFiles = append(cmd.ExtraFiles, inputR)
 	}
@@ -149,7 +152,7 @@ func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64
 		if inputW != nil {
 			inputW.Close()
 		}
-		return fmt.Errorf("start parser process: %w", err)
+		return setupErr(in, "cannot start its parser process", err)
 	}
 	copied := make(chan struct{})
 	if inputW != nil {
@@ -254,4 +257,10 @@ func (t *tailBuffer) message() string {
 		return l
 	}
 	return t.last
+}
+
+// setupErr is a failure to set up the parser process of in (too many open
+// files, fork refused): the node's error, naming its dump like any other.
+func setupErr(in parse.Input, msg string, err error) error {
+	return &parse.Error{Path: label(in), Offset: -1, Msg: msg, Err: err}
 }
