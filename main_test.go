@@ -22,6 +22,9 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestMain lets the test binary act as the parser child process, the way
 // the rdbscope binary does, so isolation is tested for real.
+// cliEnv makes the test binary run the CLI with its arguments.
+const cliEnv = "RDBSCOPE_TEST_CLI"
+
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == worker.Command || os.Getenv(cliEnv) == "1" {
 		// A parser child, or the whole CLI run as a process (see runProcess).
