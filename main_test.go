@@ -22,13 +22,22 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestMain lets the test binary act as the parser child process, the way
 // the rdbscope binary does, so isolation is tested for real.
-// cliEnv makes the test binary run the CLI with its arguments.
-const cliEnv = "RDBSCOPE_TEST_CLI"
+// cliEnv makes the test binary run the CLI with its arguments, and
+// peakEnv names a file where it then writes its peak RSS (runProcess).
+const (
+	cliEnv  = "RDBSCOPE_TEST_CLI"
+	peakEnv = "RDBSCOPE_TEST_PEAK"
+)
 
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == worker.Command || os.Getenv(cliEnv) == "1" {
-		// A parser child, or the whole CLI run as a process (see runProcess).
+	if len(os.Args) > 1 && os.Args[1] == worker.Command {
 		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	if os.Getenv(cliEnv) == "1" {
+		// The whole CLI run as a process (see runProcess).
+		code := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+		writePeak(os.Getenv(peakEnv))
+		os.Exit(code)
 	}
 	os.Exit(m.Run())
 }
