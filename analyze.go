@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
@@ -41,8 +39,9 @@ type analyzeConfig struct {
 	redisVersion string
 	isolate      bool
 	quiet        bool
-	maxMemory    int64 // per-node parser memory limit; 0 = none
-	maxKeyMemory int64 // memory one key may take to decode; 0 = no limit
+	maxMemory    int64  // per-node parser memory limit; 0 = none
+	maxKeyMemory int64  // memory one key may take to decode; 0 = no limit
+	maxKeyName   string // how warnings name that limit
 	cluster      scan.ClusterMode
 	failOn       aggregate.Severity
 	seps         []string
@@ -53,6 +52,9 @@ type analyzeConfig struct {
 	// servers is the servers' configuration (--redis-config), read into
 	// what the memory model uses; nil when none was given.
 	servers *serverConfigs
+	// flagFiles are the files flags name for reading (--redis-config,
+	// --cluster-nodes): no output may overwrite them.
+	flagFiles []string
 	// filter selects the keys of the biggest-keys lists and the per-key
 	// export (--match, --db, --type, --min-bytes, --no-ttl); nil for all.
 	filter *aggregate.KeyMatcher
@@ -129,8 +131,9 @@ func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) 
 	fs.BoolVar(&cfg.isolate, "isolate", true, "parse each node in a child process, so that a dump that exhausts memory fails alone (--isolate=false: in this process)")
 	var maxMem, maxKeyMem string
 	fs.StringVar(&maxMem, "max-memory", "", "limit each node's parser process to `SIZE` more memory (e.g. 2gb): a node that needs more fails alone")
-	fs.StringVar(&maxKeyMem, "max-key-memory", "", "decode no key that would take more than `SIZE` (judged as "+fmt.Sprint(keyExpansion)+
-		"× its serialized size); such keys are estimated from their serialized size, with a warning")
+	fs.StringVar(&maxKeyMem, "max-key-memory", "auto", "decode no key that would take more than `SIZE` (judged as "+fmt.Sprint(keyExpansion)+
+		"× its decompressed serialized size); such keys are estimated from their serialized size, with a warning. "+
+		"auto: a quarter of the available memory shared among --jobs (256mb to 4gb), and at most half of --max-memory; none: no limit")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the run to `FILE` (with --isolate=false to include parsing)")
 	inGroup(fs, "Reading the dumps", "jobs", "progress", "name", "now", "no-verify", "redis-version", "cluster", "isolate",
 		"max-memory", "max-key-memory", "cpuprofile")
@@ -159,12 +162,8 @@ func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) 
 		}
 		cfg.maxMemory = n
 	}
-	if maxKeyMem != "" {
-		n, err := bytesize.Parse(maxKeyMem)
-		if err != nil || n <= 0 {
-			return nil, usageError{fmt.Sprintf("--max-key-memory %q: want a size such as 256mb", maxKeyMem)}
-		}
-		cfg.maxKeyMemory = n
+	if cfg.maxKeyMemory, cfg.maxKeyName, err = keyMemoryFlag(maxKeyMem, cfg.maxMemory, cfg.jobs); err != nil {
+		return nil, err
 	}
 	switch cluster {
 	case "auto":
@@ -187,6 +186,14 @@ func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) 
 		cfg.servers = sc
 	}
 	cfg.rules, cfg.failOn = rf.rules, rf.failOn
+	cfg.flagFiles = rf.flagFiles()
+	for _, spec := range redisConfigs {
+		// FILE or NODE=FILE: either may be the file.
+		cfg.flagFiles = append(cfg.flagFiles, spec)
+		if _, p, ok := strings.Cut(spec, "="); ok {
+			cfg.flagFiles = append(cfg.flagFiles, p)
+		}
+	}
 	if cfg.rules.Cluster != nil && cfg.cluster == scan.ClusterAuto {
 		cfg.cluster = scan.ClusterOn
 	}
@@ -246,28 +253,22 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return exitUsage, err
 	}
-	if cfg.cpuProfile != "" {
-		f, err := os.Create(cfg.cpuProfile)
-		if err != nil {
-			return exitFatal, err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return exitFatal, err
-		}
-		defer pprof.StopCPUProfile()
+	outs := cfg.outputs(stdin, stdout)
+	if err := outs.Open(ctx); err != nil {
+		return outputError(err)
 	}
-	inputs, err := parse.Expand(cfg.inputs, cfg.names)
+	defer outs.Abort()
+	if w := outs.Writer("--cpuprofile"); w != nil {
+		if err := pprof.StartCPUProfile(w); err != nil {
+			return exitFatal, fmt.Errorf("--cpuprofile %s: %w", cfg.cpuProfile, err)
+		}
+		defer pprof.StopCPUProfile() // a no-op once stopped
+	}
+	inputs, err := expandInputs(cfg.inputs, cfg.names)
 	if err != nil {
 		return exitFatal, err
 	}
-	if err := checkOutputs(cfg, inputs, stdin); err != nil {
-		return exitUsage, err
-	}
-
-	outs := &outputs{}
-	defer outs.abort()
-	keys, err := openKeySink(cfg.keysOut, outs, stdout, inputs, cfg.seps, cfg.filter)
+	keys, err := openKeySink(cfg.keysOut, outs.Writer("--keys"), inputs, cfg.seps, cfg.filter)
 	if err != nil {
 		return exitFatal, err
 	}
@@ -289,19 +290,20 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		f := cfg.filter.Filter()
 		report.Filter = &f
 	}
-	if err := writeOutputs(cfg, report, outs, stdout); err != nil {
+	if err := writeReportFiles(cfg.files(), report, outs); err != nil {
 		return exitFatal, err
 	}
-	if err := outs.commit(); err != nil {
+	pprof.StopCPUProfile()
+	if err := outs.Commit(); err != nil {
 		return exitFatal, err
 	}
 	if !cfg.quiet {
 		w := stdout
-		if cfg.files().toStdout(cfg.keysOut) {
+		if outs.ToStdout() {
 			w = stderr
 		}
 		opts := summaryOptions(w)
-		opts.Outputs = cfg.files().written(cfg.keysOut)
+		opts.Outputs = written(outs)
 		if err := render.Text(w, report, opts); err != nil {
 			return exitFatal, err
 		}
@@ -334,29 +336,45 @@ func exitCode(r *aggregate.Report, failOn aggregate.Severity) int {
 	return exitOK
 }
 
-// checkOutputs refuses to write over an input: a report must never destroy
-// the dump it describes.
-func checkOutputs(cfg *analyzeConfig, inputs []parse.Input, stdin io.Reader) error {
-	ins := &fileSet{}
-	for _, in := range inputs {
-		if in.Path != "-" {
-			ins.addPath(in.Path)
-			continue
-		}
-		// "- < dump.rdb": stdin may be the very file an output names.
-		if f, ok := stdin.(*os.File); ok {
-			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-				ins.add("", fi, "-")
-			}
-		}
-	}
-	return checkOutputPaths(cfg.files().paths(cfg.keysOut), ins)
-}
-
 // keyExpansion is how many times its serialized size decoding one key
 // takes at peak: the parser holds the record while the decoder builds the
 // value (measured at about 7.5 on a 5 M-field hash, docs/robustness.md).
 const keyExpansion = 8
+
+// keyMemoryFlag resolves --max-key-memory (auto, none or a size) into the
+// memory one key may take to decode (0: no limit) and the way warnings
+// name it, as the user wrote it. The default is safe on hostile input: a
+// key that would exhaust the machine's memory, or the --max-memory of its
+// parser, is estimated instead of decoded (issue 12, items 5 and 7).
+func keyMemoryFlag(v string, maxMemory int64, jobs int) (int64, string, error) {
+	switch v {
+	case "none":
+		return 0, "", nil
+	case "", "auto":
+		n := defaultKeyMemory(worker.AvailableMemory(), jobs)
+		if maxMemory > 0 {
+			n = min(n, max(maxMemory/2, 1))
+		}
+		return n, "--max-key-memory auto (" + strings.ToLower(bytesize.Format(n, bytesize.Short)) + ")", nil
+	}
+	n, err := bytesize.Parse(v)
+	if err != nil || n <= 0 {
+		return 0, "", usageError{fmt.Sprintf("--max-key-memory %q: want a size such as 256mb, auto or none", v)}
+	}
+	return n, "--max-key-memory " + v, nil
+}
+
+// defaultKeyMemory is --max-key-memory auto: a quarter of the available
+// memory shared among the nodes parsed at once, between 256 MB (or half
+// of what is available, when that is less) and 4 GB; 1 GB when the
+// available memory cannot be told.
+func defaultKeyMemory(available int64, jobs int) int64 {
+	if available <= 0 {
+		return 1 << 30
+	}
+	floor := min(256<<20, max(available/2, 16<<20))
+	return min(max(available/4/int64(max(jobs, 1)), floor), 4<<30)
+}
 
 // keyBytesLimit turns --max-key-memory into the parser's limit on a key's
 // serialized size (0 = none).
@@ -373,7 +391,7 @@ func (cfg *analyzeConfig) scanConfig(keys *keyExport, prog *progress) worker.Con
 		Jobs: cfg.jobs, Isolate: cfg.isolate, MaxMemory: cfg.maxMemory,
 		Scan: scan.Options{
 			NoVerify: cfg.noVerify, Model: cfg.redisVersion, Cluster: cfg.cluster,
-			MaxKeyBytes: keyBytesLimit(cfg.maxKeyMemory),
+			MaxKeyBytes: keyBytesLimit(cfg.maxKeyMemory), MaxKeyName: cfg.maxKeyName,
 		},
 		NodeScan: func(name string, o scan.Options) scan.Options {
 			o.Config = cfg.servers.modelConfig(name, cfg.rules)
@@ -398,6 +416,22 @@ func (cfg *analyzeConfig) scanConfig(keys *keyExport, prog *progress) worker.Con
 	return wc
 }
 
+// expandInputs resolves the command line's inputs into nodes (see
+// parse.Expand). Node names come from file and archive member names:
+// they are escaped as key names are (aggregate.EscapeKey), so that no
+// control character or invalid UTF-8 of a name reaches a terminal, a
+// progress bar or a report.
+func expandInputs(args []string, names map[string]string) ([]parse.Input, error) {
+	inputs, err := parse.Expand(args, names)
+	if err != nil {
+		return nil, err
+	}
+	for i := range inputs {
+		inputs[i].Name = aggregate.EscapeKey(inputs[i].Name)
+	}
+	return inputs, nil
+}
+
 // scanNodes scans inputs into node profiles: the one way analyze and diff
 // turn dumps into profiles. Standard input is read from stdin.
 func scanNodes(ctx context.Context, inputs []parse.Input, stdin io.Reader, wc worker.Config) []*aggregate.Node {
@@ -409,58 +443,4 @@ func scanNodes(ctx context.Context, inputs []parse.Input, stdin io.Reader, wc wo
 	nodes := worker.Nodes(ctx, inputs, wc)
 	addAOFWarnings(inputs, nodes)
 	return nodes
-}
-
-func writeOutputs(cfg *analyzeConfig, r *aggregate.Report, outs *outputs, stdout io.Writer) error {
-	return writeReportFiles(cfg.files(), r, outs, stdout)
-}
-
-// outputs writes each output to a temporary file beside its destination
-// and renames it into place only when the run succeeds, so an interrupted
-// run never leaves a half-written report over a good one.
-type outputs struct {
-	files []*pendingFile
-}
-
-type pendingFile struct {
-	f    *os.File
-	dest string
-}
-
-func (o *outputs) create(path string, stdout io.Writer) (io.Writer, error) {
-	if path == "-" {
-		return stdout, nil
-	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return nil, fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	o.files = append(o.files, &pendingFile{f: f, dest: path})
-	return f, nil
-}
-
-func (o *outputs) commit() error {
-	for _, p := range o.files {
-		if err := p.f.Close(); err != nil {
-			return fmt.Errorf("write %s: %w", p.dest, err)
-		}
-		if err := os.Chmod(p.f.Name(), 0o644); err != nil {
-			return fmt.Errorf("write %s: %w", p.dest, err)
-		}
-		if err := os.Rename(p.f.Name(), p.dest); err != nil {
-			return fmt.Errorf("write %s: %w", p.dest, err)
-		}
-	}
-	o.files = nil
-	return nil
-}
-
-// abort removes temporary files of outputs that were not committed.
-func (o *outputs) abort() {
-	for _, p := range o.files {
-		p.f.Close()
-		os.Remove(p.f.Name())
-	}
-	o.files = nil
 }

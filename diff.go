@@ -15,8 +15,9 @@ import (
 	"github.com/rdbscope/rdbscope/aggregate/diagnose"
 	"github.com/rdbscope/rdbscope/aggregate/diff"
 	"github.com/rdbscope/rdbscope/aggregate/memmodel"
+	"github.com/rdbscope/rdbscope/internal/output"
+	"github.com/rdbscope/rdbscope/internal/scan"
 	"github.com/rdbscope/rdbscope/internal/worker"
-	"github.com/rdbscope/rdbscope/parse"
 	"github.com/rdbscope/rdbscope/render"
 )
 
@@ -110,10 +111,15 @@ func diffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return exitUsage, err
 	}
-	paths := map[string]string{"--json": cfg.jsonOut, "--html": cfg.htmlOut}
-	if err := checkOutputPaths(paths, inputFiles([]string{cfg.oldIn, cfg.newIn})); err != nil {
-		return exitUsage, err
+	outs := output.New(stdout)
+	outs.Add("--json", cfg.jsonOut)
+	outs.Add("--html", cfg.htmlOut)
+	outs.Input(cfg.oldIn, cfg.newIn)
+	outs.Stdin(stdin)
+	if err := outs.Open(ctx); err != nil {
+		return outputError(err)
 	}
+	defer outs.Abort()
 	oldR, err := loadSide(ctx, cfg, cfg.oldIn, stdin)
 	if err != nil {
 		return exitFatal, fmt.Errorf("OLD: %w", err)
@@ -126,8 +132,6 @@ func diffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		GeneratedAt: time.Now().UTC().Format(time.RFC3339)}
 	d := diff.Compare(oldR, newR, tool, cfg.opts)
 
-	outs := &outputs{}
-	defer outs.abort()
 	for _, o := range []struct {
 		flag, path string
 		write      func(io.Writer) error
@@ -135,31 +139,29 @@ func diffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		{"--json", cfg.jsonOut, func(w io.Writer) error { return render.DiffJSON(w, d) }},
 		{"--html", cfg.htmlOut, func(w io.Writer) error { return render.DiffHTML(w, d) }},
 	} {
-		if o.path == "" {
+		w := outs.Writer(o.flag)
+		if w == nil {
 			continue
-		}
-		w, err := outs.create(o.path, stdout)
-		if err != nil {
-			return exitFatal, err
 		}
 		if err := o.write(w); err != nil {
 			return exitFatal, fmt.Errorf("%s %s: %w", o.flag, o.path, err)
 		}
 	}
-	if err := outs.commit(); err != nil {
+	if err := outs.Commit(); err != nil {
 		return exitFatal, err
 	}
 	if !cfg.quiet {
 		w := stdout
-		if cfg.jsonOut == "-" || cfg.htmlOut == "-" {
+		if outs.ToStdout() {
 			w = stderr
 		}
 		if err := render.DiffText(w, d, summaryOptions(w)); err != nil {
 			return exitFatal, err
 		}
-		for _, o := range [][2]string{{"JSON diff", cfg.jsonOut}, {"HTML diff", cfg.htmlOut}} {
-			if o[1] != "" && o[1] != "-" {
-				fmt.Fprintf(w, "\n%s written to %s\n", o[0], o[1])
+		written := outs.Written()
+		for _, o := range [][2]string{{"JSON diff", "--json"}, {"HTML diff", "--html"}} {
+			if p, ok := written[o[1]]; ok {
+				fmt.Fprintf(w, "\n%s written to %s\n", o[0], p)
 			}
 		}
 	}
@@ -185,7 +187,7 @@ func loadSide(ctx context.Context, cfg *diffConfig, in string, stdin io.Reader) 
 	if in == "-" {
 		return nil, errors.New("- (stdin) must be a JSON profile in a diff")
 	}
-	inputs, err := parse.Expand([]string{in}, nil)
+	inputs, err := expandInputs([]string{in}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -194,8 +196,13 @@ func loadSide(ctx context.Context, cfg *diffConfig, in string, stdin io.Reader) 
 		jobs = runtime.NumCPU()
 	}
 	// analyze's defaults, but for --top.
+	keyMem, keyName, err := keyMemoryFlag("auto", 0, jobs)
+	if err != nil {
+		return nil, err
+	}
 	nodes := scanNodes(ctx, inputs, stdin, worker.Config{
 		Jobs: jobs, Isolate: true,
+		Scan:    scan.Options{MaxKeyBytes: keyBytesLimit(keyMem), MaxKeyName: keyName},
 		Profile: aggregate.Options{TopN: cfg.opts.Top, PrefixDepth: aggregate.DefaultPrefixDepth},
 	})
 	if ctx.Err() != nil {

@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/rdbscope/rdbscope/aggregate"
 	"github.com/rdbscope/rdbscope/internal/worker"
 )
 
@@ -83,7 +84,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		cmd = ""
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "rdbscope: %v\n", err)
+		// Errors name files and archive members: untrusted text.
+		fmt.Fprintf(stderr, "rdbscope: %s\n", aggregate.CleanText(err.Error()))
 		var ue usageError
 		if errors.As(err, &ue) {
 			if cmd != "" {

@@ -14,6 +14,7 @@ import (
 	"github.com/rdbscope/rdbscope/aggregate"
 	"github.com/rdbscope/rdbscope/aggregate/diagnose"
 	"github.com/rdbscope/rdbscope/aggregate/memmodel"
+	"github.com/rdbscope/rdbscope/internal/output"
 	"github.com/rdbscope/rdbscope/render"
 )
 
@@ -26,6 +27,8 @@ type reportConfig struct {
 	quiet  bool
 	rules  diagnose.Rules
 	failOn aggregate.Severity
+	// flagFiles are the files flags read (--cluster-nodes).
+	flagFiles []string
 }
 
 // reportHelp is report's help besides its flags.
@@ -65,6 +68,7 @@ func parseReportFlags(args []string, stdout io.Writer) (*reportConfig, error) {
 		return nil, err
 	}
 	cfg.rules, cfg.failOn = rf.rules, rf.failOn
+	cfg.flagFiles = rf.flagFiles()
 	cfg.topSet = fs.Changed("top")
 	if cfg.top < 1 {
 		return nil, usageError{"--top must be at least 1"}
@@ -85,7 +89,7 @@ func parseReportFlags(args []string, stdout io.Writer) (*reportConfig, error) {
 	return cfg, nil
 }
 
-func reportCmd(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+func reportCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	cfg, err := parseReportFlags(args, stdout)
 	if errors.Is(err, pflag.ErrHelp) {
 		return exitOK, nil
@@ -93,9 +97,15 @@ func reportCmd(_ context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return exitUsage, err
 	}
-	if err := checkOutputPaths(cfg.files.paths(""), inputFiles(cfg.inputs)); err != nil {
-		return exitUsage, err
+	outs := output.New(stdout)
+	cfg.files.add(outs, "")
+	outs.Input(cfg.inputs...)
+	outs.Input(cfg.flagFiles...)
+	outs.Stdin(stdin)
+	if err := outs.Open(ctx); err != nil {
+		return outputError(err)
 	}
+	defer outs.Abort()
 	set, err := readProfiles(cfg.inputs, stdin)
 	if err != nil {
 		return exitFatal, err
@@ -112,21 +122,19 @@ func reportCmd(_ context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintf(stderr, "rdbscope: %s\n", set.filterNote)
 	}
 
-	outs := &outputs{}
-	defer outs.abort()
-	if err := writeReportFiles(cfg.files, r, outs, stdout); err != nil {
+	if err := writeReportFiles(cfg.files, r, outs); err != nil {
 		return exitFatal, err
 	}
-	if err := outs.commit(); err != nil {
+	if err := outs.Commit(); err != nil {
 		return exitFatal, err
 	}
 	if !cfg.quiet {
 		w := stdout
-		if cfg.files.toStdout("") {
+		if outs.ToStdout() {
 			w = stderr
 		}
 		opts := summaryOptions(w)
-		opts.Outputs = cfg.files.written("")
+		opts.Outputs = written(outs)
 		if err := render.Text(w, r, opts); err != nil {
 			return exitFatal, err
 		}
@@ -182,6 +190,9 @@ func readProfiles(paths []string, stdin io.Reader) (*profileSet, error) {
 	}
 	if len(set.nodes) == 0 {
 		return nil, errors.New("the profiles hold no node")
+	}
+	if len(set.nodes) > aggregate.MaxNodes {
+		return nil, fmt.Errorf("the profiles hold %d nodes, more than the %d one report merges", len(set.nodes), aggregate.MaxNodes)
 	}
 	if set.filter == nil {
 		// Filtered lists only merge when every profile has the same.

@@ -1,10 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -14,6 +14,7 @@ import (
 	"github.com/rdbscope/rdbscope/aggregate"
 	"github.com/rdbscope/rdbscope/aggregate/diagnose"
 	"github.com/rdbscope/rdbscope/internal/bytesize"
+	"github.com/rdbscope/rdbscope/internal/output"
 	"github.com/rdbscope/rdbscope/render"
 )
 
@@ -155,37 +156,51 @@ func addDocumentFlags(fs *pflag.FlagSet, f *reportFiles) {
 	fs.StringVar(&f.title, "title", "", "name the report in the HTML and Markdown documents, e.g. \"Checkout cache incident\" (`TEXT`)")
 }
 
-// outputOrder is the order outputs are checked and listed in.
-var outputOrder = []string{"--json", "--keys", "--html", "--markdown", "--metrics", "--top-csv", "--families-csv"}
-
-// paths maps each output flag to its file.
-func (f reportFiles) paths(keys string) map[string]string {
-	return map[string]string{"--json": f.json, "--keys": keys, "--html": f.html, "--markdown": f.markdown,
-		"--metrics": f.metrics, "--top-csv": f.topCSV, "--families-csv": f.familiesCSV}
+// add registers the report's outputs in outs, with the per-key export
+// keys ("" for none), in the order they are checked and listed.
+func (f reportFiles) add(outs *output.Set, keys string) {
+	outs.Add("--json", f.json)
+	outs.Add("--keys", keys)
+	outs.Add("--html", f.html)
+	outs.Add("--markdown", f.markdown)
+	outs.Add("--metrics", f.metrics)
+	outs.Add("--top-csv", f.topCSV)
+	outs.Add("--families-csv", f.familiesCSV)
 }
 
+// outputKinds names each output flag in the terminal summary.
+var outputKinds = map[string]string{"--json": "JSON report", "--keys": "keys", "--html": "HTML report",
+	"--markdown": "Markdown report", "--metrics": "metrics", "--top-csv": "top keys CSV",
+	"--families-csv": "families CSV", "--cpuprofile": "CPU profile"}
+
 // written names the files (not stdout) a run wrote, for the summary.
-func (f reportFiles) written(keys string) map[string]string {
-	kinds := map[string]string{"--json": "JSON report", "--keys": "keys", "--html": "HTML report", "--markdown": "Markdown report",
-		"--metrics": "metrics", "--top-csv": "top keys CSV", "--families-csv": "families CSV"}
+func written(outs *output.Set) map[string]string {
 	out := map[string]string{}
-	for flag, p := range f.paths(keys) {
-		if p != "" && p != "-" {
-			out[kinds[flag]] = p
+	for flag, p := range outs.Written() {
+		if k, ok := outputKinds[flag]; ok {
+			out[k] = p
 		}
 	}
 	return out
 }
 
-// toStdout reports whether any output goes to stdout, in which case the
-// terminal summary goes to stderr.
-func (f reportFiles) toStdout(keys string) bool {
-	for _, p := range f.paths(keys) {
-		if p == "-" {
-			return true
-		}
+// outputError is the exit code and error of an output Set that could not
+// be opened: a conflict is in the command line, anything else is the
+// run's failure.
+func outputError(err error) (int, error) {
+	if errors.Is(err, output.ErrConflict) {
+		return exitUsage, usageError{err.Error()}
 	}
-	return false
+	return exitFatal, err
+}
+
+// flagFiles are the files flags read (--cluster-nodes), which outputs
+// must not overwrite either.
+func (rf *ruleFlags) flagFiles() []string {
+	if rf.clusterNodes == "" {
+		return nil
+	}
+	return []string{rf.clusterNodes}
 }
 
 // newReport assembles the report of nodes: sorted by name, merged into a
@@ -213,9 +228,9 @@ func newReport(nodes []*aggregate.Node, top int, rules diagnose.Rules, modelVers
 	return r
 }
 
-// writeReportFiles writes every requested view of r through outs, which
-// renames them into place only once all are written.
-func writeReportFiles(f reportFiles, r *aggregate.Report, outs *outputs, stdout io.Writer) error {
+// writeReportFiles writes every requested view of r to its output in
+// outs, which puts them in place only once all are written.
+func writeReportFiles(f reportFiles, r *aggregate.Report, outs *output.Set) error {
 	type view struct {
 		flag, path string
 		write      func(io.Writer) error
@@ -229,107 +244,13 @@ func writeReportFiles(f reportFiles, r *aggregate.Report, outs *outputs, stdout 
 		{"--families-csv", f.familiesCSV, func(w io.Writer) error { return render.FamiliesCSV(w, r) }},
 	}
 	for _, v := range views {
-		if v.path == "" {
+		w := outs.Writer(v.flag)
+		if w == nil {
 			continue
-		}
-		w, err := outs.create(v.path, stdout)
-		if err != nil {
-			return err
 		}
 		if err := v.write(w); err != nil {
 			return fmt.Errorf("%s %s: %w", v.flag, v.path, err)
 		}
 	}
 	return nil
-}
-
-// checkOutputPaths refuses outputs that would overwrite an input (ins)
-// or each other, and two outputs on stdout.
-func checkOutputPaths(paths map[string]string, ins *fileSet) error {
-	seen := &fileSet{}
-	stdout := ""
-	for _, flag := range outputOrder {
-		p := paths[flag]
-		if p == "" {
-			continue
-		}
-		if p == "-" {
-			if stdout != "" {
-				return usageError{fmt.Sprintf("%s and %s both write to stdout (-); only one output can", stdout, flag)}
-			}
-			stdout = flag
-			continue
-		}
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			return fmt.Errorf("%s %s: %w", flag, p, err)
-		}
-		fi, _ := os.Stat(p) // nil when the output does not exist yet
-		if _, ok := ins.find(abs, fi); ok {
-			return usageError{fmt.Sprintf("%s %s: refusing to overwrite an input", flag, p)}
-		}
-		if other, ok := seen.find(abs, fi); ok {
-			return usageError{fmt.Sprintf("%s and %s write to the same file %s", other, flag, p)}
-		}
-		seen.add(abs, fi, flag)
-	}
-	return nil
-}
-
-// fileSet holds files by absolute path and by identity, so that a link to
-// a file is found as the file.
-type fileSet struct {
-	paths map[string]string // absolute path -> name
-	files []namedFile
-}
-
-type namedFile struct {
-	fi   os.FileInfo
-	name string
-}
-
-// add adds the file at abs (fi if it exists, else nil) as name.
-func (s *fileSet) add(abs string, fi os.FileInfo, name string) {
-	if abs != "" {
-		if s.paths == nil {
-			s.paths = map[string]string{}
-		}
-		s.paths[abs] = name
-	}
-	if fi != nil {
-		s.files = append(s.files, namedFile{fi, name})
-	}
-}
-
-// addPath adds the file a user named path.
-func (s *fileSet) addPath(path string) {
-	abs, _ := filepath.Abs(path)
-	fi, _ := os.Stat(path)
-	s.add(abs, fi, path)
-}
-
-// find returns the name of the file at abs (fi if it exists, else nil).
-func (s *fileSet) find(abs string, fi os.FileInfo) (string, bool) {
-	if name, ok := s.paths[abs]; ok {
-		return name, true
-	}
-	if fi != nil {
-		for _, f := range s.files {
-			if os.SameFile(f.fi, fi) {
-				return f.name, true
-			}
-		}
-	}
-	return "", false
-}
-
-// inputFiles is the set of input files, for checkOutputPaths.
-func inputFiles(paths []string) *fileSet {
-	ins := &fileSet{}
-	for _, p := range paths {
-		if p != "-" {
-			ins.addPath(p)
-		}
-	}
-	return ins
 }

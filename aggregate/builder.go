@@ -58,10 +58,15 @@ func expiryBucket(expiresAt, ref int64) int {
 	// In milliseconds: a time.Duration overflows for expiries centuries
 	// away, which EXPIREAT happily stores.
 	const hour = int64(time.Hour / time.Millisecond)
+	if expiresAt <= ref {
+		// Compared, not subtracted: an expiry of -2^63 ms minus a
+		// positive reference wraps around to the far future.
+		return 0
+	}
 	d := expiresAt - ref
 	switch {
-	case d <= 0:
-		return 0
+	case d < 0: // wrapped around: the far future
+		return 5
 	case d < hour:
 		return 1
 	case d < 24*hour:

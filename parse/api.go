@@ -76,6 +76,9 @@ type Options struct {
 	// Value nil, no Blobs, its Type, RDBEncoding, Elements and RDBBytes,
 	// and a warning saying its memory is estimated from its serialized size.
 	MaxKeyBytes int64
+	// MaxKeyName is how the warning on a key over MaxKeyBytes names the
+	// limit, e.g. "--max-key-memory 16mb" (default: the byte count).
+	MaxKeyName string
 	// SkipDecode, if set, is asked for every key once it is framed (its
 	// type, serialized encoding and element count known) whether the
 	// caller can do without the decoded value. Such keys are framed,

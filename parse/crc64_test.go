@@ -3,6 +3,7 @@ package parse
 import (
 	"hash/crc64"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -53,18 +54,7 @@ func BenchmarkCRC64(b *testing.B) {
 
 func sizeName(n int) string {
 	if n >= 1<<10 {
-		return itoa(n>>10) + "KiB"
+		return strconv.Itoa(n>>10) + "KiB"
 	}
-	return itoa(n) + "B"
-}
-
-func itoa(n int) string {
-	s := ""
-	for {
-		s = string(rune('0'+n%10)) + s
-		n /= 10
-		if n == 0 {
-			return s
-		}
-	}
+	return strconv.Itoa(n) + "B"
 }

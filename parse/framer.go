@@ -51,6 +51,8 @@ type dumpState struct {
 	db         int  // from the last SELECTDB
 	sourceSent bool // OnSource has been called
 	ramLRU     bool // a Redis Enterprise RAM_LRU opcode was seen
+	auxBytes   int  // bytes kept in Source.Aux
+	auxDropped bool // AUX fields were ignored for maxAuxBytes
 	inTrailer  bool // reading the checksum trailer
 	storedCRC  uint64
 	decHeader  [9]byte // the header as the decoder is shown it (compat.go)
@@ -62,6 +64,7 @@ type recordState struct {
 	unitStart int   // index in buf.out of the current item's first byte
 	start     int   // index in buf.out of the current record's first byte (its expire/LRU/LFU opcode if any)
 	startOff  int64 // stream offset of that byte
+	inflated  int64 // what the item's LZF strings add once decompressed
 	inRec     bool  // inside a key record (the MaxKeyBytes limit applies)
 
 	// Expire, LRU and LFU opcodes seen for the next key.
@@ -120,7 +123,7 @@ func newFramer(ctx context.Context, br *bufio.Reader, path string, src *Source, 
 		longLimit:  defaultLongElem,
 		lzfSizes:   opts.LZFSizes,
 		buf:        newChunkBuffer(send, fresh),
-		skip:       skipState{maxKey: opts.MaxKeyBytes},
+		skip:       skipState{maxKey: opts.MaxKeyBytes, maxKeyName: opts.MaxKeyName},
 	}
 	if opts.LongElemLimit > 0 {
 		f.longLimit = opts.LongElemLimit

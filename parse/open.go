@@ -121,7 +121,7 @@ type stream struct {
 
 // openStream opens in and returns its decompressed RDB stream.
 func openStream(ctx context.Context, in Input, opts Options, src *Source) (*stream, error) {
-	rc, err := in.Open()
+	rc, err := in.OpenContext(ctx)
 	if err != nil {
 		return nil, err
 	}

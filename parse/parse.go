@@ -2,6 +2,7 @@ package parse
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -179,6 +180,19 @@ func (p *parser) framerError(err error) error {
 // warns about trailing bytes, and reports a checksum mismatch.
 func (p *parser) complete() error {
 	src := p.src
+	if f := p.f; f.dump.version < 5 && !f.dump.valkey {
+		// A dump of RDB 1 to 4 ends at its EOF marker. Exactly 8 bytes
+		// after it are the CRC64 trailer of a dump of RDB 5 or later whose
+		// header was changed, which would turn verification off.
+		if t, _ := p.st.br.Peek(9); len(t) == 8 {
+			what := "8 bytes follow it"
+			if binary.LittleEndian.Uint64(t) == f.buf.crc {
+				what = "a CRC64 of the dump follows it"
+			}
+			return &Error{Path: p.path, Offset: 0, Msg: fmt.Sprintf(
+				"the header says RDB %d, which ends at its EOF marker, but %s, as after a dump of RDB 5 or later: the header is corrupt", f.dump.version, what)}
+		}
+	}
 	trailing, terr := io.Copy(io.Discard, p.st.br)
 	if trailing > 0 {
 		src.Warnings = append(src.Warnings, fmt.Sprintf("%d bytes of trailing data after the end of the RDB (ignored)", trailing))

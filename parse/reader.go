@@ -220,7 +220,7 @@ func (f *framer) readByte(what string) (byte, error) {
 // grows the buffer only as bytes actually arrive.
 func (f *framer) readN(n int64, what string) ([]byte, error) {
 	f.skip.partial = false
-	if f.rec.inRec && f.skip.maxKey > 0 {
+	if f.limit() > 0 {
 		f.guard(n)
 		if f.skip.active && n > skipKeep {
 			return f.skipN(n, what)
@@ -253,7 +253,7 @@ func (f *framer) readN(n int64, what string) ([]byte, error) {
 // readLen reads a length-encoded integer; special reports the 11xxxxxx
 // string encodings, with the encoding in the returned value.
 func (f *framer) readLen(what string) (uint64, bool, error) {
-	if f.rec.inRec && f.skip.maxKey > 0 {
+	if f.limit() > 0 {
 		// Values made of lengths only (module integers) must drain too.
 		f.guard(9)
 	}
@@ -359,6 +359,12 @@ func (f *framer) readLZFStr(at int64, what string, need int) (str, error) {
 	}
 	if clen == 0 || clen > 1<<40 || ulen > 100*clen+64 || ulen == 0 {
 		return str{}, f.errAt(at, "corrupt LZF string (%d bytes claimed to decompress to %d) while reading %s%s", clen, ulen, what, f.keyDesc())
+	}
+	if ulen > clen && f.limit() > 0 {
+		// What the string costs once loaded is its decompressed size:
+		// the limit judges that, so that a small, very compressible
+		// record cannot escape it.
+		f.rec.inflated += int64(ulen - clen)
 	}
 	c, err := f.readN(int64(clen), what)
 	if err != nil {

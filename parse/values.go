@@ -72,6 +72,9 @@ func (f *framer) record(t byte, at int64) (meta, error) {
 	if !knownType(t) || t == 26 && (f.dump.version < 13 || f.dump.valkey) {
 		return m, f.errAt(at, "unknown value type or opcode %d (0x%02x) in an RDB %d dump: %s", t, t, f.dump.version, unknownType(t))
 	}
+	if err := f.newerThanHeader(at, fmt.Sprintf("value type %d", t), typeSince(t)); err != nil {
+		return m, err
+	}
 	if t == 6 {
 		return m, f.errAt(at, "module value type 6 (RDB_TYPE_MODULE_PRE_GA, Redis 4.0 release candidates) cannot be parsed")
 	}
@@ -392,7 +395,9 @@ func (f *framer) ziplist(what string) (int64, error) {
 			f.skip.countUnknown = true
 			n = 0
 		}
-	} else if !s.compressed || hdr == 65535 {
+	} else {
+		// Walked entry by entry, compressed or not: the decoder trusts
+		// every length inside.
 		full := s.data
 		if s.compressed {
 			full, err = f.unlzf(s.raw, int(s.ulen), true)
@@ -452,9 +457,6 @@ func (f *framer) listpackCount(s str) (int64, error) {
 	hdr, err := lpCheckHeader(s.data, s.ulen)
 	if err != nil {
 		return 0, f.blobErr("listpack", err)
-	}
-	if s.compressed && hdr != 65535 {
-		return hdr, nil
 	}
 	if f.skip.active && (s.partial || s.compressed && s.ulen > skipKeep) {
 		// Only the header is at hand.

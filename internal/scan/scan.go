@@ -37,6 +37,8 @@ type Options struct {
 	// MaxKeyBytes is the serialized size above which a key is not decoded
 	// (see parse.Options); 0 means no limit.
 	MaxKeyBytes int64 `json:"max_key_bytes,omitempty"`
+	// MaxKeyName names that limit in warnings (see parse.Options).
+	MaxKeyName string `json:"max_key_name,omitempty"`
 	// Config is the configuration of the server that loads the dump
 	// (encoding limits, list compression, integer sharing); the zero value
 	// is the server's defaults.
@@ -104,6 +106,7 @@ func Run(ctx context.Context, in parse.Input, opts Options, sink Sink) error {
 	popts := parse.Options{
 		NoVerify:      opts.NoVerify,
 		MaxKeyBytes:   opts.MaxKeyBytes,
+		MaxKeyName:    opts.MaxKeyName,
 		LongElemLimit: opts.Config.HashValueLimit(),
 		LZFSizes:      opts.Config.CompressesLists(),
 		Progress:      sink.Progress,

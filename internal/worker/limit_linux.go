@@ -14,18 +14,75 @@ import (
 // mmap fails and the process dies with "fatal error: out of memory"
 // instead of the kernel's OOM killer taking a bigger victim.
 func limitMemory(n int64) error {
-	b, err := os.ReadFile("/proc/self/statm")
+	used, err := mappedBytes()
 	if err != nil {
 		return err
+	}
+	lim := used + uint64(n)
+	return syscall.Setrlimit(syscall.RLIMIT_AS, &syscall.Rlimit{Cur: lim, Max: lim})
+}
+
+// mappedBytes is the address space this process has mapped.
+func mappedBytes() (uint64, error) {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0, err
 	}
 	f := strings.Fields(string(b))
 	if len(f) == 0 {
-		return fmt.Errorf("unexpected /proc/self/statm %q", b)
+		return 0, fmt.Errorf("unexpected /proc/self/statm %q", b)
 	}
 	pages, err := strconv.ParseUint(f[0], 10, 64)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	lim := pages*uint64(os.Getpagesize()) + uint64(n)
-	return syscall.Setrlimit(syscall.RLIMIT_AS, &syscall.Rlimit{Cur: lim, Max: lim})
+	return pages * uint64(os.Getpagesize()), nil
+}
+
+// AvailableMemory returns the memory this process tree may still use
+// without pushing the machine (or its cgroup) into swap or the OOM killer:
+// MemAvailable of /proc/meminfo, or less when a cgroup v2 memory.max is
+// set; 0 when it cannot be told.
+func AvailableMemory() int64 {
+	var avail int64
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if rest, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
+				f := strings.Fields(rest)
+				if len(f) > 0 {
+					if kb, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+						avail = kb << 10
+					}
+				}
+			}
+		}
+	}
+	limit, err1 := readCgroupInt("/sys/fs/cgroup/memory.max")
+	cur, err2 := readCgroupInt("/sys/fs/cgroup/memory.current")
+	if err1 == nil && err2 == nil && limit > 0 {
+		if room := limit - cur; avail == 0 || room < avail {
+			avail = max(room, 0)
+		}
+	}
+	// An address-space limit (ulimit -v) is inherited by the parser
+	// children: what is left of it bounds them too.
+	var rl syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_AS, &rl) == nil && rl.Cur < 1<<62 {
+		if used, err := mappedBytes(); err == nil {
+			room := max(int64(rl.Cur)-int64(used), 0)
+			if avail == 0 || room < avail {
+				avail = room
+			}
+		}
+	}
+	return avail
+}
+
+// readCgroupInt reads a cgroup file holding one integer ("max" is an error).
+func readCgroupInt(path string) (int64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
 }
