@@ -50,6 +50,11 @@ type analyzeConfig struct {
 	rules        diagnose.Rules
 	cpuProfile   string
 	exports      exportFlags
+	nameRegex    *nameRegex
+	run          runFlags
+	// nodeFlags names, per node a setting is about, the flag that set
+	// it: checked once the inputs are known.
+	nodeFlags map[string]string
 	// servers is the servers' configuration (--redis-config), read into
 	// what the memory model uses; nil when none was given.
 	servers *serverConfigs
@@ -80,7 +85,7 @@ var analyzeHelp = helpDoc{
 	},
 }
 
-func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) {
+func parseAnalyzeFlags(args []string, stdout, stderr io.Writer) (*analyzeConfig, error) {
 	cfg := &analyzeConfig{names: map[string]string{}}
 	fs := pflag.NewFlagSet("analyze", pflag.ContinueOnError)
 	fs.SortFlags = false
@@ -127,13 +132,19 @@ func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) 
 	fs.StringVar(&cluster, "cluster", "auto", "whether the nodes run in cluster mode (auto: as the dump, --cluster-nodes or the keys' slots tell)")
 	choices(fs, "cluster", "auto", "yes", "no")
 	fs.BoolVar(&cfg.isolate, "isolate", true, "parse each node in a child process, so that a dump that exhausts memory fails alone (--isolate=false: in this process)")
-	var maxMem, maxKeyMem string
-	fs.StringVar(&maxMem, "max-memory", "", "limit each node's parser process to `SIZE` more memory (e.g. 2gb): a node that needs more fails alone")
+	var maxMem, maxMemOld, maxKeyMem string
+	fs.StringVar(&maxMem, "parser-memory-limit", "", "limit each node's parser process to `SIZE` more memory (e.g. 2gb): "+
+		"a node that needs more fails alone. Not the nodes' maxmemory (that is --maxmemory)")
+	fs.StringVar(&maxMemOld, "max-memory", "", "deprecated name of --parser-memory-limit")
+	_ = fs.MarkDeprecated("max-memory", "it is rdbscope's own memory limit, now --parser-memory-limit; the nodes' maxmemory is --maxmemory")
 	fs.StringVar(&maxKeyMem, "max-key-memory", "", "decode no key that would take more than `SIZE` (judged as "+fmt.Sprint(keyExpansion)+
 		"× its serialized size); such keys are estimated from their serialized size, with a warning")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the run to `FILE` (with --isolate=false to include parsing)")
 	inGroup(fs, "Reading the dumps", "jobs", "progress", "name", "now", "no-verify", "redis-version", "cluster", "isolate",
-		"max-memory", "max-key-memory", "cpuprofile")
+		"parser-memory-limit", "max-key-memory", "cpuprofile")
+	cfg.run.add(fs)
+	inGroup(fs, "Outputs", "history", "cluster-name")
+	inGroup(fs, "Reading the dumps", "name-regex")
 
 	if err := parseFlags(fs, analyzeHelp, args, stdout); err != nil {
 		return nil, err
@@ -152,10 +163,18 @@ func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) 
 			return nil, filterFlagError(err)
 		}
 	}
+	limitFlag := "--parser-memory-limit"
+	if maxMemOld != "" {
+		if maxMem != "" {
+			return nil, usageError{"--max-memory is the old name of --parser-memory-limit: give one of them"}
+		}
+		maxMem, limitFlag = maxMemOld, "--max-memory"
+		warnDeprecatedMaxMemory(stderr)
+	}
 	if maxMem != "" {
 		n, err := bytesize.Parse(maxMem)
 		if err != nil || n <= 0 {
-			return nil, usageError{fmt.Sprintf("--max-memory %q: want a size such as 2gb", maxMem)}
+			return nil, usageError{fmt.Sprintf("%s %q: want a size such as 2gb", limitFlag, maxMem)}
 		}
 		cfg.maxMemory = n
 	}
@@ -187,6 +206,10 @@ func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) 
 		cfg.servers = sc
 	}
 	cfg.rules, cfg.failOn = rf.rules, rf.failOn
+	cfg.nodeFlags = cfg.servers.nodeSettings(rf.nodeSettings())
+	if cfg.nameRegex, err = cfg.run.resolve(&cfg.rules.Config, stderr); err != nil {
+		return nil, err
+	}
 	if cfg.rules.Cluster != nil && cfg.cluster == scan.ClusterAuto {
 		cfg.cluster = scan.ClusterOn
 	}
@@ -227,6 +250,27 @@ func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) 
 	return cfg, nil
 }
 
+// nameInputs applies --name-regex to the inputs --name did not name.
+func (cfg *analyzeConfig) nameInputs(inputs []parse.Input, stderr io.Writer) error {
+	named := map[string]bool{}
+	for name := range cfg.names {
+		named[name] = true
+	}
+	ps := make([]*string, len(inputs))
+	for i := range inputs {
+		ps[i] = &inputs[i].Name
+	}
+	return cfg.nameRegex.renameAll(ps, func(n string) bool { return named[n] }, stderr)
+}
+
+func inputNames(inputs []parse.Input) []string {
+	out := make([]string, len(inputs))
+	for i, in := range inputs {
+		out[i] = in.Name
+	}
+	return out
+}
+
 func parseTime(s string) (int64, error) {
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return n, nil
@@ -239,7 +283,7 @@ func parseTime(s string) (int64, error) {
 }
 
 func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	cfg, err := parseAnalyzeFlags(args, stdout)
+	cfg, err := parseAnalyzeFlags(args, stdout, stderr)
 	if errors.Is(err, pflag.ErrHelp) {
 		return exitOK, nil
 	}
@@ -260,6 +304,12 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	inputs, err := parse.Expand(cfg.inputs, cfg.names)
 	if err != nil {
 		return exitFatal, err
+	}
+	if err := cfg.nameInputs(inputs, stderr); err != nil {
+		return exitFatal, err
+	}
+	if err := checkNodeSettings(cfg.nodeFlags, inputNames(inputs)); err != nil {
+		return exitUsage, err
 	}
 	if err := checkOutputs(cfg, inputs, stdin); err != nil {
 		return exitUsage, err
@@ -295,6 +345,10 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err := outs.commit(); err != nil {
 		return exitFatal, err
 	}
+	part, err := cfg.run.history.append(report, cfg.rules.Config, cfg.quiet, stderr)
+	if err != nil {
+		return exitFatal, err
+	}
 	if !cfg.quiet {
 		w := stdout
 		if cfg.files().toStdout(cfg.keysOut) {
@@ -302,6 +356,9 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 		opts := summaryOptions(w)
 		opts.Outputs = cfg.files().written(cfg.keysOut)
+		if part != "" {
+			opts.Outputs["history"] = part
+		}
 		if err := render.Text(w, report, opts); err != nil {
 			return exitFatal, err
 		}
@@ -323,9 +380,10 @@ func exitCode(r *aggregate.Report, failOn aggregate.Severity) int {
 			complete++
 		}
 	}
-	if complete < len(r.Nodes) {
-		// A report was written: it says which node failed and covers the
-		// rest (and whatever the failed node held before the failure).
+	if complete < len(r.Nodes) || missingNode(r.Findings) {
+		// A report was written: it says which node failed (or has no
+		// dump) and covers the rest (and whatever the failed node held
+		// before the failure).
 		return exitIncomplete
 	}
 	if diagnose.FailOn(r.Findings, failOn) {
@@ -463,4 +521,10 @@ func (o *outputs) abort() {
 		os.Remove(p.f.Name())
 	}
 	o.files = nil
+}
+
+// warnDeprecatedMaxMemory says --max-memory is the parser's limit under
+// its old name (help hides it; parseFlags discards pflag's own notice).
+func warnDeprecatedMaxMemory(stderr io.Writer) {
+	fmt.Fprintln(stderr, "rdbscope: Flag --max-memory has been deprecated: it is rdbscope's own memory limit, now --parser-memory-limit; the nodes' maxmemory is --maxmemory")
 }

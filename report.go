@@ -26,6 +26,11 @@ type reportConfig struct {
 	quiet  bool
 	rules  diagnose.Rules
 	failOn aggregate.Severity
+	// nameRegex renames the profiles' nodes (--name-regex); nodeFlags is
+	// as in analyzeConfig.
+	nameRegex *nameRegex
+	nodeFlags map[string]string
+	run       runFlags
 }
 
 // reportHelp is report's help besides its flags.
@@ -36,13 +41,13 @@ var reportHelp = helpDoc{
 			"into one cluster report: the same report, findings and exit code that one analyze run over all the dumps " +
 			"would give. See docs/batch.md.",
 	},
-	groups: []string{"Outputs", "Findings", "Key families and biggest keys"},
+	groups: []string{"Outputs", "Findings", "Key families and biggest keys", "Reading the profiles"},
 	examples: []string{
 		"rdbscope report --html cluster.html profiles/*.json",
 	},
 }
 
-func parseReportFlags(args []string, stdout io.Writer) (*reportConfig, error) {
+func parseReportFlags(args []string, stdout, stderr io.Writer) (*reportConfig, error) {
 	cfg := &reportConfig{}
 	fs := pflag.NewFlagSet("report", pflag.ContinueOnError)
 	fs.SortFlags = false
@@ -55,6 +60,9 @@ func parseReportFlags(args []string, stdout io.Writer) (*reportConfig, error) {
 	rf := addRuleFlags(fs)
 	fs.IntVar(&cfg.top, "top", aggregate.DefaultTopN, "keep the `N` biggest keys in the merged lists (default: the --top the profiles were made with, when they show it)")
 	inGroup(fs, "Key families and biggest keys", "top")
+	cfg.run.add(fs)
+	inGroup(fs, "Outputs", "history", "cluster-name")
+	inGroup(fs, "Reading the profiles", "name-regex")
 	if err := parseFlags(fs, reportHelp, args, stdout); err != nil {
 		return nil, err
 	}
@@ -65,6 +73,11 @@ func parseReportFlags(args []string, stdout io.Writer) (*reportConfig, error) {
 		return nil, err
 	}
 	cfg.rules, cfg.failOn = rf.rules, rf.failOn
+	cfg.nodeFlags = rf.nodeSettings()
+	var err error
+	if cfg.nameRegex, err = cfg.run.resolve(&cfg.rules.Config, stderr); err != nil {
+		return nil, err
+	}
 	cfg.topSet = fs.Changed("top")
 	if cfg.top < 1 {
 		return nil, usageError{"--top must be at least 1"}
@@ -86,7 +99,7 @@ func parseReportFlags(args []string, stdout io.Writer) (*reportConfig, error) {
 }
 
 func reportCmd(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	cfg, err := parseReportFlags(args, stdout)
+	cfg, err := parseReportFlags(args, stdout, stderr)
 	if errors.Is(err, pflag.ErrHelp) {
 		return exitOK, nil
 	}
@@ -99,6 +112,12 @@ func reportCmd(_ context.Context, args []string, stdin io.Reader, stdout, stderr
 	set, err := readProfiles(cfg.inputs, stdin)
 	if err != nil {
 		return exitFatal, err
+	}
+	if err := cfg.nameRegex.renameNodes(set.nodes, stderr); err != nil {
+		return exitFatal, err
+	}
+	if err := checkNodeSettings(cfg.nodeFlags, nodeNames(set.nodes)); err != nil {
+		return exitUsage, err
 	}
 	top := cfg.top
 	if !cfg.topSet {
@@ -120,6 +139,10 @@ func reportCmd(_ context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err := outs.commit(); err != nil {
 		return exitFatal, err
 	}
+	part, err := cfg.run.history.append(r, cfg.rules.Config, cfg.quiet, stderr)
+	if err != nil {
+		return exitFatal, err
+	}
 	if !cfg.quiet {
 		w := stdout
 		if cfg.files.toStdout("") {
@@ -127,6 +150,9 @@ func reportCmd(_ context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 		opts := summaryOptions(w)
 		opts.Outputs = cfg.files.written("")
+		if part != "" {
+			opts.Outputs["history"] = part
+		}
 		if err := render.Text(w, r, opts); err != nil {
 			return exitFatal, err
 		}
@@ -202,6 +228,16 @@ func readProfiles(paths []string, stdin io.Reader) (*profileSet, error) {
 		set.modelVersion = memmodel.Version
 	}
 	return set, nil
+}
+
+func nodeNames(nodes []*aggregate.Node) []string {
+	out := make([]string, 0, len(nodes))
+	for _, n := range nodes {
+		if n != nil {
+			out = append(out, n.Name)
+		}
+	}
+	return out
 }
 
 // readProfile reads one JSON report (see aggregate.DecodeReport) from

@@ -28,6 +28,7 @@ type ruleFlags struct {
 	policy       string
 	bigBytes     string
 	clusterNodes string
+	expectNodes  int
 	failOnFlag   string
 	failOn       aggregate.Severity // from failOnFlag; 0 never fails
 }
@@ -38,14 +39,15 @@ func addRuleFlags(fs *pflag.FlagSet) *ruleFlags {
 	fs.StringArrayVar(&rf.maxmemory, "maxmemory", nil, "the nodes' maxmemory (`SIZE`, redis.conf units: 1gb = 2^30, 1g = 10^9), or one node's (NODE=SIZE); repeatable")
 	fs.StringVar(&rf.policy, "maxmemory-policy", "", "the nodes' maxmemory-policy (e.g. volatile-lru)")
 	_ = fs.SetAnnotation("maxmemory-policy", placeholderKey, []string{"POLICY"})
-	fs.StringVar(&rf.clusterNodes, "cluster-nodes", "", "CLUSTER NODES output in `FILE`, to check which slots each node should hold")
+	addClusterNodesFlag(fs, &rf.clusterNodes)
+	addExpectNodesFlag(fs, &rf.expectNodes)
 	fs.StringVar(&rf.failOnFlag, "fail-on", "", "exit with code 4 when a finding of this severity or above exists")
 	choices(fs, "fail-on", "info", "warning", "critical")
 	fs.Float64Var(&rf.rules.BigHashShare, "big-hash-share", rf.rules.BigHashShare, "flag a hash holding more than this `SHARE` of its node's memory")
 	fs.Float64Var(&rf.rules.BigKeyShare, "big-key-share", rf.rules.BigKeyShare, "flag any key holding more than this `SHARE` of its node's memory (0 = off)")
 	fs.StringVar(&rf.bigBytes, "big-key-bytes", "16mb", "flag any key bigger than `SIZE` (0 = off)")
 	fs.Int64Var(&rf.rules.BigKeyElements, "big-key-elements", rf.rules.BigKeyElements, "flag any key with more than `N` elements (0 = off)")
-	inGroup(fs, "Findings", "maxmemory", "maxmemory-policy", "cluster-nodes", "fail-on", "big-hash-share", "big-key-share",
+	inGroup(fs, "Findings", "maxmemory", "maxmemory-policy", "cluster-nodes", "expect-nodes", "fail-on", "big-hash-share", "big-key-share",
 		"big-key-bytes", "big-key-elements")
 	return rf
 }
@@ -70,20 +72,23 @@ func (rf *ruleFlags) resolve() error {
 	if rf.failOn, err = parseFailOn(rf.failOnFlag); err != nil {
 		return err
 	}
-	if rf.clusterNodes != "" {
-		f, err := os.Open(rf.clusterNodes)
-		if err != nil {
-			return usageError{"--cluster-nodes: " + err.Error()}
-		}
-		nodes, err := aggregate.ParseClusterNodes(f)
-		f.Close()
-		if err != nil {
-			return usageError{fmt.Sprintf("--cluster-nodes %s: %v", rf.clusterNodes, err)}
-		}
-		rf.rules.Cluster = nodes
-		rf.rules.ClusterNodesFile = rf.clusterNodes
+	if rf.expectNodes < 0 {
+		return usageError{"--expect-nodes must be at least 1"}
 	}
-	return nil
+	rf.rules.ExpectNodes = rf.expectNodes
+	return readClusterNodes(rf.clusterNodes, &rf.rules.Config)
+}
+
+// nodeSettings names, for each node a --maxmemory NODE=SIZE is about,
+// the flag that named it (see checkNodeSettings).
+func (rf *ruleFlags) nodeSettings() map[string]string {
+	out := map[string]string{}
+	for _, m := range rf.maxmemory {
+		if node, _, ok := strings.Cut(m, "="); ok {
+			out[strings.TrimSpace(node)] = "--maxmemory " + m
+		}
+	}
+	return out
 }
 
 // filterFlagError names the filter flag a KeyFilter.Compile error is about.
@@ -203,7 +208,7 @@ func newReport(nodes []*aggregate.Node, top int, rules diagnose.Rules, modelVers
 		Findings: []aggregate.Finding{},
 	}
 	if len(nodes) > 1 {
-		r.Cluster = aggregate.Merge("cluster", top, nodes...)
+		r.Cluster = aggregate.Merge("cluster", top, clusterMembers(nodes, rules.Cluster)...)
 	}
 	r.Findings = diagnose.Diagnose(r, rules)
 	if r.Findings == nil {

@@ -35,8 +35,8 @@ func membership(l *aggregate.Layout, counted int, r *Rules) []aggregate.Finding 
 				Figures: aggregate.Figures{}.Count("keys", m.Keys),
 				Title:   fmt.Sprintf("%s is an AOF base, not a snapshot of a node", m.Node),
 				Explanation: fmt.Sprintf("%s is the base RDB of an append-only file: a node's data as of its last AOF rewrite, without "+
-					"the writes logged since. It is not counted as a node of the cluster: beside the node's own dump it would count "+
-					"the same data twice, and alone it is older than it looks.", m.Node),
+					"the writes logged since. It is not counted as a node of the cluster, and the cluster totals leave it out: beside "+
+					"the node's own dump it would count the same data twice, and alone it is older than it looks.", m.Node),
 				Advice: "Leave AOF bases out of the run (analyze the nodes' RDB snapshots), or analyze the AOF base on its own.",
 			})
 		case aggregate.OutsiderSpread:
@@ -45,7 +45,7 @@ func membership(l *aggregate.Layout, counted int, r *Rules) []aggregate.Finding 
 				Title:   fmt.Sprintf("%s does not look like a node of this cluster", m.Node),
 				Explanation: fmt.Sprintf("The %s of %s fall in the slots of several nodes of the cluster rather than in one node's: "+
 					"it is most likely a standalone server's dump, or another cluster's. It is not counted as a node of the cluster "+
-					"(node count, skew), and the cluster figures should not include it.", plural(m.Keys, "key"), m.Node),
+					"(node count, skew), and the cluster totals leave it out; its own figures are still shown and judged.", plural(m.Keys, "key"), m.Node),
 				Advice: "Analyze standalone servers and other clusters in runs of their own; if it is a node of this cluster, " +
 					"check its slots with CLUSTER NODES (--cluster-nodes).",
 			})
@@ -54,7 +54,7 @@ func membership(l *aggregate.Layout, counted int, r *Rules) []aggregate.Finding 
 				Figures: aggregate.Figures{}.Count("keys", m.Keys),
 				Title:   fmt.Sprintf("%s holds the same slots as %s", m.Node, m.Twin),
 				Explanation: fmt.Sprintf("The keys of %s are in the slots %s holds: it is a replica's dump beside its master's, or "+
-					"the same node given twice. Only %s is counted as the node; counting both would double its data.",
+					"the same node given twice. Only %s is counted as the node, and in the cluster totals; counting both would double its data.",
 					m.Node, m.Twin, m.Twin),
 				Advice: "Give one dump per master (or per replica, but not both).",
 			})
