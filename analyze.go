@@ -198,6 +198,9 @@ func parseAnalyzeFlags(args []string, stdout, stderr io.Writer) (*analyzeConfig,
 	if err := rf.resolve(); err != nil {
 		return nil, err
 	}
+	if err := cfg.exports.resolve(); err != nil {
+		return nil, err
+	}
 	if len(redisConfigs) > 0 {
 		sc, err := loadServerConfigs(redisConfigs, &rf.rules)
 		if err != nil {

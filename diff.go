@@ -141,23 +141,11 @@ func diffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 
 	outs := &outputs{}
 	defer outs.abort()
-	for _, o := range []struct {
-		flag, path string
-		write      func(io.Writer) error
-	}{
+	if err := outs.writeViews(stdout, []outputView{
 		{"--json", cfg.jsonOut, func(w io.Writer) error { return render.DiffJSON(w, d) }},
 		{"--html", cfg.htmlOut, func(w io.Writer) error { return render.DiffHTML(w, d) }},
-	} {
-		if o.path == "" {
-			continue
-		}
-		w, err := outs.create(o.path, stdout)
-		if err != nil {
-			return exitFatal, err
-		}
-		if err := o.write(w); err != nil {
-			return exitFatal, fmt.Errorf("%s %s: %w", o.flag, o.path, err)
-		}
+	}); err != nil {
+		return exitFatal, err
 	}
 	if err := outs.commit(); err != nil {
 		return exitFatal, err

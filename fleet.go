@@ -267,3 +267,19 @@ func clusterMembers(nodes []*aggregate.Node, cluster []aggregate.ClusterNode) []
 	}
 	return out
 }
+
+func addMinSeverityFlag(fs *pflag.FlagSet, p *string) {
+	fs.StringVar(p, "min-severity", "", "show findings of this severity or above in the summary and the HTML page; the JSON keeps them all")
+}
+
+// parseMinSeverity reads --min-severity: a severity, or nothing for all.
+func parseMinSeverity(v string) (aggregate.Severity, error) {
+	if v == "" {
+		return 0, nil
+	}
+	s, err := aggregate.ParseSeverity(v)
+	if err != nil {
+		return 0, usageError{fmt.Sprintf("--min-severity %q: want info, warning or critical", v)}
+	}
+	return s, nil
+}

@@ -119,3 +119,14 @@ func (b *nodeBar) finish(err error) {
 	}
 	b.bar.SetTotal(-1, true)
 }
+
+// terminalRows is the height of the terminal w writes to, less one line
+// for the shell's prompt; 0 when w is not a terminal (a pipe, a file, a
+// cron job's mail), whose reader scrolls.
+func terminalRows(w io.Writer) int {
+	rows := tty.Of(w, os.Getenv).Rows
+	if rows < 2 {
+		return 0
+	}
+	return rows - 1
+}

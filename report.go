@@ -72,6 +72,9 @@ func parseReportFlags(args []string, stdout, stderr io.Writer) (*reportConfig, e
 	if err := rf.resolve(); err != nil {
 		return nil, err
 	}
+	if err := cfg.files.exportFlags.resolve(); err != nil {
+		return nil, err
+	}
 	cfg.rules, cfg.failOn = rf.rules, rf.failOn
 	cfg.nodeFlags = rf.nodeSettings()
 	var err error
@@ -168,6 +171,12 @@ type profileSet struct {
 	// there was none or they differ (filterNote then says why).
 	filter     *aggregate.KeyFilter
 	filterNote string
+	// generatedAt is the latest of the profiles' generated_at; settings
+	// the maxmemory each profile judged its nodes with, and findings
+	// theirs: what a night read from profiles recorded (trend).
+	generatedAt string
+	settings    *aggregate.Settings
+	findings    []aggregate.Finding
 }
 
 // readProfiles reads every node of every profile. A node name seen twice
@@ -195,6 +204,8 @@ func readProfiles(paths []string, stdin io.Reader) (*profileSet, error) {
 		if r.Tool.ModelVersion != "" {
 			models[r.Tool.ModelVersion] = true
 		}
+		set.generatedAt = max(set.generatedAt, r.Tool.GeneratedAt)
+		set.findings = append(set.findings, r.Findings...)
 		for _, n := range r.Nodes {
 			if n == nil {
 				continue
@@ -204,6 +215,12 @@ func readProfiles(paths []string, stdin io.Reader) (*profileSet, error) {
 			}
 			where[n.Name] = p
 			set.nodes = append(set.nodes, n)
+			if mm := r.Settings.MaxmemoryOf(n.Name); mm > 0 {
+				if set.settings == nil {
+					set.settings = &aggregate.Settings{Config: aggregate.Config{MaxmemoryByNode: map[string]int64{}}}
+				}
+				set.settings.MaxmemoryByNode[n.Name] = mm
+			}
 		}
 	}
 	if len(set.nodes) == 0 {

@@ -135,6 +135,20 @@ type exportFlags struct {
 	metrics     string
 	topCSV      string
 	familiesCSV string
+	// labels are --metrics-label's values; metricLabels their checked
+	// form (resolve).
+	labels       []string
+	metricLabels []string
+}
+
+// resolve checks the export flags.
+func (e *exportFlags) resolve() error {
+	ls, err := parseMetricLabels(e.labels)
+	if err != nil {
+		return err
+	}
+	e.metricLabels = metricLabelPairs(ls)
+	return nil
 }
 
 // addExportFlags registers --metrics, --top-csv and --families-csv on fs.
@@ -142,6 +156,7 @@ func addExportFlags(fs *pflag.FlagSet, e *exportFlags) {
 	fs.StringVar(&e.metrics, "metrics", "", "write node metrics in the Prometheus text format to `FILE`, for node_exporter's textfile collector (- for stdout)")
 	fs.StringVar(&e.topCSV, "top-csv", "", "write every node's biggest keys as CSV to `FILE` (- for stdout)")
 	fs.StringVar(&e.familiesCSV, "families-csv", "", "write the key families of every node and of the cluster as CSV to `FILE` (- for stdout)")
+	addMetricsLabelFlag(fs, &e.labels)
 }
 
 // reportFiles names the files a finished report is written to; empty means
@@ -221,23 +236,31 @@ func newReport(nodes []*aggregate.Node, top int, rules diagnose.Rules, modelVers
 // writeReportFiles writes every requested view of r through outs, which
 // renames them into place only once all are written.
 func writeReportFiles(f reportFiles, r *aggregate.Report, outs *outputs, stdout io.Writer) error {
-	type view struct {
-		flag, path string
-		write      func(io.Writer) error
-	}
-	views := []view{
+	return outs.writeViews(stdout, []outputView{
 		{"--json", f.json, func(w io.Writer) error { return render.JSON(w, r) }},
 		{"--html", f.html, func(w io.Writer) error { return render.HTML(w, r, render.HTMLOptions{Title: f.title}) }},
 		{"--markdown", f.markdown, func(w io.Writer) error { return render.Markdown(w, r, render.MarkdownOptions{Title: f.title}) }},
-		{"--metrics", f.metrics, func(w io.Writer) error { return render.Metrics(w, r) }},
+		{"--metrics", f.metrics, func(w io.Writer) error { return render.Metrics(w, r, render.MetricsOptions{Labels: f.metricLabels}) }},
 		{"--top-csv", f.topCSV, func(w io.Writer) error { return render.TopKeysCSV(w, r) }},
 		{"--families-csv", f.familiesCSV, func(w io.Writer) error { return render.FamiliesCSV(w, r) }},
-	}
+	})
+}
+
+// outputView is one output of a run: the flag that asked for it, its
+// path ("" when not asked for, "-" for stdout) and what writes it.
+type outputView struct {
+	flag, path string
+	write      func(io.Writer) error
+}
+
+// writeViews writes every view asked for through outs, which renames them
+// into place only once all are written.
+func (o *outputs) writeViews(stdout io.Writer, views []outputView) error {
 	for _, v := range views {
 		if v.path == "" {
 			continue
 		}
-		w, err := outs.create(v.path, stdout)
+		w, err := o.create(v.path, stdout)
 		if err != nil {
 			return err
 		}

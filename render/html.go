@@ -90,19 +90,40 @@ func HTML(w io.Writer, r *aggregate.Report, opts HTMLOptions) error {
 	if r == nil {
 		return errors.New("render: no report")
 	}
-	tmpl, err := htmlTemplates()
-	if err != nil {
-		return err
-	}
 	p, err := htmlBuildPage(r, opts)
 	if err != nil {
 		return err
 	}
+	return executePage(w, "page", p)
+}
+
+// executePage renders the page template name with p to w, buffered.
+func executePage(w io.Writer, name string, p any) error {
+	tmpl, err := htmlTemplates()
+	if err != nil {
+		return err
+	}
 	bw := bufio.NewWriterSize(w, 64<<10)
-	if err := tmpl.ExecuteTemplate(bw, "page", p); err != nil {
-		return fmt.Errorf("render: html: %w", err)
+	if err := tmpl.ExecuteTemplate(bw, name, p); err != nil {
+		return fmt.Errorf("render: html %s: %w", name, err)
 	}
 	return bw.Flush()
+}
+
+// chartRuntime is the chart runtime a page inlines: the embedded ECharts,
+// or a test's stand-in.
+func chartRuntime(override string) (string, error) {
+	runtime := echartsJS
+	if override != "" {
+		runtime = override
+	}
+	// A script element ends at the first "</script" whatever the JS means,
+	// and "<!--" switches the HTML parser into a state where it may not;
+	// the runtime is inlined verbatim, so it must contain neither.
+	if l := strings.ToLower(runtime); strings.Contains(l, "</script") || strings.Contains(l, "<!--") {
+		return "", errors.New("render: chart runtime cannot be inlined: contains </script or <!--")
+	}
+	return runtime, nil
 }
 
 // htmlTemplates parses the embedded templates once, as one set holding
@@ -164,15 +185,9 @@ func htmlBuildPage(r *aggregate.Report, o HTMLOptions) (*htmlPage, error) {
 	if o.TableCap <= 0 {
 		o.TableCap = DefaultTableCap
 	}
-	runtime := echartsJS
-	if o.runtime != "" {
-		runtime = o.runtime
-	}
-	// A script element ends at the first "</script" whatever the JS means,
-	// and "<!--" switches the HTML parser into a state where it may not;
-	// the runtime is inlined verbatim, so it must contain neither.
-	if l := strings.ToLower(runtime); strings.Contains(l, "</script") || strings.Contains(l, "<!--") {
-		return nil, errors.New("render: chart runtime cannot be inlined: contains </script or <!--")
+	runtime, err := chartRuntime(o.runtime)
+	if err != nil {
+		return nil, err
 	}
 	b := &htmlBuilder{opts: o, settings: r.Settings, full: htmlFullNodes(r.Findings), worst: map[string]aggregate.Severity{}, refs: map[string]int64{},
 		report: r}

@@ -30,6 +30,9 @@ type TextOptions struct {
 type textLayout struct {
 	width int
 	p     painter
+	// brief leaves out the explanation of the worst finding (textExplain)
+	// where a summary must fit the terminal's height.
+	brief bool
 }
 
 func (o TextOptions) layout() textLayout {
@@ -134,6 +137,10 @@ func textFindings(w io.Writer, l textLayout, fs []aggregate.Finding) {
 // finding in full, after the list: it is what the on-call engineer needs
 // first.
 func textExplain(w io.Writer, l textLayout, top aggregate.Finding) {
+	if l.brief {
+		fmt.Fprintln(w)
+		return
+	}
 	if top.Explanation != "" {
 		fmt.Fprintln(w)
 		writeParagraph(w, aggregate.CleanText(top.Explanation), l.width, "  ")

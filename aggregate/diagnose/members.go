@@ -12,21 +12,7 @@ import (
 // expected, dumps that are not nodes of the cluster, and second dumps of
 // one node.
 func membership(l *aggregate.Layout, counted int, r *Rules) []aggregate.Finding {
-	var out []aggregate.Finding
-	for i := range l.Uncovered {
-		out = append(out, uncovered(&l.Uncovered[i]))
-	}
-	if r.ExpectNodes > 0 && counted < r.ExpectNodes {
-		missing := int64(r.ExpectNodes - counted)
-		out = append(out, aggregate.Finding{Kind: KindMissingNode, Severity: aggregate.SeverityCritical,
-			Figures: aggregate.Figures{}.Count("expected_nodes", int64(r.ExpectNodes)).Count("nodes", int64(counted)).Count("missing_nodes", missing),
-			Title:   fmt.Sprintf("%d of %d expected nodes have no dump", missing, r.ExpectNodes),
-			Explanation: fmt.Sprintf("The run was expected to cover %d nodes, but only %d dumps are nodes of the cluster. "+
-				"The report leaves out the data of the missing %s, and the dump most likely to be missing is the biggest one "+
-				"(its worker ran out of memory or time): the node holding the problem.", r.ExpectNodes, counted, plural(missing, "node")),
-			Advice: missingAdvice,
-		})
-	}
+	out := MissingNodes(l.Uncovered, counted, r.ExpectNodes)
 	for i := range l.Members {
 		m := &l.Members[i]
 		switch m.Outsider {
@@ -59,6 +45,31 @@ func membership(l *aggregate.Layout, counted int, r *Rules) []aggregate.Finding 
 				Advice: "Give one dump per master (or per replica, but not both).",
 			})
 		}
+	}
+	return out
+}
+
+// MissingNodes is the missing-node findings of a run whose counted
+// dumps leave gaps in the cluster's slot space (aggregate.Layout's
+// Uncovered: a master without a dump, slots no master serves), and, with
+// expect > 0, the one saying fewer than expect dumps are nodes of the
+// cluster. Diagnose makes them from a report; package trend from the
+// latest of a cluster's nights.
+func MissingNodes(gaps []aggregate.Gap, counted, expect int) []aggregate.Finding {
+	var out []aggregate.Finding
+	for i := range gaps {
+		out = append(out, uncovered(&gaps[i]))
+	}
+	if expect > 0 && counted < expect {
+		missing := int64(expect - counted)
+		out = append(out, aggregate.Finding{Kind: KindMissingNode, Severity: aggregate.SeverityCritical,
+			Figures: aggregate.Figures{}.Count("expected_nodes", int64(expect)).Count("nodes", int64(counted)).Count("missing_nodes", missing),
+			Title:   fmt.Sprintf("%d of %d expected nodes have no dump", missing, expect),
+			Explanation: fmt.Sprintf("The run was expected to cover %d nodes, but only %d dumps are nodes of the cluster. "+
+				"The report leaves out the data of the missing %s, and the dump most likely to be missing is the biggest one "+
+				"(its worker ran out of memory or time): the node holding the problem.", expect, counted, plural(missing, "node")),
+			Advice: missingAdvice,
+		})
 	}
 	return out
 }
