@@ -243,9 +243,12 @@ type chartMarkLine struct {
 	Symbol    []string            `json:"symbol,omitempty"`
 }
 
+// chartMarkLineItem is a level across the chart: at YAxis on a vertical
+// value axis, at XAxis on a horizontal one.
 type chartMarkLineItem struct {
 	Name  string `json:"name"`
-	YAxis int64  `json:"yAxis"`
+	XAxis int64  `json:"xAxis,omitempty"`
+	YAxis int64  `json:"yAxis,omitempty"`
 }
 
 type chartLineStyle struct {

@@ -75,6 +75,10 @@ type HTMLOptions struct {
 	TreemapCap int
 	// TableCap bounds the rows of every table (DefaultTableCap if <= 0).
 	TableCap int
+	// NodeSections bounds the nodes that get a section of their own, the
+	// worst first (DefaultNodeSections if <= 0): a page of 300 node
+	// sections is 20 MB that nobody reads. The nodes table lists all.
+	NodeSections int
 
 	// runtime replaces the embedded ECharts in tests, so that golden files
 	// stay small and readable; empty means the real runtime.
@@ -151,10 +155,17 @@ type htmlPage struct {
 
 	Inputs     *htmlTable
 	Incomplete []string
-	Findings   []htmlFindingView
-	Overview   *htmlOverview
-	Nodes      []*htmlNodeView
-	TopOverall *htmlTable
+	// Findings are the finding cards; with many, FindingGroups holds them
+	// grouped by kind instead.
+	Findings      []htmlFindingView
+	FindingGroups []htmlFindingGroup
+	Overview      *htmlOverview
+	Nodes         []*htmlNodeView
+	// NavNodes are the sections the navigation links (none with many);
+	// SectionsNote says which nodes have no section.
+	NavNodes     []*htmlNodeView
+	SectionsNote string
+	TopOverall   *htmlTable
 	// TopOverallNote says what a filtered TopOverall covers.
 	TopOverallNote string
 	Charts         []htmlChartIsland
@@ -176,6 +187,9 @@ type htmlBuilder struct {
 	cluster bool
 	// report is the report drawn; nil for a diff.
 	report *aggregate.Report
+	// horizontal turns the overview's node charts into horizontal bars
+	// (a fleet's, see chartNodes).
+	horizontal bool
 }
 
 func htmlBuildPage(r *aggregate.Report, o HTMLOptions) (*htmlPage, error) {
@@ -209,7 +223,11 @@ func htmlBuildPage(r *aggregate.Report, o HTMLOptions) (*htmlPage, error) {
 		}
 	}
 	p.Inputs, p.Incomplete = b.inputs(nodes)
-	p.Findings = htmlFindingViews(r.Findings)
+	if len(r.Findings) > groupFindingsAbove {
+		p.FindingGroups = htmlFindingGroups(r.Findings)
+	} else {
+		p.Findings = htmlFindingViews(r.Findings)
+	}
 	p.Heading, p.Named = o.Title, o.Title != ""
 	if p.Heading == "" {
 		p.Heading = "rdbscope report"
@@ -237,7 +255,9 @@ func htmlBuildPage(r *aggregate.Report, o HTMLOptions) (*htmlPage, error) {
 		nv.Name = "All nodes (" + r.Cluster.Name + ")"
 		p.Nodes = append(p.Nodes, nv)
 	}
-	for i, n := range nodes {
+	sections, note := b.nodeSections(nodes)
+	p.SectionsNote = note
+	for i, n := range sections {
 		critical := b.worst[n.Name] == aggregate.SeverityCritical
 		nv, err := b.node(n, "node-"+strconv.Itoa(i), open || n == biggest || critical || !n.Complete)
 		if err != nil {
@@ -250,6 +270,9 @@ func htmlBuildPage(r *aggregate.Report, o HTMLOptions) (*htmlPage, error) {
 		if r.Filter != nil {
 			p.TopOverallNote = filterNote(r.Filter, r.Cluster)
 		}
+	}
+	if len(p.Nodes) <= htmlNavNodes {
+		p.NavNodes = p.Nodes
 	}
 	p.Charts = b.charts
 	p.clean()
@@ -264,6 +287,10 @@ func htmlBuildPage(r *aggregate.Report, o HTMLOptions) (*htmlPage, error) {
 func (p *htmlPage) clean() {
 	c := htmlClean
 	p.Title, p.Heading, p.Headline, p.TopOverallNote = c(p.Title), c(p.Heading), c(p.Headline), c(p.TopOverallNote)
+	p.SectionsNote = c(p.SectionsNote)
+	for i := range p.FindingGroups {
+		p.FindingGroups[i].Summary = c(p.FindingGroups[i].Summary)
+	}
 	for i := range p.Facts {
 		p.Facts[i].Label, p.Facts[i].Value, p.Facts[i].Title = c(p.Facts[i].Label), c(p.Facts[i].Value), c(p.Facts[i].Title)
 	}
@@ -272,6 +299,7 @@ func (p *htmlPage) clean() {
 	}
 	tables := []*htmlTable{p.Inputs, p.TopOverall}
 	if p.Overview != nil {
+		p.Overview.ChartsNote = c(p.Overview.ChartsNote)
 		for i := range p.Overview.Notes {
 			p.Overview.Notes[i].Text = c(p.Overview.Notes[i].Text)
 		}

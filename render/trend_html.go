@@ -187,8 +187,9 @@ func (p *trendPage) clean() {
 }
 
 // htmlFindingGroups groups finding cards by kind (diagnose.GroupByKind):
-// what keeps 300 nodes' findings on one screen. A group is open when it
-// is small enough to read at once, or when there are few findings at all.
+// what keeps 300 nodes' findings on one screen. A group is open when there
+// are few findings at all, or when it is critical and short enough to
+// read at once; the others open on a click.
 func htmlFindingGroups(fs []aggregate.Finding) []htmlFindingGroup {
 	var out []htmlFindingGroup
 	for _, g := range diagnose.GroupByKind(fs) {
@@ -206,7 +207,8 @@ func htmlFindingGroups(fs []aggregate.Finding) []htmlFindingGroup {
 		}
 		sum += first.Title
 		out = append(out, htmlFindingGroup{Severity: g.Severity.String(), Kind: g.Kind, Summary: sum,
-			Open: len(fs) <= groupFindingsAbove || len(g.Findings) <= 3, Findings: htmlFindingViews(g.Findings)})
+			Open:     len(fs) <= groupFindingsAbove || g.Severity == aggregate.SeverityCritical && len(g.Findings) <= 3,
+			Findings: htmlFindingViews(g.Findings)})
 	}
 	return out
 }
