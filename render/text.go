@@ -54,8 +54,12 @@ func Text(w io.Writer, r *aggregate.Report, opts TextOptions) error {
 	}
 	ew := &errWriter{w: w}
 	l := opts.layout()
-	textFindings(ew, l, r.Findings)
-	textNodes(ew, l, r)
+	textFindingSummary(ew, l, r.Findings, 0)
+	if len(r.Nodes) > fleetNodes {
+		textFleetNodes(ew, l, r)
+	} else {
+		textNodes(ew, l, r)
+	}
 	textModels(ew, l, r)
 	all := clusterOf(r)
 	if all != nil {
