@@ -45,6 +45,7 @@ type analyzeConfig struct {
 	maxKeyMemory int64 // memory one key may take to decode; 0 = no limit
 	cluster      scan.ClusterMode
 	failOn       aggregate.Severity
+	minSev       aggregate.Severity // --min-severity: the summary shows findings at or above it
 	seps         []string
 	prefixDepth  int
 	rules        diagnose.Rules
@@ -208,7 +209,7 @@ func parseAnalyzeFlags(args []string, stdout, stderr io.Writer) (*analyzeConfig,
 		}
 		cfg.servers = sc
 	}
-	cfg.rules, cfg.failOn = rf.rules, rf.failOn
+	cfg.rules, cfg.failOn, cfg.minSev = rf.rules, rf.failOn, rf.minSev
 	cfg.nodeFlags = cfg.servers.nodeSettings(rf.nodeSettings())
 	if cfg.nameRegex, err = cfg.run.resolve(&cfg.rules.Config, stderr); err != nil {
 		return nil, err
@@ -358,6 +359,7 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			w = stderr
 		}
 		opts := summaryOptions(w)
+		opts.MinSeverity = cfg.minSev
 		opts.Outputs = cfg.files().written(cfg.keysOut)
 		if part != "" {
 			opts.Outputs["history"] = part

@@ -268,8 +268,9 @@ func clusterMembers(nodes []*aggregate.Node, cluster []aggregate.ClusterNode) []
 	return out
 }
 
-func addMinSeverityFlag(fs *pflag.FlagSet, p *string) {
-	fs.StringVar(p, "min-severity", "", "show findings of this severity or above in the summary and the HTML page; the JSON keeps them all")
+func addMinSeverityFlag(fs *pflag.FlagSet, p *string, where string) {
+	fs.StringVar(p, "min-severity", "", "show findings of this severity or above in "+where+"; the other outputs keep them all")
+	choices(fs, "min-severity", "info", "warning", "critical")
 }
 
 // parseMinSeverity reads --min-severity: a severity, or nothing for all.

@@ -9,6 +9,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/internal/testutil"
 )
 
 const sampleClusterNodes = "testdata/incident-nights/cluster-nodes.txt"
@@ -357,4 +360,26 @@ func TestReportHistory(t *testing.T) {
 		assert.Equal(t, exitUsage, code, stderr)
 		assert.Contains(t, stderr, "--cluster-name")
 	}
+}
+
+// --min-severity narrows the summary, says how many it hid, and leaves
+// the JSON report whole.
+func TestMinSeveritySummary(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "r.json")
+	args := []string{"analyze", "--progress", "never", "--maxmemory", "4mb", "--maxmemory-policy", "volatile-lru", "--json", p, "testdata/sample"}
+	_, all, _ := runCLI(t, args...)
+	require.Contains(t, all, "WARNING")
+	code, crit, stderr := runCLI(t, append(args[:1:1], append([]string{"--min-severity", "critical"}, args[1:]...)...)...)
+	require.Equal(t, exitOK, code, stderr)
+	assert.NotContains(t, crit, "WARNING")
+	assert.Contains(t, crit, "CRITICAL")
+	assert.Regexp(t, `\d+ findings? below critical not shown`, crit)
+	r := testutil.Report(t, p)
+	warnings := 0
+	for _, f := range r.Findings {
+		if f.Severity == aggregate.SeverityWarning {
+			warnings++
+		}
+	}
+	assert.Positive(t, warnings, "the JSON keeps every finding")
 }

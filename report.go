@@ -26,6 +26,7 @@ type reportConfig struct {
 	quiet  bool
 	rules  diagnose.Rules
 	failOn aggregate.Severity
+	minSev aggregate.Severity
 	// nameRegex renames the profiles' nodes (--name-regex); nodeFlags is
 	// as in analyzeConfig.
 	nameRegex *nameRegex
@@ -75,7 +76,7 @@ func parseReportFlags(args []string, stdout, stderr io.Writer) (*reportConfig, e
 	if err := cfg.files.exportFlags.resolve(); err != nil {
 		return nil, err
 	}
-	cfg.rules, cfg.failOn = rf.rules, rf.failOn
+	cfg.rules, cfg.failOn, cfg.minSev = rf.rules, rf.failOn, rf.minSev
 	cfg.nodeFlags = rf.nodeSettings()
 	var err error
 	if cfg.nameRegex, err = cfg.run.resolve(&cfg.rules.Config, stderr); err != nil {
@@ -152,6 +153,7 @@ func reportCmd(_ context.Context, args []string, stdin io.Reader, stdout, stderr
 			w = stderr
 		}
 		opts := summaryOptions(w)
+		opts.MinSeverity = cfg.minSev
 		opts.Outputs = cfg.files.written("")
 		if part != "" {
 			opts.Outputs["history"] = part

@@ -31,6 +31,8 @@ type ruleFlags struct {
 	expectNodes  int
 	failOnFlag   string
 	failOn       aggregate.Severity // from failOnFlag; 0 never fails
+	minSevFlag   string
+	minSev       aggregate.Severity // from minSevFlag; 0 shows all
 }
 
 // addRuleFlags registers the findings flags on fs.
@@ -43,11 +45,12 @@ func addRuleFlags(fs *pflag.FlagSet) *ruleFlags {
 	addExpectNodesFlag(fs, &rf.expectNodes)
 	fs.StringVar(&rf.failOnFlag, "fail-on", "", "exit with code 4 when a finding of this severity or above exists")
 	choices(fs, "fail-on", "info", "warning", "critical")
+	addMinSeverityFlag(fs, &rf.minSevFlag, "the terminal summary")
 	fs.Float64Var(&rf.rules.BigHashShare, "big-hash-share", rf.rules.BigHashShare, "flag a hash holding more than this `SHARE` of its node's memory")
 	fs.Float64Var(&rf.rules.BigKeyShare, "big-key-share", rf.rules.BigKeyShare, "flag any key holding more than this `SHARE` of its node's memory (0 = off)")
 	fs.StringVar(&rf.bigBytes, "big-key-bytes", "16mb", "flag any key bigger than `SIZE` (0 = off)")
 	fs.Int64Var(&rf.rules.BigKeyElements, "big-key-elements", rf.rules.BigKeyElements, "flag any key with more than `N` elements (0 = off)")
-	inGroup(fs, "Findings", "maxmemory", "maxmemory-policy", "cluster-nodes", "expect-nodes", "fail-on", "big-hash-share", "big-key-share",
+	inGroup(fs, "Findings", "maxmemory", "maxmemory-policy", "cluster-nodes", "expect-nodes", "fail-on", "min-severity", "big-hash-share", "big-key-share",
 		"big-key-bytes", "big-key-elements")
 	return rf
 }
@@ -70,6 +73,9 @@ func (rf *ruleFlags) resolve() error {
 		return err
 	}
 	if rf.failOn, err = parseFailOn(rf.failOnFlag); err != nil {
+		return err
+	}
+	if rf.minSev, err = parseMinSeverity(rf.minSevFlag); err != nil {
 		return err
 	}
 	if rf.expectNodes < 0 {

@@ -91,8 +91,7 @@ func parseTrendFlags(args []string, stdout io.Writer) (*trendConfig, error) {
 		"or NODE=FILE for one node (repeatable); read for maxmemory")
 	fs.StringVar(&failOn, "fail-on", "", "exit with code 4 when a finding of this severity or above exists")
 	choices(fs, "fail-on", "info", "warning", "critical")
-	addMinSeverityFlag(fs, &minSev)
-	choices(fs, "min-severity", "info", "warning", "critical")
+	addMinSeverityFlag(fs, &minSev, "the summary and the HTML page")
 	var fleet fleetFlags
 	fleet.add(fs)
 	inGroup(fs, "Findings", "maxmemory", "redis-config", "fail-on", "min-severity", "cluster-nodes", "expect-nodes")

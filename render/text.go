@@ -24,6 +24,9 @@ type TextOptions struct {
 	// Color paints severities and failures with ANSI colours; only for a
 	// terminal that takes them (see internal/tty).
 	Color bool
+	// MinSeverity hides findings below it from the summary (0 shows
+	// all), saying how many.
+	MinSeverity aggregate.Severity
 }
 
 // textLayout is how a terminal view lays out its text.
@@ -54,7 +57,7 @@ func Text(w io.Writer, r *aggregate.Report, opts TextOptions) error {
 	}
 	ew := &errWriter{w: w}
 	l := opts.layout()
-	textFindingSummary(ew, l, r.Findings, 0)
+	textFindingSummary(ew, l, r.Findings, opts.MinSeverity)
 	if len(r.Nodes) > fleetNodes {
 		textFleetNodes(ew, l, r)
 	} else {
