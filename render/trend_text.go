@@ -102,15 +102,6 @@ func trendHead(w io.Writer, l textLayout, t *trend.Trend, opts TrendTextOptions)
 	textFindingSummary(w, l, t.Findings, opts.MinSeverity)
 }
 
-// widest is the widest line of s, in columns.
-func widest(s string) int {
-	n := 0
-	for _, line := range strings.Split(s, "\n") {
-		n = max(n, cols(line))
-	}
-	return n
-}
-
 // lines counts the lines of b.
 func lines(b []byte) int { return bytes.Count(b, []byte("\n")) }
 
