@@ -14,13 +14,28 @@ import (
 // nodes' findings stay on one screen.
 const groupFindingsAbove = 8
 
+// groupFindings says whether findings are shown one line per kind: more
+// than groupFindingsAbove of them, on more than one node. One node's
+// findings stay listed, each naming its key.
+func groupFindings(fs []aggregate.Finding) bool {
+	if len(fs) <= groupFindingsAbove {
+		return false
+	}
+	for _, f := range fs[1:] {
+		if f.Node != fs[0].Node {
+			return true
+		}
+	}
+	return false
+}
+
 // textFindingSummary writes the findings at or above min: one row each
 // when they are few, one row per kind when they are many, then the most
 // severe one's explanation in full, and how many were hidden by min.
 func textFindingSummary(w io.Writer, l textLayout, fs []aggregate.Finding, min aggregate.Severity) {
 	shown := diagnose.AtLeast(fs, min)
 	hidden := len(fs) - len(shown)
-	if len(shown) <= groupFindingsAbove {
+	if !groupFindings(shown) {
 		textFindings(w, l, shown)
 	} else {
 		textFindingGroups(w, l, shown)

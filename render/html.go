@@ -223,7 +223,7 @@ func htmlBuildPage(r *aggregate.Report, o HTMLOptions) (*htmlPage, error) {
 		}
 	}
 	p.Inputs, p.Incomplete = b.inputs(nodes)
-	if len(r.Findings) > groupFindingsAbove {
+	if groupFindings(r.Findings) {
 		p.FindingGroups = htmlFindingGroups(r.Findings)
 	} else {
 		p.Findings = htmlFindingViews(r.Findings)
