@@ -235,10 +235,16 @@ func (b *nodeBar) finishFleet() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	f := b.fleet
-	if b.bar != nil {
-		b.bar.Abort(true)
+	if bar := b.bar; bar != nil {
+		// The slot is free once the bar is off the screen, not when it
+		// is asked to go: nodes that end within one refresh would
+		// otherwise stack more bars than the terminal has rows.
+		bar.Abort(true)
 		b.bar = nil
-		<-f.slots
+		go func() {
+			bar.Wait()
+			<-f.slots
+		}()
 	}
 	b.noBar = true
 	// What the node's file size promised and was not read (a failed

@@ -6,8 +6,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/rdbscope/rdbscope/parse"
 )
@@ -55,8 +57,10 @@ func TestFleetProgress(t *testing.T) {
 	assert.Equal(t, 2, withBar, "no more node bars than the terminal has room for")
 	assert.Equal(t, int64(400), p.read.Load())
 
-	// A node that ends frees its bar for the next one.
+	// A node that ends frees its bar for the next one, once the bar is
+	// off the screen.
 	p.bar(0).finish(nil)
+	require.Eventually(t, func() bool { return len(p.slots) < 2 }, 5*time.Second, 10*time.Millisecond)
 	p.bar(4).set(10)
 	assert.NotNil(t, p.bar(4).bar)
 	assert.Equal(t, int64(1000+300+10), p.read.Load(), "an ended node counts its whole size")
@@ -77,7 +81,7 @@ func TestFleetProgress(t *testing.T) {
 	wg.Wait()
 	p.wait()
 	assert.Equal(t, int64(40), p.done.Load())
-	assert.Empty(t, p.slots, "every node bar is gone")
+	assert.Eventually(t, func() bool { return len(p.slots) == 0 }, 5*time.Second, 10*time.Millisecond, "every node bar is gone")
 	got := out.String()
 	assert.Contains(t, got, "40/40 nodes")
 	assert.NotContains(t, got[strings.LastIndex(got, "40/40 nodes"):], "node-00", "no node bar is left at the end")
