@@ -44,11 +44,17 @@ type analyzeConfig struct {
 	maxKeyName   string // how warnings name that limit
 	cluster      scan.ClusterMode
 	failOn       aggregate.Severity
+	minSev       aggregate.Severity // --min-severity: the summary shows findings at or above it
 	seps         []string
 	prefixDepth  int
 	rules        diagnose.Rules
 	cpuProfile   string
 	exports      exportFlags
+	nameRegex    *nameRegex
+	run          runFlags
+	// nodeFlags names, per node a setting is about, the flag that set
+	// it: checked once the inputs are known.
+	nodeFlags map[string]string
 	// servers is the servers' configuration (--redis-config), read into
 	// what the memory model uses; nil when none was given.
 	servers *serverConfigs
@@ -82,7 +88,7 @@ var analyzeHelp = helpDoc{
 	},
 }
 
-func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) {
+func parseAnalyzeFlags(args []string, stdout, stderr io.Writer) (*analyzeConfig, error) {
 	cfg := &analyzeConfig{names: map[string]string{}}
 	fs := pflag.NewFlagSet("analyze", pflag.ContinueOnError)
 	fs.SortFlags = false
@@ -129,14 +135,20 @@ func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) 
 	fs.StringVar(&cluster, "cluster", "auto", "whether the nodes run in cluster mode (auto: as the dump, --cluster-nodes or the keys' slots tell)")
 	choices(fs, "cluster", "auto", "yes", "no")
 	fs.BoolVar(&cfg.isolate, "isolate", true, "parse each node in a child process, so that a dump that exhausts memory fails alone (--isolate=false: in this process)")
-	var maxMem, maxKeyMem string
-	fs.StringVar(&maxMem, "max-memory", "", "limit each node's parser process to `SIZE` more memory (e.g. 2gb): a node that needs more fails alone")
+	var maxMem, maxMemOld, maxKeyMem string
+	fs.StringVar(&maxMem, "parser-memory-limit", "", "limit each node's parser process to `SIZE` more memory (e.g. 2gb): "+
+		"a node that needs more fails alone. Not the nodes' maxmemory (that is --maxmemory)")
+	fs.StringVar(&maxMemOld, "max-memory", "", "deprecated name of --parser-memory-limit")
+	_ = fs.MarkDeprecated("max-memory", "it is rdbscope's own memory limit, now --parser-memory-limit; the nodes' maxmemory is --maxmemory")
 	fs.StringVar(&maxKeyMem, "max-key-memory", "auto", "decode no key that would take more than `SIZE` (judged as "+fmt.Sprint(keyExpansion)+
 		"× its decompressed serialized size); such keys are estimated from their serialized size, with a warning. "+
-		"auto: a quarter of the available memory shared among --jobs (256mb to 4gb), and at most half of --max-memory; none: no limit")
+		"auto: a quarter of the available memory shared among --jobs (256mb to 4gb), and at most half of --parser-memory-limit; none: no limit")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the run to `FILE` (with --isolate=false to include parsing)")
 	inGroup(fs, "Reading the dumps", "jobs", "progress", "name", "now", "no-verify", "redis-version", "cluster", "isolate",
-		"max-memory", "max-key-memory", "cpuprofile")
+		"parser-memory-limit", "max-key-memory", "cpuprofile")
+	cfg.run.add(fs)
+	inGroup(fs, "Outputs", "history", "cluster-name")
+	inGroup(fs, "Reading the dumps", "name-regex")
 
 	if err := parseFlags(fs, analyzeHelp, args, stdout); err != nil {
 		return nil, err
@@ -155,10 +167,18 @@ func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) 
 			return nil, filterFlagError(err)
 		}
 	}
+	limitFlag := "--parser-memory-limit"
+	if maxMemOld != "" {
+		if maxMem != "" {
+			return nil, usageError{"--max-memory is the old name of --parser-memory-limit: give one of them"}
+		}
+		maxMem, limitFlag = maxMemOld, "--max-memory"
+		warnDeprecatedMaxMemory(stderr)
+	}
 	if maxMem != "" {
 		n, err := bytesize.Parse(maxMem)
 		if err != nil || n <= 0 {
-			return nil, usageError{fmt.Sprintf("--max-memory %q: want a size such as 2gb", maxMem)}
+			return nil, usageError{fmt.Sprintf("%s %q: want a size such as 2gb", limitFlag, maxMem)}
 		}
 		cfg.maxMemory = n
 	}
@@ -178,6 +198,9 @@ func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) 
 	if err := rf.resolve(); err != nil {
 		return nil, err
 	}
+	if err := cfg.exports.resolve(); err != nil {
+		return nil, err
+	}
 	if len(redisConfigs) > 0 {
 		sc, err := loadServerConfigs(redisConfigs, &rf.rules)
 		if err != nil {
@@ -185,7 +208,11 @@ func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) 
 		}
 		cfg.servers = sc
 	}
-	cfg.rules, cfg.failOn = rf.rules, rf.failOn
+	cfg.rules, cfg.failOn, cfg.minSev = rf.rules, rf.failOn, rf.minSev
+	cfg.nodeFlags = cfg.servers.nodeSettings(rf.nodeSettings())
+	if cfg.nameRegex, err = cfg.run.resolve(&cfg.rules.Config, stderr); err != nil {
+		return nil, err
+	}
 	cfg.flagFiles = rf.flagFiles()
 	for _, spec := range redisConfigs {
 		// FILE or NODE=FILE: either may be the file.
@@ -234,6 +261,27 @@ func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) 
 	return cfg, nil
 }
 
+// nameInputs applies --name-regex to the inputs --name did not name.
+func (cfg *analyzeConfig) nameInputs(inputs []parse.Input, stderr io.Writer) error {
+	named := map[string]bool{}
+	for name := range cfg.names {
+		named[name] = true
+	}
+	ps := make([]*string, len(inputs))
+	for i := range inputs {
+		ps[i] = &inputs[i].Name
+	}
+	return cfg.nameRegex.renameAll(ps, func(n string) bool { return named[n] }, stderr)
+}
+
+func inputNames(inputs []parse.Input) []string {
+	out := make([]string, len(inputs))
+	for i, in := range inputs {
+		out[i] = in.Name
+	}
+	return out
+}
+
 func parseTime(s string) (int64, error) {
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return n, nil
@@ -246,7 +294,7 @@ func parseTime(s string) (int64, error) {
 }
 
 func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	cfg, err := parseAnalyzeFlags(args, stdout)
+	cfg, err := parseAnalyzeFlags(args, stdout, stderr)
 	if errors.Is(err, pflag.ErrHelp) {
 		return exitOK, nil
 	}
@@ -267,6 +315,12 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	inputs, err := expandInputs(cfg.inputs, cfg.names)
 	if err != nil {
 		return exitFatal, err
+	}
+	if err := cfg.nameInputs(inputs, stderr); err != nil {
+		return exitFatal, err
+	}
+	if err := checkNodeSettings(cfg.nodeFlags, inputNames(inputs)); err != nil {
+		return exitUsage, err
 	}
 	keys, err := openKeySink(cfg.keysOut, outs.Writer("--keys"), inputs, cfg.seps, cfg.filter)
 	if err != nil {
@@ -297,13 +351,21 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err := outs.Commit(); err != nil {
 		return exitFatal, err
 	}
+	part, err := cfg.run.history.append(report, cfg.rules.Config, cfg.quiet, stderr)
+	if err != nil {
+		return exitFatal, err
+	}
 	if !cfg.quiet {
 		w := stdout
 		if outs.ToStdout() {
 			w = stderr
 		}
 		opts := summaryOptions(w)
+		opts.MinSeverity = cfg.minSev
 		opts.Outputs = written(outs)
+		if part != "" {
+			opts.Outputs["history"] = part
+		}
 		if err := render.Text(w, report, opts); err != nil {
 			return exitFatal, err
 		}
@@ -325,9 +387,10 @@ func exitCode(r *aggregate.Report, failOn aggregate.Severity) int {
 			complete++
 		}
 	}
-	if complete < len(r.Nodes) {
-		// A report was written: it says which node failed and covers the
-		// rest (and whatever the failed node held before the failure).
+	if complete < len(r.Nodes) || missingNode(r.Findings) {
+		// A report was written: it says which node failed (or has no
+		// dump) and covers the rest (and whatever the failed node held
+		// before the failure).
 		return exitIncomplete
 	}
 	if diagnose.FailOn(r.Findings, failOn) {
@@ -344,7 +407,7 @@ const keyExpansion = 8
 // keyMemoryFlag resolves --max-key-memory (auto, none or a size) into the
 // memory one key may take to decode (0: no limit) and the way warnings
 // name it, as the user wrote it. The default is safe on hostile input: a
-// key that would exhaust the machine's memory, or the --max-memory of its
+// key that would exhaust the machine's memory, or the --parser-memory-limit of its
 // parser, is estimated instead of decoded (issue 12, items 5 and 7).
 func keyMemoryFlag(v string, maxMemory int64, jobs int) (int64, string, error) {
 	switch v {
@@ -443,4 +506,10 @@ func scanNodes(ctx context.Context, inputs []parse.Input, stdin io.Reader, wc wo
 	nodes := worker.Nodes(ctx, inputs, wc)
 	addAOFWarnings(inputs, nodes)
 	return nodes
+}
+
+// warnDeprecatedMaxMemory says --max-memory is the parser's limit under
+// its old name (help hides it; parseFlags discards pflag's own notice).
+func warnDeprecatedMaxMemory(stderr io.Writer) {
+	fmt.Fprintln(stderr, "rdbscope: Flag --max-memory has been deprecated: it is rdbscope's own memory limit, now --parser-memory-limit; the nodes' maxmemory is --maxmemory")
 }

@@ -31,6 +31,8 @@ type diffConfig struct {
 	failOnFlag   string
 	failOn       aggregate.Severity // from failOnFlag; 0 never fails
 	opts         diff.Options
+	fleet        fleetFlags
+	nameRegex    *nameRegex
 }
 
 // diffHelp is diff's help besides its flags.
@@ -73,7 +75,9 @@ func parseDiffFlags(args []string, stdout io.Writer) (*diffConfig, error) {
 		"big-key-share", "big-key-bytes", "big-key-elements")
 	fs.IntVarP(&cfg.jobs, "jobs", "j", 0, "parse `N` nodes in parallel when OLD or NEW are dumps (default: the number of CPUs)")
 	fs.IntVar(&cfg.opts.Top, "top", cfg.opts.Top, "keep the `N` biggest keys when analyzing dumps and merging nodes")
-	inGroup(fs, "Reading the dumps", "jobs", "top")
+	cfg.fleet.add(fs)
+	inGroup(fs, "Findings", "cluster-nodes", "expect-nodes")
+	inGroup(fs, "Reading the dumps", "jobs", "top", "name-regex")
 	if err := parseFlags(fs, diffHelp, args, stdout); err != nil {
 		return nil, err
 	}
@@ -88,6 +92,9 @@ func parseDiffFlags(args []string, stdout io.Writer) (*diffConfig, error) {
 		return nil, err
 	}
 	if cfg.failOn, err = parseFailOn(cfg.failOnFlag); err != nil {
+		return nil, err
+	}
+	if cfg.nameRegex, err = cfg.fleet.resolve(&cfg.opts.Rules.Config); err != nil {
 		return nil, err
 	}
 	if cfg.opts.Top < 1 || cfg.opts.Limit < 1 {
@@ -120,17 +127,23 @@ func diffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return outputError(err)
 	}
 	defer outs.Abort()
-	oldR, err := loadSide(ctx, cfg, cfg.oldIn, stdin)
+	oldR, err := loadSide(ctx, cfg, cfg.oldIn, stdin, stderr)
 	if err != nil {
 		return exitFatal, fmt.Errorf("OLD: %w", err)
 	}
-	newR, err := loadSide(ctx, cfg, cfg.newIn, stdin)
+	newR, err := loadSide(ctx, cfg, cfg.newIn, stdin, stderr)
 	if err != nil {
 		return exitFatal, fmt.Errorf("NEW: %w", err)
 	}
 	tool := aggregate.Tool{Name: "rdbscope", Version: version, ModelVersion: memmodel.Version,
 		GeneratedAt: time.Now().UTC().Format(time.RFC3339)}
 	d := diff.Compare(oldR, newR, tool, cfg.opts)
+	missing := sideMissing("OLD", oldR, cfg.opts.Rules)
+	missing = append(missing, sideMissing("NEW", newR, cfg.opts.Rules)...)
+	if len(missing) > 0 {
+		d.Findings = append(d.Findings, missing...)
+		diagnose.Sort(d.Findings)
+	}
 
 	for _, o := range []struct {
 		flag, path string
@@ -150,7 +163,13 @@ func diffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err := outs.Commit(); err != nil {
 		return exitFatal, err
 	}
-	if !cfg.quiet {
+	if cfg.quiet {
+		// Node sets that differ make a merged diff: say so where cron
+		// mails it.
+		for _, warn := range d.Warnings {
+			fmt.Fprintf(stderr, "rdbscope: warning: %s\n", aggregate.CleanText(warn))
+		}
+	} else {
 		w := stdout
 		if outs.ToStdout() {
 			w = stderr
@@ -165,7 +184,7 @@ func diffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			}
 		}
 	}
-	if !d.Old.Complete || !d.New.Complete {
+	if !d.Old.Complete || !d.New.Complete || len(missing) > 0 {
 		return exitIncomplete, nil
 	}
 	if diagnose.FailOn(d.Findings, cfg.failOn) {
@@ -176,19 +195,33 @@ func diffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 
 // loadSide reads one side of a diff: a JSON profile as is, anything else
 // as dumps analyzed here with analyze's defaults.
-func loadSide(ctx context.Context, cfg *diffConfig, in string, stdin io.Reader) (*aggregate.Report, error) {
+func loadSide(ctx context.Context, cfg *diffConfig, in string, stdin io.Reader, stderr io.Writer) (*aggregate.Report, error) {
 	isJSON, err := looksLikeJSON(in)
 	if err != nil {
 		return nil, err
 	}
 	if isJSON {
-		return readProfile(in, stdin)
+		r, err := readProfile(in, stdin)
+		if err != nil {
+			return nil, err
+		}
+		if err := cfg.nameRegex.renameNodes(r.Nodes, stderr); err != nil {
+			return nil, err
+		}
+		return r, nil
 	}
 	if in == "-" {
 		return nil, errors.New("- (stdin) must be a JSON profile in a diff")
 	}
 	inputs, err := expandInputs([]string{in}, nil)
 	if err != nil {
+		return nil, err
+	}
+	names := make([]*string, len(inputs))
+	for i := range inputs {
+		names[i] = &inputs[i].Name
+	}
+	if err := cfg.nameRegex.renameAll(names, nil, stderr); err != nil {
 		return nil, err
 	}
 	jobs := cfg.jobs
@@ -208,7 +241,26 @@ func loadSide(ctx context.Context, cfg *diffConfig, in string, stdin io.Reader) 
 	if ctx.Err() != nil {
 		return nil, errors.New("interrupted")
 	}
-	return newReport(nodes, cfg.opts.Top, diagnose.DefaultRules(), memmodel.Version), nil
+	rules := diagnose.DefaultRules()
+	rules.Config = cfg.opts.Rules.Config
+	return newReport(nodes, cfg.opts.Top, rules, memmodel.Version), nil
+}
+
+// sideMissing is the missing-node findings of one side of a diff
+// (--cluster-nodes, --expect-nodes), its title saying which side: a
+// diff of part of a cluster compares less than it seems to.
+func sideMissing(side string, r *aggregate.Report, rules diagnose.Rules) []aggregate.Finding {
+	if rules.Cluster == nil && rules.ExpectNodes == 0 {
+		return nil
+	}
+	var out []aggregate.Finding
+	for _, f := range diagnose.Diagnose(r, rules) {
+		if f.Kind == diagnose.KindMissingNode {
+			f.Title = side + ": " + f.Title
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // looksLikeJSON tells a profile from a dump by its first byte: a JSON

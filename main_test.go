@@ -211,7 +211,7 @@ func TestIsolationSurvivesOOM(t *testing.T) {
 	big := filepath.Join(dir, "huge.rdb")
 	require.NoError(t, os.WriteFile(big, bigStringDump(256<<20), 0o644))
 	out := filepath.Join(dir, "r.json")
-	code, _, stderr := runCLI(t, "analyze", "-q", "-j", "1", "--max-memory", "128mb", "--max-key-memory", "none", "--json", out, big, "testdata/sample/node-7201.rdb")
+	code, _, stderr := runCLI(t, "analyze", "-q", "-j", "1", "--parser-memory-limit", "128mb", "--max-key-memory", "none", "--json", out, big, "testdata/sample/node-7201.rdb")
 	assert.Equal(t, exitIncomplete, code, stderr)
 	raw, err := os.ReadFile(out)
 	require.NoError(t, err)

@@ -182,7 +182,7 @@ func TestMaxMemoryMonotonic(t *testing.T) {
 	var first string
 	for _, limit := range []string{"48mb", "64mb", "80mb", "96mb", "128mb", "256mb", "512mb", "1gb"} {
 		out := filepath.Join(dir, limit+".json")
-		code, _, stderr := runCLI(t, "analyze", "-q", "-j", "1", "--max-memory", limit, "--json", out, big, "testdata/sample/node-7201.rdb")
+		code, _, stderr := runCLI(t, "analyze", "-q", "-j", "1", "--parser-memory-limit", limit, "--json", out, big, "testdata/sample/node-7201.rdb")
 		require.Equal(t, exitOK, code, "--max-memory %s: %s", limit, stderr)
 		var doc struct {
 			Nodes []struct {

@@ -29,6 +29,12 @@ type reportConfig struct {
 	failOn aggregate.Severity
 	// flagFiles are the files flags read (--cluster-nodes).
 	flagFiles []string
+	minSev    aggregate.Severity
+	// nameRegex renames the profiles' nodes (--name-regex); nodeFlags is
+	// as in analyzeConfig.
+	nameRegex *nameRegex
+	nodeFlags map[string]string
+	run       runFlags
 }
 
 // reportHelp is report's help besides its flags.
@@ -39,13 +45,13 @@ var reportHelp = helpDoc{
 			"into one cluster report: the same report, findings and exit code that one analyze run over all the dumps " +
 			"would give. See docs/batch.md.",
 	},
-	groups: []string{"Outputs", "Findings", "Key families and biggest keys"},
+	groups: []string{"Outputs", "Findings", "Key families and biggest keys", "Reading the profiles"},
 	examples: []string{
 		"rdbscope report --html cluster.html profiles/*.json",
 	},
 }
 
-func parseReportFlags(args []string, stdout io.Writer) (*reportConfig, error) {
+func parseReportFlags(args []string, stdout, stderr io.Writer) (*reportConfig, error) {
 	cfg := &reportConfig{}
 	fs := pflag.NewFlagSet("report", pflag.ContinueOnError)
 	fs.SortFlags = false
@@ -58,6 +64,9 @@ func parseReportFlags(args []string, stdout io.Writer) (*reportConfig, error) {
 	rf := addRuleFlags(fs)
 	fs.IntVar(&cfg.top, "top", aggregate.DefaultTopN, "keep the `N` biggest keys in the merged lists (default: the --top the profiles were made with, when they show it)")
 	inGroup(fs, "Key families and biggest keys", "top")
+	cfg.run.add(fs)
+	inGroup(fs, "Outputs", "history", "cluster-name")
+	inGroup(fs, "Reading the profiles", "name-regex")
 	if err := parseFlags(fs, reportHelp, args, stdout); err != nil {
 		return nil, err
 	}
@@ -67,8 +76,16 @@ func parseReportFlags(args []string, stdout io.Writer) (*reportConfig, error) {
 	if err := rf.resolve(); err != nil {
 		return nil, err
 	}
-	cfg.rules, cfg.failOn = rf.rules, rf.failOn
+	if err := cfg.files.exportFlags.resolve(); err != nil {
+		return nil, err
+	}
+	cfg.rules, cfg.failOn, cfg.minSev = rf.rules, rf.failOn, rf.minSev
+	cfg.nodeFlags = rf.nodeSettings()
 	cfg.flagFiles = rf.flagFiles()
+	var err error
+	if cfg.nameRegex, err = cfg.run.resolve(&cfg.rules.Config, stderr); err != nil {
+		return nil, err
+	}
 	cfg.topSet = fs.Changed("top")
 	if cfg.top < 1 {
 		return nil, usageError{"--top must be at least 1"}
@@ -90,7 +107,7 @@ func parseReportFlags(args []string, stdout io.Writer) (*reportConfig, error) {
 }
 
 func reportCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	cfg, err := parseReportFlags(args, stdout)
+	cfg, err := parseReportFlags(args, stdout, stderr)
 	if errors.Is(err, pflag.ErrHelp) {
 		return exitOK, nil
 	}
@@ -110,6 +127,12 @@ func reportCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return exitFatal, err
 	}
+	if err := cfg.nameRegex.renameNodes(set.nodes, stderr); err != nil {
+		return exitFatal, err
+	}
+	if err := checkNodeSettings(cfg.nodeFlags, nodeNames(set.nodes)); err != nil {
+		return exitUsage, err
+	}
 	top := cfg.top
 	if !cfg.topSet {
 		if n := set.inferTop(); n > 0 {
@@ -128,13 +151,21 @@ func reportCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err := outs.Commit(); err != nil {
 		return exitFatal, err
 	}
+	part, err := cfg.run.history.append(r, cfg.rules.Config, cfg.quiet, stderr)
+	if err != nil {
+		return exitFatal, err
+	}
 	if !cfg.quiet {
 		w := stdout
 		if outs.ToStdout() {
 			w = stderr
 		}
 		opts := summaryOptions(w)
+		opts.MinSeverity = cfg.minSev
 		opts.Outputs = written(outs)
+		if part != "" {
+			opts.Outputs["history"] = part
+		}
 		if err := render.Text(w, r, opts); err != nil {
 			return exitFatal, err
 		}
@@ -150,6 +181,12 @@ type profileSet struct {
 	// there was none or they differ (filterNote then says why).
 	filter     *aggregate.KeyFilter
 	filterNote string
+	// generatedAt is the latest of the profiles' generated_at; settings
+	// the maxmemory each profile judged its nodes with, and findings
+	// theirs: what a night read from profiles recorded (trend).
+	generatedAt string
+	settings    *aggregate.Settings
+	findings    []aggregate.Finding
 }
 
 // readProfiles reads every node of every profile. A node name seen twice
@@ -177,6 +214,8 @@ func readProfiles(paths []string, stdin io.Reader) (*profileSet, error) {
 		if r.Tool.ModelVersion != "" {
 			models[r.Tool.ModelVersion] = true
 		}
+		set.generatedAt = max(set.generatedAt, r.Tool.GeneratedAt)
+		set.findings = append(set.findings, r.Findings...)
 		for _, n := range r.Nodes {
 			if n == nil {
 				continue
@@ -186,6 +225,12 @@ func readProfiles(paths []string, stdin io.Reader) (*profileSet, error) {
 			}
 			where[n.Name] = p
 			set.nodes = append(set.nodes, n)
+			if mm := r.Settings.MaxmemoryOf(n.Name); mm > 0 {
+				if set.settings == nil {
+					set.settings = &aggregate.Settings{Config: aggregate.Config{MaxmemoryByNode: map[string]int64{}}}
+				}
+				set.settings.MaxmemoryByNode[n.Name] = mm
+			}
 		}
 	}
 	if len(set.nodes) == 0 {
@@ -213,6 +258,16 @@ func readProfiles(paths []string, stdin io.Reader) (*profileSet, error) {
 		set.modelVersion = memmodel.Version
 	}
 	return set, nil
+}
+
+func nodeNames(nodes []*aggregate.Node) []string {
+	out := make([]string, 0, len(nodes))
+	for _, n := range nodes {
+		if n != nil {
+			out = append(out, n.Name)
+		}
+	}
+	return out
 }
 
 // readProfile reads one JSON report (see aggregate.DecodeReport) from

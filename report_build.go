@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -29,8 +28,11 @@ type ruleFlags struct {
 	policy       string
 	bigBytes     string
 	clusterNodes string
+	expectNodes  int
 	failOnFlag   string
 	failOn       aggregate.Severity // from failOnFlag; 0 never fails
+	minSevFlag   string
+	minSev       aggregate.Severity // from minSevFlag; 0 shows all
 }
 
 // addRuleFlags registers the findings flags on fs.
@@ -39,14 +41,16 @@ func addRuleFlags(fs *pflag.FlagSet) *ruleFlags {
 	fs.StringArrayVar(&rf.maxmemory, "maxmemory", nil, "the nodes' maxmemory (`SIZE`, redis.conf units: 1gb = 2^30, 1g = 10^9), or one node's (NODE=SIZE); repeatable")
 	fs.StringVar(&rf.policy, "maxmemory-policy", "", "the nodes' maxmemory-policy (e.g. volatile-lru)")
 	_ = fs.SetAnnotation("maxmemory-policy", placeholderKey, []string{"POLICY"})
-	fs.StringVar(&rf.clusterNodes, "cluster-nodes", "", "CLUSTER NODES output in `FILE`, to check which slots each node should hold")
+	addClusterNodesFlag(fs, &rf.clusterNodes)
+	addExpectNodesFlag(fs, &rf.expectNodes)
 	fs.StringVar(&rf.failOnFlag, "fail-on", "", "exit with code 4 when a finding of this severity or above exists")
 	choices(fs, "fail-on", "info", "warning", "critical")
+	addMinSeverityFlag(fs, &rf.minSevFlag, "the terminal summary")
 	fs.Float64Var(&rf.rules.BigHashShare, "big-hash-share", rf.rules.BigHashShare, "flag a hash holding more than this `SHARE` of its node's memory")
 	fs.Float64Var(&rf.rules.BigKeyShare, "big-key-share", rf.rules.BigKeyShare, "flag any key holding more than this `SHARE` of its node's memory (0 = off)")
 	fs.StringVar(&rf.bigBytes, "big-key-bytes", "16mb", "flag any key bigger than `SIZE` (0 = off)")
 	fs.Int64Var(&rf.rules.BigKeyElements, "big-key-elements", rf.rules.BigKeyElements, "flag any key with more than `N` elements (0 = off)")
-	inGroup(fs, "Findings", "maxmemory", "maxmemory-policy", "cluster-nodes", "fail-on", "big-hash-share", "big-key-share",
+	inGroup(fs, "Findings", "maxmemory", "maxmemory-policy", "cluster-nodes", "expect-nodes", "fail-on", "min-severity", "big-hash-share", "big-key-share",
 		"big-key-bytes", "big-key-elements")
 	return rf
 }
@@ -71,20 +75,26 @@ func (rf *ruleFlags) resolve() error {
 	if rf.failOn, err = parseFailOn(rf.failOnFlag); err != nil {
 		return err
 	}
-	if rf.clusterNodes != "" {
-		f, err := os.Open(rf.clusterNodes)
-		if err != nil {
-			return usageError{"--cluster-nodes: " + err.Error()}
-		}
-		nodes, err := aggregate.ParseClusterNodes(f)
-		f.Close()
-		if err != nil {
-			return usageError{fmt.Sprintf("--cluster-nodes %s: %v", rf.clusterNodes, err)}
-		}
-		rf.rules.Cluster = nodes
-		rf.rules.ClusterNodesFile = rf.clusterNodes
+	if rf.minSev, err = parseMinSeverity(rf.minSevFlag); err != nil {
+		return err
 	}
-	return nil
+	if rf.expectNodes < 0 {
+		return usageError{"--expect-nodes must be at least 1"}
+	}
+	rf.rules.ExpectNodes = rf.expectNodes
+	return readClusterNodes(rf.clusterNodes, &rf.rules.Config)
+}
+
+// nodeSettings names, for each node a --maxmemory NODE=SIZE is about,
+// the flag that named it (see checkNodeSettings).
+func (rf *ruleFlags) nodeSettings() map[string]string {
+	out := map[string]string{}
+	for _, m := range rf.maxmemory {
+		if node, _, ok := strings.Cut(m, "="); ok {
+			out[strings.TrimSpace(node)] = "--maxmemory " + m
+		}
+	}
+	return out
 }
 
 // filterFlagError names the filter flag a KeyFilter.Compile error is about.
@@ -131,6 +141,20 @@ type exportFlags struct {
 	metrics     string
 	topCSV      string
 	familiesCSV string
+	// labels are --metrics-label's values; metricLabels their checked
+	// form (resolve).
+	labels       []string
+	metricLabels []string
+}
+
+// resolve checks the export flags.
+func (e *exportFlags) resolve() error {
+	ls, err := parseMetricLabels(e.labels)
+	if err != nil {
+		return err
+	}
+	e.metricLabels = metricLabelPairs(ls)
+	return nil
 }
 
 // addExportFlags registers --metrics, --top-csv and --families-csv on fs.
@@ -138,6 +162,7 @@ func addExportFlags(fs *pflag.FlagSet, e *exportFlags) {
 	fs.StringVar(&e.metrics, "metrics", "", "write node metrics in the Prometheus text format to `FILE`, for node_exporter's textfile collector (- for stdout)")
 	fs.StringVar(&e.topCSV, "top-csv", "", "write every node's biggest keys as CSV to `FILE` (- for stdout)")
 	fs.StringVar(&e.familiesCSV, "families-csv", "", "write the key families of every node and of the cluster as CSV to `FILE` (- for stdout)")
+	addMetricsLabelFlag(fs, &e.labels)
 }
 
 // reportFiles names the files a finished report is written to; empty means
@@ -218,7 +243,7 @@ func newReport(nodes []*aggregate.Node, top int, rules diagnose.Rules, modelVers
 		Findings: []aggregate.Finding{},
 	}
 	if len(nodes) > 1 {
-		r.Cluster = aggregate.Merge("cluster", top, nodes...)
+		r.Cluster = aggregate.Merge("cluster", top, clusterMembers(nodes, rules.Cluster)...)
 	}
 	r.Findings = diagnose.Diagnose(r, rules)
 	if r.Findings == nil {
@@ -231,18 +256,26 @@ func newReport(nodes []*aggregate.Node, top int, rules diagnose.Rules, modelVers
 // writeReportFiles writes every requested view of r to its output in
 // outs, which puts them in place only once all are written.
 func writeReportFiles(f reportFiles, r *aggregate.Report, outs *output.Set) error {
-	type view struct {
-		flag, path string
-		write      func(io.Writer) error
-	}
-	views := []view{
+	return writeViews(outs, []outputView{
 		{"--json", f.json, func(w io.Writer) error { return render.JSON(w, r) }},
 		{"--html", f.html, func(w io.Writer) error { return render.HTML(w, r, render.HTMLOptions{Title: f.title}) }},
 		{"--markdown", f.markdown, func(w io.Writer) error { return render.Markdown(w, r, render.MarkdownOptions{Title: f.title}) }},
-		{"--metrics", f.metrics, func(w io.Writer) error { return render.Metrics(w, r) }},
+		{"--metrics", f.metrics, func(w io.Writer) error { return render.Metrics(w, r, render.MetricsOptions{Labels: f.metricLabels}) }},
 		{"--top-csv", f.topCSV, func(w io.Writer) error { return render.TopKeysCSV(w, r) }},
 		{"--families-csv", f.familiesCSV, func(w io.Writer) error { return render.FamiliesCSV(w, r) }},
-	}
+	})
+}
+
+// outputView is one output of a run: the flag that asked for it, its
+// path ("" when not asked for, "-" for stdout) and what writes it.
+type outputView struct {
+	flag, path string
+	write      func(io.Writer) error
+}
+
+// writeViews writes every view asked for to its writer in outs (opened
+// before any input was read); outs.Commit puts them in place.
+func writeViews(outs *output.Set, views []outputView) error {
 	for _, v := range views {
 		w := outs.Writer(v.flag)
 		if w == nil {

@@ -9,18 +9,26 @@ import (
 )
 
 // limitMemory caps the address space this process may still add at n
-// bytes. The Go runtime reserves most of its address space at start, so
-// the limit is set above what is mapped now: past it, the runtime's next
-// mmap fails and the process dies with "fatal error: out of memory"
-// instead of the kernel's OOM killer taking a bigger victim.
+// bytes, plus one heap arena. The Go runtime reserves most of its address
+// space at start, so the limit is set above what is mapped now: past it,
+// the runtime's next mmap fails and the process dies with "fatal error:
+// out of memory" instead of the kernel's OOM killer taking a bigger
+// victim. The runtime reserves its heap in 64 MiB arenas, so whether a
+// heap well within n needs one more reservation depends on timing (the
+// decoding goroutines): without the arena of slack, a small dump failed
+// now and then at 48 MB. The heap itself is held to n by the runtime's
+// soft limit (debug.SetMemoryLimit in Main).
 func limitMemory(n int64) error {
 	used, err := mappedBytes()
 	if err != nil {
 		return err
 	}
-	lim := used + uint64(n)
+	lim := used + uint64(n) + arenaSlack
 	return syscall.Setrlimit(syscall.RLIMIT_AS, &syscall.Rlimit{Cur: lim, Max: lim})
 }
+
+// arenaSlack is one Go heap arena on 64-bit Linux.
+const arenaSlack = 64 << 20
 
 // mappedBytes is the address space this process has mapped.
 func mappedBytes() (uint64, error) {

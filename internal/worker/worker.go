@@ -78,7 +78,7 @@ func Main(ctx context.Context) error {
 		// so a larger limit never fails where a smaller one passed.
 		debug.SetMemoryLimit(sp.MaxMemory)
 		if err := limitMemory(sp.MaxMemory); err != nil {
-			return fmt.Errorf("worker: --max-memory: %w", err)
+			return fmt.Errorf("worker: --parser-memory-limit: %w", err)
 		}
 	}
 	out := os.NewFile(resultsFD, "results")
@@ -197,7 +197,7 @@ func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64
 		msg += ": " + t
 	}
 	if maxMemory > 0 && (strings.Contains(msg, "out of memory") || strings.Contains(msg, "failed to allocate")) {
-		msg += fmt.Sprintf(" (the node needs more than --max-memory %d bytes: its biggest key is too large to analyze within the limit)", maxMemory)
+		msg += fmt.Sprintf(" (the node needs more than --parser-memory-limit %d bytes: its biggest key is too large to analyze within the limit)", maxMemory)
 	}
 	if ctx.Err() != nil {
 		msg = "interrupted"
