@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
@@ -19,7 +17,6 @@ import (
 	"github.com/rdbscope/rdbscope/aggregate/diagnose"
 	"github.com/rdbscope/rdbscope/aggregate/memmodel"
 	"github.com/rdbscope/rdbscope/internal/bytesize"
-	"github.com/rdbscope/rdbscope/internal/objstore"
 	"github.com/rdbscope/rdbscope/internal/scan"
 	"github.com/rdbscope/rdbscope/internal/worker"
 	"github.com/rdbscope/rdbscope/parse"
@@ -42,18 +39,28 @@ type analyzeConfig struct {
 	redisVersion string
 	isolate      bool
 	quiet        bool
-	maxMemory    int64 // per-node parser memory limit; 0 = none
-	maxKeyMemory int64 // memory one key may take to decode; 0 = no limit
+	maxMemory    int64  // per-node parser memory limit; 0 = none
+	maxKeyMemory int64  // memory one key may take to decode; 0 = no limit
+	maxKeyName   string // how warnings name that limit
 	cluster      scan.ClusterMode
 	failOn       aggregate.Severity
+	minSev       aggregate.Severity // --min-severity: the summary shows findings at or above it
 	seps         []string
 	prefixDepth  int
 	rules        diagnose.Rules
 	cpuProfile   string
 	exports      exportFlags
+	nameRegex    *nameRegex
+	run          runFlags
+	// nodeFlags names, per node a setting is about, the flag that set
+	// it: checked once the inputs are known.
+	nodeFlags map[string]string
 	// servers is the servers' configuration (--redis-config), read into
 	// what the memory model uses; nil when none was given.
 	servers *serverConfigs
+	// flagFiles are the files flags name for reading (--redis-config,
+	// --cluster-nodes): no output may overwrite them.
+	flagFiles []string
 	// filter selects the keys of the biggest-keys lists and the per-key
 	// export (--match, --db, --type, --min-bytes, --no-ttl); nil for all.
 	filter *aggregate.KeyMatcher
@@ -81,7 +88,7 @@ var analyzeHelp = helpDoc{
 	},
 }
 
-func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) {
+func parseAnalyzeFlags(args []string, stdout, stderr io.Writer) (*analyzeConfig, error) {
 	cfg := &analyzeConfig{names: map[string]string{}}
 	fs := pflag.NewFlagSet("analyze", pflag.ContinueOnError)
 	fs.SortFlags = false
@@ -128,13 +135,20 @@ func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) 
 	fs.StringVar(&cluster, "cluster", "auto", "whether the nodes run in cluster mode (auto: as the dump, --cluster-nodes or the keys' slots tell)")
 	choices(fs, "cluster", "auto", "yes", "no")
 	fs.BoolVar(&cfg.isolate, "isolate", true, "parse each node in a child process, so that a dump that exhausts memory fails alone (--isolate=false: in this process)")
-	var maxMem, maxKeyMem string
-	fs.StringVar(&maxMem, "max-memory", "", "limit each node's parser process to `SIZE` more memory (e.g. 2gb): a node that needs more fails alone")
-	fs.StringVar(&maxKeyMem, "max-key-memory", "", "decode no key that would take more than `SIZE` (judged as "+fmt.Sprint(keyExpansion)+
-		"× its serialized size); such keys are estimated from their serialized size, with a warning")
+	var maxMem, maxMemOld, maxKeyMem string
+	fs.StringVar(&maxMem, "parser-memory-limit", "", "limit each node's parser process to `SIZE` more memory (e.g. 2gb): "+
+		"a node that needs more fails alone. Not the nodes' maxmemory (that is --maxmemory)")
+	fs.StringVar(&maxMemOld, "max-memory", "", "deprecated name of --parser-memory-limit")
+	_ = fs.MarkDeprecated("max-memory", "it is rdbscope's own memory limit, now --parser-memory-limit; the nodes' maxmemory is --maxmemory")
+	fs.StringVar(&maxKeyMem, "max-key-memory", "auto", "decode no key that would take more than `SIZE` (judged as "+fmt.Sprint(keyExpansion)+
+		"× its decompressed serialized size); such keys are estimated from their serialized size, with a warning. "+
+		"auto: a quarter of the available memory shared among --jobs (256mb to 4gb), and at most half of --parser-memory-limit; none: no limit")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the run to `FILE` (with --isolate=false to include parsing)")
 	inGroup(fs, "Reading the dumps", "jobs", "progress", "name", "now", "no-verify", "redis-version", "cluster", "isolate",
-		"max-memory", "max-key-memory", "cpuprofile")
+		"parser-memory-limit", "max-key-memory", "cpuprofile")
+	cfg.run.add(fs)
+	inGroup(fs, "Outputs", "history", "cluster-name")
+	inGroup(fs, "Reading the dumps", "name-regex")
 
 	if err := parseFlags(fs, analyzeHelp, args, stdout); err != nil {
 		return nil, err
@@ -153,19 +167,23 @@ func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) 
 			return nil, filterFlagError(err)
 		}
 	}
+	limitFlag := "--parser-memory-limit"
+	if maxMemOld != "" {
+		if maxMem != "" {
+			return nil, usageError{"--max-memory is the old name of --parser-memory-limit: give one of them"}
+		}
+		maxMem, limitFlag = maxMemOld, "--max-memory"
+		warnDeprecatedMaxMemory(stderr)
+	}
 	if maxMem != "" {
 		n, err := bytesize.Parse(maxMem)
 		if err != nil || n <= 0 {
-			return nil, usageError{fmt.Sprintf("--max-memory %q: want a size such as 2gb", maxMem)}
+			return nil, usageError{fmt.Sprintf("%s %q: want a size such as 2gb", limitFlag, maxMem)}
 		}
 		cfg.maxMemory = n
 	}
-	if maxKeyMem != "" {
-		n, err := bytesize.Parse(maxKeyMem)
-		if err != nil || n <= 0 {
-			return nil, usageError{fmt.Sprintf("--max-key-memory %q: want a size such as 256mb", maxKeyMem)}
-		}
-		cfg.maxKeyMemory = n
+	if cfg.maxKeyMemory, cfg.maxKeyName, err = keyMemoryFlag(maxKeyMem, cfg.maxMemory, cfg.jobs); err != nil {
+		return nil, err
 	}
 	switch cluster {
 	case "auto":
@@ -180,6 +198,9 @@ func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) 
 	if err := rf.resolve(); err != nil {
 		return nil, err
 	}
+	if err := cfg.exports.resolve(); err != nil {
+		return nil, err
+	}
 	if len(redisConfigs) > 0 {
 		sc, err := loadServerConfigs(redisConfigs, &rf.rules)
 		if err != nil {
@@ -187,7 +208,19 @@ func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) 
 		}
 		cfg.servers = sc
 	}
-	cfg.rules, cfg.failOn = rf.rules, rf.failOn
+	cfg.rules, cfg.failOn, cfg.minSev = rf.rules, rf.failOn, rf.minSev
+	cfg.nodeFlags = cfg.servers.nodeSettings(rf.nodeSettings())
+	if cfg.nameRegex, err = cfg.run.resolve(&cfg.rules.Config, stderr); err != nil {
+		return nil, err
+	}
+	cfg.flagFiles = rf.flagFiles()
+	for _, spec := range redisConfigs {
+		// FILE or NODE=FILE: either may be the file.
+		cfg.flagFiles = append(cfg.flagFiles, spec)
+		if _, p, ok := strings.Cut(spec, "="); ok {
+			cfg.flagFiles = append(cfg.flagFiles, p)
+		}
+	}
 	if cfg.rules.Cluster != nil && cfg.cluster == scan.ClusterAuto {
 		cfg.cluster = scan.ClusterOn
 	}
@@ -228,6 +261,27 @@ func parseAnalyzeFlags(args []string, stdout io.Writer) (*analyzeConfig, error) 
 	return cfg, nil
 }
 
+// nameInputs applies --name-regex to the inputs --name did not name.
+func (cfg *analyzeConfig) nameInputs(inputs []parse.Input, stderr io.Writer) error {
+	named := map[string]bool{}
+	for name := range cfg.names {
+		named[name] = true
+	}
+	ps := make([]*string, len(inputs))
+	for i := range inputs {
+		ps[i] = &inputs[i].Name
+	}
+	return cfg.nameRegex.renameAll(ps, func(n string) bool { return named[n] }, stderr)
+}
+
+func inputNames(inputs []parse.Input) []string {
+	out := make([]string, len(inputs))
+	for i, in := range inputs {
+		out[i] = in.Name
+	}
+	return out
+}
+
 func parseTime(s string) (int64, error) {
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return n, nil
@@ -240,39 +294,36 @@ func parseTime(s string) (int64, error) {
 }
 
 func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	cfg, err := parseAnalyzeFlags(args, stdout)
+	cfg, err := parseAnalyzeFlags(args, stdout, stderr)
 	if errors.Is(err, pflag.ErrHelp) {
 		return exitOK, nil
 	}
 	if err != nil {
 		return exitUsage, err
 	}
-	if cfg.cpuProfile != "" {
-		f, err := os.Create(cfg.cpuProfile)
-		if err != nil {
-			return exitFatal, err
+	outs := cfg.outputs(stdin, stdout)
+	if err := outs.Open(ctx); err != nil {
+		return outputError(err)
+	}
+	defer outs.Abort()
+	if w := outs.Writer("--cpuprofile"); w != nil {
+		if err := pprof.StartCPUProfile(w); err != nil {
+			return exitFatal, fmt.Errorf("--cpuprofile %s: %w", cfg.cpuProfile, err)
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return exitFatal, err
-		}
-		defer pprof.StopCPUProfile()
+		defer pprof.StopCPUProfile() // a no-op once stopped
 	}
 	store := newObjectStore(stderr)
 	inputs, err := expandInputs(ctx, cfg.inputs, cfg.names, store)
 	if err != nil {
 		return exitFatal, err
 	}
-	if err := checkOutputs(cfg, inputs, stdin); err != nil {
-		return exitUsage, err
-	}
-	if err := checkObjectOutputs(ctx, cfg.files().paths(cfg.keysOut), cfg.inputs); err != nil {
+	if err := cfg.nameInputs(inputs, stderr); err != nil {
 		return exitFatal, err
 	}
-
-	outs := &outputs{ctx: ctx}
-	defer outs.abort()
-	keys, err := openKeySink(cfg.keysOut, outs, stdout, inputs, cfg.seps, cfg.filter)
+	if err := checkNodeSettings(cfg.nodeFlags, inputNames(inputs)); err != nil {
+		return exitUsage, err
+	}
+	keys, err := openKeySink(cfg.keysOut, outs.Writer("--keys"), inputs, cfg.seps, cfg.filter)
 	if err != nil {
 		return exitFatal, err
 	}
@@ -295,19 +346,28 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		f := cfg.filter.Filter()
 		report.Filter = &f
 	}
-	if err := writeOutputs(cfg, report, outs, stdout); err != nil {
+	if err := writeReportFiles(cfg.files(), report, outs); err != nil {
 		return exitFatal, err
 	}
-	if err := outs.commit(); err != nil {
+	pprof.StopCPUProfile()
+	if err := outs.Commit(); err != nil {
+		return exitFatal, err
+	}
+	part, err := cfg.run.history.append(report, cfg.rules.Config, cfg.quiet, stderr)
+	if err != nil {
 		return exitFatal, err
 	}
 	if !cfg.quiet {
 		w := stdout
-		if cfg.files().toStdout(cfg.keysOut) {
+		if outs.ToStdout() {
 			w = stderr
 		}
 		opts := summaryOptions(w)
-		opts.Outputs = cfg.files().written(cfg.keysOut)
+		opts.MinSeverity = cfg.minSev
+		opts.Outputs = written(outs)
+		if part != "" {
+			opts.Outputs["history"] = part
+		}
 		if err := render.Text(w, report, opts); err != nil {
 			return exitFatal, err
 		}
@@ -329,9 +389,10 @@ func exitCode(r *aggregate.Report, failOn aggregate.Severity) int {
 			complete++
 		}
 	}
-	if complete < len(r.Nodes) {
-		// A report was written: it says which node failed and covers the
-		// rest (and whatever the failed node held before the failure).
+	if complete < len(r.Nodes) || missingNode(r.Findings) {
+		// A report was written: it says which node failed (or has no
+		// dump) and covers the rest (and whatever the failed node held
+		// before the failure).
 		return exitIncomplete
 	}
 	if diagnose.FailOn(r.Findings, failOn) {
@@ -340,29 +401,45 @@ func exitCode(r *aggregate.Report, failOn aggregate.Severity) int {
 	return exitOK
 }
 
-// checkOutputs refuses to write over an input: a report must never destroy
-// the dump it describes.
-func checkOutputs(cfg *analyzeConfig, inputs []parse.Input, stdin io.Reader) error {
-	ins := &fileSet{}
-	for _, in := range inputs {
-		if in.Path != "-" {
-			ins.addPath(in.Path)
-			continue
-		}
-		// "- < dump.rdb": stdin may be the very file an output names.
-		if f, ok := stdin.(*os.File); ok {
-			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-				ins.add("", fi, "-")
-			}
-		}
-	}
-	return checkOutputPaths(cfg.files().paths(cfg.keysOut), ins)
-}
-
 // keyExpansion is how many times its serialized size decoding one key
 // takes at peak: the parser holds the record while the decoder builds the
 // value (measured at about 7.5 on a 5 M-field hash, docs/robustness.md).
 const keyExpansion = 8
+
+// keyMemoryFlag resolves --max-key-memory (auto, none or a size) into the
+// memory one key may take to decode (0: no limit) and the way warnings
+// name it, as the user wrote it. The default is safe on hostile input: a
+// key that would exhaust the machine's memory, or the --parser-memory-limit of its
+// parser, is estimated instead of decoded (issue 12, items 5 and 7).
+func keyMemoryFlag(v string, maxMemory int64, jobs int) (int64, string, error) {
+	switch v {
+	case "none":
+		return 0, "", nil
+	case "", "auto":
+		n := defaultKeyMemory(worker.AvailableMemory(), jobs)
+		if maxMemory > 0 {
+			n = min(n, max(maxMemory/2, 1))
+		}
+		return n, "--max-key-memory auto (" + strings.ToLower(bytesize.Format(n, bytesize.Short)) + ")", nil
+	}
+	n, err := bytesize.Parse(v)
+	if err != nil || n <= 0 {
+		return 0, "", usageError{fmt.Sprintf("--max-key-memory %q: want a size such as 256mb, auto or none", v)}
+	}
+	return n, "--max-key-memory " + v, nil
+}
+
+// defaultKeyMemory is --max-key-memory auto: a quarter of the available
+// memory shared among the nodes parsed at once, between 256 MB (or half
+// of what is available, when that is less) and 4 GB; 1 GB when the
+// available memory cannot be told.
+func defaultKeyMemory(available int64, jobs int) int64 {
+	if available <= 0 {
+		return 1 << 30
+	}
+	floor := min(256<<20, max(available/2, 16<<20))
+	return min(max(available/4/int64(max(jobs, 1)), floor), 4<<30)
+}
 
 // keyBytesLimit turns --max-key-memory into the parser's limit on a key's
 // serialized size (0 = none).
@@ -379,7 +456,7 @@ func (cfg *analyzeConfig) scanConfig(keys *keyExport, prog *progress) worker.Con
 		Jobs: cfg.jobs, Isolate: cfg.isolate, MaxMemory: cfg.maxMemory,
 		Scan: scan.Options{
 			NoVerify: cfg.noVerify, Model: cfg.redisVersion, Cluster: cfg.cluster,
-			MaxKeyBytes: keyBytesLimit(cfg.maxKeyMemory),
+			MaxKeyBytes: keyBytesLimit(cfg.maxKeyMemory), MaxKeyName: cfg.maxKeyName,
 		},
 		NodeScan: func(name string, o scan.Options) scan.Options {
 			o.Config = cfg.servers.modelConfig(name, cfg.rules)
@@ -417,80 +494,8 @@ func scanNodes(ctx context.Context, inputs []parse.Input, stdin io.Reader, wc wo
 	return nodes
 }
 
-func writeOutputs(cfg *analyzeConfig, r *aggregate.Report, outs *outputs, stdout io.Writer) error {
-	return writeReportFiles(cfg.files(), r, outs, stdout)
-}
-
-// outputs writes each output to a temporary file beside its destination
-// and renames it into place only when the run succeeds, so an interrupted
-// run never leaves a half-written report over a good one.
-// An output to object storage is uploaded as it is written and becomes
-// visible when commit closes it; abort discards it.
-type outputs struct {
-	ctx     context.Context // bounds uploads to object storage
-	files   []*pendingFile
-	objects []*objstore.Writer
-}
-
-type pendingFile struct {
-	f    *os.File
-	dest string
-}
-
-func (o *outputs) create(path string, stdout io.Writer) (io.Writer, error) {
-	if path == "-" {
-		return stdout, nil
-	}
-	if objstore.IsURL(path) {
-		w, err := objstore.Create(o.ctx, path)
-		if err != nil {
-			return nil, err
-		}
-		o.objects = append(o.objects, w)
-		return w, nil
-	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return nil, fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	o.files = append(o.files, &pendingFile{f: f, dest: path})
-	return f, nil
-}
-
-func (o *outputs) commit() error {
-	for _, p := range o.files {
-		if err := p.f.Close(); err != nil {
-			return fmt.Errorf("write %s: %w", p.dest, err)
-		}
-		if err := os.Chmod(p.f.Name(), 0o644); err != nil {
-			return fmt.Errorf("write %s: %w", p.dest, err)
-		}
-		if err := os.Rename(p.f.Name(), p.dest); err != nil {
-			return fmt.Errorf("write %s: %w", p.dest, err)
-		}
-	}
-	o.files = nil
-	for len(o.objects) > 0 {
-		w := o.objects[0]
-		o.objects = o.objects[1:]
-		if err := w.Close(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// abort removes temporary files of outputs that were not committed, and
-// discards the uploads not committed.
-func (o *outputs) abort() {
-	for _, p := range o.files {
-		p.f.Close()
-		os.Remove(p.f.Name())
-	}
-	o.files = nil
-	for _, w := range o.objects {
-		_ = w.Abort()
-	}
-	o.objects = nil
+// warnDeprecatedMaxMemory says --max-memory is the parser's limit under
+// its old name (help hides it; parseFlags discards pflag's own notice).
+func warnDeprecatedMaxMemory(stderr io.Writer) {
+	fmt.Fprintln(stderr, "rdbscope: Flag --max-memory has been deprecated: it is rdbscope's own memory limit, now --parser-memory-limit; the nodes' maxmemory is --maxmemory")
 }

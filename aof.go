@@ -76,7 +76,7 @@ func manifestFields(line string) []string {
 // an AOF base (aofBase), or that the manifest beside it lists as one; ""
 // for a dump that is no AOF base.
 func aofWarning(in parse.Input, aofBase bool) string {
-	if in.Path != "-" && in.Member == "" {
+	if in.Path != "-" && in.Member == "" && !in.Remote {
 		dir, base := filepath.Split(in.Path)
 		manifests, _ := filepath.Glob(filepath.Join(dir, "*.manifest"))
 		for _, m := range manifests {

@@ -20,7 +20,7 @@ import (
 // most 80 columns, and exits 0.
 func TestHelpOnStdout(t *testing.T) {
 	t.Setenv("COLUMNS", "")
-	for _, cmd := range []string{"analyze", "report", "diff"} {
+	for _, cmd := range []string{"analyze", "report", "diff", "trend"} {
 		for _, args := range [][]string{{cmd, "--help"}, {cmd, "-h"}, {"help", cmd}, {cmd, "--json", "x.json", "--help"}} {
 			code, stdout, stderr := runCLI(t, args...)
 			assert.Equal(t, exitOK, code, "%v", args)
@@ -71,7 +71,7 @@ func TestHelpPlaceholders(t *testing.T) {
 	seen := map[string]string{}
 	where := map[string]string{}
 	placeholder := regexp.MustCompile(`^([A-Z]+(=[A-Z]+)?|[a-z]+(\|[a-z]+)+)$`)
-	for _, cmd := range []string{"analyze", "report", "diff"} {
+	for _, cmd := range []string{"analyze", "report", "diff", "trend"} {
 		for flag, value := range helpSpecs(t, cmd) {
 			if value != "" {
 				assert.Regexp(t, placeholder, value, "%s %s", cmd, flag)

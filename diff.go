@@ -16,6 +16,8 @@ import (
 	"github.com/rdbscope/rdbscope/aggregate/diff"
 	"github.com/rdbscope/rdbscope/aggregate/memmodel"
 	"github.com/rdbscope/rdbscope/internal/objstore"
+	"github.com/rdbscope/rdbscope/internal/output"
+	"github.com/rdbscope/rdbscope/internal/scan"
 	"github.com/rdbscope/rdbscope/internal/worker"
 	"github.com/rdbscope/rdbscope/render"
 )
@@ -30,6 +32,8 @@ type diffConfig struct {
 	failOnFlag   string
 	failOn       aggregate.Severity // from failOnFlag; 0 never fails
 	opts         diff.Options
+	fleet        fleetFlags
+	nameRegex    *nameRegex
 }
 
 // diffHelp is diff's help besides its flags.
@@ -72,7 +76,9 @@ func parseDiffFlags(args []string, stdout io.Writer) (*diffConfig, error) {
 		"big-key-share", "big-key-bytes", "big-key-elements")
 	fs.IntVarP(&cfg.jobs, "jobs", "j", 0, "parse `N` nodes in parallel when OLD or NEW are dumps (default: the number of CPUs)")
 	fs.IntVar(&cfg.opts.Top, "top", cfg.opts.Top, "keep the `N` biggest keys when analyzing dumps and merging nodes")
-	inGroup(fs, "Reading the dumps", "jobs", "top")
+	cfg.fleet.add(fs)
+	inGroup(fs, "Findings", "cluster-nodes", "expect-nodes")
+	inGroup(fs, "Reading the dumps", "jobs", "top", "name-regex")
 	if err := parseFlags(fs, diffHelp, args, stdout); err != nil {
 		return nil, err
 	}
@@ -87,6 +93,9 @@ func parseDiffFlags(args []string, stdout io.Writer) (*diffConfig, error) {
 		return nil, err
 	}
 	if cfg.failOn, err = parseFailOn(cfg.failOnFlag); err != nil {
+		return nil, err
+	}
+	if cfg.nameRegex, err = cfg.fleet.resolve(&cfg.opts.Rules.Config); err != nil {
 		return nil, err
 	}
 	if cfg.opts.Top < 1 || cfg.opts.Limit < 1 {
@@ -110,13 +119,15 @@ func diffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return exitUsage, err
 	}
-	paths := map[string]string{"--json": cfg.jsonOut, "--html": cfg.htmlOut}
-	if err := checkOutputPaths(paths, inputFiles([]string{cfg.oldIn, cfg.newIn})); err != nil {
-		return exitUsage, err
+	outs := output.New(stdout)
+	outs.Add("--json", cfg.jsonOut)
+	outs.Add("--html", cfg.htmlOut)
+	outs.Input(cfg.oldIn, cfg.newIn)
+	outs.Stdin(stdin)
+	if err := outs.Open(ctx); err != nil {
+		return outputError(err)
 	}
-	if err := checkObjectOutputs(ctx, paths, []string{cfg.oldIn, cfg.newIn}); err != nil {
-		return exitFatal, err
-	}
+	defer outs.Abort()
 	oldR, err := loadSide(ctx, cfg, cfg.oldIn, stdin, stderr)
 	if err != nil {
 		return exitFatal, fmt.Errorf("OLD: %w", err)
@@ -128,9 +139,13 @@ func diffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	tool := aggregate.Tool{Name: "rdbscope", Version: version, ModelVersion: memmodel.Version,
 		GeneratedAt: time.Now().UTC().Format(time.RFC3339)}
 	d := diff.Compare(oldR, newR, tool, cfg.opts)
+	missing := sideMissing("OLD", oldR, cfg.opts.Rules)
+	missing = append(missing, sideMissing("NEW", newR, cfg.opts.Rules)...)
+	if len(missing) > 0 {
+		d.Findings = append(d.Findings, missing...)
+		diagnose.Sort(d.Findings)
+	}
 
-	outs := &outputs{ctx: ctx}
-	defer outs.abort()
 	for _, o := range []struct {
 		flag, path string
 		write      func(io.Writer) error
@@ -138,35 +153,39 @@ func diffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		{"--json", cfg.jsonOut, func(w io.Writer) error { return render.DiffJSON(w, d) }},
 		{"--html", cfg.htmlOut, func(w io.Writer) error { return render.DiffHTML(w, d) }},
 	} {
-		if o.path == "" {
+		w := outs.Writer(o.flag)
+		if w == nil {
 			continue
-		}
-		w, err := outs.create(o.path, stdout)
-		if err != nil {
-			return exitFatal, err
 		}
 		if err := o.write(w); err != nil {
 			return exitFatal, fmt.Errorf("%s %s: %w", o.flag, o.path, err)
 		}
 	}
-	if err := outs.commit(); err != nil {
+	if err := outs.Commit(); err != nil {
 		return exitFatal, err
 	}
-	if !cfg.quiet {
+	if cfg.quiet {
+		// Node sets that differ make a merged diff: say so where cron
+		// mails it.
+		for _, warn := range d.Warnings {
+			fmt.Fprintf(stderr, "rdbscope: warning: %s\n", aggregate.CleanText(warn))
+		}
+	} else {
 		w := stdout
-		if cfg.jsonOut == "-" || cfg.htmlOut == "-" {
+		if outs.ToStdout() {
 			w = stderr
 		}
 		if err := render.DiffText(w, d, summaryOptions(w)); err != nil {
 			return exitFatal, err
 		}
-		for _, o := range [][2]string{{"JSON diff", cfg.jsonOut}, {"HTML diff", cfg.htmlOut}} {
-			if o[1] != "" && o[1] != "-" {
-				fmt.Fprintf(w, "\n%s written to %s\n", o[0], o[1])
+		written := outs.Written()
+		for _, o := range [][2]string{{"JSON diff", "--json"}, {"HTML diff", "--html"}} {
+			if p, ok := written[o[1]]; ok {
+				fmt.Fprintf(w, "\n%s written to %s\n", o[0], p)
 			}
 		}
 	}
-	if !d.Old.Complete || !d.New.Complete {
+	if !d.Old.Complete || !d.New.Complete || len(missing) > 0 {
 		return exitIncomplete, nil
 	}
 	if diagnose.FailOn(d.Findings, cfg.failOn) {
@@ -183,7 +202,14 @@ func loadSide(ctx context.Context, cfg *diffConfig, in string, stdin io.Reader, 
 		return nil, err
 	}
 	if isJSON {
-		return readProfile(in, stdin)
+		r, err := readProfile(in, stdin)
+		if err != nil {
+			return nil, err
+		}
+		if err := cfg.nameRegex.renameNodes(r.Nodes, stderr); err != nil {
+			return nil, err
+		}
+		return r, nil
 	}
 	if in == "-" {
 		return nil, errors.New("- (stdin) must be a JSON profile in a diff")
@@ -192,19 +218,50 @@ func loadSide(ctx context.Context, cfg *diffConfig, in string, stdin io.Reader, 
 	if err != nil {
 		return nil, err
 	}
+	names := make([]*string, len(inputs))
+	for i := range inputs {
+		names[i] = &inputs[i].Name
+	}
+	if err := cfg.nameRegex.renameAll(names, nil, stderr); err != nil {
+		return nil, err
+	}
 	jobs := cfg.jobs
 	if jobs == 0 {
 		jobs = runtime.NumCPU()
 	}
 	// analyze's defaults, but for --top.
+	keyMem, keyName, err := keyMemoryFlag("auto", 0, jobs)
+	if err != nil {
+		return nil, err
+	}
 	nodes := scanNodes(ctx, inputs, stdin, worker.Config{
 		Jobs: jobs, Isolate: true,
+		Scan:    scan.Options{MaxKeyBytes: keyBytesLimit(keyMem), MaxKeyName: keyName},
 		Profile: aggregate.Options{TopN: cfg.opts.Top, PrefixDepth: aggregate.DefaultPrefixDepth},
 	})
 	if ctx.Err() != nil {
 		return nil, errors.New("interrupted")
 	}
-	return newReport(nodes, cfg.opts.Top, diagnose.DefaultRules(), memmodel.Version), nil
+	rules := diagnose.DefaultRules()
+	rules.Config = cfg.opts.Rules.Config
+	return newReport(nodes, cfg.opts.Top, rules, memmodel.Version), nil
+}
+
+// sideMissing is the missing-node findings of one side of a diff
+// (--cluster-nodes, --expect-nodes), its title saying which side: a
+// diff of part of a cluster compares less than it seems to.
+func sideMissing(side string, r *aggregate.Report, rules diagnose.Rules) []aggregate.Finding {
+	if rules.Cluster == nil && rules.ExpectNodes == 0 {
+		return nil
+	}
+	var out []aggregate.Finding
+	for _, f := range diagnose.Diagnose(r, rules) {
+		if f.Kind == diagnose.KindMissingNode {
+			f.Title = side + ": " + f.Title
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // looksLikeJSON tells a profile from a dump by its first byte: a JSON

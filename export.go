@@ -13,6 +13,7 @@ import (
 
 	"github.com/rdbscope/rdbscope/aggregate"
 	"github.com/rdbscope/rdbscope/internal/objstore"
+	"github.com/rdbscope/rdbscope/internal/output"
 	"github.com/rdbscope/rdbscope/parse"
 	"github.com/rdbscope/rdbscope/render"
 )
@@ -41,19 +42,14 @@ type rowWriter interface {
 	Close() error
 }
 
-// openKeySink opens the per-key export at path through outs, for the
-// nodes of inputs whose families are split at seps (none: detected per
-// node), of the keys filter selects (nil: all); nil when no export was
-// asked for.
-func openKeySink(path string, outs *outputs, stdout io.Writer, inputs []parse.Input, seps []string, filter *aggregate.KeyMatcher) (*keyExport, error) {
-	if path == "" {
+// openKeySink starts the per-key export of path on w, for the nodes of
+// inputs whose families are split at seps (none: detected per node), of
+// the keys filter selects (nil: all); nil when no export was asked for.
+func openKeySink(path string, w io.Writer, inputs []parse.Input, seps []string, filter *aggregate.KeyMatcher) (*keyExport, error) {
+	if path == "" || w == nil {
 		return nil, nil
 	}
 	format, err := keysFormat(path)
-	if err != nil {
-		return nil, err
-	}
-	w, err := outs.create(path, stdout)
 	if err != nil {
 		return nil, err
 	}
@@ -334,4 +330,16 @@ func (s *spool) close() {
 // files names the report outputs of an analyze run.
 func (cfg *analyzeConfig) files() reportFiles {
 	return reportFiles{json: cfg.jsonOut, html: cfg.htmlOut, markdown: cfg.docs.markdown, title: cfg.docs.title, exportFlags: cfg.exports}
+}
+
+// outputs is the output Set of an analyze run: its files, checked
+// against the inputs, the files its flags read and stdin.
+func (cfg *analyzeConfig) outputs(stdin io.Reader, stdout io.Writer) *output.Set {
+	outs := output.New(stdout)
+	cfg.files().add(outs, cfg.keysOut)
+	outs.Add("--cpuprofile", cfg.cpuProfile)
+	outs.Input(cfg.inputs...)
+	outs.Input(cfg.flagFiles...)
+	outs.Stdin(stdin)
+	return outs
 }

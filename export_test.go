@@ -238,7 +238,7 @@ func TestMetricsHostileNodeName(t *testing.T) {
 		Nodes:    []*aggregate.Node{{Name: "a\"b\\c\nd\xff", ByType: map[string]*aggregate.Stat{"hash": {Keys: 1}}}},
 		Findings: []aggregate.Finding{{Kind: "big-key", Severity: aggregate.SeverityWarning, Node: "a\"b\\c\nd\xff"}}}
 	var b strings.Builder
-	require.NoError(t, render.Metrics(&b, r))
+	require.NoError(t, render.Metrics(&b, r, render.MetricsOptions{}))
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := p.TextToMetricFamilies(strings.NewReader(b.String()))
 	require.NoError(t, err, b.String())

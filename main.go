@@ -7,6 +7,7 @@
 //	rdbscope analyze [flags] INPUT...
 //	rdbscope report [flags] PROFILE...
 //	rdbscope diff [flags] OLD NEW
+//	rdbscope trend [flags] SNAPSHOT...
 //	rdbscope version
 //
 // See README.md and docs/cli.md.
@@ -21,6 +22,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/rdbscope/rdbscope/aggregate"
 	"github.com/rdbscope/rdbscope/internal/worker"
 )
 
@@ -66,6 +68,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		code, err = reportCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "diff":
 		code, err = diffCmd(ctx, args[1:], stdin, stdout, stderr)
+	case "trend":
+		code, err = trendCmd(ctx, args[1:], stdin, stdout, stderr)
 	case worker.Command:
 		err = worker.Main(ctx)
 	case "version", "--version":
@@ -83,7 +87,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		cmd = ""
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "rdbscope: %v\n", err)
+		// Errors name files and archive members: untrusted text.
+		fmt.Fprintf(stderr, "rdbscope: %s\n", aggregate.CleanText(err.Error()))
 		var ue usageError
 		if errors.As(err, &ue) {
 			if cmd != "" {
@@ -101,7 +106,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // commands are the commands help lists, for "did you mean".
-var commands = []string{"analyze", "report", "diff", "version", "help"}
+var commands = []string{"analyze", "report", "diff", "trend", "version", "help"}
 
 const topUsage = `rdbscope analyzes Redis and Valkey RDB snapshots offline.
 
@@ -112,6 +117,8 @@ Usage:
                                       cluster report
   rdbscope diff [flags] OLD NEW       what grew or lost its TTL between two
                                       profiles (or dumps, directories)
+  rdbscope trend [flags] SNAPSHOT...  forecast nightly reports or a history:
+                                      which node fills, when, and why
   rdbscope version                    print the version
   rdbscope help [COMMAND]             this help, or a command's
 

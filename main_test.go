@@ -22,9 +22,22 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestMain lets the test binary act as the parser child process, the way
 // the rdbscope binary does, so isolation is tested for real.
+// cliEnv makes the test binary run the CLI with its arguments, and
+// peakEnv names a file where it then writes its peak RSS (runProcess).
+const (
+	cliEnv  = "RDBSCOPE_TEST_CLI"
+	peakEnv = "RDBSCOPE_TEST_PEAK"
+)
+
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == worker.Command {
 		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	if os.Getenv(cliEnv) == "1" {
+		// The whole CLI run as a process (see runProcess).
+		code := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+		writePeak(os.Getenv(peakEnv))
+		os.Exit(code)
 	}
 	os.Exit(m.Run())
 }
@@ -198,7 +211,7 @@ func TestIsolationSurvivesOOM(t *testing.T) {
 	big := filepath.Join(dir, "huge.rdb")
 	require.NoError(t, os.WriteFile(big, bigStringDump(256<<20), 0o644))
 	out := filepath.Join(dir, "r.json")
-	code, _, stderr := runCLI(t, "analyze", "-q", "-j", "1", "--max-memory", "128mb", "--json", out, big, "testdata/sample/node-7201.rdb")
+	code, _, stderr := runCLI(t, "analyze", "-q", "-j", "1", "--parser-memory-limit", "128mb", "--max-key-memory", "none", "--json", out, big, "testdata/sample/node-7201.rdb")
 	assert.Equal(t, exitIncomplete, code, stderr)
 	raw, err := os.ReadFile(out)
 	require.NoError(t, err)

@@ -19,8 +19,8 @@ import (
 	"github.com/rdbscope/rdbscope/internal/objstore/objstoretest"
 )
 
-// incidentDir holds the incident dumps, relative to the repository root.
-const incidentDir = "../shared/corpus/generated/incident-redis-7.0.15"
+// incidentDumps holds the incident dumps, relative to the repository root.
+const incidentDumps = "../shared/corpus/generated/incident-redis-7.0.15"
 
 // incidentObjects are the dumps the object storage tests upload, by
 // object name: node-7201 gzip-compressed, the others as they are.
@@ -28,7 +28,7 @@ func incidentObjects(t *testing.T) map[string][]byte {
 	t.Helper()
 	objs := map[string][]byte{}
 	for _, n := range []string{"node-7200", "node-7201", "node-7202"} {
-		data, err := os.ReadFile(filepath.Join(incidentDir, n+".rdb"))
+		data, err := os.ReadFile(filepath.Join(incidentDumps, n+".rdb"))
 		if os.IsNotExist(err) {
 			t.Skipf("incident corpus absent: %v", err)
 		}
@@ -470,4 +470,69 @@ func TestObjectURLForms(t *testing.T) {
 	f, err := keysFormat("s3://b/keys.parquet?use_path_style=true")
 	require.NoError(t, err)
 	assert.Equal(t, "parquet", f)
+}
+
+// trend reads its nights from a bucket as from disk: a report object is
+// one night, a prefix of per-node profiles (their *.json objects) is
+// another; its outputs may go to the bucket. The history stays local.
+func TestTrendFromBucket(t *testing.T) {
+	s3 := objstoretest.StartS3(t)
+	objstoretest.Env(t, s3.URL)
+	s3.Bucket(t, "rdb-reports")
+	const q = "?use_path_style=true"
+	dir := t.TempDir()
+	night := filepath.Join(dir, "c")
+	writeNodeProfiles(t, filepath.Join(incidentDir, "c.json"), night)
+	var local, remote []string
+	for _, n := range []string{"a", "b", "d", "e"} {
+		data, err := os.ReadFile(filepath.Join(incidentDir, n+".json"))
+		require.NoError(t, err)
+		s3.Put(t, "rdb-reports", "nightly/"+n+".json", data)
+		local = append(local, filepath.Join(incidentDir, n+".json"))
+		remote = append(remote, "s3://rdb-reports/nightly/"+n+".json"+q)
+	}
+	ents, err := os.ReadDir(night)
+	require.NoError(t, err)
+	require.Len(t, ents, 3)
+	for _, e := range ents {
+		data, err := os.ReadFile(filepath.Join(night, e.Name()))
+		require.NoError(t, err)
+		s3.Put(t, "rdb-reports", "nightly/c/"+e.Name(), data)
+	}
+	s3.Put(t, "rdb-reports", "nightly/c/README.txt", []byte("profiles of one night\n"))
+	local = append(local, night)
+	remote = append(remote, "s3://rdb-reports/nightly/c/"+q)
+
+	js := filepath.Join(dir, "t.json")
+	code, _, stderr := runCLI(t, append([]string{"trend", "-q", "--maxmemory", "24mb", "--json", js}, local...)...)
+	require.Equal(t, exitOK, code, stderr)
+	out := "s3://rdb-reports/trend/t.json" + q
+	code, _, stderr = runCLI(t, append([]string{"trend", "-q", "--maxmemory", "24mb", "--json", out}, remote...)...)
+	require.Equal(t, exitOK, code, stderr)
+	want, err := os.ReadFile(js)
+	require.NoError(t, err)
+	got := s3.Get(t, "rdb-reports", "trend/t.json")
+	require.NotNil(t, got, "the trend's JSON is in the bucket")
+	source := regexp.MustCompile(`"source": "[^"]*"`)
+	norm := func(b []byte) string {
+		return source.ReplaceAllString(generatedLine.ReplaceAllString(string(b), ""), "")
+	}
+	assert.Equal(t, norm(want), norm(got))
+	d := readTrend(t, js)
+	assert.Len(t, d.Nights, 5, "the prefix is one night")
+
+	// A history in a bucket is not supported: a clear usage error, and no
+	// directory named "s3:" made.
+	wd, err := os.Getwd()
+	require.NoError(t, err)
+	for _, args := range [][]string{
+		append([]string{"trend", "-q", "--history", "s3://rdb-reports/history/" + q}, remote...),
+		{"report", "-q", "--history", "s3://rdb-reports/history/" + q, remote[0]},
+	} {
+		code, _, stderr := runCLI(t, args...)
+		assert.Equal(t, exitUsage, code, args[0])
+		assert.Contains(t, stderr, "history must be a local directory", args[0])
+		_, err := os.Stat(filepath.Join(wd, "s3:"))
+		assert.True(t, os.IsNotExist(err), "no directory s3: made by %s", args[0])
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/rdbscope/rdbscope/aggregate"
 	"github.com/rdbscope/rdbscope/internal/objstore"
 	"github.com/rdbscope/rdbscope/parse"
 )
@@ -68,10 +69,21 @@ func (s *objectStore) Head(ctx context.Context, url string, n int64) ([]byte, er
 	return objstore.ReadHead(ctx, url, n)
 }
 
-// expandInputs resolves a command's dump arguments: files, directories,
-// tar archives, "-", and object URLs.
+// expandInputs resolves a command's dump arguments into nodes: files,
+// directories, tar archives, "-", and object URLs (see
+// parse.ExpandContext). Node names come from file, object and archive
+// member names: they are escaped as key names are (aggregate.EscapeKey),
+// so that no control character or invalid UTF-8 of a name reaches a
+// terminal, a progress bar or a report.
 func expandInputs(ctx context.Context, args []string, names map[string]string, store *objectStore) ([]parse.Input, error) {
-	return parse.ExpandContext(ctx, args, names, store)
+	inputs, err := parse.ExpandContext(ctx, args, names, store)
+	if err != nil {
+		return nil, err
+	}
+	for i := range inputs {
+		inputs[i].Name = aggregate.EscapeKey(inputs[i].Name)
+	}
+	return inputs, nil
 }
 
 // openProfile opens a file a command reads whole (a JSON profile), or
@@ -119,29 +131,6 @@ func objectKey(name string) string {
 	}
 	key, _, _ := strings.Cut(name, "?")
 	return key
-}
-
-// checkObjectOutputs refuses an output to an object that is also an
-// input (whatever the URLs' options), then opens, and discards at once,
-// every output that goes to object storage, so that a mistyped bucket or
-// missing credentials fail before a long analysis rather than after it.
-func checkObjectOutputs(ctx context.Context, paths map[string]string, inputs []string) error {
-	for flag, p := range paths {
-		if !objstore.IsURL(p) {
-			continue
-		}
-		for _, in := range inputs {
-			if objstore.IsURL(in) && objectKey(in) == objectKey(p) {
-				return usageError{fmt.Sprintf("%s %s: refusing to overwrite an input", flag, p)}
-			}
-		}
-		w, err := objstore.Create(ctx, p)
-		if err != nil {
-			return fmt.Errorf("%s: %w", flag, err)
-		}
-		_ = w.Abort()
-	}
-	return nil
 }
 
 // objectSet reports whether arg is an object URL that names several

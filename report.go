@@ -13,6 +13,7 @@ import (
 	"github.com/rdbscope/rdbscope/aggregate"
 	"github.com/rdbscope/rdbscope/aggregate/diagnose"
 	"github.com/rdbscope/rdbscope/aggregate/memmodel"
+	"github.com/rdbscope/rdbscope/internal/output"
 	"github.com/rdbscope/rdbscope/render"
 )
 
@@ -25,6 +26,14 @@ type reportConfig struct {
 	quiet  bool
 	rules  diagnose.Rules
 	failOn aggregate.Severity
+	// flagFiles are the files flags read (--cluster-nodes).
+	flagFiles []string
+	minSev    aggregate.Severity
+	// nameRegex renames the profiles' nodes (--name-regex); nodeFlags is
+	// as in analyzeConfig.
+	nameRegex *nameRegex
+	nodeFlags map[string]string
+	run       runFlags
 }
 
 // reportHelp is report's help besides its flags.
@@ -35,13 +44,13 @@ var reportHelp = helpDoc{
 			"into one cluster report: the same report, findings and exit code that one analyze run over all the dumps " +
 			"would give. See docs/batch.md.",
 	},
-	groups: []string{"Outputs", "Findings", "Key families and biggest keys"},
+	groups: []string{"Outputs", "Findings", "Key families and biggest keys", "Reading the profiles"},
 	examples: []string{
 		"rdbscope report --html cluster.html profiles/*.json",
 	},
 }
 
-func parseReportFlags(args []string, stdout io.Writer) (*reportConfig, error) {
+func parseReportFlags(args []string, stdout, stderr io.Writer) (*reportConfig, error) {
 	cfg := &reportConfig{}
 	fs := pflag.NewFlagSet("report", pflag.ContinueOnError)
 	fs.SortFlags = false
@@ -54,6 +63,9 @@ func parseReportFlags(args []string, stdout io.Writer) (*reportConfig, error) {
 	rf := addRuleFlags(fs)
 	fs.IntVar(&cfg.top, "top", aggregate.DefaultTopN, "keep the `N` biggest keys in the merged lists (default: the --top the profiles were made with, when they show it)")
 	inGroup(fs, "Key families and biggest keys", "top")
+	cfg.run.add(fs)
+	inGroup(fs, "Outputs", "history", "cluster-name")
+	inGroup(fs, "Reading the profiles", "name-regex")
 	if err := parseFlags(fs, reportHelp, args, stdout); err != nil {
 		return nil, err
 	}
@@ -63,7 +75,16 @@ func parseReportFlags(args []string, stdout io.Writer) (*reportConfig, error) {
 	if err := rf.resolve(); err != nil {
 		return nil, err
 	}
-	cfg.rules, cfg.failOn = rf.rules, rf.failOn
+	if err := cfg.files.exportFlags.resolve(); err != nil {
+		return nil, err
+	}
+	cfg.rules, cfg.failOn, cfg.minSev = rf.rules, rf.failOn, rf.minSev
+	cfg.nodeFlags = rf.nodeSettings()
+	cfg.flagFiles = rf.flagFiles()
+	var err error
+	if cfg.nameRegex, err = cfg.run.resolve(&cfg.rules.Config, stderr); err != nil {
+		return nil, err
+	}
 	cfg.topSet = fs.Changed("top")
 	if cfg.top < 1 {
 		return nil, usageError{"--top must be at least 1"}
@@ -85,25 +106,34 @@ func parseReportFlags(args []string, stdout io.Writer) (*reportConfig, error) {
 }
 
 func reportCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	cfg, err := parseReportFlags(args, stdout)
+	cfg, err := parseReportFlags(args, stdout, stderr)
 	if errors.Is(err, pflag.ErrHelp) {
 		return exitOK, nil
 	}
 	if err != nil {
 		return exitUsage, err
 	}
-	if err := checkOutputPaths(cfg.files.paths(""), inputFiles(cfg.inputs)); err != nil {
-		return exitUsage, err
+	outs := output.New(stdout)
+	cfg.files.add(outs, "")
+	outs.Input(cfg.inputs...)
+	outs.Input(cfg.flagFiles...)
+	outs.Stdin(stdin)
+	if err := outs.Open(ctx); err != nil {
+		return outputError(err)
 	}
-	if err := checkObjectOutputs(ctx, cfg.files.paths(""), cfg.inputs); err != nil {
-		return exitFatal, err
-	}
+	defer outs.Abort()
 	if cfg.inputs, err = profileArgs(ctx, cfg.inputs); err != nil {
 		return exitFatal, err
 	}
 	set, err := readProfiles(cfg.inputs, stdin)
 	if err != nil {
 		return exitFatal, err
+	}
+	if err := cfg.nameRegex.renameNodes(set.nodes, stderr); err != nil {
+		return exitFatal, err
+	}
+	if err := checkNodeSettings(cfg.nodeFlags, nodeNames(set.nodes)); err != nil {
+		return exitUsage, err
 	}
 	top := cfg.top
 	if !cfg.topSet {
@@ -117,21 +147,27 @@ func reportCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintf(stderr, "rdbscope: %s\n", set.filterNote)
 	}
 
-	outs := &outputs{ctx: ctx}
-	defer outs.abort()
-	if err := writeReportFiles(cfg.files, r, outs, stdout); err != nil {
+	if err := writeReportFiles(cfg.files, r, outs); err != nil {
 		return exitFatal, err
 	}
-	if err := outs.commit(); err != nil {
+	if err := outs.Commit(); err != nil {
+		return exitFatal, err
+	}
+	part, err := cfg.run.history.append(r, cfg.rules.Config, cfg.quiet, stderr)
+	if err != nil {
 		return exitFatal, err
 	}
 	if !cfg.quiet {
 		w := stdout
-		if cfg.files.toStdout("") {
+		if outs.ToStdout() {
 			w = stderr
 		}
 		opts := summaryOptions(w)
-		opts.Outputs = cfg.files.written("")
+		opts.MinSeverity = cfg.minSev
+		opts.Outputs = written(outs)
+		if part != "" {
+			opts.Outputs["history"] = part
+		}
 		if err := render.Text(w, r, opts); err != nil {
 			return exitFatal, err
 		}
@@ -147,6 +183,12 @@ type profileSet struct {
 	// there was none or they differ (filterNote then says why).
 	filter     *aggregate.KeyFilter
 	filterNote string
+	// generatedAt is the latest of the profiles' generated_at; settings
+	// the maxmemory each profile judged its nodes with, and findings
+	// theirs: what a night read from profiles recorded (trend).
+	generatedAt string
+	settings    *aggregate.Settings
+	findings    []aggregate.Finding
 }
 
 // readProfiles reads every node of every profile. A node name seen twice
@@ -174,6 +216,8 @@ func readProfiles(paths []string, stdin io.Reader) (*profileSet, error) {
 		if r.Tool.ModelVersion != "" {
 			models[r.Tool.ModelVersion] = true
 		}
+		set.generatedAt = max(set.generatedAt, r.Tool.GeneratedAt)
+		set.findings = append(set.findings, r.Findings...)
 		for _, n := range r.Nodes {
 			if n == nil {
 				continue
@@ -183,10 +227,19 @@ func readProfiles(paths []string, stdin io.Reader) (*profileSet, error) {
 			}
 			where[n.Name] = p
 			set.nodes = append(set.nodes, n)
+			if mm := r.Settings.MaxmemoryOf(n.Name); mm > 0 {
+				if set.settings == nil {
+					set.settings = &aggregate.Settings{Config: aggregate.Config{MaxmemoryByNode: map[string]int64{}}}
+				}
+				set.settings.MaxmemoryByNode[n.Name] = mm
+			}
 		}
 	}
 	if len(set.nodes) == 0 {
 		return nil, errors.New("the profiles hold no node")
+	}
+	if len(set.nodes) > aggregate.MaxNodes {
+		return nil, fmt.Errorf("the profiles hold %d nodes, more than the %d one report merges", len(set.nodes), aggregate.MaxNodes)
 	}
 	if set.filter == nil {
 		// Filtered lists only merge when every profile has the same.
@@ -207,6 +260,16 @@ func readProfiles(paths []string, stdin io.Reader) (*profileSet, error) {
 		set.modelVersion = memmodel.Version
 	}
 	return set, nil
+}
+
+func nodeNames(nodes []*aggregate.Node) []string {
+	out := make([]string, 0, len(nodes))
+	for _, n := range nodes {
+		if n != nil {
+			out = append(out, n.Name)
+		}
+	}
+	return out
 }
 
 // readProfile reads one JSON report (see aggregate.DecodeReport) from

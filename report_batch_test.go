@@ -60,36 +60,48 @@ func TestBatchXargs(t *testing.T) {
 // Local mirrors of the batch/v1 Job fields the manifests use: decoding
 // with KnownFields rejects any field that is misspelt or misplaced.
 type k8sJob struct {
+	k8sHead `yaml:",inline"`
+	Spec    k8sJobSpec `yaml:"spec"`
+}
+
+// k8sHead is what every manifest starts with.
+type k8sHead struct {
 	APIVersion string `yaml:"apiVersion"`
 	Kind       string `yaml:"kind"`
 	Metadata   struct {
 		Name   string            `yaml:"name"`
 		Labels map[string]string `yaml:"labels"`
 	} `yaml:"metadata"`
-	Spec struct {
-		CompletionMode          string `yaml:"completionMode"`
-		Completions             *int   `yaml:"completions"`
-		Parallelism             *int   `yaml:"parallelism"`
-		BackoffLimit            *int   `yaml:"backoffLimit"`
-		BackoffLimitPerIndex    *int   `yaml:"backoffLimitPerIndex"`
-		MaxFailedIndexes        *int   `yaml:"maxFailedIndexes"`
-		TTLSecondsAfterFinished *int   `yaml:"ttlSecondsAfterFinished"`
-		Template                struct {
-			Metadata struct {
-				Labels map[string]string `yaml:"labels"`
-			} `yaml:"metadata"`
-			Spec k8sPodSpec `yaml:"spec"`
-		} `yaml:"template"`
-	} `yaml:"spec"`
+}
+
+// k8sJobSpec mirrors the batch/v1 JobSpec fields docs/batch.md uses.
+type k8sJobSpec struct {
+	CompletionMode          string `yaml:"completionMode"`
+	Completions             *int   `yaml:"completions"`
+	Parallelism             *int   `yaml:"parallelism"`
+	BackoffLimit            *int   `yaml:"backoffLimit"`
+	BackoffLimitPerIndex    *int   `yaml:"backoffLimitPerIndex"`
+	MaxFailedIndexes        *int   `yaml:"maxFailedIndexes"`
+	TTLSecondsAfterFinished *int   `yaml:"ttlSecondsAfterFinished"`
+	Template                struct {
+		Metadata struct {
+			Labels map[string]string `yaml:"labels"`
+		} `yaml:"metadata"`
+		Spec k8sPodSpec `yaml:"spec"`
+	} `yaml:"template"`
 }
 
 type k8sPodSpec struct {
 	RestartPolicy string `yaml:"restartPolicy"`
 	Containers    []struct {
-		Name      string   `yaml:"name"`
-		Image     string   `yaml:"image"`
-		Command   []string `yaml:"command"`
-		Args      []string `yaml:"args"`
+		Name    string   `yaml:"name"`
+		Image   string   `yaml:"image"`
+		Command []string `yaml:"command"`
+		Args    []string `yaml:"args"`
+		Env     []struct {
+			Name  string `yaml:"name"`
+			Value string `yaml:"value"`
+		} `yaml:"env"`
 		Resources struct {
 			Requests map[string]string `yaml:"requests"`
 			Limits   map[string]string `yaml:"limits"`
@@ -102,11 +114,29 @@ type k8sPodSpec struct {
 	} `yaml:"containers"`
 	Volumes []struct {
 		Name                  string `yaml:"name"`
-		PersistentVolumeClaim struct {
+		PersistentVolumeClaim *struct {
 			ClaimName string `yaml:"claimName"`
 			ReadOnly  bool   `yaml:"readOnly"`
 		} `yaml:"persistentVolumeClaim"`
+		ConfigMap *struct {
+			Name string `yaml:"name"`
+		} `yaml:"configMap"`
 	} `yaml:"volumes"`
+}
+
+// k8sCronJob mirrors the batch/v1 CronJob fields docs/batch.md uses.
+type k8sCronJob struct {
+	k8sHead `yaml:",inline"`
+	Spec    struct {
+		Schedule                   string `yaml:"schedule"`
+		TimeZone                   string `yaml:"timeZone"`
+		ConcurrencyPolicy          string `yaml:"concurrencyPolicy"`
+		SuccessfulJobsHistoryLimit *int   `yaml:"successfulJobsHistoryLimit"`
+		FailedJobsHistoryLimit     *int   `yaml:"failedJobsHistoryLimit"`
+		JobTemplate                struct {
+			Spec k8sJobSpec `yaml:"spec"`
+		} `yaml:"jobTemplate"`
+	} `yaml:"spec"`
 }
 
 // The manifests in docs/batch.md parse and have what Kubernetes and Argo
@@ -115,7 +145,7 @@ func TestBatchManifests(t *testing.T) {
 	doc, err := os.ReadFile("docs/batch.md")
 	require.NoError(t, err)
 	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(doc), -1)
-	require.Len(t, blocks, 3, "two Jobs and one workflow")
+	require.Len(t, blocks, 4, "a CronJob, two Jobs and one workflow")
 	kinds := map[string]int{}
 	for _, b := range blocks {
 		var head struct {
@@ -127,35 +157,25 @@ func TestBatchManifests(t *testing.T) {
 		switch head.Kind {
 		case "Job":
 			var j k8sJob
-			dec := yaml.NewDecoder(strings.NewReader(b[1]))
-			dec.KnownFields(true)
-			require.NoError(t, dec.Decode(&j))
+			decodeStrict(t, b[1], &j)
 			assert.Equal(t, "batch/v1", j.APIVersion)
 			assert.NotEmpty(t, j.Metadata.Name)
-			ps := j.Spec.Template.Spec
-			assert.Contains(t, []string{"Never", "OnFailure"}, ps.RestartPolicy)
-			require.NotEmpty(t, ps.Containers)
-			vols := map[string]bool{}
-			for _, v := range ps.Volumes {
-				assert.NotEmpty(t, v.PersistentVolumeClaim.ClaimName)
-				vols[v.Name] = true
-			}
-			for _, c := range ps.Containers {
-				assert.NotEmpty(t, c.Name)
-				assert.NotEmpty(t, c.Image)
-				assert.NotEmpty(t, c.Command)
-				assert.Contains(t, strings.Join(c.Args, " "), "rdbscope ")
-				for _, m := range c.VolumeMounts {
-					assert.True(t, vols[m.Name], "volumeMount %s names a volume", m.Name)
-				}
-			}
+			checkJobSpec(t, j.Spec)
 			if j.Metadata.Name == "rdbscope-analyze" {
 				assert.Equal(t, "Indexed", j.Spec.CompletionMode)
 				require.NotNil(t, j.Spec.Completions)
 				require.NotNil(t, j.Spec.Parallelism)
 				assert.LessOrEqual(t, *j.Spec.Parallelism, *j.Spec.Completions)
-				assert.Contains(t, ps.Containers[0].Args[0], "JOB_COMPLETION_INDEX")
+				assert.Contains(t, j.Spec.Template.Spec.Containers[0].Args[0], "JOB_COMPLETION_INDEX")
 			}
+		case "CronJob":
+			var j k8sCronJob
+			decodeStrict(t, b[1], &j)
+			assert.Equal(t, "batch/v1", j.APIVersion)
+			assert.NotEmpty(t, j.Metadata.Name)
+			assert.Len(t, strings.Fields(j.Spec.Schedule), 5, "a cron schedule")
+			assert.Equal(t, "Forbid", j.Spec.ConcurrencyPolicy, "two nights never run at once")
+			checkJobSpec(t, j.Spec.JobTemplate.Spec)
 		case "CronWorkflow", "Workflow":
 			var w struct {
 				APIVersion string `yaml:"apiVersion"`
@@ -225,5 +245,70 @@ func TestBatchManifests(t *testing.T) {
 			t.Errorf("unexpected kind %s", head.Kind)
 		}
 	}
-	assert.Equal(t, map[string]int{"batch/v1 Job": 2, "argoproj.io/v1alpha1 CronWorkflow": 1}, kinds)
+	assert.Equal(t, map[string]int{"batch/v1 CronJob": 1, "batch/v1 Job": 2, "argoproj.io/v1alpha1 CronWorkflow": 1}, kinds)
+}
+
+// decodeStrict decodes a manifest into v, refusing unknown fields.
+func decodeStrict(t *testing.T, manifest string, v any) {
+	t.Helper()
+	dec := yaml.NewDecoder(strings.NewReader(manifest))
+	dec.KnownFields(true)
+	require.NoError(t, dec.Decode(v))
+}
+
+// checkJobSpec checks a Job's pod: restart policy, containers with an
+// image and an rdbscope command, every mount naming a declared volume.
+func checkJobSpec(t *testing.T, spec k8sJobSpec) {
+	t.Helper()
+	ps := spec.Template.Spec
+	assert.Contains(t, []string{"Never", "OnFailure"}, ps.RestartPolicy)
+	require.NotEmpty(t, ps.Containers)
+	vols := map[string]bool{}
+	for _, v := range ps.Volumes {
+		switch {
+		case v.PersistentVolumeClaim != nil:
+			assert.NotEmpty(t, v.PersistentVolumeClaim.ClaimName)
+		case v.ConfigMap != nil:
+			assert.NotEmpty(t, v.ConfigMap.Name)
+		default:
+			t.Errorf("volume %s: no source", v.Name)
+		}
+		vols[v.Name] = true
+	}
+	for _, c := range ps.Containers {
+		assert.NotEmpty(t, c.Name)
+		assert.NotEmpty(t, c.Image)
+		assert.NotEmpty(t, c.Command)
+		assert.Contains(t, strings.Join(c.Args, " "), "rdbscope ")
+		for _, m := range c.VolumeMounts {
+			assert.True(t, vols[m.Name], "volumeMount %s names a volume", m.Name)
+		}
+	}
+}
+
+// The nightly jobs of docs/batch.md keep every night: nothing is removed
+// or written to a fixed place; each night goes to a run directory of its
+// own and to the history; the forecast runs and fails the job on
+// critical findings; diff runs against the previous night; a missing
+// node is caught.
+func TestBatchNightly(t *testing.T) {
+	doc, err := os.ReadFile("docs/batch.md")
+	require.NoError(t, err)
+	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(doc), -1)
+	var all strings.Builder
+	for _, b := range blocks {
+		assert.NotContains(t, b[1], "rm ", "a job never removes results")
+		assert.NotContains(t, b[1], "/work/out/", "outputs go to the run's directory")
+		for _, m := range regexp.MustCompile(`--(?:json|html|metrics) "?([^ "]+)`).FindAllStringSubmatch(b[1], -1) {
+			assert.Contains(t, m[1], "$", "output %s is under the run's directory", m[1])
+		}
+		all.WriteString(b[1])
+	}
+	jobs := all.String()
+	assert.Contains(t, jobs, "--history /work/history")
+	assert.Contains(t, jobs, "rdbscope trend --fail-on critical")
+	assert.Contains(t, jobs, "rdbscope diff ")
+	assert.Contains(t, jobs, "--cluster-nodes /config/cluster-nodes.txt")
+	assert.Contains(t, jobs, `mkdir "$run"`, "the CronJob's run directory is new")
+	assert.Contains(t, jobs, `mkdir "/work/runs/$RUN"`, "the workflow's run directory is new")
 }

@@ -250,3 +250,22 @@ func TestFlagErrorsNameTheFlagOnce(t *testing.T) {
 		assert.Equal(t, 1, strings.Count(stderr, flag), "%v names %s once: %s", tc.args, flag, stderr)
 	}
 }
+
+// Profiles with figures no dump can produce are refused, naming the
+// figure, instead of a report whose sums overflow int64 silently (issue
+// 12, item 14).
+func TestReportRefusesHugeFigures(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+	code, _, stderr := runCLI(t, "analyze", "-q", "--json", a, "testdata/sample/node-7201.rdb")
+	require.Equal(t, exitOK, code, stderr)
+	raw, err := os.ReadFile(a)
+	require.NoError(t, err)
+	huge := regexp.MustCompile(`"memory": \d+`).ReplaceAll(raw, []byte(`"memory": 4611686018427387904`))
+	huge = bytes.Replace(huge, []byte(`"name": "node-7201"`), []byte(`"name": "other"`), 1)
+	require.NoError(t, os.WriteFile(b, huge, 0o644))
+	code, _, stderr = runCLI(t, "report", "--json", filepath.Join(dir, "r.json"), a, b)
+	assert.Equal(t, exitFatal, code)
+	assert.Contains(t, stderr, "is 4611686018427387904, beyond 2^50: not a profile rdbscope wrote, or a corrupt one")
+	assert.Contains(t, stderr, b)
+}

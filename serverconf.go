@@ -13,6 +13,8 @@ import (
 type serverConfigs struct {
 	all    *memmodel.Config
 	byNode map[string]memmodel.Config
+	// files names each node's file, for checkNodeSettings.
+	files map[string]string
 }
 
 // loadServerConfigs reads the --redis-config values and fills in rules
@@ -22,7 +24,7 @@ func loadServerConfigs(specs []string, rules *diagnose.Rules) (*serverConfigs, e
 	if err != nil {
 		return nil, err
 	}
-	sc := &serverConfigs{byNode: map[string]memmodel.Config{}}
+	sc := &serverConfigs{byNode: map[string]memmodel.Config{}, files: map[string]string{}}
 	read := func(node string, f *redisconf.File) (memmodel.Config, error) {
 		c, err := memmodel.ConfigFrom(f.Get)
 		if err != nil {
@@ -39,6 +41,7 @@ func loadServerConfigs(specs []string, rules *diagnose.Rules) (*serverConfigs, e
 			return nil, err
 		}
 		sc.byNode[node] = c
+		sc.files[node] = "--redis-config " + node + "=" + f.Path
 	}
 	if set.All != nil {
 		c, err := read("", set.All)
@@ -72,4 +75,15 @@ func (sc *serverConfigs) modelConfig(name string, rules diagnose.Rules) memmodel
 		c.Policy = rules.Policy
 	}
 	return c
+}
+
+// nodeSettings adds to into, for each node a --redis-config NODE=FILE is
+// about, the flag that named it (see checkNodeSettings).
+func (sc *serverConfigs) nodeSettings(into map[string]string) map[string]string {
+	if sc != nil {
+		for node, flag := range sc.files {
+			into[node] = flag
+		}
+	}
+	return into
 }

@@ -58,10 +58,15 @@ func expiryBucket(expiresAt, ref int64) int {
 	// In milliseconds: a time.Duration overflows for expiries centuries
 	// away, which EXPIREAT happily stores.
 	const hour = int64(time.Hour / time.Millisecond)
+	if expiresAt <= ref {
+		// Compared, not subtracted: an expiry of -2^63 ms minus a
+		// positive reference wraps around to the far future.
+		return 0
+	}
 	d := expiresAt - ref
 	switch {
-	case d <= 0:
-		return 0
+	case d < 0: // wrapped around: the far future
+		return 5
 	case d < hour:
 		return 1
 	case d < 24*hour:
@@ -90,6 +95,7 @@ type Builder struct {
 	slots    []KeysMemory // dense, NumSlots long
 	buf      []byte       // reused for patterns and hash tags
 	ends     []int        // reused for prefix ends, one per depth
+	encs     []encEntry   // the ByEncoding stats met so far
 
 	// Separators not given: the first keys wait in sample until they
 	// tell which to use.
@@ -214,7 +220,7 @@ func (b *Builder) Add(k *Key) {
 	n.RDBBytes += k.RDBBytes
 	n.Elements += k.Elements
 	statFor(n.ByType, k.Type).add(k)
-	statFor(n.ByEncoding, k.Type+"/"+k.Encoding).add(k)
+	b.encStat(k.Type, k.Encoding).add(k)
 	db := n.ByDB[k.DB]
 	if db == nil {
 		db = &Stat{}
@@ -285,6 +291,28 @@ func (b *Builder) Node() *Node {
 		n.Filtered = b.filtered
 	}
 	return n
+}
+
+// encEntry is the ByEncoding stat of one type and encoding.
+type encEntry struct {
+	typ, enc string
+	stat     *Stat
+}
+
+// encStat returns the ByEncoding stat of type typ and encoding enc. A
+// node has a handful of pairs, their names mostly the same few strings:
+// a short list finds them without building "type/encoding" per key.
+func (b *Builder) encStat(typ, enc string) *Stat {
+	for i := range b.encs {
+		if e := &b.encs[i]; e.typ == typ && e.enc == enc {
+			return e.stat
+		}
+	}
+	s := statFor(b.node.ByEncoding, typ+"/"+enc)
+	if len(b.encs) < 64 {
+		b.encs = append(b.encs, encEntry{typ, enc, s})
+	}
+	return s
 }
 
 func statFor(m map[string]*Stat, k string) *Stat {

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"reflect"
 	"strings"
 )
 
@@ -15,6 +17,71 @@ import (
 // anything far larger is not a report and must not be read into memory
 // whole.
 const MaxReportBytes = 1 << 30
+
+// MaxFigure bounds every number of a profile, and MaxNodes the nodes one
+// report merges, so that no sum over nodes can overflow an int64 (2^50 ×
+// 2^13 = 2^63): a profile's figures are bytes and counts of one server,
+// and 1 PiB is beyond any.
+const (
+	MaxFigure = 1 << 50
+	MaxNodes  = 1 << 13
+)
+
+// notSummed are the integer fields of a profile that are never added up
+// across nodes (times, offsets), which may exceed MaxFigure.
+var notSummed = map[string]bool{"ctime": true, "repl_offset": true, "error_offset": true, "expiry_reference": true, "expires_at": true}
+
+// checkFigures refuses a profile holding an integer beyond MaxFigure in
+// magnitude where figures are added up: no dump can have produced it, and
+// the sums of a report would overflow silently.
+func checkFigures(v reflect.Value, path string) error {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return checkFigures(v.Elem(), path)
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" || notSummed[name] {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			if err := checkFigures(v.Field(i), path+"."+name); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			if err := checkFigures(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			if err := checkFigures(it.Value(), fmt.Sprintf("%s[%v]", path, it.Key())); err != nil {
+				return err
+			}
+		}
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		if n := v.Int(); n > MaxFigure || n < -MaxFigure {
+			return fmt.Errorf("%s is %d, beyond 2^50: not a profile rdbscope wrote, or a corrupt one", strings.TrimPrefix(path, "."), n)
+		}
+	case reflect.Float64, reflect.Float32:
+		if f := v.Float(); math.Abs(f) > MaxFigure {
+			return fmt.Errorf("%s is %g, beyond 2^50: not a profile rdbscope wrote, or a corrupt one", strings.TrimPrefix(path, "."), f)
+		}
+	}
+	return nil
+}
 
 // DecodeReport reads the JSON report (as render.JSON writes it) that r
 // holds; name says where it comes from in errors. It checks the schema
@@ -64,6 +131,9 @@ func DecodeReport(name string, r io.Reader) (*Report, error) {
 			return nil, fmt.Errorf("%s: node %d has no name", name, i)
 		}
 		if err := checkNode(n); err != nil {
+			return nil, fmt.Errorf("%s: node %s: %v", name, n.Name, err)
+		}
+		if err := checkFigures(reflect.ValueOf(n), ""); err != nil {
 			return nil, fmt.Errorf("%s: node %s: %v", name, n.Name, err)
 		}
 	}

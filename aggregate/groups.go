@@ -3,6 +3,7 @@ package aggregate
 import (
 	"sort"
 	"strings"
+	"unsafe"
 )
 
 // OtherGroup names the group that holds what the bounded tables of families,
@@ -82,26 +83,33 @@ func typeIndex(t string) int {
 	return 7
 }
 
+// ssEntry is one group of a spaceSaving table. Its name and the name of
+// its biggest key live in buffers of its own, reused when the entry is
+// evicted and given to another group: the tables of deep prefixes evict
+// on nearly every key, and must not allocate each time.
 type ssEntry struct {
-	name    string
+	name    string // a view of nameBuf
+	nameBuf []byte
 	keys    int64
 	memory  int64
 	noTTL   KeysMemory
 	byType  [len(typeNames)]KeysMemory
-	biggest KeyInfo
+	biggest KeyInfo // its Key is a view of bigBuf
+	bigBuf  []byte
 	hasBig  bool
 	err     int64
-	cnt     int64  // memory + err, the space-saving counter
-	seq     uint64 // insertion order: breaks ties between counters cheaply
-	idx     int    // position in the heap
+	idx     int // position in the heap
 }
 
-func (e *ssEntry) count() int64 { return e.cnt }
+// setName makes name the entry's name.
+func (e *ssEntry) setName(name []byte) {
+	e.nameBuf = append(e.nameBuf[:0], name...)
+	e.name = unsafe.String(unsafe.SliceData(e.nameBuf), len(e.nameBuf))
+}
 
 func (e *ssEntry) add(k *Key) {
 	e.keys++
 	e.memory += k.Memory
-	e.cnt += k.Memory
 	t := &e.byType[typeIndex(k.Type)]
 	t.Keys++
 	t.Memory += k.Memory
@@ -111,16 +119,42 @@ func (e *ssEntry) add(k *Key) {
 	}
 	if !e.hasBig || k.Memory > e.biggest.Memory {
 		e.biggest = k.info()
-		e.biggest.Key = KeyName(strings.Clone(k.Key))
+		e.bigBuf = append(e.bigBuf[:0], k.Key...)
+		e.biggest.Key = KeyName(unsafe.String(unsafe.SliceData(e.bigBuf), len(e.bigBuf)))
 		e.hasBig = true
 	}
 }
 
-// spaceSaving is the mutable table behind Groups.
+// biggestCopy is the entry's biggest key, its name copied out.
+func (e *ssEntry) biggestCopy() KeyInfo {
+	b := e.biggest
+	b.Key = KeyName(strings.Clone(string(b.Key)))
+	return b
+}
+
+// ssItem is a heap slot: the counter it is ordered by (memory + error,
+// then insertion order, which breaks ties cheaply) kept beside the entry
+// so that sifting compares without following pointers.
+type ssItem struct {
+	cnt int64
+	seq uint64
+	e   *ssEntry
+}
+
+func (a *ssItem) less(b *ssItem) bool {
+	if a.cnt != b.cnt {
+		return a.cnt < b.cnt
+	}
+	return a.seq < b.seq
+}
+
+// spaceSaving is the mutable table behind Groups. Its heap is 4-ary:
+// (cnt, seq) orders the entries totally, so the minimum, and with it
+// every eviction, is the same whatever the heap's shape.
 type spaceSaving struct {
 	capacity int
 	m        map[string]*ssEntry
-	heap     []*ssEntry // min-heap on count(), oldest first on ties
+	heap     []ssItem // min-heap on (cnt, seq)
 	seq      uint64
 	other    Group
 	otherBy  [len(typeNames)]KeysMemory
@@ -133,47 +167,50 @@ func newSpaceSaving(capacity int) *spaceSaving {
 	if capacity <= 0 {
 		capacity = DefaultGroupCapacity
 	}
-	return &spaceSaving{capacity: capacity, m: make(map[string]*ssEntry)}
+	return &spaceSaving{capacity: capacity, m: make(map[string]*ssEntry, capacity)}
 }
 
-func (s *spaceSaving) less(a, b *ssEntry) bool {
-	if a.cnt != b.cnt {
-		return a.cnt < b.cnt
-	}
-	return a.seq < b.seq
-}
+const ssArity = 4
 
 func (s *spaceSaving) up(i int) {
 	h := s.heap
+	it := h[i]
 	for i > 0 {
-		p := (i - 1) / 2
-		if !s.less(h[i], h[p]) {
+		p := (i - 1) / ssArity
+		if !it.less(&h[p]) {
 			break
 		}
-		h[i], h[p] = h[p], h[i]
-		h[i].idx, h[p].idx = i, p
+		h[i] = h[p]
+		h[i].e.idx = i
 		i = p
 	}
+	h[i] = it
+	it.e.idx = i
 }
 
 func (s *spaceSaving) down(i int) {
 	h := s.heap
+	it := h[i]
 	for {
-		l := 2*i + 1
-		if l >= len(h) {
-			return
+		c := ssArity*i + 1
+		if c >= len(h) {
+			break
 		}
-		m := l
-		if r := l + 1; r < len(h) && s.less(h[r], h[l]) {
-			m = r
+		m := c
+		for j := c + 1; j < c+ssArity && j < len(h); j++ {
+			if h[j].less(&h[m]) {
+				m = j
+			}
 		}
-		if !s.less(h[m], h[i]) {
-			return
+		if !h[m].less(&it) {
+			break
 		}
-		h[i], h[m] = h[m], h[i]
-		h[i].idx, h[m].idx = i, m
+		h[i] = h[m]
+		h[i].e.idx = i
 		i = m
 	}
+	h[i] = it
+	it.e.idx = i
 }
 
 // add folds key k into the group called name. name may point into a
@@ -181,30 +218,35 @@ func (s *spaceSaving) down(i int) {
 func (s *spaceSaving) add(name []byte, k *Key) {
 	if e := s.m[string(name)]; e != nil {
 		e.add(k)
+		s.heap[e.idx].cnt += k.Memory
 		s.down(e.idx)
 		return
 	}
+	s.seq++
 	if len(s.heap) < s.capacity {
-		s.seq++
-		e := &ssEntry{name: string(name), idx: len(s.heap), seq: s.seq}
+		e := &ssEntry{idx: len(s.heap)}
+		e.setName(name)
 		s.m[e.name] = e
-		s.heap = append(s.heap, e)
+		s.heap = append(s.heap, ssItem{seq: s.seq, e: e})
 		e.add(k)
+		s.heap[e.idx].cnt = k.Memory
 		s.up(e.idx)
 		return
 	}
 	// Full: the smallest entry makes room. Its exact counts go to
 	// (other); the newcomer inherits its count as error, which is the
 	// most it can have had while it was not tracked.
-	e := s.heap[0]
+	it := &s.heap[0]
+	e := it.e
 	s.evicted = true
 	s.foldOther(e)
 	delete(s.m, e.name)
-	err := e.count()
-	s.seq++
-	*e = ssEntry{name: string(name), err: err, cnt: err, seq: s.seq, idx: 0}
+	err := it.cnt
+	*e = ssEntry{nameBuf: e.nameBuf, bigBuf: e.bigBuf, err: err}
+	e.setName(name)
 	s.m[e.name] = e
 	e.add(k)
+	it.cnt, it.seq = err+k.Memory, s.seq
 	s.down(0)
 }
 
@@ -218,7 +260,7 @@ func (s *spaceSaving) foldOther(e *ssEntry) {
 		s.otherBy[i].Memory += e.byType[i].Memory
 	}
 	if e.hasBig && (!s.otherHas || e.biggest.Memory > s.otherBig.Memory) {
-		s.otherBig = e.biggest
+		s.otherBig = e.biggestCopy()
 		s.otherHas = true
 	}
 }
@@ -226,11 +268,12 @@ func (s *spaceSaving) foldOther(e *ssEntry) {
 // groups exports the table.
 func (s *spaceSaving) groups(depth int) *Groups {
 	g := &Groups{Depth: depth, Capacity: s.capacity, Entries: make([]Group, 0, len(s.heap))}
-	for _, e := range s.heap {
-		ge := Group{Name: KeyName(e.name), Keys: e.keys, Memory: e.memory, NoTTL: e.noTTL,
+	for _, it := range s.heap {
+		e := it.e
+		ge := Group{Name: KeyName(strings.Clone(e.name)), Keys: e.keys, Memory: e.memory, NoTTL: e.noTTL,
 			ByType: typeMap(&e.byType), Error: e.err}
 		if e.hasBig {
-			b := e.biggest
+			b := e.biggestCopy()
 			ge.Biggest = &b
 		}
 		g.Entries = append(g.Entries, ge)
@@ -245,7 +288,7 @@ func (s *spaceSaving) groups(depth int) *Groups {
 	}
 	if s.evicted && len(s.heap) > 0 {
 		// An untracked group has at most the smallest count in the table.
-		g.MaxError = s.heap[0].count()
+		g.MaxError = s.heap[0].cnt
 	}
 	return g
 }

@@ -244,3 +244,19 @@ func BenchmarkAddTracked(b *testing.B) {
 		bl.Add(&keys[i%len(keys)])
 	}
 }
+
+// BenchmarkAddChurn: keys whose deeper prefixes are nearly all distinct,
+// as in a dump of user:ID:field keys, so that the prefix tables evict on
+// nearly every key.
+func BenchmarkAddChurn(b *testing.B) {
+	bl := NewBuilder("n", Options{Separators: []string{":"}})
+	keys := make([]Key, 1<<16)
+	for i := range keys {
+		keys[i] = Key{Key: fmt.Sprintf("user:%d:s%d:field", 1000000+i*7919%1000003, i%97), Type: "hash", Encoding: "listpack",
+			Memory: int64(50 + i*31%977)}
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		bl.Add(&keys[i%len(keys)])
+	}
+}

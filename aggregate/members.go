@@ -420,17 +420,7 @@ func masterOf(e *ClusterNode, cluster []ClusterNode) *ClusterNode {
 }
 
 func (l *Layout) byClusterNodes(live []*Node, cluster []ClusterNode) {
-	var owner [NumSlots]int16 // index into cluster + 1; 0 = no master
-	for i := range cluster {
-		if cluster[i].isReplica() {
-			continue
-		}
-		for _, r := range cluster[i].Slots {
-			for s := r[0]; s <= r[1]; s++ {
-				owner[s] = int16(i + 1)
-			}
-		}
-	}
+	owner := slotOwners(cluster)
 	for i, n := range live {
 		m := &l.Members[i]
 		counts := map[int]int64{}
@@ -489,16 +479,46 @@ func (l *Layout) byClusterNodes(live []*Node, cluster []ClusterNode) {
 		return 0
 	})
 
-	var covered [NumSlots]bool
+	var held [][2]int
 	for i := range l.Members {
 		if m := &l.Members[i]; m.Counted() && m.Master != nil {
-			for _, r := range m.Master.Slots {
-				for s := r[0]; s <= r[1]; s++ {
-					covered[s] = true
-				}
+			held = append(held, m.Master.Slots...)
+		}
+	}
+	l.Uncovered = Uncovered(cluster, held)
+}
+
+// slotOwners maps each slot to the master of cluster serving it, as its
+// index in cluster + 1; 0 for no master.
+func slotOwners(cluster []ClusterNode) *[NumSlots]int16 {
+	var owner [NumSlots]int16
+	for i := range cluster {
+		if cluster[i].isReplica() {
+			continue
+		}
+		for _, r := range cluster[i].Slots {
+			for s := r[0]; s <= r[1]; s++ {
+				owner[s] = int16(i + 1)
 			}
 		}
 	}
+	return &owner
+}
+
+// Uncovered returns the parts of the slot space of cluster that the slot
+// ranges held (inclusive, any order) leave out: per master, the slots it
+// serves that none holds, then the slots no master serves. Arrange gives
+// it the slots of the masters the dumps were found to be; package trend
+// the slots a night's nodes stood for.
+func Uncovered(cluster []ClusterNode, held [][2]int) []Gap {
+	owner := slotOwners(cluster)
+	var covered [NumSlots]bool
+	for _, r := range held {
+		for s := max(r[0], 0); s <= r[1] && s < NumSlots; s++ {
+			covered[s] = true
+		}
+	}
+	var gaps []Gap
 	for i := range cluster {
 		c := &cluster[i]
 		if c.isReplica() || len(c.Slots) == 0 {
@@ -513,7 +533,7 @@ func (l *Layout) byClusterNodes(live []*Node, cluster []ClusterNode) {
 			}
 		}
 		if len(missing) > 0 {
-			l.Uncovered = append(l.Uncovered, Gap{Master: c, Slots: toRanges(missing)})
+			gaps = append(gaps, Gap{Master: c, Slots: toRanges(missing)})
 		}
 	}
 	var unserved []int
@@ -523,8 +543,9 @@ func (l *Layout) byClusterNodes(live []*Node, cluster []ClusterNode) {
 		}
 	}
 	if len(unserved) > 0 {
-		l.Uncovered = append(l.Uncovered, Gap{Slots: toRanges(unserved)})
+		gaps = append(gaps, Gap{Slots: toRanges(unserved)})
 	}
+	return gaps
 }
 
 // dedupe keeps one counted dump per key (nil keys are never duplicates):

@@ -94,18 +94,38 @@ func slotsFrom(dense []KeysMemory) *Slots {
 		held[i] = p.Slot
 	}
 	s.Held = SlotRanges(held)
-	hot := append([]SlotStat{}, s.PerSlot...)
-	sort.SliceStable(hot, func(i, j int) bool {
-		if hot[i].Memory != hot[j].Memory {
-			return hot[i].Memory > hot[j].Memory
-		}
-		return hot[i].Slot < hot[j].Slot
-	})
-	if len(hot) > hottestSlots {
-		hot = hot[:hottestSlots]
-	}
-	s.Hottest = hot
+	s.Hottest = hottest(s.PerSlot, hottestSlots)
 	return s
+}
+
+// hottest returns the n slots holding the most memory, biggest first, ties
+// in slot order: one pass that keeps the n best in order, instead of
+// sorting every slot of a node to keep 20.
+func hottest(per []SlotStat, n int) []SlotStat {
+	hot := make([]SlotStat, 0, min(n, len(per)))
+	before := func(a, b *SlotStat) bool {
+		if a.Memory != b.Memory {
+			return a.Memory > b.Memory
+		}
+		return a.Slot < b.Slot
+	}
+	for i := range per {
+		p := &per[i]
+		if len(hot) == n && !before(p, &hot[n-1]) {
+			continue
+		}
+		j := len(hot)
+		if j < n {
+			hot = append(hot, *p)
+		} else {
+			j = n - 1
+		}
+		for ; j > 0 && before(p, &hot[j-1]); j-- {
+			hot[j] = hot[j-1]
+		}
+		hot[j] = *p
+	}
+	return hot
 }
 
 // dense expands the sparse list back for merging.

@@ -1,6 +1,9 @@
 package aggregate
 
 import (
+	"math/rand/v2"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -143,4 +146,19 @@ func TestLooksLikeCluster(t *testing.T) {
 	in1 := keys(ranged...)
 	in1[5].DB = 1
 	assert.False(t, LooksLikeCluster(in1), "a key outside db 0")
+}
+
+// hottest keeps what a stable sort by memory (then slot) would put first.
+func TestHottestAsSorted(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 5, 20, 21, 300} {
+		per := make([]SlotStat, n)
+		for i := range per {
+			per[i] = SlotStat{Slot: i * 3, Keys: 1, Memory: int64(rng.IntN(8))}
+		}
+		want := slices.Clone(per)
+		sort.SliceStable(want, func(i, j int) bool { return want[i].Memory > want[j].Memory })
+		want = want[:min(len(want), hottestSlots)]
+		assert.Equal(t, want, hottest(per, hottestSlots), "%d slots", n)
+	}
 }

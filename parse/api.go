@@ -41,6 +41,13 @@ type Source struct {
 
 	Checksum string // one of the Checksum* constants
 
+	// Paths counts, per "type/encoding" as serialized (Record.Type and
+	// RDBEncoding), the keys decoded and their serialized bytes by the
+	// way their value was described: from the framer's counts only,
+	// filled from the record's bytes, or decoded. For performance work:
+	// reports do not depend on it. Set when parsing ends.
+	Paths map[string]Paths
+
 	// Warnings are problems with the dump as a whole that did not stop
 	// parsing, e.g. trailing bytes after the checksum trailer.
 	Warnings []string
@@ -69,6 +76,9 @@ type Options struct {
 	// Value nil, no Blobs, its Type, RDBEncoding, Elements and RDBBytes,
 	// and a warning saying its memory is estimated from its serialized size.
 	MaxKeyBytes int64
+	// MaxKeyName is how the warning on a key over MaxKeyBytes names the
+	// limit, e.g. "--max-key-memory 16mb" (default: the byte count).
+	MaxKeyName string
 	// SkipDecode, if set, is asked for every key once it is framed (its
 	// type, serialized encoding and element count known) whether the
 	// caller can do without the decoded value. Such keys are framed,
@@ -120,7 +130,19 @@ var _ = Parse
 //
 // OnSource receives a snapshot of the Source, which parsing keeps filling.
 func Parse(ctx context.Context, in Input, opts Options, fn func(*Record) error) (*Source, error) {
-	return parse(ctx, in, opts, fn)
+	return parse(ctx, in, opts, 1, nil, func(r *Record, _ *struct{}) error { return fn(r) })
+}
+
+// ParseWith is Parse for a caller whose work on each key can run on
+// several cores: prep runs on each record, in one of workers goroutines,
+// in no particular order, and fills the caller's result for it; fn then
+// receives each record with its result, in file order, in one goroutine.
+// Record.Value is set during prep only (nil in fn, except with one
+// worker); everything else of the Record is valid during both calls.
+// prep may be nil. With workers <= 1 both run in one goroutine, record
+// after record. The result is the same whatever workers is.
+func ParseWith[T any](ctx context.Context, in Input, opts Options, workers int, prep func(*Record, *T), fn func(*Record, *T) error) (*Source, error) {
+	return parse(ctx, in, opts, workers, prep, fn)
 }
 
 // Expand resolves command-line arguments (files, directories, tar archives,

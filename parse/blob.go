@@ -249,26 +249,36 @@ func zlWalk(b []byte) (int64, error) {
 			}
 			l = 5 + int(binary.BigEndian.Uint32(b[p+1:]))
 		default:
-			switch {
-			case c == 0xC0:
-				l = 3
-			case c == 0xD0:
-				l = 5
-			case c == 0xE0:
-				l = 9
-			case c == 0xF0:
-				l = 4
-			case c == 0xFE:
-				l = 2
-			case c >= 0xF1 && c <= 0xFD:
-				l = 1
-			default:
+			k, ok := zlIntBytes(c)
+			if !ok {
 				return n, fmt.Errorf("invalid ziplist entry encoding 0x%02x", c)
 			}
+			l = 1 + k
 		}
 		p += l
 		n++
 	}
+}
+
+// zlIntBytes is how many bytes follow the header c of a ziplist integer
+// entry (0 for the 4-bit immediates 0xF1-0xFD); ok is false when c is no
+// integer header.
+func zlIntBytes(c byte) (int, bool) {
+	switch {
+	case c == 0xC0:
+		return 2, true
+	case c == 0xD0:
+		return 4, true
+	case c == 0xE0:
+		return 8, true
+	case c == 0xF0:
+		return 3, true
+	case c == 0xFE:
+		return 1, true
+	case c >= 0xF1 && c <= 0xFD:
+		return 0, true
+	}
+	return 0, false
 }
 
 // intsetCheck validates an intset header and returns its member count.

@@ -28,18 +28,20 @@ const decoderName = "github.com/hdt3213/rdb v1.3.2"
 //   - The decoder reads Valkey's own format only as VALKEY080.
 //   - RDB 13 (Redis 8.6) adds the KEY_META opcode and stream type 26 to
 //     RDB 12, and the decoder refuses the version number alone: it is
-//     shown an RDB 12 header, KEY_META is kept from it (hiddenOpcode) and
-//     type 26 streams are shown as type 21 (recordForDecoder).
+//     shown an RDB 12 header (dumpState.decHeader), KEY_META is kept from
+//     it (hiddenOpcode) and type 26 streams are shown as type 21
+//     (recordForDecoder).
 func (f *framer) headerForDecoder(h []byte) error {
 	if f.dump.valkey {
 		if f.dump.version != 80 {
 			return f.errAt(0, "%s: Valkey RDB version %d is not supported by the decoder (%s reads VALKEY080, Valkey 8.1 to 9.x)", h, f.dump.version, decoderName)
 		}
+		copy(f.dump.decHeader[:], h)
 		return nil
 	}
+	copy(f.dump.decHeader[:], h)
 	if f.dump.version == 13 {
-		f.buf.sum() // the checksum covers the original header
-		copy(f.buf.out[7:9], "12")
+		copy(f.dump.decHeader[7:9], "12")
 	}
 	return nil
 }

@@ -83,11 +83,8 @@ func TestHeaderForDecoder(t *testing.T) {
 			}
 			require.NoError(t, err)
 			require.NoError(t, f.buf.flush(nil))
-			var shown []byte
-			for _, c := range *sent {
-				shown = append(shown, c.data...)
-			}
-			assert.True(t, strings.HasPrefix(string(shown), tc.shown), "%q", shown[:9])
+			assert.Equal(t, tc.shown, string(f.dump.decHeader[:]))
+			assert.True(t, strings.HasPrefix(string((*sent)[0].data), tc.header), "the record bytes are the dump's")
 			assert.Equal(t, ChecksumOK, f.src.Checksum)
 		})
 	}
@@ -106,9 +103,11 @@ func TestPlainNodesRewritten(t *testing.T) {
 	require.NoError(t, f.buf.flush(nil))
 	var shown []byte
 	var metas []meta
+	var blobs []Blob
 	for _, c := range *sent {
 		shown = append(shown, c.data...)
 		metas = append(metas, c.metas...)
+		blobs = append(blobs, c.blobs...)
 	}
 	want := newRDB("REDIS0011").byte(opSelectDB).len(0).
 		byte(18).str("l").len(3).len(2).str(string(onePackList([]byte(big)))).len(2).str(lp).len(2).str(string(onePackList([]byte("q")))).b
@@ -116,8 +115,8 @@ func TestPlainNodesRewritten(t *testing.T) {
 	require.Len(t, metas, 1)
 	assert.Equal(t, int64(len(b)-9-11), metas[0].size, "serialized size as stored")
 	assert.Equal(t, int64(4), metas[0].elements)
-	require.Len(t, metas[0].blobs, 3)
-	assert.True(t, metas[0].blobs[0].Plain)
-	assert.Equal(t, int64(100), metas[0].blobs[0].Len)
+	require.Equal(t, 3, metas[0].blobN)
+	assert.True(t, blobs[metas[0].blobAt].Plain)
+	assert.Equal(t, int64(100), blobs[metas[0].blobAt].Len)
 	assert.Equal(t, ChecksumOK, f.src.Checksum)
 }

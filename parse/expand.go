@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -20,24 +21,29 @@ const (
 	kindTar
 )
 
-// sniff classifies a stream by its (decompressed) first bytes.
-func sniff(r io.Reader) int {
+// sniff classifies a stream by its (decompressed) first bytes. Its error
+// is a failure to read the stored bytes; what they hold, even garbage, is
+// only a kind.
+func sniff(r io.Reader) (int, error) {
 	raw := bufio.NewReaderSize(r, 4096)
-	h, _ := raw.Peek(4)
+	h, err := raw.Peek(4)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return kindOther, err
+	}
 	dr, closeDec, err := decompress(raw, sniffCompression(h))
 	if err != nil {
-		return kindOther
+		return kindOther, nil
 	}
 	defer closeDec()
 	br := bufio.NewReaderSize(dr, 4096)
 	p, _ := br.Peek(512)
 	switch {
 	case isTar(p):
-		return kindTar
+		return kindTar, nil
 	case strings.HasPrefix(string(p), "REDIS") || strings.HasPrefix(string(p), "VALKEY"):
-		return kindRDB
+		return kindRDB, nil
 	}
-	return kindOther
+	return kindOther, nil
 }
 
 func sniffFile(path string) (int, error) {
@@ -46,7 +52,7 @@ func sniffFile(path string) (int, error) {
 		return kindOther, err
 	}
 	defer f.Close()
-	return sniff(f), nil
+	return sniff(f)
 }
 
 // nodeName strips directories and known extensions: node-7202.rdb.gz is
@@ -66,41 +72,47 @@ func nodeName(p string) string {
 	}
 }
 
-func expand(args []string, names map[string]string) ([]Input, error) {
-	ins, err := expandLocal(args)
-	if err != nil {
-		return nil, err
-	}
-	return checkNames(ins, names)
+// expander resolves arguments into inputs, each file once.
+type expander struct {
+	ins   []Input
+	files []foundFile
+	err   error // an argument that holds no node at all
 }
 
-// expandLocal resolves local paths and "-" into inputs.
-func expandLocal(args []string) ([]Input, error) {
-	var ins []Input
+// foundFile is a file already made an input (or inputs, for an archive).
+type foundFile struct {
+	fi    os.FileInfo
+	path  string
+	input int // index in ins of its first input
+}
+
+func expand(args []string, names map[string]string) ([]Input, error) {
+	e := &expander{}
 	for _, arg := range args {
-		if arg == "-" {
-			ins = append(ins, Input{Name: "stdin", Ref: Ref{Path: "-"}})
-			continue
-		}
-		st, err := os.Stat(arg)
-		if err != nil {
-			return nil, inputErr(arg, err)
-		}
-		if st.IsDir() {
-			found, err := expandDir(arg)
-			if err != nil {
-				return nil, err
-			}
-			ins = append(ins, found...)
-			continue
-		}
-		found, err := expandFile(arg, st.Size(), true)
-		if err != nil {
+		if err := e.arg(arg); err != nil {
 			return nil, err
 		}
-		ins = append(ins, found...)
 	}
-	return ins, nil
+	return checkNames(e.ins, names)
+}
+
+// arg resolves one local path, or "-", into inputs.
+func (e *expander) arg(arg string) error {
+	if arg == "-" {
+		e.ins = append(e.ins, Input{Name: "stdin", Ref: Ref{Path: "-"}})
+		return nil
+	}
+	st, err := os.Stat(arg)
+	if err != nil {
+		return inputErr(arg, err)
+	}
+	if st.IsDir() {
+		return e.dir(arg)
+	}
+	if e.file(arg, st, true); e.err != nil {
+		return e.err
+	}
+	return nil
 }
 
 // checkNames applies the --name overrides and refuses two nodes of one
@@ -129,52 +141,124 @@ func inputErr(path string, err error) error {
 	return fmt.Errorf("%s: %w", path, err)
 }
 
-// expandFile turns one stored file into nodes: a tar archive gives one
-// node per dump inside, anything else is one node (a file named
-// explicitly is always tried, so that Parse can say what is wrong with it).
-func expandFile(path string, size int64, explicit bool) ([]Input, error) {
-	kind, err := sniffFile(path)
-	if err != nil {
-		return nil, inputErr(path, err)
-	}
-	switch kind {
-	case kindTar:
-		return expandTar(path)
-	case kindRDB:
-	default:
-		if !explicit {
-			return nil, nil
+// seen reports whether the file fi (at path) is already an input, and
+// then says so on that input: two hard links, a link and its target, or
+// one file named twice are one node, not two that double its figures.
+func (e *expander) seen(path string, fi os.FileInfo) bool {
+	for _, f := range e.files {
+		if os.SameFile(f.fi, fi) {
+			in := &e.ins[f.input]
+			in.Warnings = append(in.Warnings, fmt.Sprintf("%s is the same file as %s: analyzed once", path, f.path))
+			return true
 		}
 	}
-	return []Input{{Name: nodeName(path), Ref: Ref{Path: path, Size: size}}}, nil
+	e.files = append(e.files, foundFile{fi: fi, path: path, input: len(e.ins)})
+	return false
 }
 
-func expandDir(dir string) ([]Input, error) {
+// file turns one file, st, into nodes: a tar archive gives one node per
+// dump inside, anything else is one node (a file named explicitly is
+// always tried, so that Parse can say what is wrong with it). A file
+// that is not a regular one (a FIFO, a pipe, a device) is read once, as
+// it comes, and never looked at before: it is one node. A file that
+// cannot be read is one node that fails, naming it. It reports whether
+// the file holds nodes (or is one already found).
+func (e *expander) file(path string, st os.FileInfo, explicit bool) bool {
+	if e.seen(path, st) {
+		return true
+	}
+	if !st.Mode().IsRegular() {
+		e.ins = append(e.ins, Input{Name: nodeName(path), Ref: Ref{Path: path, Pipe: true}})
+		return true
+	}
+	in := Input{Name: nodeName(path), Ref: Ref{Path: path, Size: st.Size()}}
+	kind, err := sniffFile(path)
+	switch {
+	case err != nil:
+		e.ins = append(e.ins, failing(in, unwrapPathErr(err)))
+	case kind == kindTar:
+		found, err := expandTar(path)
+		switch {
+		case errors.Is(err, errNoDumps) && explicit:
+			// Like a directory without dumps: nothing to analyze.
+			e.err = fmt.Errorf("%s: %w", path, err)
+			return false
+		case errors.Is(err, errNoDumps):
+			// An archive of something else beside the dumps.
+			e.files = e.files[:len(e.files)-1]
+			return false
+		case err != nil:
+			e.ins = append(e.ins, failing(in, err))
+		default:
+			e.ins = append(e.ins, found...)
+		}
+	case kind == kindRDB || explicit:
+		e.ins = append(e.ins, in)
+	default:
+		e.files = e.files[:len(e.files)-1]
+		return false
+	}
+	return true
+}
+
+// errNoDumps is a tar archive without dumps.
+var errNoDumps = errors.New("tar archive contains no RDB dumps")
+
+// dir adds the dumps directly inside dir, links followed. Subdirectories
+// are not entered, and FIFOs, devices and sockets are not opened (a FIFO
+// would wait for a writer); a broken link, or a file that cannot be read,
+// is a node that fails, naming it.
+func (e *expander) dir(dir string) error {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, inputErr(dir, err)
+		return inputErr(dir, err)
 	}
-	sort.Slice(ents, func(i, j int) bool { return ents[i].Name() < ents[j].Name() })
-	var ins []Input
-	for _, e := range ents {
-		if !e.Type().IsRegular() {
-			continue
+	// A file with several names is the node of the first: files before
+	// links to them, then in name order.
+	sort.SliceStable(ents, func(i, j int) bool {
+		li, lj := ents[i].Type()&fs.ModeSymlink != 0, ents[j].Type()&fs.ModeSymlink != 0
+		if li != lj {
+			return lj
 		}
-		p := filepath.Join(dir, e.Name())
-		info, err := e.Info()
-		if err != nil {
-			return nil, inputErr(p, err)
+		return ents[i].Name() < ents[j].Name()
+	})
+	found := false
+	for _, ent := range ents {
+		p := filepath.Join(dir, ent.Name())
+		st, err := os.Stat(p)
+		switch {
+		case err != nil:
+			e.ins = append(e.ins, failing(Input{Name: nodeName(p), Ref: Ref{Path: p}}, linkErr(p, err)))
+			found = true
+		case st.Mode().IsRegular():
+			found = e.file(p, st, false) || found
 		}
-		found, err := expandFile(p, info.Size(), false)
-		if err != nil {
-			return nil, err
-		}
-		ins = append(ins, found...)
 	}
-	if len(ins) == 0 {
-		return nil, fmt.Errorf("%s: directory contains no RDB dumps (nor compressed dumps or tar archives of dumps)", dir)
+	if !found {
+		return fmt.Errorf("%s: directory contains no RDB dumps (nor compressed dumps or tar archives of dumps)", dir)
 	}
-	return ins, nil
+	return nil
+}
+
+// linkErr says why a directory entry cannot be opened.
+func linkErr(p string, err error) error {
+	if fi, lerr := os.Lstat(p); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
+		if errors.Is(err, os.ErrNotExist) {
+			return errors.New("broken symbolic link")
+		}
+		return fmt.Errorf("symbolic link cannot be followed: %w", unwrapPathErr(err))
+	}
+	return unwrapPathErr(err)
+}
+
+// unwrapPathErr drops the *fs.PathError around err: messages name the
+// path once.
+func unwrapPathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // openTar opens an archive and returns its tar reader and done to close
@@ -206,7 +290,7 @@ func openTar(path string) (*tar.Reader, *offsetReader, func(), error) {
 func expandTar(path string) ([]Input, error) {
 	tr, or, done, err := openTar(path)
 	if err != nil {
-		return nil, inputErr(path, err)
+		return nil, unwrapPathErr(err)
 	}
 	defer done()
 	return listTar(path, tr, or)
@@ -241,7 +325,7 @@ func listTar(path string, tr *tar.Reader, or *offsetReader) ([]Input, error) {
 				// parsed, naming the archive, so the run goes on.
 				break
 			}
-			return nil, fmt.Errorf("%s: reading tar archive: %w", path, err)
+			return nil, fmt.Errorf("reading tar archive: %w", err)
 		}
 		if hdr.Typeflag != tar.TypeReg {
 			continue
@@ -251,13 +335,15 @@ func listTar(path string, tr *tar.Reader, or *offsetReader) ([]Input, error) {
 			ref.Offset = or.off
 		}
 		isDump := strings.Contains(strings.ToLower(filepath.Base(hdr.Name))+".", ".rdb.")
-		if !isDump && sniff(tr) != kindRDB {
-			continue
+		if !isDump {
+			if kind, _ := sniff(tr); kind != kindRDB {
+				continue
+			}
 		}
 		ins = append(ins, Input{Name: nodeName(hdr.Name), Ref: ref})
 	}
 	if len(ins) == 0 {
-		return nil, fmt.Errorf("%s: tar archive contains no RDB dumps", path)
+		return nil, errNoDumps
 	}
 	return ins, nil
 }

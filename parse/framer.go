@@ -51,8 +51,11 @@ type dumpState struct {
 	db         int  // from the last SELECTDB
 	sourceSent bool // OnSource has been called
 	ramLRU     bool // a Redis Enterprise RAM_LRU opcode was seen
+	auxBytes   int  // bytes kept in Source.Aux
+	auxDropped bool // AUX fields were ignored for maxAuxBytes
 	inTrailer  bool // reading the checksum trailer
 	storedCRC  uint64
+	decHeader  [9]byte // the header as the decoder is shown it (compat.go)
 }
 
 // recordState is the item being framed, and for a key record what has
@@ -61,6 +64,7 @@ type recordState struct {
 	unitStart int   // index in buf.out of the current item's first byte
 	start     int   // index in buf.out of the current record's first byte (its expire/LRU/LFU opcode if any)
 	startOff  int64 // stream offset of that byte
+	inflated  int64 // what the item's LZF strings add once decompressed
 	inRec     bool  // inside a key record (the MaxKeyBytes limit applies)
 
 	// Expire, LRU and LFU opcodes seen for the next key.
@@ -76,15 +80,22 @@ type recordState struct {
 	plain     []plainNode // PLAIN quicklist nodes (see compat.go)
 	strBlob   Blob        // the last string value framed (see tooLarge)
 	typeAt    int         // index in buf.out of the record's type byte
+	valAt     int         // index in buf.out of the record's value (after its key)
 	idmpAt    int         // index in buf.out of a type 26 stream's IDMP section; -1 if none
 }
 
-// meta is what the framer learned about one key; the decoder's object for
-// the same key is matched against it in file order.
+// meta is what the framer learned about one key. Its key and blobs are
+// in its chunk's arenas; its bytes, when a decoding goroutine needs them,
+// are in the chunk's data.
 type meta struct {
 	db       int
-	keyHash  uint64
+	keyAt    int // the key is chunk.keys[keyAt:keyAt+keyLen]
 	keyLen   int
+	blobAt   int // the blobs are chunk.blobs[blobAt:blobAt+blobN]
+	blobN    int
+	at       int // the record is chunk.data[at:end], its value from valAt; at is -1 when its bytes were not kept
+	valAt    int
+	end      int
 	typ      byte
 	expires  int64
 	idle     int64
@@ -92,28 +103,27 @@ type meta struct {
 	offset   int64
 	size     int64
 	elements int64
-	longElem int64 // see Record.LongElem
-	blobs    []Blob
+	longElem int64  // see Record.LongElem
+	blobs    []Blob // while framing; then in the chunk's arena
 	warnings []string
 
 	// undecoded records (module values, keys too large or not needed
-	// decoded) are not forwarded: the Record is built from meta alone.
+	// decoded) keep no bytes: the Record is built from meta alone.
 	undecoded bool
-	key       string // the key of an undecoded record
 	module    string // module type name, for module values
 	value     *Value // what the framer decoded itself (vector sets), for an undecoded record
 
 	saturated bool // a listpack header count was 65535
 }
 
-func newFramer(ctx context.Context, br *bufio.Reader, path string, src *Source, opts Options, send func(*chunk) error) *framer {
+func newFramer(ctx context.Context, br *bufio.Reader, path string, src *Source, opts Options, send func(*chunk) error, fresh func() *chunk) *framer {
 	f := &framer{
 		ctx: ctx, br: br, path: path, src: src,
 		skipDecode: opts.SkipDecode,
 		longLimit:  defaultLongElem,
 		lzfSizes:   opts.LZFSizes,
-		buf:        newChunkBuffer(send),
-		skip:       skipState{maxKey: opts.MaxKeyBytes},
+		buf:        newChunkBuffer(send, fresh),
+		skip:       skipState{maxKey: opts.MaxKeyBytes, maxKeyName: opts.MaxKeyName},
 	}
 	if opts.LongElemLimit > 0 {
 		f.longLimit = opts.LongElemLimit

@@ -2,6 +2,7 @@ package parse
 
 import (
 	"archive/tar"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,9 @@ import (
 type Input struct {
 	Name string // node name: file or member name without extension, or the --name override
 	Ref         // where its stored bytes are
+	// Warnings are about how the input was found, e.g. that another path
+	// named the same file, which is analyzed once.
+	Warnings []string
 
 	open func() (io.ReadCloser, error) // nil: Ref.Open
 	// archive opens the whole archive the input is a member of, when it
@@ -23,11 +27,23 @@ type Input struct {
 
 // Open opens the input's stored bytes (still compressed).
 func (in Input) Open() (io.ReadCloser, error) {
+	return in.OpenContext(context.Background())
+}
+
+// OpenContext opens the input's stored bytes (still compressed). Opening
+// a FIFO waits for its writer, and reading it for data: both end when
+// ctx does.
+func (in Input) OpenContext(ctx context.Context) (io.ReadCloser, error) {
 	if in.open != nil {
 		return in.open()
 	}
-	return in.Ref.Open()
+	return in.Ref.open(ctx)
 }
+
+// Direct reports whether another process can reach the input's stored
+// bytes from its Ref alone (see Ref.Direct): not when it was found to be
+// unreadable, nor when it is streamed.
+func (in Input) Direct() bool { return in.open == nil && in.Ref.Direct() }
 
 // Ref says where one input's stored bytes are. It survives a trip through
 // JSON, so that another process (a parser child) can open the same bytes
@@ -46,6 +62,10 @@ type Ref struct {
 	// which only the Input that ExpandContext made can open: another
 	// process gets its bytes as a stream.
 	Remote bool `json:"remote,omitempty"`
+	// Pipe says that Path is not a regular file but a FIFO, a pipe
+	// (/dev/stdin, /dev/fd/N of "<(zcat dump.gz)") or a device: it can
+	// be read once, from its start, and is never opened to look at it.
+	Pipe bool `json:"pipe,omitempty"`
 }
 
 // Input returns the input r refers to, named name, which Parse opens with
@@ -74,20 +94,22 @@ func (r Ref) Stream(name string, rc io.ReadCloser) Input {
 // whose offset is known. Other inputs are best opened once and passed on
 // as a stream (see Stream).
 func (r Ref) Direct() bool {
-	return r.Path != "-" && !r.Remote && (r.Member == "" || r.Offset > 0)
+	return r.Path != "-" && !r.Remote && !r.Pipe && (r.Member == "" || r.Offset > 0)
 }
 
 // Open opens the stored (possibly compressed) bytes r refers to: standard
 // input, a file, or a tar member — read in place when its offset is
 // known, else found by reading the archive up to it.
-func (r Ref) Open() (io.ReadCloser, error) {
+func (r Ref) Open() (io.ReadCloser, error) { return r.open(context.Background()) }
+
+func (r Ref) open(ctx context.Context) (io.ReadCloser, error) {
 	switch {
 	case r.Remote:
 		return nil, fmt.Errorf("%s: %w", r.label(), errNoStore)
 	case r.Path == "-":
 		return io.NopCloser(os.Stdin), nil
 	case r.Member == "":
-		return os.Open(r.Path)
+		return openFile(ctx, r.Path)
 	case r.Offset > 0:
 		return openMemberAt(r)
 	}

@@ -20,7 +20,7 @@ func parseSummary(t *testing.T, in Input) (*Source, []string) {
 	t.Helper()
 	var keys []string
 	src, err := Parse(context.Background(), in, Options{}, func(r *Record) error {
-		keys = append(keys, r.Key)
+		keys = append(keys, strings.Clone(r.Key))
 		return nil
 	})
 	require.NoError(t, err, in.label())

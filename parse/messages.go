@@ -41,7 +41,7 @@ func (f *framer) ioErr(err error, what string) error {
 	if ctxErr := f.ctx.Err(); ctxErr != nil {
 		return &Error{Path: f.path, Offset: f.pos(), Msg: msgCanceled, Err: ctxErr}
 	}
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
+	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
 		return f.errAt(f.pos(), "%s", f.truncated(what))
 	}
 	return &Error{Path: f.path, Offset: f.pos(), Msg: "read error while reading " + what + f.keyDesc(), Err: err}

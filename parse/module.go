@@ -74,7 +74,6 @@ func (f *framer) moduleValue(m *meta) error {
 		return err
 	}
 	m.module = moduleName(id)
-	m.key = string(f.rec.key)
 	m.undecoded = true
 	what := "module value of type " + m.module
 	if m.module != "vectorset" || id&1023 != 0 {

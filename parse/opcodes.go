@@ -2,6 +2,9 @@ package parse
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
 	"strconv"
 	"strings"
 )
@@ -27,7 +30,15 @@ const (
 
 // header parses the 9-byte magic and version.
 func (f *framer) header() error {
-	h, _ := f.br.Peek(9)
+	h, err := f.br.Peek(9)
+	if len(h) < 9 && err != nil && err != io.EOF && f.src.Compression != "" {
+		// The compressed stream is cut (or corrupt) before the RDB
+		// header is complete: not an empty stream.
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return f.errAt(int64(len(h)), "truncated: the %s stream ends after %d decompressed bytes, before the RDB header is complete — the file was cut in transit or is still being written", f.src.Compression, len(h))
+		}
+		return f.errAt(int64(len(h)), "corrupt %s stream before the RDB header is complete: %v", f.src.Compression, err)
+	}
 	if len(h) < 9 || !(strings.HasPrefix(string(h), "REDIS") || strings.HasPrefix(string(h), "VALKEY")) {
 		h, _ = f.br.Peek(512) // enough to recognise what it is instead
 		return f.errAt(0, "%s", describeNonRDB(h, f.src.Compression))
@@ -78,7 +89,9 @@ func (f *framer) items() error {
 				}
 			}
 			r.start, r.startOff = len(f.buf.out), f.pos()
+			r.inflated = 0
 		}
+		f.skip.active = false
 		r.unitStart = len(f.buf.out)
 		at := f.pos()
 		t, err := f.readByte(whatNext)
@@ -96,7 +109,15 @@ func (f *framer) items() error {
 			return err
 		}
 		if isOp {
-			if hiddenOpcode(t) {
+			if f.skip.active {
+				// Over maxItemBytes: streamed through already, in part
+				// dropped, so the decoder must not see any of it.
+				f.buf.strip(min(r.unitStart, len(f.buf.out)))
+				f.skip.active = false
+				if t != opAux {
+					f.warn(fmt.Sprintf("%s at byte %d is larger than %d bytes: skipped", opcodeName(t), at, maxItemBytes))
+				}
+			} else if hiddenOpcode(t) {
 				f.buf.strip(r.unitStart)
 			}
 			continue
@@ -111,6 +132,9 @@ func (f *framer) items() error {
 // returns false when t is not an opcode of this dump: then it is a value
 // type and a key record follows.
 func (f *framer) opcode(t byte, at int64) (bool, error) {
+	if err := f.newerThanHeader(at, opcodeName(t), opcodeSince(t)); err != nil {
+		return true, err
+	}
 	switch t {
 	case opSelectDB:
 		if err := f.sourceReady(); err != nil {
@@ -236,18 +260,29 @@ func (f *framer) keyRecord(t byte, at int64) error {
 	if !m.undecoded && f.skipDecode != nil {
 		if typ, enc := typeInfo(m.typ); f.skipDecode(typ, enc, m.elements) {
 			m.undecoded = true
-			m.key = string(r.key)
 		}
 	}
+	m.at = -1
 	if m.undecoded {
 		f.buf.strip(r.start)
 	} else {
 		f.recordForDecoder()
+		m.at, m.valAt, m.end = r.start, r.valAt, len(f.buf.out)
 	}
-	f.buf.metas = append(f.buf.metas, m)
+	f.buf.add(&m, r.key)
 	r.expires, r.idle, r.freq, r.pending = 0, -1, -1, false
 	return nil
 }
+
+// The AUX fields kept in Source are bounded, so that neither this process
+// nor one reading its results holds what a hostile dump claims: the
+// servers write a few dozen fields of a few bytes (a Lua script, the
+// longest, rarely more than kilobytes).
+const (
+	auxKeep     = 64 << 10 // bytes kept of an AUX field's name or value
+	maxAuxBytes = 1 << 20  // bytes kept of all the AUX fields
+	maxWarnings = 100      // warnings kept in Source
+)
 
 // aux reads an AUX field into Source.
 func (f *framer) aux() error {
@@ -255,15 +290,26 @@ func (f *framer) aux() error {
 	if err != nil {
 		return err
 	}
-	key := string(k.data)
+	key := string(k.data[:min(len(k.data), auxKeep)])
 	v, err := f.readStr("the value of AUX field "+strconv.Quote(key), needAll)
 	if err != nil {
 		return err
 	}
-	val := string(v.data)
+	val := string(v.data[:min(len(v.data), auxKeep)])
+	if k.ulen > auxKeep || v.ulen > auxKeep || k.partial || v.partial {
+		f.warn(fmt.Sprintf("AUX field %.64q of %d bytes, value of %d bytes: only the first %d bytes of each kept", key, k.ulen, v.ulen, auxKeep))
+	}
 	if f.src.Aux == nil {
 		f.src.Aux = map[string]string{}
 	}
+	if f.dump.auxBytes+len(key)+len(val) > maxAuxBytes {
+		if !f.dump.auxDropped {
+			f.dump.auxDropped = true
+			f.warn(fmt.Sprintf("AUX fields of more than %d bytes in all: the others are ignored", maxAuxBytes))
+		}
+		return nil
+	}
+	f.dump.auxBytes += len(key) + len(val)
 	f.src.Aux[key] = val
 	n, _ := strconv.ParseInt(val, 10, 64)
 	switch key {
@@ -276,6 +322,11 @@ func (f *framer) aux() error {
 	case "ctime":
 		f.src.CTime = n
 	case "used-mem":
+		if n < 0 || n > 1<<50 {
+			// No server has 1 PiB; a report would add it up across nodes.
+			f.warn(fmt.Sprintf("AUX field used-mem %.32q is out of range: ignored", val))
+			break
+		}
 		f.src.UsedMem = n
 	case "aof-base", "aof-preamble":
 		if n != 0 {
@@ -381,10 +432,11 @@ func (f *framer) trailer() error {
 	}
 	f.buf.crcPos = len(f.buf.out) // the trailer is not part of what it checks
 	stored := binary.LittleEndian.Uint64(p)
-	computed := ^f.buf.crc
+	computed := f.buf.crc
 	switch {
 	case stored == 0:
 		f.src.Checksum = ChecksumAbsent
+		f.warn("no CRC64 checksum (the server had rdbchecksum no): the dump's integrity cannot be verified")
 	case stored == computed:
 		f.src.Checksum = ChecksumOK
 	default:
@@ -393,4 +445,39 @@ func (f *framer) trailer() error {
 	}
 	f.dump.storedCRC = stored
 	return nil
+}
+
+// warn adds a warning about the dump to Source, up to maxWarnings of them.
+func (f *framer) warn(msg string) {
+	switch n := len(f.src.Warnings); {
+	case n < maxWarnings:
+		f.src.Warnings = append(f.src.Warnings, msg)
+	case n == maxWarnings:
+		f.src.Warnings = append(f.src.Warnings, "further warnings about the dump omitted")
+	}
+}
+
+// opcodeName names an opcode in messages.
+func opcodeName(op byte) string {
+	switch op {
+	case opFunction2:
+		return "FUNCTION library (opcode 245)"
+	case opFunctionPre:
+		return "FUNCTION (opcode 246, Redis 7.0 release candidates)"
+	case opModuleAux:
+		return "MODULE_AUX data (opcode 247)"
+	case opSlotImport:
+		return "opcode 243"
+	case opAux:
+		return "AUX field (opcode 250)"
+	case opResizeDB:
+		return "RESIZEDB (opcode 251)"
+	case opIdle:
+		return "IDLE (opcode 248)"
+	case opFreq:
+		return "FREQ (opcode 249)"
+	case opSlotInfo:
+		return "SLOT_INFO (opcode 244)"
+	}
+	return fmt.Sprintf("opcode %d", op)
 }

@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 
 	"github.com/klauspost/compress/gzip"
@@ -73,13 +71,13 @@ type counter struct {
 	ctx      context.Context
 	r        io.Reader
 	n        int64
-	h        hash.Hash
+	h        *asyncHash
 	next     int64
 	progress func(int64)
 }
 
 func newCounter(ctx context.Context, r io.Reader, progress func(int64)) *counter {
-	return &counter{ctx: ctx, r: r, h: sha256.New(), next: 1 << 20, progress: progress}
+	return &counter{ctx: ctx, r: r, h: newAsyncHash(), next: 1 << 20, progress: progress}
 }
 
 func (c *counter) Read(p []byte) (int, error) {
@@ -123,7 +121,7 @@ type stream struct {
 
 // openStream opens in and returns its decompressed RDB stream.
 func openStream(ctx context.Context, in Input, opts Options, src *Source) (*stream, error) {
-	rc, err := in.Open()
+	rc, err := in.OpenContext(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -134,11 +132,13 @@ func openStream(ctx context.Context, in Input, opts Options, src *Source) (*stre
 	dr, closeDec, err := decompress(raw, src.Compression)
 	if err != nil {
 		_ = rc.Close()
+		cnt.h.abort()
 		return nil, fmt.Errorf("corrupt %s stream: %w", src.Compression, err)
 	}
 	closeAll := func() {
 		closeDec()
 		_ = rc.Close()
+		cnt.h.abort()
 	}
 	sc := &streamCounter{r: dr}
 	br := bufio.NewReaderSize(sc, 1<<20)

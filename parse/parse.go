@@ -2,6 +2,7 @@ package parse
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +18,8 @@ type callerError struct{ err error }
 func (e callerError) Error() string { return e.err.Error() }
 
 // parser is one call of Parse: the opened input, the framer that reads it
-// in this goroutine and the join with the decoder that runs in another.
+// in this goroutine and the decoding side (pipeline.go) that runs in
+// others.
 type parser struct {
 	ctx  context.Context
 	in   Input
@@ -27,10 +29,19 @@ type parser struct {
 
 	st   *stream
 	f    *framer
-	join *decoderJoin
+	side decodingSide
 }
 
-func parse(ctx context.Context, in Input, opts Options, fn func(*Record) error) (*Source, error) {
+// decodingSide is a runner whatever the caller's result type.
+type decodingSide interface {
+	send(*chunk) error
+	fresh() *chunk
+	wait()
+	pathCounts() map[string]Paths
+	outcome() (fnErr, recErr error, undelivered bool)
+}
+
+func parse[T any](ctx context.Context, in Input, opts Options, workers int, prep func(*Record, *T), fn func(*Record, *T) error) (*Source, error) {
 	p := &parser{
 		ctx: ctx, in: in, opts: opts, path: in.label(),
 		src: &Source{Path: in.Path, Member: in.Member, Checksum: ChecksumUnknown},
@@ -42,7 +53,14 @@ func parse(ctx context.Context, in Input, opts Options, fn func(*Record) error) 
 		return p.src, err
 	}
 	defer p.st.close()
-	return p.src, p.run(fn)
+	ctx, cancel := context.WithCancel(p.ctx)
+	defer cancel()
+	r := newRunner(ctx, p.path, workers, prep, fn)
+	p.side = r
+	p.f = newFramer(ctx, p.st.br, p.path, p.src, p.opts, r.send, r.fresh)
+	p.f.buf.spare = r.spareBuf
+	r.f = p.f
+	return p.src, p.run()
 }
 
 // open opens the input's decompressed stream.
@@ -63,19 +81,15 @@ func (p *parser) open() error {
 	return nil
 }
 
-// run frames the stream in this goroutine while the decoder side decodes
-// and delivers records in its own, then settles the outcome.
-func (p *parser) run(fn func(*Record) error) error {
-	ctx, cancel := context.WithCancel(p.ctx)
-	defer cancel()
-	p.join = newDecoderJoin(ctx, fn)
-	p.f = newFramer(ctx, p.st.br, p.path, p.src, p.opts, p.join.send)
+// run frames the stream in this goroutine while the decoding side decodes
+// and delivers records in others, then settles the outcome.
+func (p *parser) run() error {
 	if p.opts.OnSource != nil {
 		p.f.onSource = p.onSource
 	}
-	p.join.start()
 	ferr := p.frame()
-	p.join.wait()
+	p.side.wait()
+	p.src.Paths = p.side.pathCounts()
 	if err := p.failure(ferr); err != nil {
 		p.setSizes()
 		return err
@@ -117,42 +131,34 @@ func (p *parser) frame() (err error) {
 	return err
 }
 
-// failure settles how a parse that stopped early ended. Both sides can
-// fail at once (the framer's failure reaches the decoder as a read error;
-// a callback's error stops both), and Parse returns one error: the first
-// of
+// failure settles how a parse that stopped early ended. Several things
+// can go wrong at once, and Parse returns one error: the first of
 //
 //  1. the caller's own error, from fn or OnSource, returned unchanged;
-//  2. a disagreement between framer and decoder on which key comes next
-//     (an internal error);
+//  2. a record the decoding side could not decode (the decoder rejected
+//     or panicked on bytes the framer accepted, or disagreed on the key):
+//     it comes before anything the framer met later, and the records
+//     before it are delivered;
 //  3. the framer's: the bytes are corrupt, truncated or unreadable, or
 //     parsing was canceled (already an *Error naming the place, or made
 //     one here);
-//  4. the decoder's: it rejected or panicked on bytes the framer accepted.
-//     The undecoded records queued before the failing key are delivered
-//     first, so that the error names the key it failed on;
-//  5. records framed but never delivered (an internal error).
+//  4. records framed but never delivered (an internal error).
 //
 // It returns nil when parsing went to the end of the RDB stream.
 func (p *parser) failure(ferr error) error {
-	j := p.join
+	fnErr, recErr, undelivered := p.side.outcome()
 	var ce callerError
-	framerFailed := ferr != nil && !errors.Is(ferr, errDecoderGone)
 	switch {
-	case j.fnErr != nil:
-		return j.fnErr
+	case fnErr != nil:
+		return fnErr
 	case errors.As(ferr, &ce):
 		return ce.err
-	case j.mismatch != nil:
-		return &Error{Path: p.path, Offset: j.lastEnd, Msg: msgInternal, Err: j.mismatch}
-	case framerFailed:
+	case recErr != nil:
+		return recErr
+	case ferr != nil && !errors.Is(ferr, errDecoderGone):
 		return p.framerError(ferr)
-	case j.decErr != nil:
-		return p.decoderError()
-	}
-	if m, ok := j.queued(); ok {
-		return &Error{Path: p.path, Offset: m.offset, Msg: msgInternal,
-			Err: fmt.Errorf("the decoder stopped before the key framed at byte %d", m.offset)}
+	case undelivered:
+		return &Error{Path: p.path, Offset: p.f.pos(), Msg: msgInternal, Err: errors.New("records were framed but never delivered")}
 	}
 	return nil
 }
@@ -169,25 +175,24 @@ func (p *parser) framerError(err error) error {
 	return &Error{Path: p.path, Offset: p.f.pos(), Msg: "framing failed", Err: err}
 }
 
-// decoderError delivers the records the decoder never saw that precede
-// its failure (they are complete), then names the key it failed on.
-func (p *parser) decoderError() error {
-	j := p.join
-	j.deliverUndecoded()
-	off := j.lastEnd
-	what := "decoding"
-	if m, ok := j.queued(); ok {
-		off = m.offset
-		what = fmt.Sprintf("decoding the key at byte %d", m.offset)
-	}
-	return &Error{Path: p.path, Offset: off, Msg: what + " failed (github.com/hdt3213/rdb)", Err: j.decErr}
-}
-
 // complete finishes a parse that reached the end of the RDB stream: it
 // reads the stored file to its end, so that its SHA-256 is complete,
 // warns about trailing bytes, and reports a checksum mismatch.
 func (p *parser) complete() error {
 	src := p.src
+	if f := p.f; f.dump.version < 5 && !f.dump.valkey {
+		// A dump of RDB 1 to 4 ends at its EOF marker. Exactly 8 bytes
+		// after it are the CRC64 trailer of a dump of RDB 5 or later whose
+		// header was changed, which would turn verification off.
+		if t, _ := p.st.br.Peek(9); len(t) == 8 {
+			what := "8 bytes follow it"
+			if binary.LittleEndian.Uint64(t) == f.buf.crc {
+				what = "a CRC64 of the dump follows it"
+			}
+			return &Error{Path: p.path, Offset: 0, Msg: fmt.Sprintf(
+				"the header says RDB %d, which ends at its EOF marker, but %s, as after a dump of RDB 5 or later: the header is corrupt", f.dump.version, what)}
+		}
+	}
 	trailing, terr := io.Copy(io.Discard, p.st.br)
 	if trailing > 0 {
 		src.Warnings = append(src.Warnings, fmt.Sprintf("%d bytes of trailing data after the end of the RDB (ignored)", trailing))
@@ -198,14 +203,14 @@ func (p *parser) complete() error {
 	if _, err := io.Copy(io.Discard, p.st.stored); err != nil {
 		src.Warnings = append(src.Warnings, "error reading past the end of the RDB (ignored): "+err.Error())
 	}
-	src.SHA256 = fmt.Sprintf("%x", p.st.stored.h.Sum(nil))
+	src.SHA256 = fmt.Sprintf("%x", p.st.stored.h.Sum())
 	p.setSizes()
 	if p.opts.Progress != nil {
 		p.opts.Progress(p.st.stored.n)
 	}
 	src.StreamBytes = p.st.decompressed.n
 	if src.Checksum == ChecksumMismatch && !p.opts.NoVerify {
-		return &Error{Path: p.path, Offset: p.f.pos() - 8, Msg: checksumMsg(p.f.dump.storedCRC, ^p.f.buf.crc), Err: errChecksum}
+		return &Error{Path: p.path, Offset: p.f.pos() - 8, Msg: checksumMsg(p.f.dump.storedCRC, p.f.buf.crc), Err: errChecksum}
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -432,7 +433,7 @@ func TestModulesPrintNothing(t *testing.T) {
 	assert.Empty(t, out)
 	var keys []string
 	for _, r := range recs {
-		keys = append(keys, r.Key)
+		keys = append(keys, strings.Clone(r.Key))
 	}
 	assert.Equal(t, []string{"a", "m", "b", "z"}, keys)
 	assert.Equal(t, TypeModule, recs[1].Type)
@@ -769,17 +770,44 @@ func FuzzOpen(f *testing.F) {
 	})
 }
 
-func BenchmarkParse(b *testing.B) {
-	path := filepath.Join(corpusDir, "generated", "redis-7.4.1", "mixed.rdb")
+// benchDump, when set, is the dump the parse benchmarks read instead of
+// the corpus's: go test ./parse -run '^$' -bench . -args -dump big.rdb
+var benchDump = flag.String("dump", "", "dump for the parse benchmarks")
+
+func benchData(b *testing.B) []byte {
+	path := *benchDump
+	if path == "" {
+		path = filepath.Join(corpusDir, "generated", "redis-7.4.1", "mixed.rdb")
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
+		if *benchDump != "" {
+			b.Fatal(err)
+		}
 		data = fixture(b, "redis741_cluster_node.rdb")
 	}
+	return data
+}
+
+// BenchmarkParse: every value described, from the record's bytes or by the
+// decoder, on one goroutine (production skips the values the memory model
+// does not need: BenchmarkRun in internal/scan).
+func BenchmarkParse(b *testing.B) {
+	benchParse(b, Options{})
+}
+
+// BenchmarkFramer: framing, validation, CRC64 and SHA-256 only, no value
+// described (every key skipped as the model skips packed containers).
+func BenchmarkFramer(b *testing.B) {
+	benchParse(b, Options{SkipDecode: func(string, string, int64) bool { return true }})
+}
+
+func benchParse(b *testing.B, opts Options) {
+	data := benchData(b)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		_, err := Parse(context.Background(), bytesInput("bench.rdb", data), Options{}, func(*Record) error { return nil })
+	for b.Loop() {
+		_, err := Parse(context.Background(), bytesInput("bench.rdb", data), opts, func(*Record) error { return nil })
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -3,7 +3,6 @@ package parse
 import (
 	"encoding/binary"
 	"fmt"
-	"hash/crc64"
 	"io"
 	"slices"
 	"strconv"
@@ -21,38 +20,120 @@ const (
 	readChunk    = 1 << 20   // largest single read into the record buffer
 )
 
-// Redis's CRC64 is the Jones polynomial, reflected, init 0, no final xor.
-// Go's crc64 complements on entry and exit, so the buffer keeps ^state.
-var crcTable = crc64.MakeTable(0x95AC9329AC4BC9B5)
-
-// crc64Redis returns Redis's CRC64 of b.
-func crc64Redis(b []byte) uint64 {
-	return ^crc64.Update(^uint64(0), crcTable, b)
-}
-
-// chunk is what the framer forwards to the decoder: complete items only,
-// with the records framed in them.
+// chunk is what the framer forwards to the decoding side: complete items
+// only, with the records framed in them, their keys and blobs.
 type chunk struct {
 	data  []byte
 	metas []meta
-	err   error // delivered to the decoder once data is consumed
+	keys  []byte // the records' keys, one after the other
+	blobs []Blob // the records' blobs, one after the other
+	err   error  // met once the chunk's records are delivered: the framer's failure
+
+	// Filled on the decoding side.
+	done    chan struct{} // closed once recs (and res) are ready
+	recs    []Record
+	res     any   // the ParseWith caller's results, a []T
+	failAt  int   // index of the record that could not be decoded; -1 if none
+	failErr error // why
 }
 
 // chunkBuffer holds the bytes read since the last chunk was sent. Bytes
-// the decoder must not see are cut out of it (replace), and the checksum
-// is brought up to date before they go, so that it always covers the
-// dump exactly as stored.
+// the decoding side must not see are cut out of it (replace), and the
+// checksum is brought up to date before they go, so that it always covers
+// the dump exactly as stored.
 type chunkBuffer struct {
 	out    []byte // bytes of the chunk being built
 	base   int64  // stream offset of out[0] (bytes cut out count too)
 	crcPos int    // out[:crcPos] is already in crc
-	crc    uint64 // complemented CRC64 state
+	crc    uint64 // CRC64 state (crc64.go)
 	metas  []meta // records framed in out
+	keys   []byte // their keys
+	blobs  []Blob // their blobs
 	send   func(*chunk) error
+	fresh  func() *chunk // an empty chunk whose storage the next one reuses
+	next   *chunk        // that chunk
+	// spare, if set, returns an empty buffer of at least n bytes kept from
+	// an earlier big record, or nil.
+	spare func(n int) []byte
 }
 
-func newChunkBuffer(send func(*chunk) error) chunkBuffer {
-	return chunkBuffer{out: make([]byte, 0, chunkTarget+chunkTarget/4), crc: ^uint64(0), send: send}
+func newChunkBuffer(send func(*chunk) error, fresh func() *chunk) chunkBuffer {
+	b := chunkBuffer{send: send, fresh: fresh}
+	if b.fresh == nil {
+		b.fresh = newChunk
+	}
+	b.take()
+	return b
+}
+
+// newChunk makes an empty chunk.
+func newChunk() *chunk {
+	return &chunk{data: make([]byte, 0, chunkTarget+chunkTarget/4)}
+}
+
+// take starts building in a fresh chunk's storage.
+func (b *chunkBuffer) take() {
+	b.next = b.fresh()
+	if cap(b.next.data) == 0 {
+		b.next.data = make([]byte, 0, chunkTarget+chunkTarget/4)
+	}
+	b.out, b.metas, b.keys, b.blobs = b.next.data[:0], b.next.metas[:0], b.next.keys[:0], b.next.blobs[:0]
+}
+
+// grow makes room for n more bytes in out, at least doubling it: append
+// grows big slices by a quarter at a time, which copies a record of
+// megabytes five times over.
+func (b *chunkBuffer) grow(n int) {
+	if cap(b.out)-len(b.out) >= n {
+		return
+	}
+	if len(b.metas) > 0 && len(b.out)+n > bigRecord {
+		b.sendDone()
+	}
+	if b.spare != nil {
+		if s := b.spare(len(b.out) + n); s != nil {
+			b.out = append(s, b.out...)
+			return
+		}
+	}
+	b.out = slices.Grow(b.out[:len(b.out):len(b.out)], max(n, cap(b.out)))
+}
+
+// bigRecord is the chunk size past which the records already complete
+// in it are sent ahead of the one being read.
+const bigRecord = 4 * chunkTarget
+
+// sendDone sends a copy of the complete records of the chunk ahead of a
+// record that outgrows it: a huge key takes long to read and may cost
+// the process its life (a parser child over its memory limit), and the
+// keys before it should not wait for it. The bytes stay in out, where
+// the framer's offsets into the record being read point; the chunk sent
+// later holds no record of them. A failed send shows up on the next one.
+func (b *chunkBuffer) sendDone() {
+	end := 0
+	for i := range b.metas {
+		if m := &b.metas[i]; m.at >= 0 {
+			end = max(end, m.end)
+		}
+	}
+	c := b.fresh()
+	c.data = append(c.data[:0], b.out[:end]...)
+	c.metas = append(c.metas[:0], b.metas...)
+	c.keys = append(c.keys[:0], b.keys...)
+	c.blobs = append(c.blobs[:0], b.blobs...)
+	c.err = nil
+	b.metas, b.keys, b.blobs = b.metas[:0], b.keys[:0], b.blobs[:0]
+	_ = b.send(c)
+}
+
+// add queues the record framed last, with its key and blobs, in the chunk.
+func (b *chunkBuffer) add(m *meta, key []byte) {
+	m.keyAt, m.keyLen = len(b.keys), len(key)
+	b.keys = append(b.keys, key...)
+	m.blobAt, m.blobN = len(b.blobs), len(m.blobs)
+	b.blobs = append(b.blobs, m.blobs...)
+	m.blobs = nil
+	b.metas = append(b.metas, *m)
 }
 
 // pos is the stream offset of the next byte to read.
@@ -60,7 +141,7 @@ func (b *chunkBuffer) pos() int64 { return b.base + int64(len(b.out)) }
 
 // sum adds the bytes not yet checksummed to the CRC.
 func (b *chunkBuffer) sum() {
-	b.crc = crc64.Update(b.crc, crcTable, b.out[b.crcPos:])
+	b.crc = crc64Update(b.crc, b.out[b.crcPos:])
 	b.crcPos = len(b.out)
 }
 
@@ -90,18 +171,18 @@ func (b *chunkBuffer) cut(from int) {
 // decoder never sees leave no bytes in out: they count too, or a dump of
 // such keys would hold every record's metadata until the end.
 func (b *chunkBuffer) full() bool {
-	return len(b.out) >= chunkTarget || len(b.metas) >= chunkRecords
+	return len(b.out) >= chunkTarget || len(b.metas) >= chunkRecords || len(b.keys) >= chunkTarget
 }
 
-// flush sends the chunk built so far, with err for the decoder to meet
-// after its bytes (nil, or the framer's failure).
+// flush sends the chunk built so far, with err for the decoding side to
+// meet after its records (nil, or the framer's failure).
 func (b *chunkBuffer) flush(err error) error {
 	b.sum()
-	c := &chunk{data: b.out, metas: b.metas, err: err}
+	c := b.next
+	c.data, c.metas, c.keys, c.blobs, c.err = b.out, b.metas, b.keys, b.blobs, err
 	b.base += int64(len(b.out))
-	b.out = make([]byte, 0, chunkTarget+chunkTarget/4)
 	b.crcPos = 0
-	b.metas = nil
+	b.take()
 	return b.send(c)
 }
 
@@ -130,6 +211,7 @@ func (f *framer) readByte(what string) (byte, error) {
 	if err != nil {
 		return 0, f.ioErr(err, what)
 	}
+	f.buf.grow(1)
 	f.buf.out = append(f.buf.out, b)
 	return b, nil
 }
@@ -138,7 +220,7 @@ func (f *framer) readByte(what string) (byte, error) {
 // grows the buffer only as bytes actually arrive.
 func (f *framer) readN(n int64, what string) ([]byte, error) {
 	f.skip.partial = false
-	if f.rec.inRec && f.skip.maxKey > 0 {
+	if f.limit() > 0 {
 		f.guard(n)
 		if f.skip.active && n > skipKeep {
 			return f.skipN(n, what)
@@ -147,13 +229,14 @@ func (f *framer) readN(n int64, what string) ([]byte, error) {
 	start := len(f.buf.out)
 	if n <= int64(f.br.Buffered()) {
 		b, _ := f.br.Peek(int(n))
+		f.buf.grow(int(n))
 		f.buf.out = append(f.buf.out, b...)
 		_, _ = f.br.Discard(int(n))
 		return f.buf.out[start:], nil
 	}
 	for n > 0 {
 		k := min(n, readChunk)
-		f.buf.out = slices.Grow(f.buf.out, int(k))
+		f.buf.grow(int(k))
 		m, err := io.ReadFull(f.br, f.buf.out[len(f.buf.out):len(f.buf.out)+int(k)])
 		f.buf.out = f.buf.out[:len(f.buf.out)+m]
 		if err != nil {
@@ -170,7 +253,7 @@ func (f *framer) readN(n int64, what string) ([]byte, error) {
 // readLen reads a length-encoded integer; special reports the 11xxxxxx
 // string encodings, with the encoding in the returned value.
 func (f *framer) readLen(what string) (uint64, bool, error) {
-	if f.rec.inRec && f.skip.maxKey > 0 {
+	if f.limit() > 0 {
 		// Values made of lengths only (module integers) must drain too.
 		f.guard(9)
 	}
@@ -276,6 +359,12 @@ func (f *framer) readLZFStr(at int64, what string, need int) (str, error) {
 	}
 	if clen == 0 || clen > 1<<40 || ulen > 100*clen+64 || ulen == 0 {
 		return str{}, f.errAt(at, "corrupt LZF string (%d bytes claimed to decompress to %d) while reading %s%s", clen, ulen, what, f.keyDesc())
+	}
+	if ulen > clen && f.limit() > 0 {
+		// What the string costs once loaded is its decompressed size:
+		// the limit judges that, so that a small, very compressible
+		// record cannot escape it.
+		f.rec.inflated += int64(ulen - clen)
 	}
 	c, err := f.readN(int64(clen), what)
 	if err != nil {

@@ -35,8 +35,9 @@ const (
 )
 
 // Record describes one key of a dump. Records are delivered in file order
-// to a callback; a Record and everything it points to (Value in
-// particular) is valid only during that callback and must not be kept.
+// to a callback; a Record and everything it points to (Key and Value in
+// particular: they point into reused buffers) is valid only during that
+// callback and must not be kept.
 type Record struct {
 	DB  int
 	Key string // raw key bytes; may hold any byte, including invalid UTF-8

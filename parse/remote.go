@@ -41,39 +41,22 @@ type Object struct {
 // like a directory, except that objects that are not dumps are skipped
 // by their first bytes only.
 func ExpandContext(ctx context.Context, args []string, names map[string]string, store Store) ([]Input, error) {
-	e := remoteExpander{ctx: ctx, store: store}
-	var local []string
-	var ins []Input
-	flush := func() error {
-		if len(local) == 0 {
-			return nil
-		}
-		found, err := expandLocal(local)
-		if err != nil {
-			return err
-		}
-		ins = append(ins, found...)
-		local = nil
-		return nil
-	}
+	re := remoteExpander{ctx: ctx, store: store}
+	e := &expander{}
 	for _, arg := range args {
 		if store == nil || !store.IsURL(arg) {
-			local = append(local, arg)
+			if err := e.arg(arg); err != nil {
+				return nil, err
+			}
 			continue
 		}
-		if err := flush(); err != nil {
-			return nil, err
-		}
-		found, err := e.expand(arg)
+		found, err := re.expand(arg)
 		if err != nil {
 			return nil, err
 		}
-		ins = append(ins, found...)
+		e.ins = append(e.ins, found...)
 	}
-	if err := flush(); err != nil {
-		return nil, err
-	}
-	return checkNames(ins, names)
+	return checkNames(e.ins, names)
 }
 
 // remoteExpander expands object URLs.
@@ -118,7 +101,7 @@ func (e remoteExpander) object(o Object, explicit bool) ([]Input, error) {
 	if err != nil {
 		return nil, err
 	}
-	kind := sniff(bytes.NewReader(head))
+	kind, _ := sniff(bytes.NewReader(head))
 	if kind == kindOther && int64(len(head)) == sniffHead && sniffCompression(head) != "" {
 		// A compressed stream whose first block is longer than the head
 		// (lz4 frames have blocks of up to 4 MiB): read on as far as
@@ -127,8 +110,11 @@ func (e remoteExpander) object(o Object, explicit bool) ([]Input, error) {
 		if err != nil {
 			return nil, err
 		}
-		kind = sniff(rc)
+		kind, err = sniff(rc)
 		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", o.URL, err)
+		}
 	}
 	ref := Ref{Path: o.URL, Remote: true, Size: o.Size}
 	switch kind {
@@ -166,7 +152,7 @@ func (e remoteExpander) tar(obj Ref) ([]Input, error) {
 	defer done()
 	members, err := listTar(obj.Path, tr, nil)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", obj.Path, err)
 	}
 	ins := make([]Input, len(members))
 	for i, m := range members {

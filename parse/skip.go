@@ -31,16 +31,36 @@ const (
 // skipState is the framer's state for records over the size limit.
 type skipState struct {
 	maxKey       int64  // Options.MaxKeyBytes; 0 = no limit
+	maxKeyName   string // Options.MaxKeyName
 	active       bool   // the current record is over maxKey
 	partial      bool   // the last readN returned only a prefix of its bytes
 	countUnknown bool   // a skipped blob's entry count could not be known
 	prefix       []byte // kept start of a string streamed through, reused
 }
 
-// guard switches the current record to skipping once it would grow past
-// maxKey with n more bytes, and while skipping drops what has accumulated.
+// maxItemBytes bounds an item outside the key records (an AUX field, a
+// FUNCTION library, MODULE_AUX data), whatever MaxKeyBytes says: the
+// servers write such items of a few kilobytes, so a larger one (or a
+// corrupt length claiming one) is streamed through, checksummed and kept
+// from the decoder instead of being held.
+const maxItemBytes = 16 << 20
+
+// limit is the bound on the item being framed (its decompressed size, see
+// recordState.inflated); 0 = none.
+func (f *framer) limit() int64 {
+	switch {
+	case f.rec.inRec:
+		return f.skip.maxKey
+	case f.dump.inTrailer:
+		return 0
+	}
+	return maxItemBytes
+}
+
+// guard switches the current item to skipping once it would grow past its
+// limit with n more bytes, and while skipping drops what has accumulated.
 func (f *framer) guard(n int64) {
-	if !f.skip.active && f.pos()+n-f.rec.startOff > f.skip.maxKey {
+	if !f.skip.active && f.pos()+n-f.rec.startOff+f.rec.inflated > f.limit() {
 		f.skip.active = true
 		// Give back the buffer that grew to hold the record so far; only
 		// earlier, not yet forwarded items stay.
@@ -87,7 +107,6 @@ func (f *framer) skipN(n int64, what string) ([]byte, error) {
 // built from its meta alone: the decoder never sees it.
 func (f *framer) tooLarge(m *meta) {
 	m.undecoded = true
-	m.key = string(f.rec.key)
 	// The blobs' decompressed lengths let the memory model size the value
 	// without it; a key with more containers than maxKeptBlobs is left to
 	// its serialized size rather than holding that much metadata.
@@ -97,7 +116,15 @@ func (f *framer) tooLarge(m *meta) {
 	case len(m.blobs) > maxKeptBlobs:
 		m.blobs = nil
 	}
-	w := fmt.Sprintf("key too large to analyze in memory (%d bytes serialized > --max-key-memory %d): memory estimated from its serialized size", m.size, f.skip.maxKey)
+	limit := f.skip.maxKeyName
+	if limit == "" {
+		limit = fmt.Sprintf("the limit of %d bytes", f.skip.maxKey)
+	}
+	size := fmt.Sprintf("%d bytes serialized", m.size)
+	if f.rec.inflated > 0 {
+		size += fmt.Sprintf(", %d once decompressed", m.size+f.rec.inflated)
+	}
+	w := fmt.Sprintf("key too large to analyze in memory (%s, over %s): memory estimated from its serialized size", size, limit)
 	m.warnings = append(slices.Clip(m.warnings), w)
 	if f.skip.countUnknown {
 		m.warnings = append(m.warnings, "element count is a lower bound: a packed container too large to walk had a saturated entry count")

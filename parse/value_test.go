@@ -2,6 +2,7 @@ package parse
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/hdt3213/rdb/model"
@@ -135,7 +136,7 @@ func TestParsedValues(t *testing.T) {
 	got := map[string]Value{}
 	_, err := Parse(context.Background(), bytesInput("v.rdb", b), Options{}, func(r *Record) error {
 		require.NotNil(t, r.Value, r.Key)
-		got[r.Key] = *r.Value.Clone()
+		got[strings.Clone(r.Key)] = *r.Value.Clone()
 		return nil
 	})
 	require.NoError(t, err)

@@ -1,9 +1,6 @@
 package parse
 
-import (
-	"fmt"
-	"slices"
-)
+import "fmt"
 
 // typeInfo maps an RDB value type to its data type and serialized encoding.
 func typeInfo(t byte) (string, string) {
@@ -75,6 +72,9 @@ func (f *framer) record(t byte, at int64) (meta, error) {
 	if !knownType(t) || t == 26 && (f.dump.version < 13 || f.dump.valkey) {
 		return m, f.errAt(at, "unknown value type or opcode %d (0x%02x) in an RDB %d dump: %s", t, t, f.dump.version, unknownType(t))
 	}
+	if err := f.newerThanHeader(at, fmt.Sprintf("value type %d", t), typeSince(t)); err != nil {
+		return m, err
+	}
 	if t == 6 {
 		return m, f.errAt(at, "module value type 6 (RDB_TYPE_MODULE_PRE_GA, Redis 4.0 release candidates) cannot be parsed")
 	}
@@ -87,21 +87,18 @@ func (f *framer) record(t byte, at int64) (meta, error) {
 	if k.partial {
 		r.warnings = append(r.warnings, fmt.Sprintf("key name of %d bytes: only its first %d bytes are kept", k.ulen, len(r.key)))
 	}
-	m.keyHash, m.keyLen = hashKey(r.key), len(r.key)
+	r.valAt = len(f.buf.out)
 	if err := f.value(t, &m); err != nil {
 		return m, err
 	}
-	if len(r.blobs) > 0 {
-		m.blobs = slices.Clone(r.blobs)
-	}
+	m.blobs = r.blobs
 	m.warnings = r.warnings
 	m.saturated = r.saturated
 	r.inKey = false
 	return m, nil
 }
 
-// hashKey is FNV-1a: the decoder's key is matched against the framer's by
-// length and hash, without keeping the framer's copy.
+// hashKey is FNV-1a.
 func hashKey[T ~string | ~[]byte](b T) uint64 {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(b); i++ {
@@ -398,7 +395,9 @@ func (f *framer) ziplist(what string) (int64, error) {
 			f.skip.countUnknown = true
 			n = 0
 		}
-	} else if !s.compressed || hdr == 65535 {
+	} else {
+		// Walked entry by entry, compressed or not: the decoder trusts
+		// every length inside.
 		full := s.data
 		if s.compressed {
 			full, err = f.unlzf(s.raw, int(s.ulen), true)
@@ -458,9 +457,6 @@ func (f *framer) listpackCount(s str) (int64, error) {
 	hdr, err := lpCheckHeader(s.data, s.ulen)
 	if err != nil {
 		return 0, f.blobErr("listpack", err)
-	}
-	if s.compressed && hdr != 65535 {
-		return hdr, nil
 	}
 	if f.skip.active && (s.partial || s.compressed && s.ulen > skipKeep) {
 		// Only the header is at hand.

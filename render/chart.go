@@ -88,10 +88,13 @@ type chartAxis struct {
 	AxisLabel *chartAxisLabel `json:"axisLabel,omitempty"`
 	Data      []chartCategory `json:"data,omitempty"`
 	// Interval, Max and Min are set on byte axes (see byteAxis).
-	Interval int64  `json:"interval,omitempty"`
-	Max      int64  `json:"max,omitempty"`
-	Min      *int64 `json:"min,omitempty"`
-	Name     string `json:"name,omitempty"`
+	Interval int64 `json:"interval,omitempty"`
+	// Inverse puts a category axis' first entry on top (horizontal bars
+	// read top down).
+	Inverse bool   `json:"inverse,omitempty"`
+	Max     int64  `json:"max,omitempty"`
+	Min     *int64 `json:"min,omitempty"`
+	Name    string `json:"name,omitempty"`
 	// NameTextStyle aligns the name: a y axis' name starts at the axis
 	// and reads rightwards, so that it is never cut at the chart's edge.
 	NameTextStyle *chartNameStyle `json:"nameTextStyle,omitempty"`
@@ -159,10 +162,12 @@ type chartSeries struct {
 	Bottom            string          `json:"bottom,omitempty"`
 	Breadcrumb        *chartShow      `json:"breadcrumb,omitempty"`
 	Center            []string        `json:"center,omitempty"`
+	ConnectNulls      bool            `json:"connectNulls,omitempty"`
 	Data              []chartItem     `json:"data"`
 	ItemStyle         *chartItemStyle `json:"itemStyle,omitempty"`
 	Label             *chartLabel     `json:"label,omitempty"`
 	Left              string          `json:"left,omitempty"`
+	LineStyle         *chartLineStyle `json:"lineStyle,omitempty"`
 	MarkLine          *chartMarkLine  `json:"markLine,omitempty"`
 	MinShowLabelAngle float64         `json:"minShowLabelAngle,omitempty"`
 	Name              string          `json:"name"`
@@ -170,6 +175,7 @@ type chartSeries struct {
 	Radius            []string        `json:"radius,omitempty"`
 	Right             string          `json:"right,omitempty"`
 	Roam              *bool           `json:"roam,omitempty"`
+	ShowSymbol        *bool           `json:"showSymbol,omitempty"`
 	Stack             string          `json:"stack,omitempty"`
 	Symbol            string          `json:"symbol,omitempty"`
 	SymbolSize        chartSymbolSize `json:"symbolSize,omitempty"`
@@ -190,11 +196,24 @@ func (s chartSymbolSize) MarshalJSON() ([]byte, error) {
 	return json.Marshal([]int(s))
 }
 
-// chartItem is one data item: a bar, a slice, a tile or a mark.
+// chartItem is one data item: a bar, a slice, a tile, a mark or a
+// point of a line.
 type chartItem struct {
 	ItemStyle *chartItemStyle `json:"itemStyle,omitempty"`
 	Name      string          `json:"name,omitempty"`
 	Value     int64           `json:"value"`
+	// Missing is a point a line has no value for (a day without a
+	// night): it is written as null, which a line skips.
+	Missing bool `json:"-"`
+}
+
+// MarshalJSON writes a missing item as null, any other as an object.
+func (c chartItem) MarshalJSON() ([]byte, error) {
+	if c.Missing {
+		return []byte("null"), nil
+	}
+	type plain chartItem
+	return json.Marshal(plain(c))
 }
 
 // chartValues are items of the given values, with no style.
@@ -224,9 +243,12 @@ type chartMarkLine struct {
 	Symbol    []string            `json:"symbol,omitempty"`
 }
 
+// chartMarkLineItem is a level across the chart: at YAxis on a vertical
+// value axis, at XAxis on a horizontal one.
 type chartMarkLineItem struct {
 	Name  string `json:"name"`
-	YAxis int64  `json:"yAxis"`
+	XAxis int64  `json:"xAxis,omitempty"`
+	YAxis int64  `json:"yAxis,omitempty"`
 }
 
 type chartLineStyle struct {

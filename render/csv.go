@@ -33,7 +33,7 @@ func TopKeysCSV(w io.Writer, r *aggregate.Report) error {
 	rec := make([]string, len(TopKeysHeader))
 	for _, n := range r.Nodes {
 		for i, k := range topKeysOf(r, n) {
-			rec[0] = n.Name
+			rec[0] = csvName(n.Name)
 			rec[1] = strconv.Itoa(i + 1)
 			keyColumns(rec[2:10], k.DB, string(k.Key), k.Type, k.Encoding, k.Memory, k.RDBBytes, k.Elements, int64(k.ExpiresAt))
 			rec[10] = ""
@@ -78,7 +78,7 @@ func FamiliesCSV(w io.Writer, r *aggregate.Report) error {
 			if other && e.Keys == 0 {
 				continue
 			}
-			rec[0], rec[1] = scope, node
+			rec[0], rec[1] = scope, csvName(node)
 			rec[2] = csvSafe(aggregate.EscapeKey(string(e.Name)))
 			if other {
 				rec[2] = aggregate.OtherGroup
@@ -91,9 +91,9 @@ func FamiliesCSV(w io.Writer, r *aggregate.Report) error {
 			rec[8], rec[9], rec[10] = "", "", ""
 			if b := e.Biggest; b != nil {
 				rec[8] = csvSafe(aggregate.EscapeKey(string(b.Key)))
-				rec[9] = b.Node
+				rec[9] = csvName(b.Node)
 				if rec[9] == "" {
-					rec[9] = node
+					rec[9] = csvName(node)
 				}
 				rec[10] = strconv.FormatInt(b.Memory, 10)
 			}

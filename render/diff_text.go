@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/rdbscope/rdbscope/aggregate"
 	"github.com/rdbscope/rdbscope/aggregate/diff"
 )
 
@@ -19,6 +20,13 @@ func DiffText(w io.Writer, d *diff.Diff, opts TextOptions) error {
 	ew := &errWriter{w: w}
 	l := opts.layout()
 	fmt.Fprintf(ew, "%s\n\n", l.p.heading(fmt.Sprintf("DIFF %s → %s (%s)", diffWhen(d.Old), diffWhen(d.New), diffModeText(d))))
+	// Node sets that differ are why a diff is merged: say which first.
+	for _, warn := range d.Warnings {
+		writeHanging(ew, l.p.severity(aggregate.SeverityWarning, "warning:")+" ", aggregate.CleanText(warn), l.width, "  ")
+	}
+	if len(d.Warnings) > 0 {
+		fmt.Fprintln(ew)
+	}
 	textFindings(ew, l, d.Findings)
 	if len(d.Findings) == 0 {
 		fmt.Fprint(ew, "No findings.\n\n")

@@ -75,6 +75,10 @@ type HTMLOptions struct {
 	TreemapCap int
 	// TableCap bounds the rows of every table (DefaultTableCap if <= 0).
 	TableCap int
+	// NodeSections bounds the nodes that get a section of their own, the
+	// worst first (DefaultNodeSections if <= 0): a page of 300 node
+	// sections is 20 MB that nobody reads. The nodes table lists all.
+	NodeSections int
 
 	// runtime replaces the embedded ECharts in tests, so that golden files
 	// stay small and readable; empty means the real runtime.
@@ -90,19 +94,40 @@ func HTML(w io.Writer, r *aggregate.Report, opts HTMLOptions) error {
 	if r == nil {
 		return errors.New("render: no report")
 	}
-	tmpl, err := htmlTemplates()
-	if err != nil {
-		return err
-	}
 	p, err := htmlBuildPage(r, opts)
 	if err != nil {
 		return err
 	}
+	return executePage(w, "page", p)
+}
+
+// executePage renders the page template name with p to w, buffered.
+func executePage(w io.Writer, name string, p any) error {
+	tmpl, err := htmlTemplates()
+	if err != nil {
+		return err
+	}
 	bw := bufio.NewWriterSize(w, 64<<10)
-	if err := tmpl.ExecuteTemplate(bw, "page", p); err != nil {
-		return fmt.Errorf("render: html: %w", err)
+	if err := tmpl.ExecuteTemplate(bw, name, p); err != nil {
+		return fmt.Errorf("render: html %s: %w", name, err)
 	}
 	return bw.Flush()
+}
+
+// chartRuntime is the chart runtime a page inlines: the embedded ECharts,
+// or a test's stand-in.
+func chartRuntime(override string) (string, error) {
+	runtime := echartsJS
+	if override != "" {
+		runtime = override
+	}
+	// A script element ends at the first "</script" whatever the JS means,
+	// and "<!--" switches the HTML parser into a state where it may not;
+	// the runtime is inlined verbatim, so it must contain neither.
+	if l := strings.ToLower(runtime); strings.Contains(l, "</script") || strings.Contains(l, "<!--") {
+		return "", errors.New("render: chart runtime cannot be inlined: contains </script or <!--")
+	}
+	return runtime, nil
 }
 
 // htmlTemplates parses the embedded templates once, as one set holding
@@ -130,10 +155,17 @@ type htmlPage struct {
 
 	Inputs     *htmlTable
 	Incomplete []string
-	Findings   []htmlFindingView
-	Overview   *htmlOverview
-	Nodes      []*htmlNodeView
-	TopOverall *htmlTable
+	// Findings are the finding cards; with many, FindingGroups holds them
+	// grouped by kind instead.
+	Findings      []htmlFindingView
+	FindingGroups []htmlFindingGroup
+	Overview      *htmlOverview
+	Nodes         []*htmlNodeView
+	// NavNodes are the sections the navigation links (none with many);
+	// SectionsNote says which nodes have no section.
+	NavNodes     []*htmlNodeView
+	SectionsNote string
+	TopOverall   *htmlTable
 	// TopOverallNote says what a filtered TopOverall covers.
 	TopOverallNote string
 	Charts         []htmlChartIsland
@@ -155,6 +187,9 @@ type htmlBuilder struct {
 	cluster bool
 	// report is the report drawn; nil for a diff.
 	report *aggregate.Report
+	// horizontal turns the overview's node charts into horizontal bars
+	// (a fleet's, see chartNodes).
+	horizontal bool
 }
 
 func htmlBuildPage(r *aggregate.Report, o HTMLOptions) (*htmlPage, error) {
@@ -164,15 +199,9 @@ func htmlBuildPage(r *aggregate.Report, o HTMLOptions) (*htmlPage, error) {
 	if o.TableCap <= 0 {
 		o.TableCap = DefaultTableCap
 	}
-	runtime := echartsJS
-	if o.runtime != "" {
-		runtime = o.runtime
-	}
-	// A script element ends at the first "</script" whatever the JS means,
-	// and "<!--" switches the HTML parser into a state where it may not;
-	// the runtime is inlined verbatim, so it must contain neither.
-	if l := strings.ToLower(runtime); strings.Contains(l, "</script") || strings.Contains(l, "<!--") {
-		return nil, errors.New("render: chart runtime cannot be inlined: contains </script or <!--")
+	runtime, err := chartRuntime(o.runtime)
+	if err != nil {
+		return nil, err
 	}
 	b := &htmlBuilder{opts: o, settings: r.Settings, full: htmlFullNodes(r.Findings), worst: map[string]aggregate.Severity{}, refs: map[string]int64{},
 		report: r}
@@ -194,7 +223,11 @@ func htmlBuildPage(r *aggregate.Report, o HTMLOptions) (*htmlPage, error) {
 		}
 	}
 	p.Inputs, p.Incomplete = b.inputs(nodes)
-	p.Findings = htmlFindingViews(r.Findings)
+	if groupFindings(r.Findings) {
+		p.FindingGroups = htmlFindingGroups(r.Findings)
+	} else {
+		p.Findings = htmlFindingViews(r.Findings)
+	}
 	p.Heading, p.Named = o.Title, o.Title != ""
 	if p.Heading == "" {
 		p.Heading = "rdbscope report"
@@ -222,7 +255,9 @@ func htmlBuildPage(r *aggregate.Report, o HTMLOptions) (*htmlPage, error) {
 		nv.Name = "All nodes (" + r.Cluster.Name + ")"
 		p.Nodes = append(p.Nodes, nv)
 	}
-	for i, n := range nodes {
+	sections, note := b.nodeSections(nodes)
+	p.SectionsNote = note
+	for i, n := range sections {
 		critical := b.worst[n.Name] == aggregate.SeverityCritical
 		nv, err := b.node(n, "node-"+strconv.Itoa(i), open || n == biggest || critical || !n.Complete)
 		if err != nil {
@@ -235,6 +270,9 @@ func htmlBuildPage(r *aggregate.Report, o HTMLOptions) (*htmlPage, error) {
 		if r.Filter != nil {
 			p.TopOverallNote = filterNote(r.Filter, r.Cluster)
 		}
+	}
+	if len(p.Nodes) <= htmlNavNodes {
+		p.NavNodes = p.Nodes
 	}
 	p.Charts = b.charts
 	p.clean()
@@ -249,6 +287,10 @@ func htmlBuildPage(r *aggregate.Report, o HTMLOptions) (*htmlPage, error) {
 func (p *htmlPage) clean() {
 	c := htmlClean
 	p.Title, p.Heading, p.Headline, p.TopOverallNote = c(p.Title), c(p.Heading), c(p.Headline), c(p.TopOverallNote)
+	p.SectionsNote = c(p.SectionsNote)
+	for i := range p.FindingGroups {
+		p.FindingGroups[i].Summary = c(p.FindingGroups[i].Summary)
+	}
 	for i := range p.Facts {
 		p.Facts[i].Label, p.Facts[i].Value, p.Facts[i].Title = c(p.Facts[i].Label), c(p.Facts[i].Value), c(p.Facts[i].Title)
 	}
@@ -257,6 +299,7 @@ func (p *htmlPage) clean() {
 	}
 	tables := []*htmlTable{p.Inputs, p.TopOverall}
 	if p.Overview != nil {
+		p.Overview.ChartsNote = c(p.Overview.ChartsNote)
 		for i := range p.Overview.Notes {
 			p.Overview.Notes[i].Text = c(p.Overview.Notes[i].Text)
 		}

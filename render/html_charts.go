@@ -165,7 +165,7 @@ func (b *htmlBuilder) clusterMemChart(nodes []*aggregate.Node, outliers map[*agg
 		AxisLabel: &chartAxisLabel{Interval: "0", Rotate: htmlRotation(len(nodes)), LineHeight: 16}}}
 	o.YAxis = []chartAxis{byteAxis(chartValueAxis("estimated used memory"), top)}
 	o.Series = series
-	return b.addChart(htmlChartSpec{Option: o, Units: units, Axis: "y", AxisUnits: []chartUnit{unitBytes}})
+	return b.addNodeChart(o, htmlChartSpec{Units: units, Axis: "y", AxisUnits: []chartUnit{unitBytes}})
 }
 
 func (b *htmlBuilder) clusterTTLChart(nodes []*aggregate.Node, outliers map[*aggregate.Node]bool) (string, error) {
@@ -186,7 +186,7 @@ func (b *htmlBuilder) clusterTTLChart(nodes []*aggregate.Node, outliers map[*agg
 		{Name: "without TTL", Type: "bar", Stack: "ttl", Data: chartValues(without), ItemStyle: &chartItemStyle{Color: htmlColorNoTTL}},
 		{Name: "with TTL", Type: "bar", Stack: "ttl", Data: chartValues(with), ItemStyle: &chartItemStyle{Color: htmlColorTTL}},
 	}
-	return b.addChart(htmlChartSpec{Option: o, Units: []chartUnit{unitBytes, unitBytes}, Axis: "y", AxisUnits: []chartUnit{unitBytes}})
+	return b.addNodeChart(o, htmlChartSpec{Units: []chartUnit{unitBytes, unitBytes}, Axis: "y", AxisUnits: []chartUnit{unitBytes}})
 }
 
 // typeDonut is the "hash is 99% of this node" view: memory by data type,

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -36,16 +35,7 @@ func DiffHTML(w io.Writer, d *diff.Diff) error {
 	if d == nil {
 		return errors.New("render: no diff")
 	}
-	tmpl, err := htmlTemplates()
-	if err != nil {
-		return err
-	}
-	p := diffBuildPage(d)
-	bw := bufio.NewWriterSize(w, 64<<10)
-	if err := tmpl.ExecuteTemplate(bw, "diffpage", p); err != nil {
-		return fmt.Errorf("render: diff html: %w", err)
-	}
-	return bw.Flush()
+	return executePage(w, "diffpage", diffBuildPage(d))
 }
 
 func diffBuildPage(d *diff.Diff) *diffPage {

@@ -228,6 +228,10 @@ func htmlFigureValue(f aggregate.Figure) (text, exact string) {
 		return htmlPct(v), ""
 	case aggregate.UnitRatio:
 		return strconv.FormatFloat(v, 'f', 2, 64) + "×", ""
+	case aggregate.UnitDays:
+		return strconv.FormatFloat(v, 'f', 1, 64) + " days", ""
+	case aggregate.UnitBytesPerDay:
+		return signedRateHTML(v) + " a day", htmlCount(int64(v)) + " bytes a day"
 	case aggregate.UnitUnixMillis:
 		if v <= 0 {
 			return "none", ""

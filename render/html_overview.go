@@ -19,6 +19,9 @@ type htmlOverview struct {
 	TTLChart  string
 	SlotChart string
 	Notes     []htmlNote
+	// ChartsNote says which nodes the charts show when they do not show
+	// them all.
+	ChartsNote string
 }
 
 // htmlNote is a sentence about a problem; Class is "bad" (red) for one the
@@ -35,12 +38,16 @@ func (b *htmlBuilder) overview(nodes []*aggregate.Node, findings []aggregate.Fin
 		htmlColumn{Label: "Est. used memory", Num: true, Help: "key memory plus overhead"},
 		htmlColumn{Label: "used_mem (dump)", Num: true, Help: "the used_mem the server wrote into the dump"},
 		htmlColumn{Label: "Est./dump", Num: true},
-		htmlColumn{Label: "maxmemory", Num: true, Help: "the maxmemory the findings were judged with, and how much of it the node uses"},
+		htmlColumn{Label: "maxmemory", Num: true, Help: "the maxmemory the findings were judged with"},
 		htmlColumn{Label: "Without TTL", Num: true, Help: "key memory of the keys without a TTL, and its share of the node's key memory"},
 		htmlColumn{Label: "Dominant type"},
 	)
+	withFill := b.anyMaxmemory(nodes)
+	if withFill {
+		t.Cols = append(t.Cols, htmlColumn{Label: "Fill", Num: true, Help: "used memory (the dump's used_mem, else the estimate) over maxmemory; the table starts with the fullest"})
+	}
 	outliers := htmlOutliers(nodes, findings)
-	for _, n := range nodes {
+	for _, n := range b.fillFirst(nodes) {
 		typ, share := htmlDominant(n)
 		dom := htmlCell{Text: "—", Sort: "0"}
 		if typ != "" {
@@ -52,15 +59,9 @@ func (b *htmlBuilder) overview(nodes []*aggregate.Node, findings []aggregate.Fin
 		}
 		mm := htmlCell{Text: "unknown", Sort: "0"}
 		if m := b.maxMemory(n.Name); m > 0 {
+			// How full it is is the Fill column's.
 			mm = htmlBytesCell(m)
-			mm.Text += " (" + htmlPct(b.fill(n)) + " used)"
 			mm.Title += "; " + htmlCount(aggregate.UsedMemory(n)) + " bytes used (the dump's used_mem, or the estimate when the dump has none)"
-			switch b.fillLevel(n) {
-			case fillOver:
-				mm.Class = "bad"
-			case fillNear:
-				mm.Class = "warn"
-			}
 		}
 		rc := ""
 		if outliers[n] {
@@ -81,6 +82,10 @@ func (b *htmlBuilder) overview(nodes []*aggregate.Node, findings []aggregate.Fin
 			name, htmlCountCell(n.Keys), htmlBytesCell(n.Memory), htmlBytesCell(n.Overhead),
 			htmlBytesCell(n.EstimatedUsedMemory), htmlBytesCell(n.UsedMem), estRatio, mm, noTTL, dom,
 		}})
+		if withFill {
+			last := &t.Rows[len(t.Rows)-1]
+			last.Cells = append(last.Cells, b.fillCell(n))
+		}
 	}
 	b.finish(t, len(nodes))
 	ov.Table = t
@@ -104,15 +109,21 @@ func (b *htmlBuilder) overview(nodes []*aggregate.Node, findings []aggregate.Fin
 				n.Name, htmlPct(htmlShareOfTotal(n, nodes)))})
 		}
 	}
-	ov.Notes = notes
+	ov.Notes = capNotes(notes, len(nodes))
 	var err error
-	if ov.MemChart, err = b.clusterMemChart(nodes, outliers); err != nil {
+	shown, across, note := b.chartNodes(nodes)
+	ov.ChartsNote = note
+	b.horizontal = across
+	if ov.MemChart, err = b.clusterMemChart(shown, outliers); err != nil {
 		return nil, err
 	}
-	if ov.TTLChart, err = b.clusterTTLChart(nodes, outliers); err != nil {
+	if ov.TTLChart, err = b.clusterTTLChart(shown, outliers); err != nil {
 		return nil, err
 	}
-	if b.cluster {
+	b.horizontal = false
+	// The slot chart draws one series per node along the slot space: at
+	// fleet size it is a blur, and the biggest island of the page.
+	if b.cluster && !across {
 		if ov.SlotChart, err = b.slotChart(nodes); err != nil {
 			return nil, err
 		}

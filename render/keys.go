@@ -72,14 +72,14 @@ func (kw *KeysWriter) Write(node string, k *aggregate.Key, family []byte) error 
 	kw.mu.Lock()
 	defer kw.mu.Unlock()
 	if kw.csv != nil {
-		kw.record[0] = node
+		kw.record[0] = csvName(node)
 		keyColumns(kw.record[1:], k.DB, k.Key, k.Type, k.Encoding, k.Memory, k.RDBBytes, k.Elements, k.ExpiresAt)
 		extraColumns(kw.record[9:], keyAlloc(k), string(family), aggregate.Slot(k.Key))
 		return kw.csv.Write(kw.record)
 	}
 	b := kw.buf[:0]
 	b = append(b, `{"node":`...)
-	b = appendJSONString(b, node)
+	b = appendJSONString(b, aggregate.CleanText(node))
 	b = append(b, `,"db":`...)
 	b = strconv.AppendInt(b, int64(k.DB), 10)
 	b = append(b, `,"key":`...)
@@ -171,6 +171,10 @@ func csvSafe(s string) string {
 	}
 	return s
 }
+
+// csvName is a node name as a CSV cell: node names come from file and
+// archive member names, as untrusted as keys.
+func csvName(s string) string { return csvSafe(aggregate.CleanText(s)) }
 
 // appendJSONString appends s as a JSON string. Names are already escaped
 // to valid, printable UTF-8, so the fast path is a plain copy.

@@ -106,3 +106,33 @@ func (p painter) heading(s string) string { return p.paint(sgrBold, s) }
 
 // bad paints what went wrong (an incomplete node).
 func (p painter) bad(s string) string { return p.paint(sgrRed, s) }
+
+// writeClipped writes the lines of a laid-out table, each cut to width
+// columns with an ellipsis: the table's last column is prose (a family,
+// a title) that may lose its end, while the figures before it stay whole.
+func writeClipped(w io.Writer, table string, width int) {
+	for _, line := range strings.SplitAfter(table, "\n") {
+		if line == "" {
+			continue
+		}
+		body := strings.TrimRight(line, " \n")
+		if cols(body) > width {
+			body = clip(body, width)
+		}
+		io.WriteString(w, body+"\n")
+	}
+}
+
+// clip cuts plain text s to width columns, the last of them an ellipsis.
+func clip(s string, width int) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n+1 >= width {
+			break
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return strings.TrimRight(b.String(), " ") + "…"
+}

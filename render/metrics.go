@@ -11,13 +11,29 @@ import (
 	"github.com/rdbscope/rdbscope/aggregate"
 )
 
+// MetricsOptions tune the metrics file.
+type MetricsOptions struct {
+	// Labels are name, value pairs put on every sample, e.g. "cluster",
+	// "prod-cache": what keeps twenty clusters apart on one
+	// node_exporter. The command checks the names.
+	Labels []string
+	// TopFamilies is how many of each node's biggest key families get
+	// series of their own (DefaultMetricsFamilies if 0; -1 for none).
+	TopFamilies int
+}
+
+// DefaultMetricsFamilies is how many families of each node the metrics
+// file has series for: enough to see what fills a node, few enough that
+// 300 nodes stay a few thousand series.
+const DefaultMetricsFamilies = 5
+
 // Metrics writes the report as gauges in the Prometheus text exposition
 // format (version 0.0.4), the format node_exporter's textfile collector
 // reads: one sample per node and figure, labelled by node. Node names
 // are written in the escaped key form (aggregate.EscapeKey), so a label is
-// always valid UTF-8. docs/batch.md lists the metrics.
-func Metrics(w io.Writer, r *aggregate.Report) error {
-	m := &metricsWriter{w: bufio.NewWriter(w)}
+// always valid UTF-8. docs/metrics.md lists the metrics.
+func Metrics(w io.Writer, r *aggregate.Report, opts MetricsOptions) error {
+	m := &metricsWriter{w: bufio.NewWriter(w), base: opts.Labels}
 	nodes := r.Nodes
 
 	m.family("rdbscope_report_timestamp_seconds", "When the report was generated (Unix seconds).")
@@ -64,6 +80,24 @@ func Metrics(w io.Writer, r *aggregate.Report) error {
 			}
 		}
 	}
+	// What the findings compare with maxmemory, and the fill: what an
+	// alert predicts (docs/metrics.md).
+	m.family("rdbscope_node_used_bytes", "The memory the node is taken to use against maxmemory: the dump's used-mem, else the model's estimate.")
+	for _, n := range nodes {
+		m.sample("rdbscope_node_used_bytes", []string{"node", n.Name}, float64(aggregate.UsedMemory(n)))
+	}
+	m.family("rdbscope_node_maxmemory_bytes", "The node's maxmemory (--maxmemory, --redis-config; absent when unknown).")
+	for _, n := range nodes {
+		if mm := r.Settings.MaxmemoryOf(n.Name); mm > 0 {
+			m.sample("rdbscope_node_maxmemory_bytes", []string{"node", n.Name}, float64(mm))
+		}
+	}
+	m.family("rdbscope_node_fill_ratio", "rdbscope_node_used_bytes over rdbscope_node_maxmemory_bytes (absent when maxmemory is unknown).")
+	for _, n := range nodes {
+		if mm := r.Settings.MaxmemoryOf(n.Name); mm > 0 {
+			m.sample("rdbscope_node_fill_ratio", []string{"node", n.Name}, float64(aggregate.UsedMemory(n))/float64(mm))
+		}
+	}
 	m.family("rdbscope_node_type_keys", "Keys per data type.")
 	for _, n := range nodes {
 		for _, t := range sortedStrings(n.ByType) {
@@ -104,6 +138,7 @@ func Metrics(w io.Writer, r *aggregate.Report) error {
 		bySev[f.Node][f.Severity.String()]++
 		byKind[nk{f.Node, f.Severity.String(), f.Kind}]++
 	}
+	m.familyMetrics(nodes, opts.TopFamilies)
 	m.family("rdbscope_findings", "Findings per node and severity.")
 	for _, name := range sortedStrings(names) {
 		for _, sev := range []aggregate.Severity{aggregate.SeverityCritical, aggregate.SeverityWarning, aggregate.SeverityInfo} {
@@ -135,8 +170,47 @@ func Metrics(w io.Writer, r *aggregate.Report) error {
 }
 
 type metricsWriter struct {
-	w   *bufio.Writer
-	err error
+	w    *bufio.Writer
+	base []string // labels of every sample
+	err  error
+}
+
+// familyMetrics writes the memory of each node's top biggest families,
+// with and without TTL.
+func (m *metricsWriter) familyMetrics(nodes []*aggregate.Node, top int) {
+	if top == 0 {
+		top = DefaultMetricsFamilies
+	}
+	if top < 0 {
+		return
+	}
+	type row struct {
+		node string
+		g    aggregate.Group
+	}
+	var rows []row
+	for _, n := range nodes {
+		if n.Families == nil {
+			continue
+		}
+		es := append([]aggregate.Group(nil), n.Families.Entries...)
+		sort.SliceStable(es, func(i, j int) bool { return es[i].Memory > es[j].Memory })
+		for _, g := range es[:min(top, len(es))] {
+			rows = append(rows, row{n.Name, g})
+		}
+	}
+	m.family("rdbscope_family_memory_bytes", "Key memory of each node's biggest key families (the top "+strconv.Itoa(top)+" of each node).")
+	for _, r := range rows {
+		m.sample("rdbscope_family_memory_bytes", []string{"node", r.node, "family", string(r.g.Name)}, float64(r.g.Memory))
+	}
+	m.family("rdbscope_family_no_ttl_memory_bytes", "The part of rdbscope_family_memory_bytes in keys without a TTL.")
+	for _, r := range rows {
+		m.sample("rdbscope_family_no_ttl_memory_bytes", []string{"node", r.node, "family", string(r.g.Name)}, float64(r.g.NoTTL.Memory))
+	}
+	m.family("rdbscope_family_keys", "Keys of each node's biggest key families.")
+	for _, r := range rows {
+		m.sample("rdbscope_family_keys", []string{"node", r.node, "family", string(r.g.Name)}, float64(r.g.Keys))
+	}
 }
 
 func (m *metricsWriter) write(s string) {
@@ -153,6 +227,9 @@ func (m *metricsWriter) family(name, help string) {
 func (m *metricsWriter) sample(name string, labels []string, v float64) {
 	var b strings.Builder
 	b.WriteString(name)
+	if len(m.base) > 0 {
+		labels = append(append([]string(nil), m.base...), labels...)
+	}
 	if len(labels) > 0 {
 		b.WriteByte('{')
 		for i := 0; i+1 < len(labels); i += 2 {

@@ -24,12 +24,18 @@ type TextOptions struct {
 	// Color paints severities and failures with ANSI colours; only for a
 	// terminal that takes them (see internal/tty).
 	Color bool
+	// MinSeverity hides findings below it from the summary (0 shows
+	// all), saying how many.
+	MinSeverity aggregate.Severity
 }
 
 // textLayout is how a terminal view lays out its text.
 type textLayout struct {
 	width int
 	p     painter
+	// brief leaves out the explanation of the worst finding (textExplain)
+	// where a summary must fit the terminal's height.
+	brief bool
 }
 
 func (o TextOptions) layout() textLayout {
@@ -51,8 +57,12 @@ func Text(w io.Writer, r *aggregate.Report, opts TextOptions) error {
 	}
 	ew := &errWriter{w: w}
 	l := opts.layout()
-	textFindings(ew, l, r.Findings)
-	textNodes(ew, l, r)
+	textFindingSummary(ew, l, r.Findings, opts.MinSeverity)
+	if len(r.Nodes) > fleetNodes {
+		textFleetNodes(ew, l, r)
+	} else {
+		textNodes(ew, l, r)
+	}
 	textModels(ew, l, r)
 	all := clusterOf(r)
 	if all != nil {
@@ -134,6 +144,10 @@ func textFindings(w io.Writer, l textLayout, fs []aggregate.Finding) {
 // finding in full, after the list: it is what the on-call engineer needs
 // first.
 func textExplain(w io.Writer, l textLayout, top aggregate.Finding) {
+	if l.brief {
+		fmt.Fprintln(w)
+		return
+	}
 	if top.Explanation != "" {
 		fmt.Fprintln(w)
 		writeParagraph(w, aggregate.CleanText(top.Explanation), l.width, "  ")

@@ -12,21 +12,7 @@ import (
 // expected, dumps that are not nodes of the cluster, and second dumps of
 // one node.
 func membership(l *aggregate.Layout, counted int, r *Rules) []aggregate.Finding {
-	var out []aggregate.Finding
-	for i := range l.Uncovered {
-		out = append(out, uncovered(&l.Uncovered[i]))
-	}
-	if r.ExpectNodes > 0 && counted < r.ExpectNodes {
-		missing := int64(r.ExpectNodes - counted)
-		out = append(out, aggregate.Finding{Kind: KindMissingNode, Severity: aggregate.SeverityCritical,
-			Figures: aggregate.Figures{}.Count("expected_nodes", int64(r.ExpectNodes)).Count("nodes", int64(counted)).Count("missing_nodes", missing),
-			Title:   fmt.Sprintf("%d of %d expected nodes have no dump", missing, r.ExpectNodes),
-			Explanation: fmt.Sprintf("The run was expected to cover %d nodes, but only %d dumps are nodes of the cluster. "+
-				"The report leaves out the data of the missing %s, and the dump most likely to be missing is the biggest one "+
-				"(its worker ran out of memory or time): the node holding the problem.", r.ExpectNodes, counted, plural(missing, "node")),
-			Advice: missingAdvice,
-		})
-	}
+	out := MissingNodes(l.Uncovered, counted, r.ExpectNodes)
 	for i := range l.Members {
 		m := &l.Members[i]
 		switch m.Outsider {
@@ -35,8 +21,8 @@ func membership(l *aggregate.Layout, counted int, r *Rules) []aggregate.Finding 
 				Figures: aggregate.Figures{}.Count("keys", m.Keys),
 				Title:   fmt.Sprintf("%s is an AOF base, not a snapshot of a node", m.Node),
 				Explanation: fmt.Sprintf("%s is the base RDB of an append-only file: a node's data as of its last AOF rewrite, without "+
-					"the writes logged since. It is not counted as a node of the cluster: beside the node's own dump it would count "+
-					"the same data twice, and alone it is older than it looks.", m.Node),
+					"the writes logged since. It is not counted as a node of the cluster, and the cluster totals leave it out: beside "+
+					"the node's own dump it would count the same data twice, and alone it is older than it looks.", m.Node),
 				Advice: "Leave AOF bases out of the run (analyze the nodes' RDB snapshots), or analyze the AOF base on its own.",
 			})
 		case aggregate.OutsiderSpread:
@@ -45,7 +31,7 @@ func membership(l *aggregate.Layout, counted int, r *Rules) []aggregate.Finding 
 				Title:   fmt.Sprintf("%s does not look like a node of this cluster", m.Node),
 				Explanation: fmt.Sprintf("The %s of %s fall in the slots of several nodes of the cluster rather than in one node's: "+
 					"it is most likely a standalone server's dump, or another cluster's. It is not counted as a node of the cluster "+
-					"(node count, skew), and the cluster figures should not include it.", plural(m.Keys, "key"), m.Node),
+					"(node count, skew), and the cluster totals leave it out; its own figures are still shown and judged.", plural(m.Keys, "key"), m.Node),
 				Advice: "Analyze standalone servers and other clusters in runs of their own; if it is a node of this cluster, " +
 					"check its slots with CLUSTER NODES (--cluster-nodes).",
 			})
@@ -54,11 +40,36 @@ func membership(l *aggregate.Layout, counted int, r *Rules) []aggregate.Finding 
 				Figures: aggregate.Figures{}.Count("keys", m.Keys),
 				Title:   fmt.Sprintf("%s holds the same slots as %s", m.Node, m.Twin),
 				Explanation: fmt.Sprintf("The keys of %s are in the slots %s holds: it is a replica's dump beside its master's, or "+
-					"the same node given twice. Only %s is counted as the node; counting both would double its data.",
+					"the same node given twice. Only %s is counted as the node, and in the cluster totals; counting both would double its data.",
 					m.Node, m.Twin, m.Twin),
 				Advice: "Give one dump per master (or per replica, but not both).",
 			})
 		}
+	}
+	return out
+}
+
+// MissingNodes is the missing-node findings of a run whose counted
+// dumps leave gaps in the cluster's slot space (aggregate.Layout's
+// Uncovered: a master without a dump, slots no master serves), and, with
+// expect > 0, the one saying fewer than expect dumps are nodes of the
+// cluster. Diagnose makes them from a report; package trend from the
+// latest of a cluster's nights.
+func MissingNodes(gaps []aggregate.Gap, counted, expect int) []aggregate.Finding {
+	var out []aggregate.Finding
+	for i := range gaps {
+		out = append(out, uncovered(&gaps[i]))
+	}
+	if expect > 0 && counted < expect {
+		missing := int64(expect - counted)
+		out = append(out, aggregate.Finding{Kind: KindMissingNode, Severity: aggregate.SeverityCritical,
+			Figures: aggregate.Figures{}.Count("expected_nodes", int64(expect)).Count("nodes", int64(counted)).Count("missing_nodes", missing),
+			Title:   fmt.Sprintf("%d of %d expected nodes have no dump", missing, expect),
+			Explanation: fmt.Sprintf("The run was expected to cover %d nodes, but only %d dumps are nodes of the cluster. "+
+				"The report leaves out the data of the missing %s, and the dump most likely to be missing is the biggest one "+
+				"(its worker ran out of memory or time): the node holding the problem.", expect, counted, plural(missing, "node")),
+			Advice: missingAdvice,
+		})
 	}
 	return out
 }

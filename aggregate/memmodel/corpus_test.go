@@ -76,7 +76,7 @@ func (c *cell) add(key string, est, tru int64, encOK bool) {
 	}
 	c.errs = append(c.errs, math.Abs(e))
 	if math.Abs(e) > math.Abs(c.worst) || c.worstKey == "" {
-		c.worst, c.worstKey = e, key
+		c.worst, c.worstKey = e, strings.Clone(key)
 	}
 	if !encOK {
 		c.encMiss++

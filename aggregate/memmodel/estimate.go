@@ -181,6 +181,13 @@ func (m *Model) str(r *parse.Record) (int64, string) {
 // ---- lists
 
 func (m *Model) list(r *parse.Record) (int64, string) {
+	mem, enc, _ := m.listNodes(r)
+	return mem, enc
+}
+
+// listNodes is list with the number of quicklist nodes (0 for a
+// listpack).
+func (m *Model) listNodes(r *parse.Record) (int64, string, int64) {
 	lo := r.Value
 	switch r.RDBEncoding {
 	case parse.EncQuicklist2:
@@ -225,7 +232,7 @@ func (m *Model) listpackEncoded(sz, count int64) bool {
 // quicklistFromBlobs: one node per blob. convert: the blob is a ziplist
 // that the loader rewrites as a listpack (size computed from the values).
 // lo is the decoded value, nil if it was not decoded.
-func (m *Model) quicklistFromBlobs(r *parse.Record, lo *parse.Value, convert bool) (int64, string) {
+func (m *Model) quicklistFromBlobs(r *parse.Record, lo *parse.Value, convert bool) (int64, string, int64) {
 	if len(r.Blobs) == 0 {
 		return m.quicklistFromValues(lo)
 	}
@@ -257,7 +264,7 @@ func (m *Model) quicklistFromBlobs(r *parse.Record, lo *parse.Value, convert boo
 		return m.quicklistFromValues(lo)
 	}
 	if len(nodes) == 1 && !nodes[0].plain && m.listpackEncoded(nodes[0].size, max(nodes[0].count, 1)) {
-		return m.robj + m.alloc(nodes[0].size), encListpack
+		return m.robj + m.alloc(nodes[0].size), encListpack, 0
 	}
 	total := m.robj + m.quicklist
 	for i, n := range nodes {
@@ -266,7 +273,7 @@ func (m *Model) quicklistFromBlobs(r *parse.Record, lo *parse.Value, convert boo
 			total += m.compressedNode(n.size, n.blob) - m.alloc(n.size)
 		}
 	}
-	return total, encQuicklist
+	return total, encQuicklist, int64(len(nodes))
 }
 
 // compressedNode is what an interior node of sz bytes costs once the
@@ -299,9 +306,9 @@ func (m *Model) compressedNode(sz int64, b parse.Blob) int64 {
 // 8 KiB). An element too large for a node gets a PLAIN node of its own:
 // from 1 GiB on Redis 7.0-7.2 (and Valkey 7.2), above the node's size
 // limit (8 KiB for positive fills) on Redis 7.4+ and Valkey 8+.
-func (m *Model) quicklistFromValues(lo *parse.Value) (int64, string) {
+func (m *Model) quicklistFromValues(lo *parse.Value) (int64, string, int64) {
 	if lo == nil {
-		return 0, encUnknown
+		return 0, encUnknown, 0
 	}
 	sizeLimit, countLimit := nodeLimits(m.listFill)
 	large := int64(1) << 30
@@ -349,10 +356,10 @@ func (m *Model) quicklistFromValues(lo *parse.Value) (int64, string) {
 	}
 	flush()
 	if nodes == 0 {
-		return 0, encUnknown
+		return 0, encUnknown, 0
 	}
 	if nodes == 1 && !plain && m.listpackEncoded(lastSize, lastCount) {
-		return m.robj + m.alloc(lastSize), encListpack
+		return m.robj + m.alloc(lastSize), encListpack, 0
 	}
-	return m.robj + m.quicklist + total, encQuicklist
+	return m.robj + m.quicklist + total, encQuicklist, nodes
 }

@@ -178,6 +178,9 @@ func (m *Model) alloc(n int64) int64 {
 	return jemallocSize(n)
 }
 
+// slack is what the allocator adds to a request of n bytes.
+func (m *Model) slack(n int64) int64 { return m.alloc(n) - n }
+
 // WithCluster returns a copy of the model for a cluster-mode node. Redis
 // 7.4+ dumps say so themselves (SLOT_INFO), and ForSource sets it; for
 // older servers the caller has to know (e.g. a --cluster flag).

@@ -175,7 +175,10 @@ func (m *Model) slotDictBytes(n int64) int64 {
 //     every element of a hashtable hash/set or skiplist zset, where the
 //     allocator hands out its size class (32 bytes for 24 with the 16-byte
 //     quantum of distribution builds, 48 for the 40-byte entry of a
-//     7.0/7.2 cluster node);
+//     7.0/7.2 cluster node); likewise sizeof of the value's dict (56
+//     bytes, 64 allocated), quicklist (40, 48 allocated) and of every
+//     quicklist node (40, 48 allocated: a list of 8-entry nodes
+//     allocates 8 bytes per node more than it reports);
 //   - Redis 7.2-8.0 count 24 bytes per set member although their set
 //     dicts store a member alone in its bucket without an entry and chain
 //     the others in 16-byte entries;
@@ -242,6 +245,12 @@ func (m *Model) valueExtra(r *parse.Record, enc string) int64 {
 		}
 		return extra
 	}
+	if r.Type == parse.TypeList && enc == encQuicklist && m.slack(m.quicklistNode) != 0 {
+		// Only where the allocator rounds the structs (16-byte quantum):
+		// estimating the list again costs nothing elsewhere.
+		_, _, nodes := m.listNodes(r)
+		return extra + m.slack(m.quicklist) + nodes*m.slack(m.quicklistNode)
+	}
 	if enc != encHashtable && enc != encSkiplist {
 		return extra
 	}
@@ -256,11 +265,12 @@ func (m *Model) valueExtra(r *parse.Record, enc string) int64 {
 		}
 		return extra
 	}
+	extra += m.slack(m.dictStruct)
 	n := r.Elements
 	if n <= 0 {
 		return extra
 	}
-	slack := m.alloc(m.dictEntry) - m.dictEntry
+	slack := m.slack(m.dictEntry)
 	if r.Type == parse.TypeSet && m.ver >= 702 {
 		if m.flavor == valkey && m.ver >= 800 {
 			return extra // Valkey 8 counts its set entries as they are

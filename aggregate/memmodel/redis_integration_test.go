@@ -209,9 +209,9 @@ func compareServer(t *testing.T, rc *testutil.Redis, dump string, cfg Config) {
 			return nil
 		}}, func(r *parse.Record) error {
 		mem, enc := m.Estimate(r)
-		ests = append(ests, est{r.Key, enc, mem})
+		ests = append(ests, est{strings.Clone(r.Key), enc, mem})
 		if m.seedDependent(r) {
-			seedDep[r.Key] = true
+			seedDep[strings.Clone(r.Key)] = true
 		}
 		return nil
 	})

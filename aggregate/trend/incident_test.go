@@ -31,16 +31,22 @@ func incidentNights(t *testing.T, cfg *aggregate.Config) []*history.Snapshot {
 	return out
 }
 
-// TestIncidentForecast: five nights of the incident, nodes of 24 MiB
-// maxmemory. The forecast names node-7202 as filling within the horizon
-// (critical), the logging hash as what drives it, and as a runaway
-// family; the two other nodes do not fill.
-func TestIncidentForecast(t *testing.T) {
+// incidentClusterNodes is CLUSTER NODES of the incident cluster.
+func incidentClusterNodes(t *testing.T) []aggregate.ClusterNode {
 	cf, err := os.Open("../../testdata/incident-nights/cluster-nodes.txt")
 	require.NoError(t, err)
 	defer cf.Close()
 	cn, err := aggregate.ParseClusterNodes(cf)
 	require.NoError(t, err)
+	return cn
+}
+
+// TestIncidentForecast: five nights of the incident, nodes of 24 MiB
+// maxmemory. The forecast names node-7202 as filling within the horizon
+// (critical), the logging hash as what drives it, and as a runaway
+// family; the two other nodes do not fill.
+func TestIncidentForecast(t *testing.T) {
+	cn := incidentClusterNodes(t)
 	cfg := &aggregate.Config{Maxmemory: 24 << 20, Cluster: cn}
 	snaps := incidentNights(t, cfg)
 
@@ -104,4 +110,52 @@ func TestIncidentForecast(t *testing.T) {
 		tr2.Nights[i].Source = tr.Nights[i].Source
 	}
 	assert.Equal(t, tr, tr2)
+}
+
+// The latest night without node-7201: with CLUSTER NODES or the number
+// of nodes expected, a critical missing-node finding leads; without
+// either, a warning says the node has no record.
+func TestIncidentMissingNode(t *testing.T) {
+	cn := incidentClusterNodes(t)
+	tests := []struct {
+		name  string
+		cfg   *aggregate.Config
+		title string // of the leading finding; "" when none is missing-node
+	}{
+		{"cluster nodes", &aggregate.Config{Maxmemory: 24 << 20, Cluster: cn}, "no dump of master 127.0.0.1:7201 (slots 5461-10922)"},
+		{"expect nodes", &aggregate.Config{Maxmemory: 24 << 20, ExpectNodes: 3}, "1 of 3 expected nodes have no dump"},
+		{"neither", &aggregate.Config{Maxmemory: 24 << 20}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			snaps := incidentNights(t, tc.cfg)
+			// c.json (the third file) is the fifth night.
+			last := snaps[2]
+			require.Equal(t, "2026-11-30", last.Date())
+			kept := last.Nodes[:0]
+			for _, n := range last.Nodes {
+				if n.Name != "node-7201" {
+					kept = append(kept, n)
+				}
+			}
+			last.Nodes = kept
+			o := DefaultOptions()
+			o.Config = tc.cfg
+			tr, err := Forecast(snaps, aggregate.Tool{Name: "rdbscope"}, o)
+			require.NoError(t, err)
+			assert.Contains(t, tr.Warnings, "node node-7201 has no record on the latest night (2026-11-30): its dump is missing (last seen 2026-11-29)")
+			var kinds []string
+			for _, f := range tr.Findings {
+				kinds = append(kinds, f.Kind)
+			}
+			if tc.title == "" {
+				assert.NotContains(t, kinds, "missing-node")
+				return
+			}
+			f := tr.Findings[0]
+			assert.Equal(t, "missing-node", f.Kind)
+			assert.Equal(t, aggregate.SeverityCritical, f.Severity)
+			assert.Equal(t, tc.title, f.Title)
+		})
+	}
 }

@@ -43,8 +43,10 @@ type Options struct {
 	// will-fill finding; CriticalDays is from when on it is critical.
 	HorizonDays  float64
 	CriticalDays float64
-	// Config gives maxmemory; it wins over what the snapshots recorded.
-	// Nil knows nothing.
+	// Config gives maxmemory (it wins over what the snapshots recorded)
+	// and what the cluster should hold on the latest night: with Cluster
+	// (CLUSTER NODES) or ExpectNodes, a part of it no node of that night
+	// stands for is a missing-node finding. Nil knows nothing.
 	Config *aggregate.Config
 	// Nights bounds the nights used: the latest ones. The rate of the
 	// last month tells more about next week than a year does.
@@ -250,6 +252,7 @@ func Forecast(snaps []*history.Snapshot, tool aggregate.Tool, o Options) (*Trend
 	}
 	t.Findings = append(t.Findings, willFill(t, &o)...)
 	t.Findings = append(t.Findings, runaway(t, &o)...)
+	t.Findings = append(t.Findings, missing(ss[len(ss)-1], o.Config)...)
 	diagnose.Sort(t.Findings)
 	return t, nil
 }
@@ -458,7 +461,7 @@ func (sr *series) families(ss []*history.Snapshot, o *Options) []Family {
 			known[f.Name] = append(known[f.Name], point{i, f})
 		}
 	}
-	var out []Family
+	out := []Family{} // an empty list, not null, in the document
 	for _, name := range order {
 		pts := known[name]
 		// Nights where the family is not listed count as zero when the

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/rdbscope/rdbscope/aggregate"
-	"github.com/rdbscope/rdbscope/parse"
 )
 
 // ClusterMode says whether a node runs in Redis Cluster mode, which
@@ -57,9 +56,9 @@ func (m *ClusterMode) UnmarshalText(b []byte) error {
 // sample of the slots the node holds.
 const clusterSample = 1024
 
-// maxHeldBytes bounds what the keys held for the decision may take: a
-// dump whose first keys are huge collections is decided on fewer keys
-// rather than holding their values.
+// maxHeldBytes bounds the key names held for the decision: a dump whose
+// first keys have huge names is decided on fewer keys rather than holding
+// them.
 const maxHeldBytes = 64 << 20
 
 // clusterState is the cluster-mode decision of one node.
@@ -71,8 +70,15 @@ type clusterState struct {
 	// The sample of the first keys, while undecided.
 	sample aggregate.ClusterSample
 
-	held      []parse.Record // keys waiting for the decision, cloned
+	held      []heldKey // keys waiting for the decision, their names copied
 	heldBytes int64
+}
+
+// heldKey is a key waiting for the decision, with its figures in both
+// modes.
+type heldKey struct {
+	key aggregate.Key
+	est estimate
 }
 
 // fromHeader settles the modes that do not depend on the keys.
@@ -90,20 +96,16 @@ func (c *clusterState) fromHeader(mode ClusterMode, slotInfo bool) {
 // full reports whether the sample is complete.
 func (c *clusterState) full() bool { return c.sample.Keys() >= clusterSample }
 
-// hold keeps a copy of r until the decision, unless that would take more
-// than maxHeldBytes.
-func (c *clusterState) hold(r *parse.Record) bool {
-	size := recordBytes(r)
+// hold keeps a copy of k until the decision, unless its name would take
+// the names held past maxHeldBytes.
+func (c *clusterState) hold(k *aggregate.Key, e *estimate) bool {
+	size := int64(len(k.Key)) + 64
 	if c.heldBytes+size > maxHeldBytes {
 		return false
 	}
 	c.heldBytes += size
-	h := *r
-	h.Key = strings.Clone(r.Key)
-	h.Module = strings.Clone(r.Module)
-	h.Value = r.Value.Clone()
-	h.Blobs = slices.Clone(r.Blobs)
-	h.Warnings = nil // already taken
+	h := heldKey{key: *k, est: *e}
+	h.key.Key = strings.Clone(k.Key)
 	c.held = append(c.held, h)
 	return true
 }
@@ -118,30 +120,4 @@ func (c *clusterState) decide() {
 		return
 	}
 	c.why = "standalone (detected; --cluster yes to override)"
-}
-
-// recordBytes is about what a clone of r takes.
-func recordBytes(r *parse.Record) int64 {
-	const (
-		elem   = 24 // parse.Elem
-		zmem   = 32 // parse.ZMember
-		field  = 56 // parse.HashField
-		id     = 16 // parse.StreamID
-		blob   = 48 // parse.Blob
-		record = 256
-	)
-	n := int64(record + len(r.Key) + len(r.Blobs)*blob)
-	if v := r.Value; v != nil {
-		n += int64(len(v.List)+len(v.Set))*elem + int64(len(v.ZSet))*zmem + int64(len(v.Hash))*field
-		if st := v.Stream; st != nil {
-			n += int64(len(st.Nodes)) * id
-			for _, g := range st.Groups {
-				n += int64(len(g.Pending)) * id
-				for _, con := range g.Consumers {
-					n += int64(len(con.Pending)) * id
-				}
-			}
-		}
-	}
-	return n
 }

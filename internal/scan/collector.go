@@ -64,7 +64,7 @@ func (c *Collector) End(s *Summary) error {
 // the keys received and the header, but no overhead.
 func (c *Collector) Node(err error) *aggregate.Node {
 	n := c.builder.Node()
-	n.Warnings = []string{}
+	n.Warnings = append([]string{}, c.in.Warnings...)
 	if h := c.header; h != nil {
 		n.Source, n.Model, n.ModelNote = h.Source, h.Model, h.ModelNote
 	}

@@ -14,7 +14,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync/atomic"
 
 	"github.com/rdbscope/rdbscope/aggregate"
 	"github.com/rdbscope/rdbscope/aggregate/memmodel"
@@ -35,10 +37,15 @@ type Options struct {
 	// MaxKeyBytes is the serialized size above which a key is not decoded
 	// (see parse.Options); 0 means no limit.
 	MaxKeyBytes int64 `json:"max_key_bytes,omitempty"`
+	// MaxKeyName names that limit in warnings (see parse.Options).
+	MaxKeyName string `json:"max_key_name,omitempty"`
 	// Config is the configuration of the server that loads the dump
 	// (encoding limits, list compression, integer sharing); the zero value
 	// is the server's defaults.
 	Config memmodel.Config `json:"config"`
+	// Workers is how many goroutines decode and estimate keys side by
+	// side; 0 means GOMAXPROCS. The figures do not depend on it.
+	Workers int `json:"workers,omitempty"`
 }
 
 // Sink receives what scanning one node finds, in this order: Start once
@@ -77,6 +84,9 @@ type Summary struct {
 	// Overhead is what the node spends outside its keys' MEMORY USAGE:
 	// startup memory, dict buckets, expires, allocator rounding.
 	Overhead int64 `json:"overhead"`
+	// Paths counts the keys by the way the parser described their values
+	// (see parse.Source.Paths): for performance work, not in reports.
+	Paths map[string]parse.Paths `json:"paths,omitempty"`
 }
 
 // maxKeyWarnings bounds the key warnings of one node: a dump with a
@@ -87,11 +97,16 @@ const maxKeyWarnings = 100
 // error: the parse error (a *parse.Error names the file and the byte
 // offset), or the first error of sink. The Summary sent to sink's End
 // covers everything read before an error.
+//
+// Keys are estimated on Options.Workers goroutines side by side and reach
+// sink in dump order, with the same figures whatever the number of
+// workers.
 func Run(ctx context.Context, in parse.Input, opts Options, sink Sink) error {
 	s := &scanner{opts: opts, sink: sink, keysPerDB: map[int]int64{}, expiresPerDB: map[int]int64{}}
 	popts := parse.Options{
 		NoVerify:      opts.NoVerify,
 		MaxKeyBytes:   opts.MaxKeyBytes,
+		MaxKeyName:    opts.MaxKeyName,
 		LongElemLimit: opts.Config.HashValueLimit(),
 		LZFSizes:      opts.Config.CompressesLists(),
 		Progress:      sink.Progress,
@@ -100,10 +115,14 @@ func Run(ctx context.Context, in parse.Input, opts Options, sink Sink) error {
 		// them would only cost time (most of the decoder's, measured in
 		// docs/performance.md).
 		SkipDecode: func(typ, enc string, elements int64) bool {
-			return s.model != nil && !s.model.NeedsValue(typ, enc, elements)
+			return s.base != nil && !s.base.NeedsValue(typ, enc, elements)
 		},
 	}
-	src, err := parse.Parse(ctx, in, popts, s.record)
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	src, err := parse.ParseWith(ctx, in, popts, workers, s.estimate, s.record)
 	if ferr := s.settle(); ferr != nil && err == nil {
 		err = ferr
 	}
@@ -118,8 +137,14 @@ type scanner struct {
 	opts Options
 	sink Sink
 
-	model *memmodel.Model
-	note  string // why the model was chosen, when it is a fallback
+	// The models keys are estimated with, chosen from the dump's header;
+	// read by the decoding goroutines, never changed after start.
+	base      *memmodel.Model // the node's model as the header tells
+	clustered *memmodel.Model // base in cluster mode, while that is undecided and changes each key's figures
+	decided   atomic.Int32    // modeUndecided, then modeStandalone or modeCluster: which of the two keys need
+
+	model *memmodel.Model // the node's model as decided so far
+	note  string          // why the model was chosen, when it is a fallback
 
 	cluster clusterState
 
@@ -133,6 +158,23 @@ type scanner struct {
 	extra        int64   // what the keys allocate beyond MEMORY USAGE
 }
 
+// Values of scanner.decided.
+const (
+	modeUndecided = iota
+	modeStandalone
+	modeCluster
+)
+
+// estimate is what the model says of one key, made on a decoding
+// goroutine: with the node's model and, while cluster mode is undecided
+// on a server where it changes each key's figures, with the cluster
+// node's model too.
+type estimate struct {
+	size, cluster memmodel.Size
+	both          bool
+	slot          int
+}
+
 // start chooses the memory model from the dump's header, settles cluster
 // mode when the header or the options tell, and starts the sink.
 func (s *scanner) start(src *parse.Source) error {
@@ -142,6 +184,10 @@ func (s *scanner) start(src *parse.Source) error {
 		s.model = s.model.WithCluster(true)
 	}
 	s.cluster.fromHeader(s.opts.Cluster, src.SlotInfos > 0)
+	s.base = s.model
+	if !s.cluster.decided && s.model.ClusterKeyBytes() != 0 {
+		s.clustered = s.model.WithCluster(true)
+	}
 	// The overhead of a cluster node depends on how its keys spread over
 	// the slots (memmodel.Model.NodeOverhead). Even a node said to be
 	// standalone is costed as a cluster node when SLOT_INFO shows up
@@ -154,11 +200,30 @@ func (s *scanner) start(src *parse.Source) error {
 	return s.sink.Start(h)
 }
 
-// record takes one key from the parser. Under ClusterAuto, on servers
-// where cluster mode changes what each key costs, the first keys are held
-// (cloned) until they tell whether the node is a cluster node, and then
-// estimated with the model that says so.
-func (s *scanner) record(r *parse.Record) error {
+// estimate sizes one key; it runs on the decoding goroutines, in no
+// particular order.
+func (s *scanner) estimate(r *parse.Record, e *estimate) {
+	e.slot = aggregate.Slot(r.Key)
+	if s.base == nil {
+		return // parse calls OnSource before the first record
+	}
+	switch {
+	case s.clustered == nil:
+		e.size = s.base.Size(r)
+	case s.decided.Load() == modeStandalone:
+		e.size = s.base.Size(r)
+	case s.decided.Load() == modeCluster:
+		e.size = s.clustered.Size(r)
+	default:
+		e.size, e.cluster, e.both = s.base.Size(r), s.clustered.Size(r), true
+	}
+}
+
+// record takes one key from the parser, in dump order. Under ClusterAuto,
+// on servers where cluster mode changes what each key costs, the first
+// keys are held until they tell whether the node is a cluster node, and
+// then sent with the figures of the mode decided.
+func (s *scanner) record(r *parse.Record, e *estimate) error {
 	if s.model == nil {
 		// parse calls OnSource before the first record.
 		return errors.New("internal error: a record before the dump's header")
@@ -168,27 +233,37 @@ func (s *scanner) record(r *parse.Record) error {
 			s.warnings = append(s.warnings, fmt.Sprintf("key %s: %s", aggregate.EscapeKey(r.Key), w))
 		}
 	}
+	s.key = s.keyOf(r)
 	c := &s.cluster
 	if c.decided {
-		return s.send(r)
+		return s.send(&s.key, e)
 	}
 	c.sample.Add(r.DB, r.Key)
-	if s.model.ClusterKeyBytes() == 0 {
+	if s.clustered == nil {
 		// Cluster mode does not change this server's per-key figures:
 		// only the node overhead waits for the decision.
 		if c.full() {
 			s.decide()
 		}
-		return s.send(r)
+		return s.send(&s.key, e)
 	}
-	if !c.full() && c.hold(r) {
+	if !c.full() && c.hold(&s.key, e) {
 		return nil
 	}
 	s.decide()
 	if err := s.release(); err != nil {
 		return err
 	}
-	return s.send(r)
+	return s.send(&s.key, e)
+}
+
+// keyOf is the key of r, without its figures.
+func (s *scanner) keyOf(r *parse.Record) aggregate.Key {
+	typ := r.Type
+	if r.Type == parse.TypeModule {
+		typ = "module:" + r.Module
+	}
+	return aggregate.Key{DB: r.DB, Key: r.Key, Type: typ, RDBBytes: r.RDBBytes, Elements: r.Elements, ExpiresAt: r.ExpiresAt}
 }
 
 // settle decides cluster mode for nodes with fewer keys than the sample,
@@ -208,6 +283,11 @@ func (s *scanner) decide() {
 	if s.cluster.on && s.model != nil {
 		s.model = s.model.WithCluster(true)
 	}
+	if s.cluster.on {
+		s.decided.Store(modeCluster)
+	} else {
+		s.decided.Store(modeStandalone)
+	}
 }
 
 // release sends the keys held while cluster mode was undecided.
@@ -215,35 +295,31 @@ func (s *scanner) release() error {
 	held := s.cluster.held
 	s.cluster.held = nil
 	for i := range held {
-		if err := s.send(&held[i]); err != nil {
+		if err := s.send(&held[i].key, &held[i].est); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// send estimates one key with the node's model and sends it.
-func (s *scanner) send(r *parse.Record) error {
-	sz := s.model.Size(r)
+// send gives a key the figures of the node's mode and sends it.
+func (s *scanner) send(k *aggregate.Key, e *estimate) error {
+	sz := e.size
+	if e.both && s.cluster.on {
+		sz = e.cluster // made while undecided
+	}
 	// What the keys allocate beyond (or below) MEMORY USAGE belongs to the
 	// node total, not to the per-key figure users compare with MEMORY USAGE.
 	s.extra += sz.Allocated - sz.Memory
-	typ := r.Type
-	if r.Type == parse.TypeModule {
-		typ = "module:" + r.Module
-	}
-	s.key = aggregate.Key{
-		DB: r.DB, Key: r.Key, Type: typ, Encoding: sz.Encoding,
-		Memory: sz.Memory, Alloc: sz.Allocated, RDBBytes: r.RDBBytes, Elements: r.Elements, ExpiresAt: r.ExpiresAt,
-	}
-	s.keysPerDB[r.DB]++
-	if r.ExpiresAt != 0 {
-		s.expiresPerDB[r.DB]++
+	k.Encoding, k.Memory, k.Alloc = sz.Encoding, sz.Memory, sz.Allocated
+	s.keysPerDB[k.DB]++
+	if k.ExpiresAt != 0 {
+		s.expiresPerDB[k.DB]++
 	}
 	if s.slotKeys != nil {
-		s.slotKeys[aggregate.Slot(r.Key)]++
+		s.slotKeys[e.slot]++
 	}
-	return s.sink.Key(&s.key)
+	return s.sink.Key(k)
 }
 
 // summary is the Summary of a scan that returned src and err.
@@ -251,6 +327,7 @@ func (s *scanner) summary(src *parse.Source, err error) *Summary {
 	sum := &Summary{Source: toSource(src), ModelNote: joinNote(s.note, s.cluster.why)}
 	sum.Warnings = slices.Clone(s.warnings)
 	if src != nil {
+		sum.Paths = src.Paths
 		sum.Warnings = append(sum.Warnings, src.Warnings...)
 		if src.Checksum == parse.ChecksumMismatch && err == nil {
 			// Only NoVerify gets here with a mismatch: say it everywhere

@@ -4,8 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -44,7 +48,9 @@ func (r *recorder) Key(k *aggregate.Key) error {
 	if len(r.calls) == 0 || r.calls[len(r.calls)-1] != "key" {
 		r.calls = append(r.calls, "key")
 	}
-	r.keys = append(r.keys, *k)
+	c := *k
+	c.Key = strings.Clone(k.Key) // valid only during the call
+	r.keys = append(r.keys, c)
 	return nil
 }
 
@@ -70,7 +76,7 @@ func estimates(t *testing.T, path string, cluster bool) ([]aggregate.Key, string
 		},
 	}, func(r *parse.Record) error {
 		sz := m.Size(r)
-		ks = append(ks, aggregate.Key{DB: r.DB, Key: r.Key, Type: r.Type, Encoding: sz.Encoding, Memory: sz.Memory,
+		ks = append(ks, aggregate.Key{DB: r.DB, Key: strings.Clone(r.Key), Type: r.Type, Encoding: sz.Encoding, Memory: sz.Memory,
 			Alloc: sz.Allocated, RDBBytes: r.RDBBytes, Elements: r.Elements, ExpiresAt: r.ExpiresAt})
 		return nil
 	})
@@ -182,23 +188,20 @@ func TestDecide(t *testing.T) {
 // Keys held for the decision are copies: the parser reuses its records.
 // Past the budget, nothing more is held.
 func TestHoldCopiesWithinBudget(t *testing.T) {
-	key := []byte("user:1")
-	r := &parse.Record{Key: string(key), Type: parse.TypeHash,
-		Value: &parse.Value{Hash: []parse.HashField{{Field: parse.Elem{Len: 3}, Value: parse.Elem{Len: 5}}}},
-		Blobs: []parse.Blob{{Len: 10}}, Warnings: []string{"w"}}
+	name := []byte("user:1")
+	k := &aggregate.Key{Key: string(name), Type: parse.TypeHash}
+	e := &estimate{size: memmodel.Size{Memory: 10}, cluster: memmodel.Size{Memory: 26}, both: true}
 	var cs clusterState
-	require.True(t, cs.hold(r))
-	r.Value.Hash[0].Field.Len = 99
-	r.Blobs[0].Len = 99
+	require.True(t, cs.hold(k, e))
+	name[0] = 'X'
+	k.Key = "other"
 	require.Len(t, cs.held, 1)
 	h := cs.held[0]
-	assert.Equal(t, "user:1", h.Key)
-	assert.Equal(t, int64(3), h.Value.Hash[0].Field.Len)
-	assert.Equal(t, int64(10), h.Blobs[0].Len)
-	assert.Nil(t, h.Warnings, "warnings are taken when the key arrives")
+	assert.Equal(t, "user:1", h.key.Key)
+	assert.Equal(t, *e, h.est)
 
-	big := &parse.Record{Key: "big", Type: parse.TypeList, Value: &parse.Value{List: make([]parse.Elem, maxHeldBytes/24)}}
-	assert.False(t, cs.hold(big))
+	big := &aggregate.Key{Key: strings.Repeat("k", maxHeldBytes)}
+	assert.False(t, cs.hold(big, e))
 	assert.Len(t, cs.held, 1)
 }
 
@@ -248,24 +251,32 @@ func (f failingSink) Progress(int64)           {}
 func (f failingSink) End(*Summary) error       { return nil }
 
 // Keys too big to hold end the sample early: cluster mode is decided on
-// the keys before, and every key still reaches the sink once, in order.
+// the keys before, and every key still reaches the sink once, in order,
+// with the figures of the mode decided.
 func TestRecordBudgetEndsTheSample(t *testing.T) {
 	var rec recorder
 	s := &scanner{sink: &rec, keysPerDB: map[int]int64{}, expiresPerDB: map[int]int64{}}
 	require.NoError(t, s.start(&parse.Source{Magic: "REDIS", RDBVersion: 10, RedisVersion: "7.0.15"}))
 	require.False(t, s.cluster.decided)
 	require.NotZero(t, s.model.ClusterKeyBytes(), "a server whose keys cost more in cluster mode")
+	send := func(r *parse.Record) {
+		var e estimate
+		s.estimate(r, &e)
+		require.NoError(t, s.record(r, &e))
+	}
 	str := func(k string) *parse.Record {
 		return &parse.Record{Key: k, Type: parse.TypeString, RDBEncoding: parse.EncString, RDBBytes: 20, Elements: 1,
 			Value: &parse.Value{String: parse.Elem{Len: 10}}}
 	}
 	for i := range 40 {
-		require.NoError(t, s.record(str(keyInPart(i, 0))))
+		send(str(keyInPart(i, 0)))
 	}
 	assert.Empty(t, rec.keys, "held until decided")
-	big := &parse.Record{Key: keyInPart(99, 0), Type: parse.TypeList, RDBEncoding: parse.EncList, RDBBytes: 1 << 20, Elements: maxHeldBytes / 24,
-		Value: &parse.Value{List: make([]parse.Elem, maxHeldBytes/24)}}
-	require.NoError(t, s.record(big))
+	big := str(keyInPart(99, 0) + ":" + strings.Repeat("x", maxHeldBytes))
+	for aggregate.Slot(big.Key)*8/aggregate.NumSlots != 0 {
+		big.Key += "x"
+	}
+	send(big)
 	assert.True(t, s.cluster.decided)
 	assert.True(t, s.cluster.on, "41 keys in one eighth of the slots")
 	require.Len(t, rec.keys, 41)
@@ -275,6 +286,70 @@ func TestRecordBudgetEndsTheSample(t *testing.T) {
 	assert.Equal(t, big.Key, rec.keys[40].Key)
 	memOff, _ := s.model.WithCluster(false).Estimate(str(keyInPart(0, 0)))
 	assert.Equal(t, memOff+16, rec.keys[0].Memory, "held keys are estimated as a cluster node's")
-	require.NoError(t, s.record(str("after")))
+	assert.Equal(t, memOff+16, rec.keys[39].Memory)
+	send(str("after"))
 	assert.Len(t, rec.keys, 42)
+	assert.Equal(t, memOff+16, rec.keys[41].Memory, "and the keys after")
+}
+
+// benchDump, when set, is the dump BenchmarkRun reads instead of the
+// corpus's mixed dump: go test ./internal/scan -run '^$' -bench Run -args -dump big.rdb
+var benchDump = flag.String("dump", "", "dump for BenchmarkRun")
+
+// nullSink counts keys and keeps the summary.
+type nullSink struct {
+	keys int64
+	end  *Summary
+}
+
+func (*nullSink) Start(*Header) error        { return nil }
+func (s *nullSink) Key(*aggregate.Key) error { s.keys++; return nil }
+func (*nullSink) Progress(int64)             {}
+func (s *nullSink) End(sum *Summary) error   { s.end = sum; return nil }
+
+// BenchmarkRun is the production path of one node up to the profile:
+// framing, CRC64 and SHA-256, values described or decoded where the model
+// needs them, estimates, on 1 and 2 workers. It reports the share of keys
+// and of bytes the decoder still saw (Summary.Paths).
+func BenchmarkRun(b *testing.B) {
+	path := *benchDump
+	if path == "" {
+		path = mixedDump
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Skip("no dump: " + err.Error())
+	}
+	for _, workers := range []int{1, 2} {
+		b.Run("workers="+strconv.Itoa(workers), func(b *testing.B) {
+			b.SetBytes(fi.Size())
+			b.ReportAllocs()
+			var sink nullSink
+			for b.Loop() {
+				sink = nullSink{}
+				if err := Run(context.Background(), parse.Ref{Path: path}.Input("n"), Options{Workers: workers}, &sink); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var keys, filled, decoded, bytes, decBytes int64
+			for _, p := range sink.end.Paths {
+				keys += p.Framed.Keys + p.Filled.Keys + p.Decoded.Keys
+				bytes += p.Framed.Bytes + p.Filled.Bytes + p.Decoded.Bytes
+				filled += p.Filled.Keys
+				decoded += p.Decoded.Keys
+				decBytes += p.Decoded.Bytes
+			}
+			if *benchDump != "" && workers == 1 {
+				for _, k := range slices.Sorted(maps.Keys(sink.end.Paths)) {
+					p := sink.end.Paths[k]
+					b.Logf("%-22s framed %9d keys %13d B | filled %9d keys %13d B | decoded %9d keys %13d B", k,
+						p.Framed.Keys, p.Framed.Bytes, p.Filled.Keys, p.Filled.Bytes, p.Decoded.Keys, p.Decoded.Bytes)
+				}
+			}
+			b.ReportMetric(float64(sink.keys), "keys")
+			b.ReportMetric(100*float64(filled)/float64(max(keys, 1)), "%filled")
+			b.ReportMetric(100*float64(decoded)/float64(max(keys, 1)), "%decoded")
+			b.ReportMetric(100*float64(decBytes)/float64(max(bytes, 1)), "%decoded-bytes")
+		})
+	}
 }

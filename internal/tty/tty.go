@@ -39,6 +39,10 @@ type Caps struct {
 	// Cursor is whether the cursor may be moved (progress bars redrawn in
 	// place): a terminal whose TERM is not "dumb".
 	Cursor bool
+	// Rows is the terminal's height in lines, 0 when the output is not a
+	// terminal or the terminal does not tell it: what a summary or a
+	// stack of progress bars must fit in.
+	Rows int
 }
 
 // Of returns what w can show. w is a terminal when it is an *os.File on a
@@ -47,17 +51,19 @@ func Of(w io.Writer, getenv func(string) string) Caps {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	isTerm, cols := false, 0
+	isTerm, cols, rows := false, 0, 0
 	if f, ok := w.(*os.File); ok {
 		fd := int(f.Fd())
 		if term.IsTerminal(fd) {
 			isTerm = true
-			if c, _, err := term.GetSize(fd); err == nil {
-				cols = c
+			if c, r, err := term.GetSize(fd); err == nil {
+				cols, rows = c, r
 			}
 		}
 	}
-	return Decide(isTerm, cols, getenv)
+	c := Decide(isTerm, cols, getenv)
+	c.Rows = rows
+	return c
 }
 
 // Decide is Of for an output whose terminal state is known: isTerm, and

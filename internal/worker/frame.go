@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 	"unsafe"
 
 	"github.com/rdbscope/rdbscope/aggregate"
@@ -34,18 +35,54 @@ const keyBatch = 512
 // maxFrame bounds a frame's payload.
 const maxFrame = 1 << 30
 
+// flushEvery is how long keys may wait in the child before they are
+// written to the parent, batch full or not: a child that then dies (of
+// memory, on a huge key) has sent every key it had parsed before.
+const flushEvery = 100 * time.Millisecond
+
 // frameWriter is the child's scan.Sink: it writes what the scan finds as
 // frames.
 type frameWriter struct {
-	mu  sync.Mutex // Progress comes from the parser's framing goroutine
-	bw  *bufio.Writer
-	buf []byte // keys encoded since the last frame
-	n   int    // how many
-	hdr [1 + binary.MaxVarintLen64]byte
+	mu   sync.Mutex // Progress comes from the parser's framing goroutine, flushes from a ticker
+	bw   *bufio.Writer
+	buf  []byte // keys encoded since the last frame
+	n    int    // how many
+	hdr  [1 + binary.MaxVarintLen64]byte
+	stop chan struct{} // ends the ticker
+	wg   sync.WaitGroup
 }
 
 func newFrameWriter(w io.Writer) *frameWriter {
-	return &frameWriter{bw: bufio.NewWriterSize(w, 1<<20)}
+	f := &frameWriter{bw: bufio.NewWriterSize(w, 1<<20), stop: make(chan struct{})}
+	f.wg.Add(1)
+	go f.tick()
+	return f
+}
+
+// tick sends what is waiting every flushEvery until done.
+func (f *frameWriter) tick() {
+	defer f.wg.Done()
+	t := time.NewTicker(flushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-f.stop:
+			return
+		case <-t.C:
+			f.mu.Lock()
+			_ = f.flushAll()
+			f.mu.Unlock()
+		}
+	}
+}
+
+// flushAll writes the keys waiting and everything buffered to the parent;
+// f.mu must be held. A failed write shows up on the next one.
+func (f *frameWriter) flushAll() error {
+	if err := f.flushKeys(); err != nil {
+		return err
+	}
+	return f.bw.Flush()
 }
 
 // frame writes one frame; f.mu must be held.
@@ -104,11 +141,14 @@ func (f *frameWriter) flushKeys() error {
 	return f.frame(frameKeys, f.buf[start:])
 }
 
-// Progress implements scan.Sink. Progress is advisory: a failed write
-// shows up on the next real one.
+// Progress implements scan.Sink. It sends the keys waiting too: a huge
+// key is read a MiB at a time, so they reach the parent before the child
+// decodes it. Progress is advisory: a failed write shows up on the next
+// real one.
 func (f *frameWriter) Progress(stored int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	_ = f.flushKeys()
 	var b [binary.MaxVarintLen64]byte
 	n := binary.PutUvarint(b[:], uint64(stored))
 	_ = f.frame(frameProgress, b[:n])
@@ -128,6 +168,8 @@ func (f *frameWriter) End(s *scan.Summary) error {
 
 // done sends the scan's return and flushes everything.
 func (f *frameWriter) done(scanErr error) error {
+	close(f.stop)
+	f.wg.Wait()
 	var err error
 	if scanErr != nil {
 		err = f.json(frameDone, toWire(scanErr))

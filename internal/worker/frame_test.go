@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -187,4 +189,42 @@ func TestTailBuffer(t *testing.T) {
 			assert.Equal(t, c.want, tb.message())
 		})
 	}
+}
+
+// lockedBuffer is written by the frame writer's ticker and read by the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return bytes.Clone(l.b.Bytes())
+}
+
+// Keys short of a batch reach the parent without End, so that a child
+// killed later (by memory, on a huge key) has sent every key before it.
+func TestFramesFlushedWithoutEnd(t *testing.T) {
+	var out lockedBuffer
+	fw := newFrameWriter(&out)
+	defer func() { _ = fw.done(nil) }()
+	require.NoError(t, fw.Start(&scan.Header{Model: "redis-7.0"}))
+	for _, k := range testKeys(3) {
+		require.NoError(t, fw.Key(&k))
+	}
+	var rec recorder
+	require.Eventually(t, func() bool {
+		rec = recorder{}
+		done, _ := readFrames(bytes.NewReader(out.bytes()), &rec)
+		return !done && len(rec.keys) == 3
+	}, 5*time.Second, 20*time.Millisecond)
+	assert.Len(t, rec.keys, 3)
+	assert.Equal(t, "redis-7.0", rec.header.Model)
 }

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"runtime"
 	"sync"
 
 	"github.com/rdbscope/rdbscope/aggregate"
@@ -37,7 +38,11 @@ func Nodes(ctx context.Context, inputs []parse.Input, cfg Config) []*aggregate.N
 	nodes := make([]*aggregate.Node, len(inputs))
 	sem := make(chan struct{}, max(1, cfg.Jobs))
 	var wg sync.WaitGroup
-	for _, u := range units(inputs) {
+	us := units(inputs)
+	if cfg.Scan.Workers == 0 {
+		cfg.Scan.Workers = shareOfCores(runtime.GOMAXPROCS(0), cfg.Jobs, len(us))
+	}
+	for _, u := range us {
 		// Taking the slot before starting the goroutine starts nodes in
 		// input order.
 		sem <- struct{}{}
@@ -60,6 +65,14 @@ func Nodes(ctx context.Context, inputs []parse.Input, cfg Config) []*aggregate.N
 	}
 	wg.Wait()
 	return nodes
+}
+
+// shareOfCores is how many decoding goroutines each node gets when jobs
+// of units nodes are scanned side by side on cores: nodes running at once
+// share the cores, so that N nodes on N cores do not run N² decoding
+// goroutines (measured in docs/performance.md).
+func shareOfCores(cores, jobs, units int) int {
+	return max(1, cores/max(1, min(jobs, units)))
 }
 
 // units groups inputs into what one job scans: one input, or every

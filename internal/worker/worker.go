@@ -73,8 +73,13 @@ func Main(ctx context.Context) error {
 		debug.SetGCPercent(200)
 	}
 	if sp.MaxMemory > 0 {
+		// The collector works harder as the heap nears the limit, rather
+		// than letting GOGC's growth run into it: whether a node fits
+		// then depends on what it holds, not on when the last cycle ran,
+		// so a larger limit never fails where a smaller one passed.
+		debug.SetMemoryLimit(sp.MaxMemory)
 		if err := limitMemory(sp.MaxMemory); err != nil {
-			return fmt.Errorf("worker: --max-memory: %w", err)
+			return fmt.Errorf("worker: --parser-memory-limit: %w", err)
 		}
 	}
 	out := os.NewFile(resultsFD, "results")
@@ -101,17 +106,17 @@ func Main(ctx context.Context) error {
 func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64, sink scan.Sink) error {
 	exe, err := os.Executable()
 	if err != nil {
-		return fmt.Errorf("cannot find own executable to isolate the parser: %w", err)
+		return setupErr(in, "cannot find own executable to isolate the parser", err)
 	}
 	sp := spec{Name: in.Name, Ref: in.Ref, Stream: !in.Direct(), Scan: opts, MaxMemory: maxMemory}
 	specJSON, err := json.Marshal(sp)
 	if err != nil {
-		return err
+		return setupErr(in, "cannot describe the node to its parser process", err)
 	}
 	var input io.ReadCloser
 	if sp.Stream {
 		// Opened here, once: the child gets the stored bytes.
-		if input, err = in.Open(); err != nil {
+		if input, err = in.OpenContext(ctx); err != nil {
 			// Nothing to parse, so nothing to isolate: the scan says why
 			// here as it would have in the child.
 			return scan.Run(ctx, in, opts, sink)
@@ -119,7 +124,10 @@ func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64
 	}
 	results, resultsW, err := os.Pipe()
 	if err != nil {
-		return err
+		if input != nil {
+			input.Close()
+		}
+		return setupErr(in, "cannot start its parser process", err)
 	}
 	defer results.Close()
 	cmd := exec.CommandContext(ctx, exe, Command)
@@ -130,7 +138,7 @@ func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64
 		defer input.Close()
 		if inputR, inputW, err = os.Pipe(); err != nil {
 			resultsW.Close()
-			return err
+			return setupErr(in, "cannot start its parser process", err)
 		}
 		cmd.ExtraFiles = append(cmd.ExtraFiles, inputR)
 	}
@@ -145,7 +153,7 @@ func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64
 		if inputW != nil {
 			inputW.Close()
 		}
-		return fmt.Errorf("start parser process: %w", err)
+		return setupErr(in, "cannot start its parser process", err)
 	}
 	copied := make(chan struct{})
 	if inputW != nil {
@@ -167,9 +175,9 @@ func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64
 		_ = cmd.Process.Kill()
 	}
 	werr := cmd.Wait()
-	if in.Path == "-" {
-		// Standard input may block for ever: do not wait for it once
-		// interrupted.
+	if in.Path == "-" || in.Pipe {
+		// Standard input or a pipe may block for ever: do not wait for
+		// it once interrupted.
 		select {
 		case <-copied:
 		case <-ctx.Done():
@@ -190,7 +198,7 @@ func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64
 		msg += ": " + t
 	}
 	if maxMemory > 0 && (strings.Contains(msg, "out of memory") || strings.Contains(msg, "failed to allocate")) {
-		msg += fmt.Sprintf(" (the node needs more than --max-memory %d bytes: its biggest key is too large to analyze within the limit)", maxMemory)
+		msg += fmt.Sprintf(" (the node needs more than --parser-memory-limit %d bytes: its biggest key is too large to analyze within the limit)", maxMemory)
 	}
 	if ctx.Err() != nil {
 		msg = "interrupted"
@@ -250,4 +258,10 @@ func (t *tailBuffer) message() string {
 		return l
 	}
 	return t.last
+}
+
+// setupErr is a failure to set up the parser process of in (too many open
+// files, fork refused): the node's error, naming its dump like any other.
+func setupErr(in parse.Input, msg string, err error) error {
+	return &parse.Error{Path: label(in), Offset: -1, Msg: msg, Err: err}
 }

@@ -222,3 +222,15 @@ func TestUnits(t *testing.T) {
 	}
 	assert.Equal(t, [][]int{{0}, {1, 3}, {2}, {4}}, units(inputs))
 }
+
+func TestShareOfCores(t *testing.T) {
+	for _, c := range []struct{ cores, jobs, units, want int }{
+		{2, 2, 1, 2},   // one dump: every core
+		{2, 2, 2, 1},   // two dumps side by side: one each
+		{16, 4, 32, 4}, // four at a time
+		{2, 8, 32, 1},  // never below one
+		{8, 0, 0, 8},   // nothing to share with
+	} {
+		assert.Equal(t, c.want, shareOfCores(c.cores, c.jobs, c.units), "%+v", c)
+	}
+}
