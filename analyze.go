@@ -379,7 +379,28 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			}
 		}
 	}
-	return exitCode(report, cfg.failOn), nil
+	code := exitCode(report, cfg.failOn)
+	if names := unverifiedNodes(report); len(names) > 0 && !cfg.noVerify {
+		// A dump of RDB 5 or later always carries a CRC64 unless the
+		// server ran with rdbchecksum no; a zero one may as well be a
+		// corrupted trailer, so the run does not pass as verified.
+		fmt.Fprintf(stderr, "rdbscope: %s: no CRC64 checksum in the dump, so its figures are unverified (exit %d); --no-verify accepts dumps written with rdbchecksum no\n",
+			aggregate.CleanText(strings.Join(names, ", ")), exitIncomplete)
+		code = exitIncomplete // before findings, as in exitCode
+	}
+	return code, nil
+}
+
+// unverifiedNodes names the nodes whose dump should carry a CRC64 (RDB 5
+// or later) and carries none.
+func unverifiedNodes(r *aggregate.Report) []string {
+	var out []string
+	for _, n := range r.Nodes {
+		if s := n.Source; s != nil && s.RDBVersion >= 5 && s.Checksum == parse.ChecksumAbsent {
+			out = append(out, n.Name)
+		}
+	}
+	return out
 }
 
 func exitCode(r *aggregate.Report, failOn aggregate.Severity) int {

@@ -3,7 +3,9 @@ package render
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -66,8 +68,14 @@ func Text(w io.Writer, r *aggregate.Report, opts TextOptions) error {
 	textModels(ew, l, r)
 	all := clusterOf(r)
 	if all != nil {
-		textTopKeys(ew, l, r, all, opts.TopKeys)
-		textFamilies(ew, l, all, opts.TopKeys)
+		top := opts.TopKeys
+		if len(r.Nodes) > fleetNodes {
+			// A fleet's summary must fit one screen: the full lists are
+			// in --json, --html and --markdown.
+			top = min(top, fleetTopKeys)
+		}
+		textTopKeys(ew, l, r, all, top)
+		textFamilies(ew, l, all, top)
 		textTypes(ew, l, all)
 	}
 	textFailures(ew, l, r)
@@ -281,13 +289,11 @@ func textTopKeys(w io.Writer, l textLayout, r *aggregate.Report, n *aggregate.No
 			return
 		}
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	header := []string{"DB", "KEY", "TYPE", "ENCODING", "MEMORY", "OF NODE", "ELEMENTS", "TTL"}
 	if withNode {
-		fmt.Fprint(tw, "  NODE\t")
-	} else {
-		fmt.Fprint(tw, "  ")
+		header = append([]string{"NODE"}, header...)
 	}
-	fmt.Fprintln(tw, "DB\tKEY\tTYPE\tENCODING\tMEMORY\tOF NODE\tELEMENTS\tTTL")
+	rows := [][]string{header}
 	ref := n.ExpiryReference
 	// A key's share is of its own node: "this hash is 98% of node-7202"
 	// is the figure that matters, even in the cluster-wide list.
@@ -297,19 +303,78 @@ func textTopKeys(w io.Writer, l textLayout, r *aggregate.Report, n *aggregate.No
 		nodeMem[nd.Name] = nd.Memory
 		nodeRef[nd.Name] = nd.ExpiryReference
 	}
+	dbs := map[int]bool{}
 	for i, k := range keys {
 		if i == limit {
 			break
 		}
+		row := []string{strconv.Itoa(k.DB), displayInfoKey(k), k.Type, k.Encoding,
+			textBytes(k.Memory), Percent(k.Memory, shareBase(k, n, nodeMem)), strconv.FormatInt(k.Elements, 10), ttlText(int64(k.ExpiresAt), refOf(k, ref, nodeRef))}
 		if withNode {
-			fmt.Fprintf(tw, "  %s\t", displayKey(k.Node))
-		} else {
-			fmt.Fprint(tw, "  ")
+			row = append([]string{displayKey(k.Node)}, row...)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", k.DB, displayInfoKey(k), k.Type, k.Encoding,
-			textBytes(k.Memory), Percent(k.Memory, shareBase(k, n, nodeMem)), k.Elements, ttlText(int64(k.ExpiresAt), refOf(k, ref, nodeRef)))
+		rows = append(rows, row)
+		dbs[k.DB] = true
+	}
+	// Wider than the terminal (node names beside long keys), the table
+	// gives up what it can spare: the DB when every key is in one, then
+	// the encoding.
+	var spare []string
+	if len(dbs) == 1 {
+		spare = append(spare, "DB")
+	}
+	spare = append(spare, "ENCODING")
+	for _, col := range spare {
+		if tableCols(rows) <= l.width {
+			break
+		}
+		rows = dropColumn(rows, col)
+	}
+	writeRows(w, rows)
+}
+
+// writeRows writes a table of left-aligned cells, indented by two, two
+// spaces between columns.
+func writeRows(w io.Writer, rows [][]string) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, row := range rows {
+		fmt.Fprintln(tw, "  "+strings.Join(row, "\t"))
 	}
 	tw.Flush()
+}
+
+// tableCols is how many columns rows take as textTopKeys writes them:
+// an indent of two and two between cells.
+func tableCols(rows [][]string) int {
+	var widths []int
+	for _, row := range rows {
+		for i, c := range row {
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], cols(c))
+		}
+	}
+	total := 2
+	for i, wd := range widths {
+		if i > 0 {
+			total += 2
+		}
+		total += wd
+	}
+	return total
+}
+
+// dropColumn removes the column headed name from rows.
+func dropColumn(rows [][]string, name string) [][]string {
+	at := slices.Index(rows[0], name)
+	if at < 0 {
+		return rows
+	}
+	for i, row := range rows {
+		rows[i] = slices.Delete(row, at, at+1)
+	}
+	return rows
 }
 
 // textFamilies lists the key families holding the most memory: what
@@ -320,8 +385,7 @@ func textFamilies(w io.Writer, l textLayout, n *aggregate.Node, limit int) {
 		return
 	}
 	fmt.Fprintf(w, "\n%s\n", l.p.heading("BIGGEST KEY FAMILIES"))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  FAMILY\tKEYS\tMEMORY\tSHARE\tWITHOUT TTL\tMOSTLY\tBIGGEST KEY")
+	rows := [][]string{{"FAMILY", "KEYS", "MEMORY", "SHARE", "WITHOUT TTL", "MOSTLY", "BIGGEST KEY"}}
 	for i, g := range n.Families.Entries {
 		if i == limit {
 			break
@@ -330,14 +394,22 @@ func textFamilies(w io.Writer, l textLayout, n *aggregate.Node, limit int) {
 		if g.Biggest != nil {
 			biggest = displayInfoKey(*g.Biggest) + " (" + textBytes(g.Biggest.Memory) + ")"
 		}
-		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\t%s\n", displayKey(string(g.Name)), g.Keys, textBytes(g.Memory),
-			Percent(g.Memory, n.Memory), Percent(g.NoTTL.Memory, g.Memory), mostlyType(g.ByType), biggest)
+		rows = append(rows, []string{displayKey(string(g.Name)), strconv.FormatInt(g.Keys, 10), textBytes(g.Memory),
+			Percent(g.Memory, n.Memory), Percent(g.NoTTL.Memory, g.Memory), mostlyType(g.ByType), biggest})
 	}
 	if o := n.Families.Other; o.Keys > 0 {
-		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t\t\n", aggregate.OtherGroup, o.Keys, textBytes(o.Memory),
-			Percent(o.Memory, n.Memory), Percent(o.NoTTL.Memory, o.Memory))
+		rows = append(rows, []string{aggregate.OtherGroup, strconv.FormatInt(o.Keys, 10), textBytes(o.Memory),
+			Percent(o.Memory, n.Memory), Percent(o.NoTTL.Memory, o.Memory), "", ""})
 	}
-	tw.Flush()
+	// Wider than the terminal, the table gives up the biggest key (the
+	// biggest keys' table names them), then the dominant type.
+	for _, col := range []string{"BIGGEST KEY", "MOSTLY"} {
+		if tableCols(rows) <= l.width {
+			break
+		}
+		rows = dropColumn(rows, col)
+	}
+	writeRows(w, rows)
 }
 
 // mostlyType names the type holding most of a group's memory.

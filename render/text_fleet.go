@@ -22,6 +22,10 @@ const (
 	fleetRows  = 10
 )
 
+// fleetTopKeys bounds the biggest keys and families a fleet's summary
+// lists.
+const fleetTopKeys = 5
+
 // textFleetNodes writes the worst fleetRows nodes (most severe finding,
 // then the fullest, then the biggest), a line summing up the others, and
 // the total.

@@ -36,6 +36,17 @@ func TestTextFleet(t *testing.T) {
 	assert.LessOrEqual(t, strings.Count(head, "\n"), 45, "findings and nodes fit a screen:\n%s", head)
 }
 
+// With default options the whole summary of 300 nodes fits a 50-row
+// screen: five biggest keys and families, not ten.
+func TestTextFleetFitsScreen(t *testing.T) {
+	var b bytes.Buffer
+	require.NoError(t, Text(&b, fleetReport(t, 300), TextOptions{}))
+	assert.LessOrEqual(t, strings.Count(b.String(), "\n"), 50, b.String())
+	keys := b.String()[strings.Index(b.String(), "BIGGEST KEYS"):]
+	keys = keys[:strings.Index(keys, "\n\n")]
+	assert.Equal(t, 1+1+fleetTopKeys, strings.Count(keys, "\n")+1, "heading, columns and five keys:\n%s", keys)
+}
+
 // A few nodes keep the full table, in input order.
 func TestTextFewNodesKeepTable(t *testing.T) {
 	var b bytes.Buffer

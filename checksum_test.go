@@ -1,0 +1,47 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A dump of RDB 5 or later without a CRC64 (a zeroed trailer, as
+// rdbchecksum no writes it, or as a corruption leaves it) is not passed
+// as verified: exit 3 with a message naming the node, unless --no-verify
+// says the user knows (issue 12, item 8).
+func TestMissingChecksumIsNotVerified(t *testing.T) {
+	raw, err := os.ReadFile("testdata/sample/node-7201.rdb")
+	require.NoError(t, err)
+	zeroed := append([]byte(nil), raw...)
+	copy(zeroed[len(zeroed)-8:], make([]byte, 8))
+	dir := t.TempDir()
+	dump := filepath.Join(dir, "node-7201.rdb")
+	require.NoError(t, os.WriteFile(dump, zeroed, 0o644))
+
+	tests := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"intact", []string{"analyze", "-q", "testdata/sample/node-7201.rdb"}, exitOK, ""},
+		{"zeroed", []string{"analyze", "-q", dump}, exitIncomplete, "node-7201: no CRC64 checksum"},
+		{"zeroed --no-verify", []string{"analyze", "-q", "--no-verify", dump}, exitOK, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, tc.args...)
+			assert.Equal(t, tc.code, code, stderr)
+			if tc.msg != "" {
+				assert.Contains(t, stderr, tc.msg)
+				assert.Contains(t, stderr, "--no-verify")
+			} else {
+				assert.NotContains(t, stderr, "no CRC64 checksum")
+			}
+		})
+	}
+}
