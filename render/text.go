@@ -167,14 +167,13 @@ func textExplain(w io.Writer, l textLayout, top aggregate.Finding) {
 }
 
 func textNodes(w io.Writer, l textLayout, r *aggregate.Report) {
-	var buf strings.Builder
-	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "NODE\tKEYS\tMEMORY\tEST. USED\tUSED-MEM (DUMP)\tTOP TYPE\tNO-TTL MEMORY\tRDB\tCHECKSUM\tSTATUS\t")
+	rows := [][]string{{"NODE", "KEYS", "MEMORY", "EST. USED", "USED-MEM (DUMP)", "TOP TYPE", "NO-TTL MEMORY", "RDB", "CHECKSUM", "STATUS"}}
 	row := func(n *aggregate.Node, status, checksum string) {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
-			displayKey(n.Name), n.Keys, textBytes(n.Memory), textBytes(n.EstimatedUsedMemory), orDash(n.UsedMem),
-			topType(n), Percent(n.TTL.Without.Memory, n.Memory), textBytes(n.RDBBytes), checksum, status)
+		rows = append(rows, []string{displayKey(n.Name), strconv.FormatInt(n.Keys, 10), textBytes(n.Memory), textBytes(n.EstimatedUsedMemory), orDash(n.UsedMem),
+			topType(n), Percent(n.TTL.Without.Memory, n.Memory), textBytes(n.RDBBytes), checksum, status})
 	}
+	checksums := map[string]bool{}
+	allUsedMem := true
 	for _, n := range r.Nodes {
 		status := "ok"
 		if !n.Complete {
@@ -184,6 +183,8 @@ func textNodes(w io.Writer, l textLayout, r *aggregate.Report) {
 		if n.Source != nil && n.Source.Checksum != "" {
 			checksum = n.Source.Checksum
 		}
+		checksums[checksum] = true
+		allUsedMem = allUsedMem && n.UsedMem > 0
 		row(n, status, checksum)
 	}
 	if r.Cluster != nil {
@@ -196,6 +197,31 @@ func textNodes(w io.Writer, l textLayout, r *aggregate.Report) {
 			EstimatedUsedMemory: r.Cluster.EstimatedUsedMemory, UsedMem: r.Cluster.UsedMem,
 			ByType: r.Cluster.ByType, TTL: r.Cluster.TTL, RDBBytes: r.Cluster.RDBBytes,
 		}, status, "")
+	}
+	// Wider than the terminal, the table gives up what the JSON and HTML
+	// still have: the checksum when every node's is the same (a mismatch
+	// stays), the serialized size, then the estimate of used memory when
+	// every dump recorded its own (else that record).
+	var spare []string
+	if len(checksums) == 1 {
+		spare = append(spare, "CHECKSUM")
+	}
+	spare = append(spare, "RDB")
+	if allUsedMem {
+		spare = append(spare, "EST. USED")
+	} else {
+		spare = append(spare, "USED-MEM (DUMP)")
+	}
+	for _, col := range spare {
+		if tableCols(rows) <= l.width {
+			break
+		}
+		rows = dropColumn(rows, col)
+	}
+	var buf strings.Builder
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', tabwriter.AlignRight)
+	for _, row := range rows {
+		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
 	}
 	tw.Flush()
 	// Paint a failed node's status, the row's last cell, once laid out.
