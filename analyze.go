@@ -381,14 +381,19 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	code := exitCode(report, cfg.failOn)
 	if names := unverifiedNodes(report); len(names) > 0 && !cfg.noVerify {
-		// A dump of RDB 5 or later always carries a CRC64 unless the
-		// server ran with rdbchecksum no; a zero one may as well be a
-		// corrupted trailer, so the run does not pass as verified.
-		fmt.Fprintf(stderr, "rdbscope: %s: no CRC64 checksum in the dump, so its figures are unverified (exit %d); --no-verify accepts dumps written with rdbchecksum no\n",
-			aggregate.CleanText(strings.Join(names, ", ")), exitIncomplete)
+		warnUnverified(stderr, names)
 		code = exitIncomplete // before findings, as in exitCode
 	}
 	return code, nil
+}
+
+// warnUnverified says why a run exits 3 for dumps without a CRC64. A dump
+// of RDB 5 or later always carries one unless the server ran with
+// rdbchecksum no; a zero one may as well be a corrupted trailer, so the
+// run does not pass as verified.
+func warnUnverified(stderr io.Writer, names []string) {
+	fmt.Fprintf(stderr, "rdbscope: %s: no CRC64 checksum in the dump, so its figures are unverified (exit %d); --no-verify accepts dumps written with rdbchecksum no\n",
+		aggregate.CleanText(strings.Join(names, ", ")), exitIncomplete)
 }
 
 // unverifiedNodes names the nodes whose dump should carry a CRC64 (RDB 5

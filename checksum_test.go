@@ -31,6 +31,10 @@ func TestMissingChecksumIsNotVerified(t *testing.T) {
 		{"intact", []string{"analyze", "-q", "testdata/sample/node-7201.rdb"}, exitOK, ""},
 		{"zeroed", []string{"analyze", "-q", dump}, exitIncomplete, "node-7201: no CRC64 checksum"},
 		{"zeroed --no-verify", []string{"analyze", "-q", "--no-verify", dump}, exitOK, ""},
+		{"diff intact", []string{"diff", "-q", "testdata/sample/node-7201.rdb", "testdata/sample/node-7201.rdb"}, exitOK, ""},
+		{"diff zeroed NEW", []string{"diff", "-q", "testdata/sample/node-7201.rdb", dump}, exitIncomplete, "node-7201: no CRC64 checksum"},
+		{"diff zeroed OLD", []string{"diff", "-q", dump, "testdata/sample/node-7201.rdb"}, exitIncomplete, "node-7201: no CRC64 checksum"},
+		{"diff zeroed --no-verify", []string{"diff", "-q", "--no-verify", dump, dump}, exitOK, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

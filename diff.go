@@ -34,6 +34,11 @@ type diffConfig struct {
 	opts         diff.Options
 	fleet        fleetFlags
 	nameRegex    *nameRegex
+	noVerify     bool // as analyze's --no-verify, for sides that are dumps
+
+	// unverified names the nodes of dump sides that carry no CRC64 although
+	// their RDB version has one: the diff exits 3 for them, as analyze does.
+	unverified []string
 }
 
 // diffHelp is diff's help besides its flags.
@@ -76,9 +81,10 @@ func parseDiffFlags(args []string, stdout io.Writer) (*diffConfig, error) {
 		"big-key-share", "big-key-bytes", "big-key-elements")
 	fs.IntVarP(&cfg.jobs, "jobs", "j", 0, "parse `N` nodes in parallel when OLD or NEW are dumps (default: the number of CPUs)")
 	fs.IntVar(&cfg.opts.Top, "top", cfg.opts.Top, "keep the `N` biggest keys when analyzing dumps and merging nodes")
+	fs.BoolVar(&cfg.noVerify, "no-verify", false, "when OLD or NEW are dumps: analyze a dump whose CRC64 checksum does not match or is absent (its figures are then unverified)")
 	cfg.fleet.add(fs)
 	inGroup(fs, "Findings", "cluster-nodes", "expect-nodes")
-	inGroup(fs, "Reading the dumps", "jobs", "top", "name-regex")
+	inGroup(fs, "Reading the dumps", "jobs", "top", "no-verify", "name-regex")
 	if err := parseFlags(fs, diffHelp, args, stdout); err != nil {
 		return nil, err
 	}
@@ -188,6 +194,10 @@ func diffCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if !d.Old.Complete || !d.New.Complete || len(missing) > 0 {
 		return exitIncomplete, nil
 	}
+	if len(cfg.unverified) > 0 && !cfg.noVerify {
+		warnUnverified(stderr, cfg.unverified)
+		return exitIncomplete, nil
+	}
 	if diagnose.FailOn(d.Findings, cfg.failOn) {
 		return exitFindings, nil
 	}
@@ -236,7 +246,7 @@ func loadSide(ctx context.Context, cfg *diffConfig, in string, stdin io.Reader, 
 	}
 	nodes := scanNodes(ctx, inputs, stdin, worker.Config{
 		Jobs: jobs, Isolate: true,
-		Scan:    scan.Options{MaxKeyBytes: keyBytesLimit(keyMem), MaxKeyName: keyName},
+		Scan:    scan.Options{MaxKeyBytes: keyBytesLimit(keyMem), MaxKeyName: keyName, NoVerify: cfg.noVerify},
 		Profile: aggregate.Options{TopN: cfg.opts.Top, PrefixDepth: aggregate.DefaultPrefixDepth},
 	})
 	if ctx.Err() != nil {
@@ -244,7 +254,9 @@ func loadSide(ctx context.Context, cfg *diffConfig, in string, stdin io.Reader, 
 	}
 	rules := diagnose.DefaultRules()
 	rules.Config = cfg.opts.Rules.Config
-	return newReport(nodes, cfg.opts.Top, rules, memmodel.Version), nil
+	r := newReport(nodes, cfg.opts.Top, rules, memmodel.Version)
+	cfg.unverified = append(cfg.unverified, unverifiedNodes(r)...)
+	return r, nil
 }
 
 // sideMissing is the missing-node findings of one side of a diff
