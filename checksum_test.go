@@ -49,3 +49,24 @@ func TestMissingChecksumIsNotVerified(t *testing.T) {
 		})
 	}
 }
+
+// diff shows progress while it reads dumps, as analyze does, and none
+// with --progress never.
+func TestDiffProgress(t *testing.T) {
+	tests := []struct {
+		mode string
+		want bool
+	}{{"always", true}, {"never", false}}
+	for _, tc := range tests {
+		t.Run(tc.mode, func(t *testing.T) {
+			code, _, stderr := runCLI(t, "diff", "-q", "--progress", tc.mode, "testdata/sample/node-7201.rdb", "testdata/sample/node-7202.rdb")
+			require.Equal(t, exitOK, code, stderr)
+			if tc.want {
+				assert.Contains(t, stderr, "node-7201: done,")
+				assert.Contains(t, stderr, "node-7202: done,")
+			} else {
+				assert.NotContains(t, stderr, "done,")
+			}
+		})
+	}
+}

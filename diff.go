@@ -34,7 +34,8 @@ type diffConfig struct {
 	opts         diff.Options
 	fleet        fleetFlags
 	nameRegex    *nameRegex
-	noVerify     bool // as analyze's --no-verify, for sides that are dumps
+	noVerify     bool   // as analyze's --no-verify, for sides that are dumps
+	progress     string // as analyze's --progress, for sides that are dumps
 
 	// unverified names the nodes of dump sides that carry no CRC64 although
 	// their RDB version has one: the diff exits 3 for them, as analyze does.
@@ -81,10 +82,12 @@ func parseDiffFlags(args []string, stdout io.Writer) (*diffConfig, error) {
 		"big-key-share", "big-key-bytes", "big-key-elements")
 	fs.IntVarP(&cfg.jobs, "jobs", "j", 0, "parse `N` nodes in parallel when OLD or NEW are dumps (default: the number of CPUs)")
 	fs.IntVar(&cfg.opts.Top, "top", cfg.opts.Top, "keep the `N` biggest keys when analyzing dumps and merging nodes")
+	fs.StringVar(&cfg.progress, "progress", "auto", "progress bars on stderr while dumps are read (auto: when stderr is a terminal that can redraw them)")
+	choices(fs, "progress", "auto", "always", "never")
 	fs.BoolVar(&cfg.noVerify, "no-verify", false, "when OLD or NEW are dumps: analyze a dump whose CRC64 checksum does not match or is absent (its figures are then unverified)")
 	cfg.fleet.add(fs)
 	inGroup(fs, "Findings", "cluster-nodes", "expect-nodes")
-	inGroup(fs, "Reading the dumps", "jobs", "top", "no-verify", "name-regex")
+	inGroup(fs, "Reading the dumps", "jobs", "progress", "top", "no-verify", "name-regex")
 	if err := parseFlags(fs, diffHelp, args, stdout); err != nil {
 		return nil, err
 	}
@@ -103,6 +106,11 @@ func parseDiffFlags(args []string, stdout io.Writer) (*diffConfig, error) {
 	}
 	if cfg.nameRegex, err = cfg.fleet.resolve(&cfg.opts.Rules.Config); err != nil {
 		return nil, err
+	}
+	switch cfg.progress {
+	case "auto", "always", "never":
+	default:
+		return nil, usageError{fmt.Sprintf("--progress %q: want auto, always or never", cfg.progress)}
 	}
 	if cfg.opts.Top < 1 || cfg.opts.Limit < 1 {
 		return nil, usageError{"--top and --limit must be at least 1"}
@@ -244,11 +252,15 @@ func loadSide(ctx context.Context, cfg *diffConfig, in string, stdin io.Reader, 
 	if err != nil {
 		return nil, err
 	}
+	prog := newProgress(cfg.progress, stderr, inputs)
 	nodes := scanNodes(ctx, inputs, stdin, worker.Config{
 		Jobs: jobs, Isolate: true,
-		Scan:    scan.Options{MaxKeyBytes: keyBytesLimit(keyMem), MaxKeyName: keyName, NoVerify: cfg.noVerify},
-		Profile: aggregate.Options{TopN: cfg.opts.Top, PrefixDepth: aggregate.DefaultPrefixDepth},
+		Scan:     scan.Options{MaxKeyBytes: keyBytesLimit(keyMem), MaxKeyName: keyName, NoVerify: cfg.noVerify},
+		Profile:  aggregate.Options{TopN: cfg.opts.Top, PrefixDepth: aggregate.DefaultPrefixDepth},
+		Progress: func(i int, n int64) { prog.bar(i).set(n) },
+		Done:     func(i int, err error) { prog.bar(i).finish(err) },
 	})
+	prog.wait()
 	if ctx.Err() != nil {
 		return nil, errors.New("interrupted")
 	}
