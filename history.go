@@ -25,7 +25,8 @@ func addClusterNameFlag(fs *pflag.FlagSet, p *string) {
 }
 
 func (h *historyFlags) add(fs *pflag.FlagSet) {
-	fs.StringVar(&h.dir, "history", "", "append this run as one night of the cluster to the history in `DIR` (Parquet by cluster and date, docs/history.md), for rdbscope trend")
+	fs.StringVar(&h.dir, "history", "", "append this run as one night of the cluster to the history in `DIR` (Parquet by cluster and date, docs/history.md), for rdbscope trend; "+
+		"DIR may be a bucket prefix (s3://BUCKET/PREFIX/, gs://, azblob://)")
 	addClusterNameFlag(fs, &h.cluster)
 }
 
@@ -37,7 +38,7 @@ func (h *historyFlags) check() error {
 		}
 	}
 	if objstore.IsURL(h.dir) {
-		if _, err := newObjectHistory(context.Background(), h.dir, io.Discard); err != nil {
+		if _, _, err := historyPrefix(h.dir); err != nil {
 			return err
 		}
 	}

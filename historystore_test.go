@@ -81,7 +81,8 @@ func TestHistoryInBucket(t *testing.T) {
 	code, _, stderr = runCLI(t, "trend", "-q", "--json", fromBucket, remote)
 	require.Equal(t, exitOK, code, stderr)
 	sameTrend(t, fromLocal, fromBucket)
-	part := "s3://rdb-history/" + strings.TrimSuffix(keys[len(keys)-1], "nodes.parquet") + histQuery
+	// The partition as a night's source names it, without the final "/".
+	part := "s3://rdb-history/" + strings.TrimSuffix(keys[len(keys)-1], "/nodes.parquet") + histQuery
 	prev := "s3://rdb-history/" + strings.TrimSuffix(keys[len(keys)-3], "nodes.parquet") + histQuery
 	code, _, stderr = runCLI(t, "trend", "-q", "--json", fromBucket, prev, part)
 	require.Equal(t, exitOK, code, stderr)

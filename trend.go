@@ -55,7 +55,7 @@ var trendHelp = helpDoc{
 		"Forecast a cluster over its nights: per node its memory, growth per day and the days until it reaches " +
 			"maxmemory; per key family its growth with and without TTL; will-fill and runaway-family findings. " +
 			"Each SNAPSHOT is one night: a JSON report (analyze or report --json) or a directory of per-node " +
-			"profiles; or a history directory (--history of analyze and report), which holds many nights. " +
+			"profiles; or a history (--history of analyze and report: a directory or a bucket prefix), which holds many nights. " +
 			"Nights are ordered by when their dumps were taken. See docs/trend.md.",
 	},
 	groups: []string{"Outputs", "Forecast", "Findings", "Reading the nights"},
@@ -97,7 +97,7 @@ func parseTrendFlags(args []string, stdout io.Writer) (*trendConfig, error) {
 	fleet.add(fs)
 	inGroup(fs, "Findings", "maxmemory", "redis-config", "fail-on", "min-severity", "cluster-nodes", "expect-nodes")
 
-	fs.StringVar(&cfg.history, "history", "", "read the cluster's nights from the history in `DIR` (as SNAPSHOT arguments can)")
+	fs.StringVar(&cfg.history, "history", "", "read the cluster's nights from the history in `DIR`, a directory or a bucket prefix (as SNAPSHOT arguments can)")
 	addClusterNameFlag(fs, &cfg.cluster)
 	fs.StringVar(&cfg.since, "since", "", "use the nights of the history from `DATE` (YYYY-MM-DD) on")
 	inGroup(fs, "Reading the nights", "history", "cluster-name", "since", "name-regex")
@@ -157,7 +157,7 @@ func parseTrendFlags(args []string, stdout io.Writer) (*trendConfig, error) {
 	cfg.opts.Config = &cfg.rules.Config
 	cfg.inputs = fs.Args()
 	if objstore.IsURL(cfg.history) {
-		if _, err := newObjectHistory(context.Background(), cfg.history, io.Discard); err != nil {
+		if _, _, err := historyPrefix(cfg.history); err != nil {
 			return nil, err
 		}
 	}
@@ -292,23 +292,28 @@ func (cfg *trendConfig) loadSnapshots(ctx context.Context, stderr io.Writer) ([]
 	for _, in := range cfg.inputs {
 		if objstore.IsURL(in) {
 			src := source{path: in, kind: kindReport}
-			if objectSet(in) {
-				src.kind = kindProfiles
-				if root, cluster, date, ok := objectPartition(in); ok {
-					h, err := openHistory(ctx, root, stderr)
-					if err != nil {
-						return nil, err
-					}
-					src = source{path: in, kind: kindPartition, hist: h, cluster: cluster, date: date}
-				} else if !strings.ContainsAny(objectKey(in), "*[") {
-					h, err := openHistory(ctx, in, stderr)
-					if err != nil {
-						return nil, err
-					}
-					if cs, err := h.Clusters(); err == nil && len(cs) > 0 {
-						src = source{path: in, kind: kindHistory, hist: h}
-					}
+			root, cluster, date, part := objectPartition(in)
+			switch {
+			case part:
+				// With or without its final "/", as a night's source
+				// names it.
+				h, err := openHistory(ctx, root, stderr)
+				if err != nil {
+					return nil, err
 				}
+				src = source{path: in, kind: kindPartition, hist: h, cluster: cluster, date: date}
+			case objectSet(in) && !strings.ContainsAny(objectKey(in), "*["):
+				// A prefix: a history when it holds cluster=NAME/.
+				src.kind = kindProfiles
+				h, err := openHistory(ctx, in, stderr)
+				if err != nil {
+					return nil, err
+				}
+				if cs, err := h.Clusters(); err == nil && len(cs) > 0 {
+					src = source{path: in, kind: kindHistory, hist: h}
+				}
+			case objectSet(in):
+				src.kind = kindProfiles
 			}
 			srcs = append(srcs, src)
 			continue
