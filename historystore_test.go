@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -223,4 +224,48 @@ func TestAnalyzeS3History(t *testing.T) {
 	d := readTrend(t, fromBucket)
 	require.Len(t, d.Nights, 5)
 	assert.Equal(t, "2026-11-27", d.Nights[1].Date, "the night analyze wrote")
+}
+
+// The history in Cloud Storage and Azure Blob Storage: the trend of the
+// incident nights is the one of the same history in a directory.
+func TestHistoryInGCSAndAzure(t *testing.T) {
+	dir := t.TempDir()
+	local := filepath.Join(dir, "history")
+	nights := incidentNights()[:3]
+	appendNights := func(t *testing.T, hist string) {
+		t.Helper()
+		for _, night := range nights {
+			code, _, stderr := runCLI(t, "report", "-q", "--maxmemory", "24mb", "--history", hist, "--cluster-name", "incident", night)
+			require.Equal(t, exitOK, code, stderr)
+		}
+	}
+	appendNights(t, local)
+	want := filepath.Join(dir, "local.json")
+	code, _, stderr := runCLI(t, "trend", "-q", "--history", local, "--json", want)
+	require.Equal(t, exitOK, code, stderr)
+
+	check := func(t *testing.T, hist string) {
+		t.Helper()
+		appendNights(t, hist)
+		appendNights(t, hist) // the same nights again: replaced
+		got := filepath.Join(t.TempDir(), "got.json")
+		code, _, stderr := runCLI(t, "trend", "-q", "--history", hist, "--json", got)
+		require.Equal(t, exitOK, code, stderr)
+		sameTrend(t, want, got)
+		assert.Len(t, readTrend(t, got).Nights, 3)
+	}
+	t.Run("gcs", func(t *testing.T) {
+		g := objstoretest.StartGCS(t)
+		objstoretest.GCSEnv(t, g.Host)
+		g.Bucket("rdb-history")
+		check(t, "gs://rdb-history/hist/")
+	})
+	t.Run("azure", func(t *testing.T) {
+		host := objstoretest.StartAzurite(t)
+		c := objstoretest.AzureClient(t, host)
+		_, err := c.CreateContainer(context.Background(), "rdb-history", nil)
+		require.NoError(t, err)
+		objstoretest.AzureEnv(t)
+		check(t, "azblob://rdb-history/hist/?protocol=http&domain="+host)
+	})
 }
