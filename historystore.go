@@ -30,7 +30,7 @@ func openHistory(ctx context.Context, arg string, stderr io.Writer) (*history.Hi
 // objectHistory is the history.Store of a history kept under a bucket
 // prefix: a partition's files are the objects
 // PREFIX/cluster=C/date=D/nodes.parquet and families.parquet, the layout of
-// the local directory, which SQL engines read from buckets too.
+// the local directory.
 //
 // It holds the command's context because history.Store, like io/fs, has
 // none: one objectHistory serves one command.
