@@ -306,6 +306,9 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return outputError(err)
 	}
 	defer outs.Abort()
+	if err := cfg.run.history.open(ctx); err != nil {
+		return exitFatal, err
+	}
 	if w := outs.Writer("--cpuprofile"); w != nil {
 		if err := pprof.StartCPUProfile(w); err != nil {
 			return exitFatal, fmt.Errorf("--cpuprofile %s: %w", cfg.cpuProfile, err)
@@ -353,7 +356,7 @@ func analyzeCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err := outs.Commit(); err != nil {
 		return exitFatal, err
 	}
-	part, err := cfg.run.history.append(report, cfg.rules.Config, cfg.quiet, stderr)
+	part, err := cfg.run.history.append(ctx, report, cfg.rules.Config, cfg.quiet, stderr)
 	if err != nil {
 		return exitFatal, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -24,7 +25,8 @@ func addClusterNameFlag(fs *pflag.FlagSet, p *string) {
 }
 
 func (h *historyFlags) add(fs *pflag.FlagSet) {
-	fs.StringVar(&h.dir, "history", "", "append this run as one night of the cluster to the history in `DIR` (Parquet by cluster and date, docs/history.md), for rdbscope trend")
+	fs.StringVar(&h.dir, "history", "", "append this run as one night of the cluster to the history in `DIR` (Parquet by cluster and date, docs/history.md), for rdbscope trend; "+
+		"DIR may be a bucket prefix (s3://BUCKET/PREFIX/, gs://, azblob://)")
 	addClusterNameFlag(fs, &h.cluster)
 }
 
@@ -36,9 +38,9 @@ func (h *historyFlags) check() error {
 		}
 	}
 	if objstore.IsURL(h.dir) {
-		// The history is Parquet partitions appended in place: a
-		// directory, not objects.
-		return usageError{fmt.Sprintf("--history %s: the history must be a local directory", h.dir)}
+		if _, _, err := historyPrefix(h.dir); err != nil {
+			return err
+		}
 	}
 	if h.cluster != "" && h.dir == "" {
 		return usageError{"--cluster-name names the cluster in the history: give --history DIR too"}
@@ -46,9 +48,22 @@ func (h *historyFlags) check() error {
 	return nil
 }
 
-// append adds r to the history as one night, and returns the partition
-// written ("" when no history was asked for).
-func (h *historyFlags) append(r *aggregate.Report, cfg aggregate.Config, quiet bool, stderr io.Writer) (string, error) {
+// open checks, before the run reads any input, that a history in object
+// storage can be written: its bucket exists and takes the credentials. A
+// local directory is made when the night is appended.
+func (h *historyFlags) open(ctx context.Context) error {
+	if !objstore.IsURL(h.dir) {
+		return nil
+	}
+	if err := objstore.CheckBucket(ctx, h.dir); err != nil {
+		return fmt.Errorf("--history %w", err)
+	}
+	return nil
+}
+
+// append adds r to the history as one night, and returns where the
+// partition was written ("" when no history was asked for).
+func (h *historyFlags) append(ctx context.Context, r *aggregate.Report, cfg aggregate.Config, quiet bool, stderr io.Writer) (string, error) {
 	if h.dir == "" {
 		return "", nil
 	}
@@ -66,7 +81,11 @@ func (h *historyFlags) append(r *aggregate.Report, cfg aggregate.Config, quiet b
 	if err != nil {
 		return "", fmt.Errorf("--history: %w", err)
 	}
-	path, err := history.Append(h.dir, s)
+	hist, err := openHistory(ctx, h.dir, stderr)
+	if err != nil {
+		return "", err
+	}
+	path, err := hist.Append(s)
 	if err != nil {
 		return "", fmt.Errorf("--history %s: %w", h.dir, err)
 	}

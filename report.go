@@ -122,6 +122,9 @@ func reportCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return outputError(err)
 	}
 	defer outs.Abort()
+	if err := cfg.run.history.open(ctx); err != nil {
+		return exitFatal, err
+	}
 	if cfg.inputs, err = profileArgs(ctx, cfg.inputs); err != nil {
 		return exitFatal, err
 	}
@@ -153,7 +156,7 @@ func reportCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err := outs.Commit(); err != nil {
 		return exitFatal, err
 	}
-	part, err := cfg.run.history.append(r, cfg.rules.Config, cfg.quiet, stderr)
+	part, err := cfg.run.history.append(ctx, r, cfg.rules.Config, cfg.quiet, stderr)
 	if err != nil {
 		return exitFatal, err
 	}

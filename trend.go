@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -56,7 +55,7 @@ var trendHelp = helpDoc{
 		"Forecast a cluster over its nights: per node its memory, growth per day and the days until it reaches " +
 			"maxmemory; per key family its growth with and without TTL; will-fill and runaway-family findings. " +
 			"Each SNAPSHOT is one night: a JSON report (analyze or report --json) or a directory of per-node " +
-			"profiles; or a history directory (--history of analyze and report), which holds many nights. " +
+			"profiles; or a history (--history of analyze and report: a directory or a bucket prefix), which holds many nights. " +
 			"Nights are ordered by when their dumps were taken. See docs/trend.md.",
 	},
 	groups: []string{"Outputs", "Forecast", "Findings", "Reading the nights"},
@@ -98,7 +97,7 @@ func parseTrendFlags(args []string, stdout io.Writer) (*trendConfig, error) {
 	fleet.add(fs)
 	inGroup(fs, "Findings", "maxmemory", "redis-config", "fail-on", "min-severity", "cluster-nodes", "expect-nodes")
 
-	fs.StringVar(&cfg.history, "history", "", "read the cluster's nights from the history in `DIR` (as SNAPSHOT arguments can)")
+	fs.StringVar(&cfg.history, "history", "", "read the cluster's nights from the history in `DIR`, a directory or a bucket prefix (as SNAPSHOT arguments can)")
 	addClusterNameFlag(fs, &cfg.cluster)
 	fs.StringVar(&cfg.since, "since", "", "use the nights of the history from `DATE` (YYYY-MM-DD) on")
 	inGroup(fs, "Reading the nights", "history", "cluster-name", "since", "name-regex")
@@ -158,7 +157,9 @@ func parseTrendFlags(args []string, stdout io.Writer) (*trendConfig, error) {
 	cfg.opts.Config = &cfg.rules.Config
 	cfg.inputs = fs.Args()
 	if objstore.IsURL(cfg.history) {
-		return nil, usageError{fmt.Sprintf("--history %s: the history must be a local directory (reports and profiles can be read from object storage)", cfg.history)}
+		if _, _, err := historyPrefix(cfg.history); err != nil {
+			return nil, err
+		}
 	}
 	if len(cfg.inputs) == 0 && cfg.history == "" {
 		return nil, usageError{"trend: no SNAPSHOT given (reports, profile directories, or --history DIR)"}
@@ -262,12 +263,17 @@ func trendExitCode(t *trend.Trend, failOn aggregate.Severity) int {
 
 // loadSnapshots reads every night the arguments and --history name, as
 // snapshots of one cluster. An object URL is a report, or a night of
-// per-node profiles when it names several objects (a prefix or a glob);
-// a history is read from local directories only.
+// per-node profiles when it names several objects (a prefix or a glob),
+// or a history or one partition of it when it is a prefix holding
+// cluster=NAME "directories" or named .../cluster=NAME/date=YYYY-MM-DD/.
 func (cfg *trendConfig) loadSnapshots(ctx context.Context, stderr io.Writer) ([]*history.Snapshot, error) {
 	type source struct {
 		path string
 		kind int
+		// hist is the history of a history or partition source, and
+		// cluster and date name a partition.
+		hist          *history.History
+		cluster, date string
 	}
 	const (
 		kindReport = iota
@@ -277,15 +283,39 @@ func (cfg *trendConfig) loadSnapshots(ctx context.Context, stderr io.Writer) ([]
 	)
 	var srcs []source
 	if cfg.history != "" {
-		srcs = append(srcs, source{cfg.history, kindHistory})
+		h, err := openHistory(ctx, cfg.history, stderr)
+		if err != nil {
+			return nil, err
+		}
+		srcs = append(srcs, source{path: cfg.history, kind: kindHistory, hist: h})
 	}
 	for _, in := range cfg.inputs {
 		if objstore.IsURL(in) {
-			kind := kindReport
-			if objectSet(in) {
-				kind = kindProfiles
+			src := source{path: in, kind: kindReport}
+			root, cluster, date, part := objectPartition(in)
+			switch {
+			case part:
+				// With or without its final "/", as a night's source
+				// names it.
+				h, err := openHistory(ctx, root, stderr)
+				if err != nil {
+					return nil, err
+				}
+				src = source{path: in, kind: kindPartition, hist: h, cluster: cluster, date: date}
+			case objectSet(in) && !strings.ContainsAny(objectKey(in), "*["):
+				// A prefix: a history when it holds cluster=NAME/.
+				src.kind = kindProfiles
+				h, err := openHistory(ctx, in, stderr)
+				if err != nil {
+					return nil, err
+				}
+				if cs, err := h.Clusters(); err == nil && len(cs) > 0 {
+					src = source{path: in, kind: kindHistory, hist: h}
+				}
+			case objectSet(in):
+				src.kind = kindProfiles
 			}
-			srcs = append(srcs, source{in, kind})
+			srcs = append(srcs, src)
 			continue
 		}
 		fi, err := os.Stat(in)
@@ -294,13 +324,13 @@ func (cfg *trendConfig) loadSnapshots(ctx context.Context, stderr io.Writer) ([]
 		}
 		switch {
 		case !fi.IsDir():
-			srcs = append(srcs, source{in, kindReport})
+			srcs = append(srcs, source{path: in, kind: kindReport})
 		case isPartition(in):
-			srcs = append(srcs, source{in, kindPartition})
+			srcs = append(srcs, source{path: in, kind: kindPartition, cluster: partitionCluster(in)})
 		case isHistory(in):
-			srcs = append(srcs, source{in, kindHistory})
+			srcs = append(srcs, source{path: in, kind: kindHistory, hist: history.New(history.Dir(in))})
 		default:
-			srcs = append(srcs, source{in, kindProfiles})
+			srcs = append(srcs, source{path: in, kind: kindProfiles})
 		}
 	}
 	// The cluster: named, else the one of the histories given, else
@@ -311,11 +341,11 @@ func (cfg *trendConfig) loadSnapshots(ctx context.Context, stderr io.Writer) ([]
 		switch s.kind {
 		case kindHistory:
 			var err error
-			if cs, err = history.Clusters(s.path); err != nil {
+			if cs, err = s.hist.Clusters(); err != nil {
 				return nil, err
 			}
 		case kindPartition:
-			cs = []string{partitionCluster(s.path)}
+			cs = []string{s.cluster}
 		}
 		if name != "" || len(cs) == 0 {
 			continue
@@ -329,13 +359,19 @@ func (cfg *trendConfig) loadSnapshots(ctx context.Context, stderr io.Writer) ([]
 	for _, s := range srcs {
 		switch s.kind {
 		case kindHistory:
-			ss, err := history.Read(s.path, history.Filter{Cluster: name, Since: cfg.sinceFor(s.path, name)})
+			ss, err := s.hist.Read(history.Filter{Cluster: name, Since: cfg.sinceFor(s.hist, name)})
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, ss...)
 		case kindPartition:
-			one, err := history.ReadPartition(s.path)
+			var one *history.Snapshot
+			var err error
+			if s.hist != nil {
+				one, err = s.hist.Partition(s.cluster, s.date)
+			} else {
+				one, err = history.ReadPartition(s.path)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -416,25 +452,15 @@ func (cfg *trendConfig) readNight(ctx context.Context, path string, dir bool, st
 	return r, nil
 }
 
-// sinceFor is the first date of the history of cluster under dir to
-// read: --since, or the date that leaves the latest --nights nights, so
-// that a year of history is not read to use a month of it.
-func (cfg *trendConfig) sinceFor(dir, cluster string) string {
+// sinceFor is the first date of the history of cluster to read: --since,
+// or the date that leaves the latest --nights nights, so that a year of
+// history is not read to use a month of it.
+func (cfg *trendConfig) sinceFor(h *history.History, cluster string) string {
 	if cfg.since != "" {
 		return cfg.since
 	}
-	ents, err := os.ReadDir(filepath.Join(dir, "cluster="+cluster))
-	if err != nil {
-		return ""
-	}
-	var dates []string
-	for _, e := range ents {
-		if d, ok := strings.CutPrefix(e.Name(), "date="); ok && e.IsDir() {
-			dates = append(dates, d)
-		}
-	}
-	sort.Strings(dates)
-	if len(dates) <= cfg.opts.Nights {
+	dates, err := h.Dates(cluster)
+	if err != nil || len(dates) <= cfg.opts.Nights {
 		return ""
 	}
 	return dates[len(dates)-cfg.opts.Nights]
@@ -451,6 +477,27 @@ func isHistory(dir string) bool {
 // (.../cluster=NAME/date=YYYY-MM-DD).
 func isPartition(dir string) bool {
 	return strings.HasPrefix(filepath.Base(filepath.Clean(dir)), "date=") && partitionCluster(dir) != ""
+}
+
+// objectPartition splits the URL of one partition of a history in object
+// storage (.../cluster=NAME/date=YYYY-MM-DD/) into its history's URL, the
+// cluster and the date.
+func objectPartition(arg string) (root, cluster, date string, ok bool) {
+	key, query, _ := strings.Cut(arg, "?")
+	parts := strings.Split(strings.TrimSuffix(key, "/"), "/")
+	if len(parts) < 5 { // s3:, "", BUCKET, cluster=, date=
+		return "", "", "", false
+	}
+	date, okd := strings.CutPrefix(parts[len(parts)-1], "date=")
+	cluster, okc := strings.CutPrefix(parts[len(parts)-2], "cluster=")
+	if !okd || !okc {
+		return "", "", "", false
+	}
+	root = strings.Join(parts[:len(parts)-2], "/") + "/"
+	if query != "" {
+		root += "?" + query
+	}
+	return root, cluster, date, true
 }
 
 func partitionCluster(dir string) string {

@@ -2,10 +2,10 @@ package history
 
 import (
 	"bytes"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -84,86 +84,70 @@ func deref[T any](p *T) (v T) {
 	return v
 }
 
+// metaWrite is the metadata key of the write a file belongs to: both
+// files of a partition carry the same one, so that a partition whose
+// files come from different writes is noticed (see Append).
+const metaWrite = "rdbscope.history.write"
+
+// History is a history kept in a Store.
+type History struct {
+	st Store
+}
+
+// New returns the history kept in st.
+func New(st Store) *History { return &History{st: st} }
+
+// partitionName is the slash-separated name of a partition in its store.
+func partitionName(cluster, date string) string {
+	return "cluster=" + cluster + "/date=" + date
+}
+
 // PartitionDir is where the snapshot of cluster on date (YYYY-MM-DD)
 // lives under the history root dir.
 func PartitionDir(dir, cluster, date string) string {
-	return filepath.Join(dir, "cluster="+cluster, "date="+date)
+	return Dir(dir).Where(partitionName(cluster, date))
 }
 
 // Append adds the snapshot to the history under dir as its partition
 // cluster=C/date=D (D the snapshot's UTC date) and returns the
-// partition's path. A partition of the same cluster and date is replaced:
-// the run of a night can be repeated. The partition appears whole or not
-// at all: it is written beside and renamed into place.
+// partition's path. See History.Append.
 func Append(dir string, s *Snapshot) (string, error) {
+	return New(Dir(dir)).Append(s)
+}
+
+// Append adds the snapshot to the history as its partition
+// cluster=C/date=D (D the snapshot's UTC date) and returns where the
+// partition is (Store.Where). A partition of the same cluster and date is
+// replaced: the run of a night can be repeated, and a night is never
+// counted twice.
+//
+// In a Dir the partition appears whole or not at all. A store of objects
+// commits families.parquet, then nodes.parquet: a run that stops between
+// the two leaves a partition whose files are of different writes (or,
+// for a new night, without nodes.parquet). Each file records its write
+// (metadata rdbscope.history.write), and Read refuses such a partition,
+// naming it, until the night is run again (which replaces both files) or
+// the partition is deleted.
+func (h *History) Append(s *Snapshot) (string, error) {
 	if err := ValidCluster(s.Cluster); err != nil {
 		return "", err
 	}
-	nodes, fams, err := encode(s)
+	nodes, fams, err := encode(s, rand.Text())
 	if err != nil {
 		return "", err
 	}
-	final := PartitionDir(dir, s.Cluster, s.Date())
-	parent := filepath.Dir(final)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
+	dir := partitionName(s.Cluster, s.Date())
+	// nodes.parquet last: a night without it is no night to SQL
+	// engines that read the nodes, nor to Read.
+	if err := h.st.WritePartition(dir, []File{{FamiliesFile, fams}, {NodesFile, nodes}}); err != nil {
 		return "", err
 	}
-	tmp, err := os.MkdirTemp(parent, ".tmp-date="+s.Date()+"-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
-	for name, data := range map[string][]byte{NodesFile: nodes, FamiliesFile: fams} {
-		if err := writeSynced(filepath.Join(tmp, name), data); err != nil {
-			return "", err
-		}
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return "", err
-	}
-	// A directory cannot be renamed over a non-empty one: the old
-	// partition steps aside first, and comes back if the new one cannot
-	// take its place.
-	var old string
-	if _, err := os.Stat(final); err == nil {
-		old = tmp + ".old"
-		if err := os.Rename(final, old); err != nil {
-			return "", err
-		}
-	}
-	if err := os.Rename(tmp, final); err != nil {
-		if old != "" {
-			_ = os.Rename(old, final)
-		}
-		return "", err
-	}
-	if old != "" {
-		if err := os.RemoveAll(old); err != nil {
-			return final, fmt.Errorf("partition written, but the one it replaced is left in %s: %w", old, err)
-		}
-	}
-	return final, nil
-}
-
-func writeSynced(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return h.st.Where(dir), nil
 }
 
 // encode writes the snapshot's two files in memory: a night of 300 nodes
 // is well under a megabyte.
-func encode(s *Snapshot) (nodes, fams []byte, err error) {
+func encode(s *Snapshot, write string) (nodes, fams []byte, err error) {
 	// parquet-go checks schemas from struct tags with a panic; the tags
 	// are fixed, but a library bug must not take the run down.
 	defer func() {
@@ -200,16 +184,16 @@ func encode(s *Snapshot) (nodes, fams []byte, err error) {
 			fr = append(fr, r)
 		}
 	}
-	if nodes, err = encodeTable(nr, "nodes", s.Cluster); err != nil {
+	if nodes, err = encodeTable(nr, "nodes", s.Cluster, write); err != nil {
 		return nil, nil, err
 	}
-	if fams, err = encodeTable(fr, "families", s.Cluster); err != nil {
+	if fams, err = encodeTable(fr, "families", s.Cluster, write); err != nil {
 		return nil, nil, err
 	}
 	return nodes, fams, nil
 }
 
-func encodeTable[T any](rows []T, table, cluster string) ([]byte, error) {
+func encodeTable[T any](rows []T, table, cluster, write string) ([]byte, error) {
 	var buf bytes.Buffer
 	w := parquet.NewGenericWriter[T](&buf,
 		parquet.Compression(&parquet.Zstd),
@@ -217,6 +201,7 @@ func encodeTable[T any](rows []T, table, cluster string) ([]byte, error) {
 		parquet.KeyValueMetadata(metaSchema, strconv.Itoa(SchemaVersion)),
 		parquet.KeyValueMetadata(metaTable, table),
 		parquet.KeyValueMetadata(metaCluster, cluster),
+		parquet.KeyValueMetadata(metaWrite, write),
 	)
 	if _, err := w.Write(rows); err != nil {
 		return nil, fmt.Errorf("parquet: %w", err)
@@ -236,14 +221,20 @@ type Filter struct {
 	Since, Until string
 }
 
-// Read returns the snapshots of the history under dir that f selects,
-// oldest first (then by cluster). A history with no partition at all is
-// an error: a mistyped path must not read as an empty fleet.
+// Read returns the snapshots of the history under dir that f selects.
+// See History.Read.
 func Read(dir string, f Filter) ([]*Snapshot, error) {
+	return New(Dir(dir)).Read(f)
+}
+
+// Read returns the snapshots of the history that f selects, oldest first
+// (then by cluster). A history with no partition at all is an error: a
+// mistyped path must not read as an empty fleet.
+func (h *History) Read(f Filter) ([]*Snapshot, error) {
 	clusters := []string{f.Cluster}
 	if f.Cluster == "" {
 		var err error
-		if clusters, err = Clusters(dir); err != nil {
+		if clusters, err = h.Clusters(); err != nil {
 			return nil, err
 		}
 	} else if err := ValidCluster(f.Cluster); err != nil {
@@ -252,23 +243,19 @@ func Read(dir string, f Filter) ([]*Snapshot, error) {
 	var out []*Snapshot
 	found := false
 	for _, c := range clusters {
-		ents, err := os.ReadDir(filepath.Join(dir, "cluster="+c))
+		dates, err := h.Dates(c)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				continue
 			}
 			return nil, err
 		}
-		for _, e := range ents {
-			date, ok := strings.CutPrefix(e.Name(), "date=")
-			if !ok || !e.IsDir() {
-				continue
-			}
+		for _, date := range dates {
 			found = true
 			if f.Since != "" && date < f.Since || f.Until != "" && date > f.Until {
 				continue
 			}
-			s, err := ReadPartition(filepath.Join(dir, "cluster="+c, e.Name()))
+			s, err := h.Partition(c, date)
 			if err != nil {
 				return nil, err
 			}
@@ -280,7 +267,7 @@ func Read(dir string, f Filter) ([]*Snapshot, error) {
 		if f.Cluster != "" {
 			what = "history of cluster " + f.Cluster
 		}
-		return nil, fmt.Errorf("%s: no %s here (no cluster=NAME/date=YYYY-MM-DD directories)", dir, what)
+		return nil, fmt.Errorf("%s: no %s here (no cluster=NAME/date=YYYY-MM-DD directories)", h.st.Where("."), what)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Time != out[j].Time {
@@ -293,49 +280,82 @@ func Read(dir string, f Filter) ([]*Snapshot, error) {
 
 // Clusters lists the clusters the history under dir holds.
 func Clusters(dir string) ([]string, error) {
-	ents, err := os.ReadDir(dir)
+	return New(Dir(dir)).Clusters()
+}
+
+// Clusters lists the clusters the history holds: its cluster=NAME
+// directories.
+func (h *History) Clusters() ([]string, error) {
+	return h.subdirs(".", "cluster=")
+}
+
+// Dates lists the dates (YYYY-MM-DD) of the partitions of cluster,
+// oldest first: its date=D directories. A cluster the history lacks is an
+// error wrapping fs.ErrNotExist.
+func (h *History) Dates(cluster string) ([]string, error) {
+	return h.subdirs("cluster="+cluster, "date=")
+}
+
+// subdirs lists the directories under dir whose name has the prefix, by
+// the rest of their name.
+func (h *History) subdirs(dir, prefix string) ([]string, error) {
+	ents, err := h.st.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	var out []string
 	for _, e := range ents {
-		if c, ok := strings.CutPrefix(e.Name(), "cluster="); ok && e.IsDir() {
-			out = append(out, c)
+		if v, ok := strings.CutPrefix(e.Name(), prefix); ok && e.IsDir() {
+			out = append(out, v)
 		}
 	}
+	sort.Strings(out)
 	return out, nil
 }
 
 // ReadPartition reads the snapshot of one partition directory
 // (.../cluster=C/date=D). Its cluster is the directory's name.
 func ReadPartition(path string) (*Snapshot, error) {
-	cluster, ok := strings.CutPrefix(filepath.Base(filepath.Dir(path)), "cluster=")
+	clean := filepath.Clean(path)
+	cluster, ok := strings.CutPrefix(filepath.Base(filepath.Dir(clean)), "cluster=")
 	if !ok {
 		return nil, fmt.Errorf("%s: not a history partition (want .../cluster=NAME/date=YYYY-MM-DD)", path)
 	}
-	date, ok := strings.CutPrefix(filepath.Base(path), "date=")
+	date, ok := strings.CutPrefix(filepath.Base(clean), "date=")
 	if !ok {
 		return nil, fmt.Errorf("%s: not a history partition (want .../cluster=NAME/date=YYYY-MM-DD)", path)
 	}
+	return New(Dir(filepath.Dir(filepath.Dir(clean)))).Partition(cluster, date)
+}
+
+// Partition reads the snapshot of cluster on date.
+func (h *History) Partition(cluster, date string) (*Snapshot, error) {
+	dir := partitionName(cluster, date)
+	path := h.st.Where(dir)
 	if _, err := time.Parse(time.DateOnly, date); err != nil {
 		return nil, fmt.Errorf("%s: bad date %q", path, date)
 	}
-	nodes, err := readTable[nodeRow](filepath.Join(path, NodesFile), "nodes")
+	nodes, nodesWrite, err := readTable[nodeRow](h.st, dir+"/"+NodesFile, "nodes")
 	if err != nil {
 		return nil, err
 	}
-	fams, err := readTable[familyRow](filepath.Join(path, FamiliesFile), "families")
+	fams, famsWrite, err := readTable[familyRow](h.st, dir+"/"+FamiliesFile, "families")
 	if err != nil {
 		return nil, err
 	}
+	if nodesWrite != famsWrite {
+		return nil, fmt.Errorf("%s: %s and %s are of different writes: a run stopped while it wrote this night "+
+			"(object storage commits one file after the other); run that night again, which replaces both, or delete the partition", path, NodesFile, FamiliesFile)
+	}
+	nodesPath, famsPath := h.st.Where(dir+"/"+NodesFile), h.st.Where(dir+"/"+FamiliesFile)
 	if len(nodes) == 0 {
-		return nil, fmt.Errorf("%s: no node", filepath.Join(path, NodesFile))
+		return nil, fmt.Errorf("%s: no node", nodesPath)
 	}
 	s := &Snapshot{Cluster: cluster, Source: path, Time: nodes[0].SnapshotTime / 1000}
 	byName := map[string]int{}
 	for _, r := range nodes {
 		if _, dup := byName[r.Node]; dup {
-			return nil, fmt.Errorf("%s: node %s appears twice", filepath.Join(path, NodesFile), r.Node)
+			return nil, fmt.Errorf("%s: node %s appears twice", nodesPath, r.Node)
 		}
 		byName[r.Node] = len(s.Nodes)
 		n := Node{Name: r.Node, Identity: deref(r.Identity), Outsider: deref(r.Outsider), CTime: deref(r.CTime) / 1000,
@@ -350,11 +370,11 @@ func ReadPartition(path string) (*Snapshot, error) {
 	for _, r := range fams {
 		i, ok := byName[r.Node]
 		if !ok {
-			return nil, fmt.Errorf("%s: family %s of node %s, which %s lacks", filepath.Join(path, FamiliesFile), r.Family, r.Node, NodesFile)
+			return nil, fmt.Errorf("%s: family %s of node %s, which %s lacks", famsPath, r.Family, r.Node, NodesFile)
 		}
 		name, err := aggregate.UnescapeKey(r.Family)
 		if err != nil {
-			return nil, fmt.Errorf("%s: family %q: %v", filepath.Join(path, FamiliesFile), r.Family, err)
+			return nil, fmt.Errorf("%s: family %q: %v", famsPath, r.Family, err)
 		}
 		s.Nodes[i].Families = append(s.Nodes[i].Families, Family{Name: aggregate.KeyName(name), Other: r.Other,
 			Keys: r.Keys, Memory: r.Memory, NoTTLKeys: r.NoTTLKeys, NoTTLMemory: r.NoTTLMemory})
@@ -363,39 +383,46 @@ func ReadPartition(path string) (*Snapshot, error) {
 }
 
 // readTable reads one file of a partition, checking that it is the table
-// it should be, of a schema version this build understands.
-func readTable[T any](path, table string) (rows []T, err error) {
+// it should be, of a schema version this build understands, and returns
+// its rows and the write it belongs to ("" for files written before
+// writes were recorded).
+func readTable[T any](st Store, name, table string) (rows []T, write string, err error) {
+	path := st.Where(name)
 	defer func() {
 		if r := recover(); r != nil {
-			rows, err = nil, fmt.Errorf("%s: parquet: %v", path, r)
+			rows, write, err = nil, "", fmt.Errorf("%s: parquet: %v", path, r)
 		}
 	}()
-	f, err := os.Open(path)
+	data, err := st.ReadFile(name)
 	if err != nil {
-		return nil, err
+		if errors.Is(err, fs.ErrNotExist) {
+			// The store's error would name the file again.
+			return nil, "", fmt.Errorf("%s: missing: the partition is incomplete (a run stopped while it wrote it?); run that night again or delete the partition", path)
+		}
+		return nil, "", err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
+	if len(data) > MaxFileSize {
+		return nil, "", fmt.Errorf("%s: more than a history file can be (%d bytes)", path, MaxFileSize)
 	}
-	pf, err := parquet.OpenFile(f, st.Size())
+	r := bytes.NewReader(data)
+	pf, err := parquet.OpenFile(r, r.Size())
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a Parquet file: %w", path, err)
+		return nil, "", fmt.Errorf("%s: not a Parquet file: %w", path, err)
 	}
 	if t, _ := pf.Lookup(metaTable); t != table {
-		return nil, fmt.Errorf("%s: not an rdbscope history %s file", path, table)
+		return nil, "", fmt.Errorf("%s: not an rdbscope history %s file", path, table)
 	}
 	v, _ := pf.Lookup(metaSchema)
 	switch n, err := strconv.Atoi(v); {
 	case err != nil || n < 1:
-		return nil, fmt.Errorf("%s: bad schema version %q", path, v)
+		return nil, "", fmt.Errorf("%s: bad schema version %q", path, v)
 	case n > SchemaVersion:
-		return nil, fmt.Errorf("%s: schema version %d is newer than this rdbscope understands (%d); upgrade rdbscope", path, n, SchemaVersion)
+		return nil, "", fmt.Errorf("%s: schema version %d is newer than this rdbscope understands (%d); upgrade rdbscope", path, n, SchemaVersion)
 	}
-	rows, err = parquet.Read[T](f, st.Size())
+	write, _ = pf.Lookup(metaWrite)
+	rows, err = parquet.Read[T](r, r.Size())
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, "", fmt.Errorf("%s: %w", path, err)
 	}
-	return rows, nil
+	return rows, write, nil
 }

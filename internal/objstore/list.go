@@ -204,3 +204,56 @@ func notFound(ctx context.Context, b *blob.Bucket, l location, what string) erro
 	}
 	return fmt.Errorf("%s: %w: %s in %s %q", l.raw, ErrNotFound, what, bucketWord(l.scheme), l.bucket)
 }
+
+// ListDir lists one level under the prefix rawURL names (a key ending in
+// "/", or the bare bucket), as a directory is read: the objects directly
+// under it, and the names of the "directories" below it (the next
+// element of deeper keys, without its "/"), each sorted. Directory marker
+// objects (a key ending in "/") are skipped. Unlike List, a prefix with
+// nothing under it is no error: both lists are empty. A missing bucket is
+// an error wrapping ErrNotFound.
+func ListDir(ctx context.Context, rawURL string) (objs []Object, dirs []string, err error) {
+	l, err := parseURL(rawURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !l.isPrefix() || strings.ContainsAny(l.key, globMeta) {
+		return nil, nil, fmt.Errorf("%s: not a prefix: the key must end in /", rawURL)
+	}
+	b, err := openBucket(ctx, l)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer b.Close()
+	it := b.List(&blob.ListOptions{Prefix: l.key, Delimiter: "/"})
+	for {
+		o, err := it.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if gcerrors.Code(err) == gcerrors.NotFound {
+			return nil, nil, notFound(ctx, b, l, "no objects under this prefix")
+		}
+		if err != nil {
+			return nil, nil, l.classify("list", err)
+		}
+		name := strings.TrimSuffix(strings.TrimPrefix(o.Key, l.key), "/")
+		switch {
+		case name == "":
+		case o.IsDir:
+			dirs = append(dirs, name)
+		case !strings.HasSuffix(o.Key, "/"):
+			objs = append(objs, newObject(l, o.Key, listVersion(l.scheme, o)))
+		}
+	}
+	if len(objs) == 0 && len(dirs) == 0 {
+		// An empty prefix, or no bucket at all: only the second is an
+		// error.
+		if ok, err := b.IsAccessible(ctx); err == nil && !ok {
+			return nil, nil, notFound(ctx, b, l, "")
+		}
+	}
+	sort.Slice(objs, func(i, j int) bool { return objs[i].Key < objs[j].Key })
+	sort.Strings(dirs)
+	return objs, dirs, nil
+}

@@ -48,16 +48,7 @@ func Create(ctx context.Context, rawURL string) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	ok, err := b.IsAccessible(ctx)
-	switch {
-	case err == nil && !ok:
-		err = notFound(ctx, b, l, "")
-	case err != nil && isCredentialError(err):
-		err = l.classify("create", err)
-	default:
-		err = nil
-	}
-	if err != nil {
+	if err := checkBucket(ctx, b, l); err != nil {
 		b.Close()
 		return nil, err
 	}
@@ -80,6 +71,35 @@ func Create(ctx context.Context, rawURL string) (*Writer, error) {
 		w.result <- err
 	}()
 	return w, nil
+}
+
+// CheckBucket checks, as Create does, that the bucket of rawURL (an
+// object, a prefix or the bare bucket) exists and that the credentials
+// are accepted, so that a command can fail before a long analysis rather
+// than when it writes. Credentials that may write objects but not read
+// the bucket's metadata pass; any other problem shows when writing.
+func CheckBucket(ctx context.Context, rawURL string) error {
+	l, err := parseURL(rawURL)
+	if err != nil {
+		return err
+	}
+	b, err := openBucket(ctx, l)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	return checkBucket(ctx, b, l)
+}
+
+func checkBucket(ctx context.Context, b *blob.Bucket, l location) error {
+	ok, err := b.IsAccessible(ctx)
+	switch {
+	case err == nil && !ok:
+		return notFound(ctx, b, l, "")
+	case err != nil && isCredentialError(err):
+		return l.classify("create", err)
+	}
+	return nil
 }
 
 // errUploadEnded fails a Write after the upload stopped reading.

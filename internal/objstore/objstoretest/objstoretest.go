@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -61,6 +62,21 @@ func (s *S3) Put(t testing.TB, bucket, key string, data []byte) {
 	meta := map[string]string{"Last-Modified": time.Now().UTC().Format(http.TimeFormat)}
 	_, err := s.Backend.PutObject(bucket, key, meta, bytes.NewReader(data), int64(len(data)), nil)
 	require.NoError(t, err)
+}
+
+// Keys lists the keys of a bucket under prefix, sorted, straight from
+// the backend.
+func (s *S3) Keys(t testing.TB, bucket, prefix string) []string {
+	t.Helper()
+	p := gofakes3.NewPrefix(&prefix, nil)
+	res, err := s.Backend.ListBucket(bucket, &p, gofakes3.ListBucketPage{})
+	require.NoError(t, err)
+	var keys []string
+	for _, c := range res.Contents {
+		keys = append(keys, c.Key)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // Get returns an object's bytes straight from the backend, or nil when
