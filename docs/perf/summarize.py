@@ -1,7 +1,14 @@
 #!/usr/bin/env python3
 # summarize.py e2e-run.txt: medians per command, MB/s, CPU s per GB, ratios to main's binary
 import sys, statistics as st
-big = 1051801828; big2 = 1050757832; small = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+import os
+# Sizes of the dumps measured (e2e.sh's paths; PERF_DATA overrides the folder).
+D = os.environ.get('PERF_DATA', '/work/data/perf')
+def fsize(p, default):
+    try: return os.path.getsize(p)
+    except OSError: return default
+big = fsize(f'{D}/big/big.rdb', 1051801828); big2 = fsize(f'{D}/big2/big2.rdb', 1050757832)
+small = int(sys.argv[2]) if len(sys.argv) > 2 else sum(fsize(f'{D}/small/{f}', 0) for f in (os.listdir(f'{D}/small') if os.path.isdir(f'{D}/small') else []))
 size = {'cat': big, 'check': big, 'rdbmem': big, 'main': big, 'perf': big, 'perf-1core': big,
         'main-j2': big + big2, 'perf-j2': big + big2, 'main-small': small, 'perf-small': small}
 runs = {}
