@@ -62,6 +62,21 @@ type Sink interface {
 	End(s *Summary) error
 }
 
+// Holder is a Sink that is told of the keys a scan holds while it
+// decides whether the node runs in cluster mode (see Options.Cluster).
+// Held keys reach Key once the scan decides, in dump order, before any
+// later key, and Hold is never called after that. A scan that ends
+// without deciding — its parser process died, on a key too large for its
+// memory — never sends them: a Sink in another process keeps what Hold
+// told it in a HeldKeys and decides with the same rule.
+type Holder interface {
+	Sink
+	// Hold receives a held key with its figures as a standalone node's
+	// in k and as a cluster node's in cluster; k and its strings are
+	// valid only during the call.
+	Hold(k *aggregate.Key, cluster memmodel.Size) error
+}
+
 // Header is what is known of a node once its dump's header is read.
 type Header struct {
 	Source    *aggregate.Source `json:"source"` // as far as the header tells
@@ -175,6 +190,14 @@ type estimate struct {
 	slot          int
 }
 
+// pick is the key's figures in the mode decided.
+func (e *estimate) pick(cluster bool) memmodel.Size {
+	if e.both && cluster {
+		return e.cluster // made while undecided
+	}
+	return e.size
+}
+
 // start chooses the memory model from the dump's header, settles cluster
 // mode when the header or the options tell, and starts the sink.
 func (s *scanner) start(src *parse.Source) error {
@@ -248,6 +271,12 @@ func (s *scanner) record(r *parse.Record, e *estimate) error {
 		return s.send(&s.key, e)
 	}
 	if !c.full() && c.hold(&s.key, e) {
+		if h, ok := s.sink.(Holder); ok {
+			// A copy with the standalone figures: the held key keeps none.
+			k := c.held[len(c.held)-1].key
+			k.Encoding, k.Memory, k.Alloc = e.size.Encoding, e.size.Memory, e.size.Allocated
+			return h.Hold(&k, e.cluster)
+		}
 		return nil
 	}
 	s.decide()
@@ -304,10 +333,7 @@ func (s *scanner) release() error {
 
 // send gives a key the figures of the node's mode and sends it.
 func (s *scanner) send(k *aggregate.Key, e *estimate) error {
-	sz := e.size
-	if e.both && s.cluster.on {
-		sz = e.cluster // made while undecided
-	}
+	sz := e.pick(s.cluster.on)
 	// What the keys allocate beyond (or below) MEMORY USAGE belongs to the
 	// node total, not to the per-key figure users compare with MEMORY USAGE.
 	s.extra += sz.Allocated - sz.Memory

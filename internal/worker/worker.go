@@ -168,7 +168,8 @@ func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64
 		close(copied)
 	}
 
-	done, nodeErr := readFrames(results, sink)
+	fr := &frameReader{sink: sink}
+	done, nodeErr := fr.read(results)
 	if !done && nodeErr != nil {
 		// We stopped reading on a malformed frame: a child still writing
 		// would block forever on the full pipe.
@@ -189,6 +190,12 @@ func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64
 	}
 	if done {
 		return nodeErr
+	}
+	if nodeErr == nil {
+		// The child died before it decided cluster mode: the keys it
+		// held are decided and kept here. A sink failing on them fails
+		// a node that its child's death fails anyway.
+		_ = fr.settleHeld()
 	}
 	msg := "parser process died"
 	if werr != nil {
