@@ -15,7 +15,8 @@ import (
 // Its code is cut by concern:
 //
 //	reader.go    bytes in, CRC64, lengths and strings
-//	skip.go      records over Options.MaxKeyBytes
+//	skip.go      records over Options.MaxKeyBytes, and those framed only
+//	             (Options.SkipRecords, FrameOnly)
 //	opcodes.go   the item loop: header, opcodes, aux fields, trailer
 //	values.go    one key record: each value type and its packed blobs
 //	module.go    module data (values, MODULE_AUX, KEY_META); vector sets
@@ -123,7 +124,11 @@ func newFramer(ctx context.Context, br *bufio.Reader, path string, src *Source, 
 		longLimit:  defaultLongElem,
 		lzfSizes:   opts.LZFSizes,
 		buf:        newChunkBuffer(send, fresh),
-		skip:       skipState{maxKey: opts.MaxKeyBytes, maxKeyName: opts.MaxKeyName},
+		skip: skipState{maxKey: opts.MaxKeyBytes, maxKeyName: opts.MaxKeyName,
+			skipRecords: opts.SkipRecords, frameOnlyAt: opts.FrameOnly, onBig: opts.OnBigRecord},
+	}
+	if opts.OnBigRecord != nil {
+		f.buf.onBig = f.announceBig
 	}
 	if opts.LongElemLimit > 0 {
 		f.longLimit = opts.LongElemLimit

@@ -46,6 +46,36 @@ type Options struct {
 	// Workers is how many goroutines decode and estimate keys side by
 	// side; 0 means GOMAXPROCS. The figures do not depend on it.
 	Workers int `json:"workers,omitempty"`
+	// Resume continues the scan of a node whose parser process died
+	// decoding a record; nil for a whole scan.
+	Resume *Resume `json:"resume,omitempty"`
+}
+
+// Resume says where a scan takes up a node whose parser process died
+// decoding a record (of memory, on a huge key), after the keys received
+// from it. The dump is read again from its start, so that its checksum
+// covers all of it, but what was received is not decoded again.
+type Resume struct {
+	// Keys is how many keys, from the first, were received: they are
+	// framed and counted (for the node overhead and the cluster
+	// decision), neither decoded nor sent.
+	Keys int64 `json:"keys"`
+	// Extra is what those keys allocate beyond their MEMORY USAGE, for
+	// the node overhead.
+	Extra int64 `json:"extra"`
+	// Lost holds the offsets (parse.Record.Offset) of the records a
+	// parser process died decoding: each is framed, not decoded, and sent
+	// without figures, with a warning.
+	Lost []int64 `json:"lost"`
+}
+
+// BigRecorder is a Sink that is told of the key records that may be too
+// large to decode (see parse.Options.OnBigRecord), before they are
+// decoded, with their index among the dump's keys and their offset: the
+// Resume of a scan whose process dies decoding one.
+type BigRecorder interface {
+	Sink
+	BigRecord(index, offset int64)
 }
 
 // Sink receives what scanning one node finds, in this order: Start once
@@ -133,6 +163,13 @@ func Run(ctx context.Context, in parse.Input, opts Options, sink Sink) error {
 			return s.base != nil && !s.base.NeedsValue(typ, enc, elements)
 		},
 	}
+	if br, ok := sink.(BigRecorder); ok {
+		popts.OnBigRecord = br.BigRecord
+	}
+	if r := opts.Resume; r != nil {
+		popts.SkipRecords, popts.FrameOnly = r.Keys, r.Lost
+		s.extra = r.Extra
+	}
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -165,6 +202,7 @@ type scanner struct {
 
 	key      aggregate.Key // reused for every key sent
 	warnings []string      // about keys
+	records  int64         // keys read so far, in dump order
 
 	// What the node overhead depends on, besides the model.
 	keysPerDB    map[int]int64
@@ -257,18 +295,30 @@ func (s *scanner) record(r *parse.Record, e *estimate) error {
 		}
 	}
 	s.key = s.keyOf(r)
+	received := false
+	if rs := s.opts.Resume; rs != nil {
+		received = s.records < rs.Keys
+		if slices.Contains(rs.Lost, r.Offset) {
+			s.lost(r, e)
+		}
+	}
+	s.records++
 	c := &s.cluster
 	if c.decided {
-		return s.send(&s.key, e)
+		return s.deliver(&s.key, e, received)
 	}
 	c.sample.Add(r.DB, r.Key)
-	if s.clustered == nil {
-		// Cluster mode does not change this server's per-key figures:
-		// only the node overhead waits for the decision.
+	if s.clustered == nil || received {
+		// Cluster mode does not change this server's per-key figures, or
+		// the key was received from an earlier scan (which held nothing
+		// before it): only the node overhead waits for the decision.
 		if c.full() {
 			s.decide()
+			if err := s.release(); err != nil {
+				return err
+			}
 		}
-		return s.send(&s.key, e)
+		return s.deliver(&s.key, e, received)
 	}
 	if !c.full() && c.hold(&s.key, e) {
 		if h, ok := s.sink.(Holder); ok {
@@ -284,6 +334,25 @@ func (s *scanner) record(r *parse.Record, e *estimate) error {
 		return err
 	}
 	return s.send(&s.key, e)
+}
+
+// lost gives the record a parser process died decoding no figures, and
+// says so.
+func (s *scanner) lost(r *parse.Record, e *estimate) {
+	e.size, e.cluster = memmodel.Size{Encoding: e.size.Encoding}, memmodel.Size{Encoding: e.cluster.Encoding}
+	// Past maxKeyWarnings too: the node's figures lack this key.
+	s.warnings = append(s.warnings, fmt.Sprintf("key %s: not estimated: the parser ran out of memory on it (%d bytes serialized); the keys after it were read by a new parser process",
+		aggregate.EscapeKey(r.Key), r.RDBBytes))
+}
+
+// deliver sends a key, or only counts it when it was received from an
+// earlier scan (see Resume).
+func (s *scanner) deliver(k *aggregate.Key, e *estimate, received bool) error {
+	if received {
+		s.count(k, e)
+		return nil
+	}
+	return s.send(k, e)
 }
 
 // keyOf is the key of r, without its figures.
@@ -338,6 +407,12 @@ func (s *scanner) send(k *aggregate.Key, e *estimate) error {
 	// node total, not to the per-key figure users compare with MEMORY USAGE.
 	s.extra += sz.Allocated - sz.Memory
 	k.Encoding, k.Memory, k.Alloc = sz.Encoding, sz.Memory, sz.Allocated
+	s.count(k, e)
+	return s.sink.Key(k)
+}
+
+// count adds a key to what the node overhead depends on.
+func (s *scanner) count(k *aggregate.Key, e *estimate) {
 	s.keysPerDB[k.DB]++
 	if k.ExpiresAt != 0 {
 		s.expiresPerDB[k.DB]++
@@ -345,7 +420,6 @@ func (s *scanner) send(k *aggregate.Key, e *estimate) error {
 	if s.slotKeys != nil {
 		s.slotKeys[e.slot]++
 	}
-	return s.sink.Key(k)
 }
 
 // summary is the Summary of a scan that returned src and err.

@@ -27,6 +27,7 @@ const (
 	frameKeys     = 'k' // a batch of keys: a uvarint count, then each key (appendKey)
 	frameHeld     = 'H' // a batch of keys held while cluster mode is undecided (see scan.Holder): a uvarint count, then each key (appendHeld)
 	frameProgress = 'p' // stored bytes read so far, uvarint
+	frameBig      = 'b' // a key record that may be too large to decode (scan.BigRecorder): its index and offset, uvarints
 	frameEnd      = 'e' // scan.Summary, JSON
 	frameDone     = 'd' // the scan's return: empty for none, else a wireError in JSON
 )
@@ -200,6 +201,19 @@ func (f *frameWriter) Progress(stored int64) {
 	_ = f.bw.Flush()
 }
 
+// BigRecord implements scan.BigRecorder: the parent learns where the
+// child may die, and the keys before, before the record is decoded.
+func (f *frameWriter) BigRecord(index, offset int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_ = f.flushHeld()
+	_ = f.flushKeys()
+	b := binary.AppendUvarint(nil, uint64(index))
+	b = binary.AppendUvarint(b, uint64(offset))
+	_ = f.frame(frameBig, b)
+	_ = f.bw.Flush()
+}
+
 // End implements scan.Sink.
 func (f *frameWriter) End(s *scan.Summary) error {
 	f.mu.Lock()
@@ -246,6 +260,31 @@ type frameReader struct {
 	header *scan.Header
 	ended  bool          // End was called
 	held   scan.HeldKeys // keys the child holds while it decides cluster mode
+
+	// For a child that follows one that died (see Run).
+	keys     int64      // keys received, from every child
+	extra    int64      // what they allocate beyond MEMORY USAGE (see scan.Resume)
+	progress int64      // the most stored bytes read any child reported
+	bigs     [][2]int64 // the current child's big records: index, offset
+}
+
+// resumeAt is the offset of the record a child that died was most
+// likely decoding: the first big record it announced that it did not
+// deliver.
+func (fr *frameReader) resumeAt() (int64, bool) {
+	for _, b := range fr.bigs {
+		if b[0] >= fr.keys {
+			return b[1], true
+		}
+	}
+	return 0, false
+}
+
+// resume readies fr for a child that follows one that died: that child
+// sends the header, the held keys and the big records again.
+func (fr *frameReader) resume() {
+	fr.held.Reset()
+	fr.bigs = nil
 }
 
 // read reads the frames into r.sink until the child closes its end; see
@@ -285,7 +324,9 @@ func (fr *frameReader) read(r io.Reader) (done bool, err error) {
 			// The child decided: the held keys are among these or
 			// before them.
 			fr.held.Reset()
+			fr.keys += int64(len(ks))
 			for i := range ks {
+				fr.extra += ks[i].Alloc - ks[i].Memory
 				keep(sink.Key(&ks[i]))
 			}
 		case frameHeld:
@@ -303,14 +344,31 @@ func (fr *frameReader) read(r io.Reader) (done bool, err error) {
 			if m <= 0 {
 				return done, errors.New("malformed progress frame from parser process")
 			}
-			sink.Progress(int64(v))
+			if int64(v) >= fr.progress {
+				// A child that follows one that died reads the dump
+				// again from its start.
+				fr.progress = int64(v)
+				sink.Progress(int64(v))
+			}
 		case frameHeader:
 			var h scan.Header
 			if jerr := json.Unmarshal(payload, &h); jerr != nil {
 				return done, fmt.Errorf("malformed header from parser process: %w", jerr)
 			}
-			fr.header = &h
-			keep(sink.Start(&h))
+			if fr.header == nil {
+				fr.header = &h
+				keep(sink.Start(&h))
+			}
+		case frameBig:
+			i, m := binary.Uvarint(payload)
+			if m <= 0 {
+				return done, errors.New("malformed big record frame from parser process")
+			}
+			off, m2 := binary.Uvarint(payload[m:])
+			if m2 <= 0 {
+				return done, errors.New("malformed big record frame from parser process")
+			}
+			fr.bigs = append(fr.bigs, [2]int64{int64(i), int64(off)})
 		case frameEnd:
 			var s scan.Summary
 			if jerr := json.Unmarshal(payload, &s); jerr != nil {
@@ -337,7 +395,7 @@ func (fr *frameReader) read(r io.Reader) (done bool, err error) {
 // settleHeld sends the keys a child held, while it decided cluster mode,
 // when it died before deciding: cluster mode is decided here on them,
 // with the rule the child would have used (scan.HeldKeys), and the node's
-// model note says so. died names how the child ended.
+// model note says so.
 func (fr *frameReader) settleHeld() error {
 	n := fr.held.Len()
 	if n == 0 {

@@ -153,6 +153,7 @@ func TestReadFramesMalformed(t *testing.T) {
 		{"bad summary", frame(frameEnd, []byte("[]")), false, "malformed summary from parser process"},
 		{"bad progress", frame(frameProgress, nil), false, "malformed progress frame from parser process"},
 		{"bad result", frame(frameDone, []byte("x")), true, "malformed result from parser process"},
+		{"bad big record", frame(frameBig, []byte{1}), false, "malformed big record frame from parser process"},
 		{"held key cut", frame(frameHeld, []byte{1, 0, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 0, 5}), false, "malformed key batch from parser process"},
 		{"too many held keys", func() []byte {
 			b := binary.AppendUvarint(nil, 1100)
