@@ -5,12 +5,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/binary"
 	"fmt"
-	"hash/crc64"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -18,54 +17,33 @@ import (
 
 	"github.com/rdbscope/rdbscope/aggregate"
 	"github.com/rdbscope/rdbscope/internal/scan"
+	"github.com/rdbscope/rdbscope/internal/testutil"
 	"github.com/rdbscope/rdbscope/parse"
 )
 
-// rdbString appends an RDB string of s.
-func rdbString(b []byte, s string) []byte {
-	b = rdbLength(b, len(s))
-	return append(b, s...)
-}
-
-// rdbLength appends an RDB length.
-func rdbLength(b []byte, n int) []byte {
-	switch {
-	case n < 1<<6:
-		return append(b, byte(n))
-	case n < 1<<14:
-		return append(b, 0x40|byte(n>>8), byte(n))
-	default:
-		return binary.BigEndian.AppendUint32(append(b, 0x80), uint32(n))
-	}
-}
-
 // hugeHashDump is a dump of Redis 7.0 (where cluster mode changes every
 // key's figures, so that the first keys are held until it is decided)
-// with the string keys before, then a hash of fields fields in the plain
-// encoding (the decoder builds it whole), then the string keys after. It
-// returns the offset of the hash's record too.
-func hugeHashDump(before, after []string, fields int) ([]byte, int64) {
-	b := []byte("REDIS0010")
-	for _, aux := range [][2]string{{"redis-ver", "7.0.15"}, {"redis-bits", "64"}} {
-		b = rdbString(append(b, 0xfa), aux[0])
-		b = rdbString(b, aux[1])
+// with the string keys of each group, a hash of 2,000,000 fields (the
+// decoder builds it whole: 54 MB serialized) after each group but the
+// last. It returns the offsets of the hashes' records too.
+func hugeHashDump(groups ...[]string) ([]byte, []int64) {
+	var items []testutil.RDBItem
+	var huge []int
+	for i, g := range groups {
+		for _, k := range g {
+			items = append(items, testutil.RDBItem{Key: k})
+		}
+		if i < len(groups)-1 {
+			huge = append(huge, len(items))
+			items = append(items, testutil.RDBItem{Key: "huge" + strconv.Itoa(i), Fields: 2_000_000})
+		}
 	}
-	b = append(b, 0xfe, 0)
-	for _, k := range before {
-		b = rdbString(rdbString(append(b, 0), k), "value of "+k)
+	data, offsets := testutil.RDB70(items)
+	var at []int64
+	for _, i := range huge {
+		at = append(at, offsets[i])
 	}
-	at := int64(len(b))
-	b = rdbLength(rdbString(append(b, 4), "huge"), fields)
-	for i := range fields {
-		f := strconv.Itoa(i)
-		b = rdbString(rdbString(b, "field:"+f), "value:"+f)
-	}
-	for _, k := range after {
-		b = rdbString(rdbString(append(b, 0), k), "value of "+k)
-	}
-	b = append(b, 0xff)
-	sum := ^crc64.Update(^uint64(0), crc64.MakeTable(0x95AC9329AC4BC9B5), b)
-	return binary.LittleEndian.AppendUint64(b, sum), at
+	return data, at
 }
 
 // keysIn returns n key names that fall in the first parts eighths of the
@@ -128,7 +106,8 @@ func TestChildKilledByMemoryKeepsOtherKeys(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "huge.rdb")
 			before, after := keysIn("before", 100, c.parts), keysIn("after", 50, c.parts)
-			data, at := hugeHashDump(before, after, 2_000_000)
+			data, ats := hugeHashDump(before, after)
+			at := ats[0]
 			require.NoError(t, os.WriteFile(path, data, 0o644))
 			in := parse.Ref{Path: path}.Input("n")
 
@@ -138,7 +117,7 @@ func TestChildKilledByMemoryKeepsOtherKeys(t *testing.T) {
 			require.NoError(t, scan.Run(context.Background(), in, opts, &whole))
 			require.Len(t, whole.keys, 151)
 			huge := whole.keys[100]
-			require.Equal(t, "huge", huge.Key)
+			require.Equal(t, "huge0", huge.Key)
 
 			opts.MaxKeyBytes = 0
 			t.Run("file", func(t *testing.T) {
@@ -161,7 +140,7 @@ func TestChildKilledByMemoryKeepsOtherKeys(t *testing.T) {
 				assert.Equal(t, whole.end.ModelNote, rec.end.ModelNote)
 				assert.Equal(t, parse.ChecksumOK, rec.end.Source.Checksum)
 				assert.Equal(t, whole.end.Overhead-(huge.Alloc-huge.Memory), rec.end.Overhead)
-				assert.Contains(t, rec.end.Warnings, fmt.Sprintf("key huge: not estimated: the parser ran out of memory on it (%d bytes serialized); the keys after it were read by a new parser process", huge.RDBBytes))
+				assert.Contains(t, rec.end.Warnings, fmt.Sprintf("key huge0: not estimated: the parser ran out of memory on it (%d bytes serialized); the keys after it were read by a new parser process", huge.RDBBytes))
 			})
 			t.Run("archive member", func(t *testing.T) {
 				archive := filepath.Join(dir, "huge.tar.gz")
@@ -187,4 +166,48 @@ func TestChildKilledByMemoryKeepsOtherKeys(t *testing.T) {
 			})
 		})
 	}
+}
+
+// A dump with two keys too large for the parser's memory has a third
+// child: each follows one that died, past one more key.
+func TestChildKilledByMemoryTwice(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: writes a 110 MB dump and parses it four times")
+	}
+	path := filepath.Join(t.TempDir(), "huge.rdb")
+	groups := [][]string{keysIn("a", 40, 8), keysIn("b", 20, 8), keysIn("c", 30, 8)}
+	data, at := hugeHashDump(groups...)
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	in := parse.Ref{Path: path}.Input("n")
+	var whole recorder
+	require.NoError(t, scan.Run(context.Background(), in, scan.Options{MaxKeyBytes: 1 << 20}, &whole))
+	require.Len(t, whole.keys, 92)
+
+	var rec recorder
+	err := Run(context.Background(), in, scan.Options{}, 64<<20, &rec)
+	var pe *parse.Error
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, at[0], pe.Offset)
+	assert.Contains(t, err.Error(), "a new parser process read the keys after it")
+	require.Len(t, rec.keys, len(whole.keys))
+	var extra int64
+	for i := range whole.keys {
+		want := whole.keys[i]
+		if strings.HasPrefix(want.Key, "huge") {
+			extra += want.Alloc - want.Memory
+			want.Memory, want.Alloc = 0, 0
+		}
+		assert.Equal(t, want, rec.keys[i], "key %d", i)
+	}
+	require.NotNil(t, rec.end)
+	assert.Equal(t, parse.ChecksumOK, rec.end.Source.Checksum)
+	assert.Equal(t, whole.end.Overhead-extra, rec.end.Overhead)
+	assert.Equal(t, whole.end.ModelNote, rec.end.ModelNote)
+	n := 0
+	for _, w := range rec.end.Warnings {
+		if strings.Contains(w, "not estimated: the parser ran out of memory") {
+			n++
+		}
+	}
+	assert.Equal(t, 2, n, rec.end.Warnings)
 }
