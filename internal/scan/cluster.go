@@ -139,12 +139,12 @@ var errHeldOverflow = errors.New("more held keys than a scan holds while it deci
 // Add keeps a copy of k, with its standalone figures, and its figures in
 // cluster mode. It fails when a scan could not have held the key (a
 // malformed stream from a parser process).
-func (h *HeldKeys) Add(k *aggregate.Key, cluster memmodel.Size) error {
+func (h *HeldKeys) Add(k *aggregate.Key, cluster Figures) error {
 	c := &h.c
 	c.sample.Add(k.DB, k.Key)
 	e := estimate{
 		size:    memmodel.Size{Memory: k.Memory, Allocated: k.Alloc, Encoding: k.Encoding},
-		cluster: cluster,
+		cluster: memmodel.Size{Memory: cluster.Memory, Allocated: cluster.Alloc, Encoding: cluster.Encoding},
 		both:    true,
 	}
 	if c.full() || !c.hold(k, &e) {

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rdbscope/rdbscope/aggregate"
-	"github.com/rdbscope/rdbscope/aggregate/memmodel"
 	"github.com/rdbscope/rdbscope/parse"
 )
 
@@ -18,10 +17,10 @@ import (
 type holdRecorder struct {
 	recorder
 	held    []aggregate.Key
-	cluster []memmodel.Size
+	cluster []Figures
 }
 
-func (r *holdRecorder) Hold(k *aggregate.Key, cluster memmodel.Size) error {
+func (r *holdRecorder) Hold(k *aggregate.Key, cluster Figures) error {
 	if r.calls[len(r.calls)-1] != "hold" {
 		r.calls = append(r.calls, "hold")
 	}
@@ -65,7 +64,7 @@ func TestHeldKeysDecideAsTheScan(t *testing.T) {
 			for i := range rec.held {
 				assert.Equal(t, standalone[i], rec.held[i], "held key %d: standalone figures", i)
 				want := clustered[i]
-				assert.Equal(t, memmodel.Size{Encoding: want.Encoding, Memory: want.Memory, Allocated: want.Alloc}, rec.cluster[i], "held key %d: cluster figures", i)
+				assert.Equal(t, Figures{Encoding: want.Encoding, Memory: want.Memory, Alloc: want.Alloc}, rec.cluster[i], "held key %d: cluster figures", i)
 				require.NoError(t, h.Add(&rec.held[i], rec.cluster[i]))
 			}
 			rec.held[0].Key = "changed" // Add copies
@@ -93,11 +92,11 @@ func TestHeldKeysBounds(t *testing.T) {
 	var h HeldKeys
 	k := aggregate.Key{Key: "k"}
 	for range clusterSample - 1 {
-		require.NoError(t, h.Add(&k, memmodel.Size{}))
+		require.NoError(t, h.Add(&k, Figures{}))
 	}
-	assert.Error(t, h.Add(&k, memmodel.Size{}))
+	assert.Error(t, h.Add(&k, Figures{}))
 	h.Reset()
 	assert.Equal(t, 0, h.Len())
 	big := aggregate.Key{Key: strings.Repeat("k", maxHeldBytes)}
-	assert.Error(t, h.Add(&big, memmodel.Size{}))
+	assert.Error(t, h.Add(&big, Figures{}))
 }

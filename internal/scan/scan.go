@@ -104,7 +104,14 @@ type Holder interface {
 	// Hold receives a held key with its figures as a standalone node's
 	// in k and as a cluster node's in cluster; k and its strings are
 	// valid only during the call.
-	Hold(k *aggregate.Key, cluster memmodel.Size) error
+	Hold(k *aggregate.Key, cluster Figures) error
+}
+
+// Figures are a key's memory figures in one cluster mode, as
+// aggregate.Key carries them.
+type Figures struct {
+	Encoding      string
+	Memory, Alloc int64
 }
 
 // Header is what is known of a node once its dump's header is read.
@@ -325,7 +332,7 @@ func (s *scanner) record(r *parse.Record, e *estimate) error {
 			// A copy with the standalone figures: the held key keeps none.
 			k := c.held[len(c.held)-1].key
 			k.Encoding, k.Memory, k.Alloc = e.size.Encoding, e.size.Memory, e.size.Allocated
-			return h.Hold(&k, e.cluster)
+			return h.Hold(&k, Figures{Encoding: e.cluster.Encoding, Memory: e.cluster.Memory, Alloc: e.cluster.Allocated})
 		}
 		return nil
 	}

@@ -12,7 +12,6 @@ import (
 	"unsafe"
 
 	"github.com/rdbscope/rdbscope/aggregate"
-	"github.com/rdbscope/rdbscope/aggregate/memmodel"
 	"github.com/rdbscope/rdbscope/internal/scan"
 	"github.com/rdbscope/rdbscope/parse"
 )
@@ -141,7 +140,7 @@ func (f *frameWriter) Key(k *aggregate.Key) error {
 // a child killed before it decides (by memory, on a huge key in the
 // first 1,024) has sent them too. The parent drops them when the keys
 // come, and decides itself if they never do.
-func (f *frameWriter) Hold(k *aggregate.Key, cluster memmodel.Size) error {
+func (f *frameWriter) Hold(k *aggregate.Key, cluster scan.Figures) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.hn == 0 {
@@ -460,11 +459,11 @@ func appendKey(b []byte, k *aggregate.Key) []byte {
 
 // appendHeld encodes one held key: the key with its standalone figures,
 // then its figures in cluster mode.
-func appendHeld(b []byte, k *aggregate.Key, cluster memmodel.Size) []byte {
+func appendHeld(b []byte, k *aggregate.Key, cluster scan.Figures) []byte {
 	b = appendKey(b, k)
 	b = appendString(b, cluster.Encoding)
 	b = binary.AppendVarint(b, cluster.Memory)
-	return binary.AppendVarint(b, cluster.Allocated)
+	return binary.AppendVarint(b, cluster.Alloc)
 }
 
 func appendString(b []byte, s string) []byte {
@@ -477,7 +476,7 @@ func appendString(b []byte, s string) []byte {
 type keyDecoder struct {
 	names map[string]string
 	ks    []aggregate.Key
-	cs    []memmodel.Size // decodeHeld's figures in cluster mode
+	cs    []scan.Figures // decodeHeld's figures in cluster mode
 }
 
 var errBadFrame = errors.New("malformed key batch from parser process")
@@ -504,7 +503,7 @@ func (d *keyDecoder) decode(b []byte) ([]aggregate.Key, error) {
 
 // decodeHeld decodes a batch of held keys and their figures in cluster
 // mode; the key names point into b, as decode's do.
-func (d *keyDecoder) decodeHeld(b []byte) ([]aggregate.Key, []memmodel.Size, error) {
+func (d *keyDecoder) decodeHeld(b []byte) ([]aggregate.Key, []scan.Figures, error) {
 	n, b, ok := uvarint(b)
 	if !ok || n > uint64(len(b)) {
 		return nil, nil, errBadFrame
@@ -512,7 +511,7 @@ func (d *keyDecoder) decodeHeld(b []byte) ([]aggregate.Key, []memmodel.Size, err
 	d.ks, d.cs = d.ks[:0], d.cs[:0]
 	for range n {
 		var k aggregate.Key
-		var c memmodel.Size
+		var c scan.Figures
 		var enc []byte
 		if b, ok = d.key(b, &k); !ok {
 			return nil, nil, errBadFrame
@@ -521,7 +520,7 @@ func (d *keyDecoder) decodeHeld(b []byte) ([]aggregate.Key, []memmodel.Size, err
 			return nil, nil, errBadFrame
 		}
 		c.Encoding = d.intern(enc)
-		if b, ok = varints(b, &c.Memory, &c.Allocated); !ok {
+		if b, ok = varints(b, &c.Memory, &c.Alloc); !ok {
 			return nil, nil, errBadFrame
 		}
 		d.ks, d.cs = append(d.ks, k), append(d.cs, c)

@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rdbscope/rdbscope/aggregate"
-	"github.com/rdbscope/rdbscope/aggregate/memmodel"
 	"github.com/rdbscope/rdbscope/internal/scan"
 	"github.com/rdbscope/rdbscope/parse"
 )
@@ -158,7 +157,7 @@ func TestReadFramesMalformed(t *testing.T) {
 		{"too many held keys", func() []byte {
 			b := binary.AppendUvarint(nil, 1100)
 			for range 1100 {
-				b = appendHeld(b, &aggregate.Key{Key: "k"}, memmodel.Size{})
+				b = appendHeld(b, &aggregate.Key{Key: "k"}, scan.Figures{})
 			}
 			return frame(frameHeld, b)
 		}(), false, "malformed held keys from parser process: more held keys than a scan holds"},
@@ -250,7 +249,7 @@ func heldFrames(t *testing.T, n int, decided bool) ([]byte, []aggregate.Key) {
 	ks := testKeys(n)
 	for i := range ks {
 		ks[i].DB = 0
-		require.NoError(t, fw.Hold(&ks[i], memmodel.Size{Encoding: "embstr", Memory: ks[i].Memory + 16, Allocated: ks[i].Alloc + 16}))
+		require.NoError(t, fw.Hold(&ks[i], scan.Figures{Encoding: "embstr", Memory: ks[i].Memory + 16, Alloc: ks[i].Alloc + 16}))
 		if i == n/2 {
 			fw.Progress(100) // a huge record: what is held goes now
 		}
