@@ -225,7 +225,7 @@ func TestKilledParserResumedPastHugeKey(t *testing.T) {
 	path := filepath.Join(dir, "huge.rdb")
 	require.NoError(t, os.WriteFile(path, data, 0o644))
 	out := filepath.Join(dir, "r.json")
-	code, _, stderr := runCLI(t, "analyze", "-q", "-j", "1", "--parser-memory-limit", "64mb", "--max-key-memory", "none", "--json", out, path)
+	code, _, stderr := runCLI(t, "analyze", "-q", "-j", "1", "--parser-memory-limit", "128mb", "--max-key-memory", "none", "--json", out, path)
 	assert.Equal(t, exitIncomplete, code, stderr)
 	assert.Contains(t, stderr, fmt.Sprintf("at byte %d: the key that starts here was not analyzed: parser process died", offsets[30]))
 	var doc struct {

@@ -41,6 +41,8 @@ type framer struct {
 	rec  recordState // the item being framed
 	skip skipState   // a record over Options.MaxKeyBytes
 
+	caughtUp func() // waits until the records framed so far are delivered; nil if none
+
 	lzf     []byte   // decompression scratch, reused
 	scratch [32]byte // decimal form of an integer-encoded string
 }

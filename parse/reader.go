@@ -88,7 +88,11 @@ func (b *chunkBuffer) take() {
 func (b *chunkBuffer) grow(n int) {
 	if b.onBig != nil && len(b.out)+n > bigRecord {
 		// Before the room test: a buffer kept from an earlier big record
-		// has room for the next.
+		// has room for the next. The records before go first, since
+		// onBig waits for them.
+		if len(b.metas) > 0 {
+			b.sendDone()
+		}
 		b.onBig()
 	}
 	if cap(b.out)-len(b.out) >= n {

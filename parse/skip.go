@@ -57,10 +57,15 @@ func (f *framer) beginRecord() {
 }
 
 // announceBig tells Options.OnBigRecord of a key record that outgrows
-// the chunk, once.
+// the chunk, once, after the records before it (sent ahead, see
+// chunkBuffer.sendDone) have reached the callback: a process that dies
+// decoding it has then handed on every key before it.
 func (f *framer) announceBig() {
 	if s := &f.skip; f.rec.inRec && !s.announced {
 		s.announced = true
+		if f.caughtUp != nil {
+			f.caughtUp()
+		}
 		s.onBig(s.records-1, f.rec.startOff)
 	}
 }

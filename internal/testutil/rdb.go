@@ -9,7 +9,7 @@ import (
 // RDBItem is one key of a dump written by RDB70: a string when Fields is
 // 0, else a hash of that many fields in the plain encoding
 // (RDB_TYPE_HASH), which the decoder builds whole: a hash of 2,000,000
-// fields (54 MB serialized) kills a parser process limited to 64 MB.
+// fields (54 MB serialized) kills a parser process limited to 128 MB.
 type RDBItem struct {
 	Key    string
 	Fields int
