@@ -17,6 +17,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rdbscope/rdbscope/internal/testutil"
 )
 
 // runProcess runs rdbscope with args as a process of its own and returns
@@ -200,4 +202,51 @@ func TestMaxMemoryMonotonic(t *testing.T) {
 		}
 		assert.Equal(t, first, got, "--max-memory %s: the same figures as under 48mb", limit)
 	}
+}
+
+// A parser process killed by memory in a huge key costs its node that
+// key only (issue 13): a second process reads the keys after it. The node
+// is incomplete, its error at the key (exit 3); the key is listed without
+// figures, with a warning, and the checksum covers the whole dump.
+func TestKilledParserResumedPastHugeKey(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: writes a 54 MB dump, kills a parser process")
+	}
+	items := []testutil.RDBItem{}
+	for i := range 30 {
+		items = append(items, testutil.RDBItem{Key: "before:" + strconv.Itoa(i)})
+	}
+	items = append(items, testutil.RDBItem{Key: "huge", Fields: 2_000_000})
+	for i := range 20 {
+		items = append(items, testutil.RDBItem{Key: "after:" + strconv.Itoa(i)})
+	}
+	data, offsets := testutil.RDB70(items)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "huge.rdb")
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	out := filepath.Join(dir, "r.json")
+	code, _, stderr := runCLI(t, "analyze", "-q", "-j", "1", "--parser-memory-limit", "128mb", "--max-key-memory", "none", "--json", out, path)
+	assert.Equal(t, exitIncomplete, code, stderr)
+	assert.Contains(t, stderr, fmt.Sprintf("at byte %d: the key that starts here was not analyzed: parser process died", offsets[30]))
+	var doc struct {
+		Nodes []struct {
+			Complete    bool     `json:"complete"`
+			Keys        int64    `json:"keys"`
+			ErrorOffset int64    `json:"error_offset"`
+			Warnings    []string `json:"warnings"`
+			Source      struct {
+				Checksum string `json:"checksum"`
+			} `json:"source"`
+		} `json:"nodes"`
+	}
+	raw, err := os.ReadFile(out)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &doc))
+	require.Len(t, doc.Nodes, 1)
+	n := doc.Nodes[0]
+	assert.False(t, n.Complete)
+	assert.Equal(t, int64(51), n.Keys)
+	assert.Equal(t, offsets[30], n.ErrorOffset)
+	assert.Equal(t, "ok", n.Source.Checksum)
+	assert.Contains(t, strings.Join(n.Warnings, "\n"), "key huge: not estimated: the parser ran out of memory on it (")
 }

@@ -94,6 +94,24 @@ type Options struct {
 	// compressing list nodes (list-compress-depth) makes of them. It costs
 	// a compression (and decompression) of every list node.
 	LZFSizes bool
+	// OnBigRecord, if set, is called from the framing goroutine when a key
+	// record outgrows a chunk of the pipeline, long before it is decoded,
+	// with its index among the dump's key records (from 0) and the stream
+	// offset of its first byte (Record.Offset): a process that may die
+	// decoding it (a parser child over its memory limit) can tell another
+	// where to resume (SkipRecords, FrameOnly).
+	OnBigRecord func(index, offset int64)
+	// SkipRecords is how many key records, from the first, are framed and
+	// checksummed but neither held nor decoded: a parse resuming a dump
+	// whose records an earlier parse delivered before it died. They are
+	// still delivered, with Value nil, for the caller to count.
+	SkipRecords int64
+	// FrameOnly holds the stream offsets (Record.Offset) of key records
+	// that are framed and checksummed but neither held nor decoded: the
+	// records an earlier parse died decoding. Each is delivered as a key
+	// over MaxKeyBytes is (Value nil, its Type, RDBEncoding, Elements and
+	// RDBBytes), without that warning.
+	FrameOnly []int64
 }
 
 // Error is a parse failure at a known place of a dump.

@@ -15,7 +15,8 @@ import (
 // Its code is cut by concern:
 //
 //	reader.go    bytes in, CRC64, lengths and strings
-//	skip.go      records over Options.MaxKeyBytes
+//	skip.go      records over Options.MaxKeyBytes, and those framed only
+//	             (Options.SkipRecords, FrameOnly)
 //	opcodes.go   the item loop: header, opcodes, aux fields, trailer
 //	values.go    one key record: each value type and its packed blobs
 //	module.go    module data (values, MODULE_AUX, KEY_META); vector sets
@@ -39,6 +40,8 @@ type framer struct {
 	dump dumpState   // what the dump has said so far
 	rec  recordState // the item being framed
 	skip skipState   // a record over Options.MaxKeyBytes
+
+	caughtUp func() // waits until the records framed so far are delivered; nil if none
 
 	lzf     []byte   // decompression scratch, reused
 	scratch [32]byte // decimal form of an integer-encoded string
@@ -123,7 +126,11 @@ func newFramer(ctx context.Context, br *bufio.Reader, path string, src *Source, 
 		longLimit:  defaultLongElem,
 		lzfSizes:   opts.LZFSizes,
 		buf:        newChunkBuffer(send, fresh),
-		skip:       skipState{maxKey: opts.MaxKeyBytes, maxKeyName: opts.MaxKeyName},
+		skip: skipState{maxKey: opts.MaxKeyBytes, maxKeyName: opts.MaxKeyName,
+			skipRecords: opts.SkipRecords, frameOnlyAt: opts.FrameOnly, onBig: opts.OnBigRecord},
+	}
+	if opts.OnBigRecord != nil {
+		f.buf.onBig = f.announceBig
 	}
 	if opts.LongElemLimit > 0 {
 		f.longLimit = opts.LongElemLimit

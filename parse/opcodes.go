@@ -245,6 +245,7 @@ func (f *framer) keyRecord(t byte, at int64) error {
 		return err
 	}
 	r := &f.rec
+	f.beginRecord()
 	m, err := f.record(t, at)
 	if err != nil {
 		f.buf.cut(r.start) // never forward a partial record
@@ -255,7 +256,7 @@ func (f *framer) keyRecord(t byte, at int64) error {
 	m.offset = r.startOff
 	m.size = f.pos() - r.startOff
 	if f.skip.active {
-		f.tooLarge(&m)
+		f.framedOnly(&m)
 	}
 	if !m.undecoded && f.skipDecode != nil {
 		if typ, enc := typeInfo(m.typ); f.skipDecode(typ, enc, m.elements) {

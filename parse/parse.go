@@ -59,6 +59,7 @@ func parse[T any](ctx context.Context, in Input, opts Options, workers int, prep
 	p.side = r
 	p.f = newFramer(ctx, p.st.br, p.path, p.src, p.opts, r.send, r.fresh)
 	p.f.buf.spare = r.spareBuf
+	p.f.caughtUp = r.caughtUp
 	r.f = p.f
 	return p.src, p.run()
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // The framer's chunks of whole records are the unit of work after it:
@@ -157,6 +158,16 @@ func (r *runner[T]) release(c *chunk) {
 	select {
 	case r.free <- c:
 	default:
+	}
+}
+
+// caughtUp waits until every record framed so far has reached the
+// callback, or the decoding side stops. It polls: it runs once per record
+// that outgrows a chunk (OnBigRecord), and a signal per record delivered
+// would cost every other.
+func (r *runner[T]) caughtUp() {
+	for r.delivered.Load() < r.framed.Load() && !r.stopped() && r.ctx.Err() == nil {
+		time.Sleep(time.Millisecond)
 	}
 }
 

@@ -55,6 +55,8 @@ type chunkBuffer struct {
 	// spare, if set, returns an empty buffer of at least n bytes kept from
 	// an earlier big record, or nil.
 	spare func(n int) []byte
+	// onBig, if set, is called when the chunk outgrows bigRecord.
+	onBig func()
 }
 
 func newChunkBuffer(send func(*chunk) error, fresh func() *chunk) chunkBuffer {
@@ -84,6 +86,15 @@ func (b *chunkBuffer) take() {
 // grows big slices by a quarter at a time, which copies a record of
 // megabytes five times over.
 func (b *chunkBuffer) grow(n int) {
+	if b.onBig != nil && len(b.out)+n > bigRecord {
+		// Before the room test: a buffer kept from an earlier big record
+		// has room for the next. The records before go first, since
+		// onBig waits for them.
+		if len(b.metas) > 0 {
+			b.sendDone()
+		}
+		b.onBig()
+	}
 	if cap(b.out)-len(b.out) >= n {
 		return
 	}

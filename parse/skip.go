@@ -36,6 +36,38 @@ type skipState struct {
 	partial      bool   // the last readN returned only a prefix of its bytes
 	countUnknown bool   // a skipped blob's entry count could not be known
 	prefix       []byte // kept start of a string streamed through, reused
+
+	// Resuming after a parse that died (Options.SkipRecords, FrameOnly),
+	// and telling where it could (Options.OnBigRecord).
+	records     int64   // key records begun so far
+	skipRecords int64   // Options.SkipRecords
+	frameOnlyAt []int64 // Options.FrameOnly
+	frameOnly   bool    // the current record is framed only
+	onBig       func(index, offset int64)
+	announced   bool // onBig was called for the current record
+}
+
+// beginRecord notes the start of a key record: whether it is framed only
+// (see Options.SkipRecords and FrameOnly).
+func (f *framer) beginRecord() {
+	s := &f.skip
+	s.frameOnly = s.records < s.skipRecords || slices.Contains(s.frameOnlyAt, f.rec.startOff)
+	s.records++
+	s.announced = false
+}
+
+// announceBig tells Options.OnBigRecord of a key record that outgrows
+// the chunk, once, after the records before it (sent ahead, see
+// chunkBuffer.sendDone) have reached the callback: a process that dies
+// decoding it has then handed on every key before it.
+func (f *framer) announceBig() {
+	if s := &f.skip; f.rec.inRec && !s.announced {
+		s.announced = true
+		if f.caughtUp != nil {
+			f.caughtUp()
+		}
+		s.onBig(s.records-1, f.rec.startOff)
+	}
 }
 
 // maxItemBytes bounds an item outside the key records (an AUX field, a
@@ -49,6 +81,8 @@ const maxItemBytes = 16 << 20
 // recordState.inflated); 0 = none.
 func (f *framer) limit() int64 {
 	switch {
+	case f.rec.inRec && f.skip.frameOnly:
+		return 1 // any record is over it: framed from its first bytes without being held
 	case f.rec.inRec:
 		return f.skip.maxKey
 	case f.dump.inTrailer:
@@ -103,9 +137,20 @@ func (f *framer) skipN(n int64, what string) ([]byte, error) {
 	return f.skip.prefix, nil
 }
 
-// tooLarge turns a record that was skipped for being over maxKey into one
-// built from its meta alone: the decoder never sees it.
-func (f *framer) tooLarge(m *meta) {
+// framedOnly turns a record framed without being held (over maxKey, or
+// framed only, see beginRecord) into one built from its meta alone: the
+// decoder never sees it.
+func (f *framer) framedOnly(m *meta) {
+	if f.skip.frameOnly {
+		f.undecodable(m)
+		f.skip.active, f.skip.frameOnly = false, false
+		return
+	}
+	f.tooLarge(m)
+}
+
+// undecodable marks m as never decoded, keeping what the framer saw.
+func (f *framer) undecodable(m *meta) {
 	m.undecoded = true
 	// The blobs' decompressed lengths let the memory model size the value
 	// without it; a key with more containers than maxKeptBlobs is left to
@@ -116,6 +161,12 @@ func (f *framer) tooLarge(m *meta) {
 	case len(m.blobs) > maxKeptBlobs:
 		m.blobs = nil
 	}
+}
+
+// tooLarge turns a record that was skipped for being over maxKey into one
+// built from its meta alone, with a warning.
+func (f *framer) tooLarge(m *meta) {
+	f.undecodable(m)
 	limit := f.skip.maxKeyName
 	if limit == "" {
 		limit = fmt.Sprintf("the limit of %d bytes", f.skip.maxKey)

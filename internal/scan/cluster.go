@@ -1,11 +1,13 @@
 package scan
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/rdbscope/rdbscope/aggregate"
+	"github.com/rdbscope/rdbscope/aggregate/memmodel"
 )
 
 // ClusterMode says whether a node runs in Redis Cluster mode, which
@@ -120,4 +122,59 @@ func (c *clusterState) decide() {
 		return
 	}
 	c.why = "standalone (detected; --cluster yes to override)"
+}
+
+// HeldKeys are the keys a scan held while it decided cluster mode, as a
+// Holder received them: the keys sampled so far, with their figures in
+// both modes. A parser process that dies before it decides has sent them
+// only this way; Release decides on them with the rule the scan would
+// have used on the same keys, and sends them. The zero value holds none.
+type HeldKeys struct {
+	c clusterState
+}
+
+// errHeldOverflow is a Holder told of more keys than a scan holds.
+var errHeldOverflow = errors.New("more held keys than a scan holds while it decides cluster mode")
+
+// Add keeps a copy of k, with its standalone figures, and its figures in
+// cluster mode. It fails when a scan could not have held the key (a
+// malformed stream from a parser process).
+func (h *HeldKeys) Add(k *aggregate.Key, cluster Figures) error {
+	c := &h.c
+	c.sample.Add(k.DB, k.Key)
+	e := estimate{
+		size:    memmodel.Size{Memory: k.Memory, Allocated: k.Alloc, Encoding: k.Encoding},
+		cluster: memmodel.Size{Memory: cluster.Memory, Allocated: cluster.Alloc, Encoding: cluster.Encoding},
+		both:    true,
+	}
+	if c.full() || !c.hold(k, &e) {
+		return errHeldOverflow
+	}
+	return nil
+}
+
+// Len is how many keys are held.
+func (h *HeldKeys) Len() int { return len(h.c.held) }
+
+// Reset drops the keys held: their scan decided and sent them itself.
+func (h *HeldKeys) Reset() { *h = HeldKeys{} }
+
+// Release decides cluster mode on the keys held (see
+// aggregate.ClusterSample) and sends them to sink with the figures of the
+// mode decided, in the order they were added. It returns how the mode was
+// decided, for the node's model note, and empties h.
+func (h *HeldKeys) Release(sink Sink) (why string, err error) {
+	c := h.c
+	*h = HeldKeys{}
+	c.decide()
+	held := c.held
+	for i := range held {
+		k, e := &held[i].key, &held[i].est
+		sz := e.pick(c.on)
+		k.Encoding, k.Memory, k.Alloc = sz.Encoding, sz.Memory, sz.Allocated
+		if err := sink.Key(k); err != nil {
+			return c.why, err
+		}
+	}
+	return c.why, nil
 }

@@ -46,6 +46,36 @@ type Options struct {
 	// Workers is how many goroutines decode and estimate keys side by
 	// side; 0 means GOMAXPROCS. The figures do not depend on it.
 	Workers int `json:"workers,omitempty"`
+	// Resume continues the scan of a node whose parser process died
+	// decoding a record; nil for a whole scan.
+	Resume *Resume `json:"resume,omitempty"`
+}
+
+// Resume says where a scan takes up a node whose parser process died
+// decoding a record (of memory, on a huge key), after the keys received
+// from it. The dump is read again from its start, so that its checksum
+// covers all of it, but what was received is not decoded again.
+type Resume struct {
+	// Keys is how many keys, from the first, were received: they are
+	// framed and counted (for the node overhead and the cluster
+	// decision), neither decoded nor sent.
+	Keys int64 `json:"keys"`
+	// Extra is what those keys allocate beyond their MEMORY USAGE, for
+	// the node overhead.
+	Extra int64 `json:"extra"`
+	// Lost holds the offsets (parse.Record.Offset) of the records a
+	// parser process died decoding: each is framed, not decoded, and sent
+	// without figures, with a warning.
+	Lost []int64 `json:"lost"`
+}
+
+// BigRecorder is a Sink that is told of the key records that may be too
+// large to decode (see parse.Options.OnBigRecord), before they are
+// decoded, with their index among the dump's keys and their offset: the
+// Resume of a scan whose process dies decoding one.
+type BigRecorder interface {
+	Sink
+	BigRecord(index, offset int64)
 }
 
 // Sink receives what scanning one node finds, in this order: Start once
@@ -60,6 +90,28 @@ type Sink interface {
 	// Progress says how many stored bytes have been read so far.
 	Progress(stored int64)
 	End(s *Summary) error
+}
+
+// Holder is a Sink that is told of the keys a scan holds while it
+// decides whether the node runs in cluster mode (see Options.Cluster).
+// Held keys reach Key once the scan decides, in dump order, before any
+// later key, and Hold is never called after that. A scan that ends
+// without deciding — its parser process died, on a key too large for its
+// memory — never sends them: a Sink in another process keeps what Hold
+// told it in a HeldKeys and decides with the same rule.
+type Holder interface {
+	Sink
+	// Hold receives a held key with its figures as a standalone node's
+	// in k and as a cluster node's in cluster; k and its strings are
+	// valid only during the call.
+	Hold(k *aggregate.Key, cluster Figures) error
+}
+
+// Figures are a key's memory figures in one cluster mode, as
+// aggregate.Key carries them.
+type Figures struct {
+	Encoding      string
+	Memory, Alloc int64
 }
 
 // Header is what is known of a node once its dump's header is read.
@@ -118,6 +170,13 @@ func Run(ctx context.Context, in parse.Input, opts Options, sink Sink) error {
 			return s.base != nil && !s.base.NeedsValue(typ, enc, elements)
 		},
 	}
+	if br, ok := sink.(BigRecorder); ok {
+		popts.OnBigRecord = br.BigRecord
+	}
+	if r := opts.Resume; r != nil {
+		popts.SkipRecords, popts.FrameOnly = r.Keys, r.Lost
+		s.extra = r.Extra
+	}
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -150,6 +209,7 @@ type scanner struct {
 
 	key      aggregate.Key // reused for every key sent
 	warnings []string      // about keys
+	records  int64         // keys read so far, in dump order
 
 	// What the node overhead depends on, besides the model.
 	keysPerDB    map[int]int64
@@ -173,6 +233,14 @@ type estimate struct {
 	size, cluster memmodel.Size
 	both          bool
 	slot          int
+}
+
+// pick is the key's figures in the mode decided.
+func (e *estimate) pick(cluster bool) memmodel.Size {
+	if e.both && cluster {
+		return e.cluster // made while undecided
+	}
+	return e.size
 }
 
 // start chooses the memory model from the dump's header, settles cluster
@@ -234,20 +302,38 @@ func (s *scanner) record(r *parse.Record, e *estimate) error {
 		}
 	}
 	s.key = s.keyOf(r)
+	received := false
+	if rs := s.opts.Resume; rs != nil {
+		received = s.records < rs.Keys
+		if slices.Contains(rs.Lost, r.Offset) {
+			s.lost(r, e)
+		}
+	}
+	s.records++
 	c := &s.cluster
 	if c.decided {
-		return s.send(&s.key, e)
+		return s.deliver(&s.key, e, received)
 	}
 	c.sample.Add(r.DB, r.Key)
-	if s.clustered == nil {
-		// Cluster mode does not change this server's per-key figures:
-		// only the node overhead waits for the decision.
+	if s.clustered == nil || received {
+		// Cluster mode does not change this server's per-key figures, or
+		// the key was received from an earlier scan (which held nothing
+		// before it): only the node overhead waits for the decision.
 		if c.full() {
 			s.decide()
+			if err := s.release(); err != nil {
+				return err
+			}
 		}
-		return s.send(&s.key, e)
+		return s.deliver(&s.key, e, received)
 	}
 	if !c.full() && c.hold(&s.key, e) {
+		if h, ok := s.sink.(Holder); ok {
+			// A copy with the standalone figures: the held key keeps none.
+			k := c.held[len(c.held)-1].key
+			k.Encoding, k.Memory, k.Alloc = e.size.Encoding, e.size.Memory, e.size.Allocated
+			return h.Hold(&k, Figures{Encoding: e.cluster.Encoding, Memory: e.cluster.Memory, Alloc: e.cluster.Allocated})
+		}
 		return nil
 	}
 	s.decide()
@@ -255,6 +341,25 @@ func (s *scanner) record(r *parse.Record, e *estimate) error {
 		return err
 	}
 	return s.send(&s.key, e)
+}
+
+// lost gives the record a parser process died decoding no figures, and
+// says so.
+func (s *scanner) lost(r *parse.Record, e *estimate) {
+	e.size, e.cluster = memmodel.Size{Encoding: e.size.Encoding}, memmodel.Size{Encoding: e.cluster.Encoding}
+	// Past maxKeyWarnings too: the node's figures lack this key.
+	s.warnings = append(s.warnings, fmt.Sprintf("key %s: not estimated: the parser ran out of memory on it (%d bytes serialized); the keys after it were read by a new parser process",
+		aggregate.EscapeKey(r.Key), r.RDBBytes))
+}
+
+// deliver sends a key, or only counts it when it was received from an
+// earlier scan (see Resume).
+func (s *scanner) deliver(k *aggregate.Key, e *estimate, received bool) error {
+	if received {
+		s.count(k, e)
+		return nil
+	}
+	return s.send(k, e)
 }
 
 // keyOf is the key of r, without its figures.
@@ -304,14 +409,17 @@ func (s *scanner) release() error {
 
 // send gives a key the figures of the node's mode and sends it.
 func (s *scanner) send(k *aggregate.Key, e *estimate) error {
-	sz := e.size
-	if e.both && s.cluster.on {
-		sz = e.cluster // made while undecided
-	}
+	sz := e.pick(s.cluster.on)
 	// What the keys allocate beyond (or below) MEMORY USAGE belongs to the
 	// node total, not to the per-key figure users compare with MEMORY USAGE.
 	s.extra += sz.Allocated - sz.Memory
 	k.Encoding, k.Memory, k.Alloc = sz.Encoding, sz.Memory, sz.Allocated
+	s.count(k, e)
+	return s.sink.Key(k)
+}
+
+// count adds a key to what the node overhead depends on.
+func (s *scanner) count(k *aggregate.Key, e *estimate) {
 	s.keysPerDB[k.DB]++
 	if k.ExpiresAt != 0 {
 		s.expiresPerDB[k.DB]++
@@ -319,7 +427,6 @@ func (s *scanner) send(k *aggregate.Key, e *estimate) error {
 	if s.slotKeys != nil {
 		s.slotKeys[e.slot]++
 	}
-	return s.sink.Key(k)
 }
 
 // summary is the Summary of a scan that returned src and err.

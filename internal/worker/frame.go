@@ -24,7 +24,9 @@ import (
 const (
 	frameHeader   = 'h' // scan.Header, JSON
 	frameKeys     = 'k' // a batch of keys: a uvarint count, then each key (appendKey)
+	frameHeld     = 'H' // a batch of keys held while cluster mode is undecided (see scan.Holder): a uvarint count, then each key (appendHeld)
 	frameProgress = 'p' // stored bytes read so far, uvarint
+	frameBig      = 'b' // a key record that may be too large to decode (scan.BigRecorder): its index and offset, uvarints
 	frameEnd      = 'e' // scan.Summary, JSON
 	frameDone     = 'd' // the scan's return: empty for none, else a wireError in JSON
 )
@@ -47,6 +49,8 @@ type frameWriter struct {
 	bw   *bufio.Writer
 	buf  []byte // keys encoded since the last frame
 	n    int    // how many
+	hbuf []byte // held keys encoded since the last frame
+	hn   int    // how many
 	hdr  [1 + binary.MaxVarintLen64]byte
 	stop chan struct{} // ends the ticker
 	wg   sync.WaitGroup
@@ -79,6 +83,9 @@ func (f *frameWriter) tick() {
 // flushAll writes the keys waiting and everything buffered to the parent;
 // f.mu must be held. A failed write shows up on the next one.
 func (f *frameWriter) flushAll() error {
+	if err := f.flushHeld(); err != nil {
+		return err
+	}
 	if err := f.flushKeys(); err != nil {
 		return err
 	}
@@ -113,6 +120,9 @@ func (f *frameWriter) Start(h *scan.Header) error { return f.json(frameHeader, h
 func (f *frameWriter) Key(k *aggregate.Key) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	// The scan has decided: the held keys come now as keys, and those
+	// not yet sent as held keys need not be.
+	f.hn = 0
 	if f.n == 0 {
 		// Room for the count, filled in by flushKeys.
 		f.buf = append(f.buf[:0], countRoom[:]...)
@@ -125,20 +135,54 @@ func (f *frameWriter) Key(k *aggregate.Key) error {
 	return nil
 }
 
+// Hold implements scan.Holder: the keys the scan holds while it decides
+// cluster mode go to the parent as they come, with both figures, so that
+// a child killed before it decides (by memory, on a huge key in the
+// first 1,024) has sent them too. The parent drops them when the keys
+// come, and decides itself if they never do.
+func (f *frameWriter) Hold(k *aggregate.Key, cluster scan.Figures) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.hn == 0 {
+		f.hbuf = append(f.hbuf[:0], countRoom[:]...)
+	}
+	f.hbuf = appendHeld(f.hbuf, k, cluster)
+	f.hn++
+	if f.hn == keyBatch {
+		return f.flushHeld()
+	}
+	return nil
+}
+
 var countRoom [binary.MaxVarintLen64]byte
 
 // flushKeys sends the keys encoded so far as one frame; f.mu must be
 // held.
 func (f *frameWriter) flushKeys() error {
-	if f.n == 0 {
+	err := f.batch(frameKeys, f.buf, f.n)
+	f.n = 0
+	return err
+}
+
+// flushHeld sends the held keys encoded so far as one frame; f.mu must
+// be held.
+func (f *frameWriter) flushHeld() error {
+	err := f.batch(frameHeld, f.hbuf, f.hn)
+	f.hn = 0
+	return err
+}
+
+// batch sends n keys encoded in buf, after the room for their count, as
+// one frame of kind; f.mu must be held.
+func (f *frameWriter) batch(kind byte, buf []byte, n int) error {
+	if n == 0 {
 		return nil
 	}
 	var cnt [binary.MaxVarintLen64]byte
-	c := binary.PutUvarint(cnt[:], uint64(f.n))
+	c := binary.PutUvarint(cnt[:], uint64(n))
 	start := binary.MaxVarintLen64 - c
-	copy(f.buf[start:], cnt[:c])
-	f.n = 0
-	return f.frame(frameKeys, f.buf[start:])
+	copy(buf[start:], cnt[:c])
+	return f.frame(kind, buf[start:])
 }
 
 // Progress implements scan.Sink. It sends the keys waiting too: a huge
@@ -148,10 +192,24 @@ func (f *frameWriter) flushKeys() error {
 func (f *frameWriter) Progress(stored int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	_ = f.flushHeld()
 	_ = f.flushKeys()
 	var b [binary.MaxVarintLen64]byte
 	n := binary.PutUvarint(b[:], uint64(stored))
 	_ = f.frame(frameProgress, b[:n])
+	_ = f.bw.Flush()
+}
+
+// BigRecord implements scan.BigRecorder: the parent learns where the
+// child may die, and the keys before, before the record is decoded.
+func (f *frameWriter) BigRecord(index, offset int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_ = f.flushHeld()
+	_ = f.flushKeys()
+	b := binary.AppendUvarint(nil, uint64(index))
+	b = binary.AppendUvarint(b, uint64(offset))
+	_ = f.frame(frameBig, b)
 	_ = f.bw.Flush()
 }
 
@@ -191,6 +249,47 @@ func (f *frameWriter) done(scanErr error) error {
 // err is the node's error: the scan's, else the first of sink, else a
 // malformed frame (after which reading stops).
 func readFrames(r io.Reader, sink scan.Sink) (done bool, err error) {
+	return (&frameReader{sink: sink}).read(r)
+}
+
+// frameReader is the parent's side of one child's frames.
+type frameReader struct {
+	sink scan.Sink
+
+	header *scan.Header
+	ended  bool          // End was called
+	held   scan.HeldKeys // keys the child holds while it decides cluster mode
+
+	// For a child that follows one that died (see Run).
+	keys     int64      // keys received, from every child
+	extra    int64      // what they allocate beyond MEMORY USAGE (see scan.Resume)
+	progress int64      // the most stored bytes read any child reported
+	bigs     [][2]int64 // the current child's big records: index, offset
+}
+
+// resumeAt is the offset of the record a child that died was most
+// likely decoding: the first big record it announced that it did not
+// deliver.
+func (fr *frameReader) resumeAt() (int64, bool) {
+	for _, b := range fr.bigs {
+		if b[0] >= fr.keys {
+			return b[1], true
+		}
+	}
+	return 0, false
+}
+
+// resume readies fr for a child that follows one that died: that child
+// sends the header, the held keys and the big records again.
+func (fr *frameReader) resume() {
+	fr.held.Reset()
+	fr.bigs = nil
+}
+
+// read reads the frames into r.sink until the child closes its end; see
+// readFrames.
+func (fr *frameReader) read(r io.Reader) (done bool, err error) {
+	sink := fr.sink
 	br := bufio.NewReaderSize(r, 1<<20)
 	kd := &keyDecoder{names: map[string]string{}}
 	var payload []byte
@@ -221,26 +320,60 @@ func readFrames(r io.Reader, sink scan.Sink) (done bool, err error) {
 			if derr != nil {
 				return done, derr
 			}
+			// The child decided: the held keys are among these or
+			// before them.
+			fr.held.Reset()
+			fr.keys += int64(len(ks))
 			for i := range ks {
+				fr.extra += ks[i].Alloc - ks[i].Memory
 				keep(sink.Key(&ks[i]))
+			}
+		case frameHeld:
+			ks, cs, derr := kd.decodeHeld(payload)
+			if derr != nil {
+				return done, derr
+			}
+			for i := range ks {
+				if herr := fr.held.Add(&ks[i], cs[i]); herr != nil {
+					return done, fmt.Errorf("malformed held keys from parser process: %w", herr)
+				}
 			}
 		case frameProgress:
 			v, m := binary.Uvarint(payload)
 			if m <= 0 {
 				return done, errors.New("malformed progress frame from parser process")
 			}
-			sink.Progress(int64(v))
+			if int64(v) >= fr.progress {
+				// A child that follows one that died reads the dump
+				// again from its start.
+				fr.progress = int64(v)
+				sink.Progress(int64(v))
+			}
 		case frameHeader:
 			var h scan.Header
 			if jerr := json.Unmarshal(payload, &h); jerr != nil {
 				return done, fmt.Errorf("malformed header from parser process: %w", jerr)
 			}
-			keep(sink.Start(&h))
+			if fr.header == nil {
+				fr.header = &h
+				keep(sink.Start(&h))
+			}
+		case frameBig:
+			i, m := binary.Uvarint(payload)
+			if m <= 0 {
+				return done, errors.New("malformed big record frame from parser process")
+			}
+			off, m2 := binary.Uvarint(payload[m:])
+			if m2 <= 0 {
+				return done, errors.New("malformed big record frame from parser process")
+			}
+			fr.bigs = append(fr.bigs, [2]int64{int64(i), int64(off)})
 		case frameEnd:
 			var s scan.Summary
 			if jerr := json.Unmarshal(payload, &s); jerr != nil {
 				return done, fmt.Errorf("malformed summary from parser process: %w", jerr)
 			}
+			fr.ended = true
 			keep(sink.End(&s))
 		case frameDone:
 			done = true
@@ -256,6 +389,27 @@ func readFrames(r io.Reader, sink scan.Sink) (done bool, err error) {
 			return done, fmt.Errorf("unknown frame %q from parser process", kind)
 		}
 	}
+}
+
+// settleHeld sends the keys a child held, while it decided cluster mode,
+// when it died before deciding: cluster mode is decided here on them,
+// with the rule the child would have used (scan.HeldKeys), and the node's
+// model note says so.
+func (fr *frameReader) settleHeld() error {
+	n := fr.held.Len()
+	if n == 0 {
+		return nil
+	}
+	why, err := fr.held.Release(fr.sink)
+	if err != nil || fr.ended || fr.header == nil {
+		return err
+	}
+	note := fmt.Sprintf("%s, decided on the %d keys read before the parser process died", why, n)
+	if fr.header.ModelNote != "" {
+		note = fr.header.ModelNote + "; " + note
+	}
+	fr.ended = true
+	return fr.sink.End(&scan.Summary{ModelNote: note})
 }
 
 // wireError carries a node's error from the child; a *parse.Error keeps
@@ -303,6 +457,15 @@ func appendKey(b []byte, k *aggregate.Key) []byte {
 	return binary.AppendVarint(b, k.ExpiresAt)
 }
 
+// appendHeld encodes one held key: the key with its standalone figures,
+// then its figures in cluster mode.
+func appendHeld(b []byte, k *aggregate.Key, cluster scan.Figures) []byte {
+	b = appendKey(b, k)
+	b = appendString(b, cluster.Encoding)
+	b = binary.AppendVarint(b, cluster.Memory)
+	return binary.AppendVarint(b, cluster.Alloc)
+}
+
 func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
@@ -313,6 +476,7 @@ func appendString(b []byte, s string) []byte {
 type keyDecoder struct {
 	names map[string]string
 	ks    []aggregate.Key
+	cs    []scan.Figures // decodeHeld's figures in cluster mode
 }
 
 var errBadFrame = errors.New("malformed key batch from parser process")
@@ -329,34 +493,76 @@ func (d *keyDecoder) decode(b []byte) ([]aggregate.Key, error) {
 	d.ks = d.ks[:0]
 	for range n {
 		var k aggregate.Key
-		var db uint64
-		var key, typ, enc []byte
-		if db, b, ok = uvarint(b); !ok {
+		if b, ok = d.key(b, &k); !ok {
 			return nil, errBadFrame
-		}
-		k.DB = int(db)
-		if key, b, ok = str(b); !ok {
-			return nil, errBadFrame
-		}
-		k.Key = unsafe.String(unsafe.SliceData(key), len(key))
-		if typ, b, ok = str(b); !ok {
-			return nil, errBadFrame
-		}
-		k.Type = d.intern(typ)
-		if enc, b, ok = str(b); !ok {
-			return nil, errBadFrame
-		}
-		k.Encoding = d.intern(enc)
-		for _, p := range []*int64{&k.Memory, &k.Alloc, &k.RDBBytes, &k.Elements, &k.ExpiresAt} {
-			v, m := binary.Varint(b)
-			if m <= 0 {
-				return nil, errBadFrame
-			}
-			*p, b = v, b[m:]
 		}
 		d.ks = append(d.ks, k)
 	}
 	return d.ks, nil
+}
+
+// decodeHeld decodes a batch of held keys and their figures in cluster
+// mode; the key names point into b, as decode's do.
+func (d *keyDecoder) decodeHeld(b []byte) ([]aggregate.Key, []scan.Figures, error) {
+	n, b, ok := uvarint(b)
+	if !ok || n > uint64(len(b)) {
+		return nil, nil, errBadFrame
+	}
+	d.ks, d.cs = d.ks[:0], d.cs[:0]
+	for range n {
+		var k aggregate.Key
+		var c scan.Figures
+		var enc []byte
+		if b, ok = d.key(b, &k); !ok {
+			return nil, nil, errBadFrame
+		}
+		if enc, b, ok = str(b); !ok {
+			return nil, nil, errBadFrame
+		}
+		c.Encoding = d.intern(enc)
+		if b, ok = varints(b, &c.Memory, &c.Alloc); !ok {
+			return nil, nil, errBadFrame
+		}
+		d.ks, d.cs = append(d.ks, k), append(d.cs, c)
+	}
+	return d.ks, d.cs, nil
+}
+
+// key decodes one key (appendKey) at the start of b and returns the rest.
+func (d *keyDecoder) key(b []byte, k *aggregate.Key) ([]byte, bool) {
+	var db uint64
+	var key, typ, enc []byte
+	var ok bool
+	if db, b, ok = uvarint(b); !ok {
+		return b, false
+	}
+	k.DB = int(db)
+	if key, b, ok = str(b); !ok {
+		return b, false
+	}
+	k.Key = unsafe.String(unsafe.SliceData(key), len(key))
+	if typ, b, ok = str(b); !ok {
+		return b, false
+	}
+	k.Type = d.intern(typ)
+	if enc, b, ok = str(b); !ok {
+		return b, false
+	}
+	k.Encoding = d.intern(enc)
+	return varints(b, &k.Memory, &k.Alloc, &k.RDBBytes, &k.Elements, &k.ExpiresAt)
+}
+
+// varints decodes a varint into each of ps, in order, and returns the
+// rest of b.
+func varints(b []byte, ps ...*int64) ([]byte, bool) {
+	for _, p := range ps {
+		v, m := binary.Varint(b)
+		if m <= 0 {
+			return b, false
+		}
+		*p, b = v, b[m:]
+	}
+	return b, true
 }
 
 func (d *keyDecoder) intern(b []byte) string {

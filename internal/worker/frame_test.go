@@ -152,6 +152,15 @@ func TestReadFramesMalformed(t *testing.T) {
 		{"bad summary", frame(frameEnd, []byte("[]")), false, "malformed summary from parser process"},
 		{"bad progress", frame(frameProgress, nil), false, "malformed progress frame from parser process"},
 		{"bad result", frame(frameDone, []byte("x")), true, "malformed result from parser process"},
+		{"bad big record", frame(frameBig, []byte{1}), false, "malformed big record frame from parser process"},
+		{"held key cut", frame(frameHeld, []byte{1, 0, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 0, 5}), false, "malformed key batch from parser process"},
+		{"too many held keys", func() []byte {
+			b := binary.AppendUvarint(nil, 1100)
+			for range 1100 {
+				b = appendHeld(b, &aggregate.Key{Key: "k"}, scan.Figures{})
+			}
+			return frame(frameHeld, b)
+		}(), false, "malformed held keys from parser process: more held keys than a scan holds"},
 		{"huge length", []byte{frameKeys, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f}, false, "malformed frame from parser process"},
 		{"cut in a frame", frame(frameEnd, []byte("{}"))[:3], false, ""},
 		{"no done", frame(frameEnd, []byte("{}")), false, ""},
@@ -227,4 +236,73 @@ func TestFramesFlushedWithoutEnd(t *testing.T) {
 	}, 5*time.Second, 20*time.Millisecond)
 	assert.Len(t, rec.keys, 3)
 	assert.Equal(t, "redis-7.0", rec.header.Model)
+}
+
+// heldFrames is what a child writes that holds keys while it decides
+// cluster mode: the held keys with both figures, flushed (as on a tick,
+// or before a huge record), then, if decided, the same keys as keys.
+func heldFrames(t *testing.T, n int, decided bool) ([]byte, []aggregate.Key) {
+	t.Helper()
+	var buf lockedBuffer
+	fw := newFrameWriter(&buf)
+	require.NoError(t, fw.Start(&scan.Header{Model: "redis-7.0", ModelNote: "m"}))
+	ks := testKeys(n)
+	for i := range ks {
+		ks[i].DB = 0
+		require.NoError(t, fw.Hold(&ks[i], scan.Figures{Encoding: "embstr", Memory: ks[i].Memory + 16, Alloc: ks[i].Alloc + 16}))
+		if i == n/2 {
+			fw.Progress(100) // a huge record: what is held goes now
+		}
+	}
+	fw.mu.Lock()
+	require.NoError(t, fw.flushAll())
+	fw.mu.Unlock()
+	if decided {
+		for i := range ks {
+			require.NoError(t, fw.Key(&ks[i]))
+		}
+		require.NoError(t, fw.End(&scan.Summary{ModelNote: "decided"}))
+		require.NoError(t, fw.done(nil))
+	} else {
+		close(fw.stop)
+		fw.wg.Wait()
+	}
+	return buf.bytes(), ks
+}
+
+// Held keys reach the parent as they are held, but its Sink only once:
+// as keys when the child decides, or, when the child dies first, as the
+// parent decides on them with the child's rule, with a note saying so.
+func TestHeldKeysKeptWhenChildDies(t *testing.T) {
+	for _, n := range []int{3, keyBatch + 5} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			raw, ks := heldFrames(t, n, true)
+			var rec recorder
+			fr := &frameReader{sink: &rec}
+			done, err := fr.read(bytes.NewReader(raw))
+			require.NoError(t, err)
+			assert.True(t, done)
+			assert.Equal(t, ks, rec.keys)
+			assert.Equal(t, 0, fr.held.Len())
+			assert.Equal(t, "decided", rec.end.ModelNote)
+
+			raw, ks = heldFrames(t, n, false)
+			rec = recorder{}
+			fr = &frameReader{sink: &rec}
+			done, err = fr.read(bytes.NewReader(raw))
+			require.NoError(t, err)
+			assert.False(t, done)
+			assert.Empty(t, rec.keys, "held, not sent")
+			assert.Nil(t, rec.end)
+			require.NoError(t, fr.settleHeld())
+			// testKeys spread over the slot space: a standalone server,
+			// with the standalone figures.
+			assert.Equal(t, ks, rec.keys)
+			require.NotNil(t, rec.end)
+			assert.Equal(t, fmt.Sprintf("m; standalone (detected; --cluster yes to override), decided on the %d keys read before the parser process died", n), rec.end.ModelNote)
+			assert.Zero(t, rec.end.Overhead)
+			require.NoError(t, fr.settleHeld())
+			assert.Len(t, rec.keys, n, "released once")
+		})
+	}
 }

@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/rdbscope/rdbscope/internal/scan"
@@ -103,16 +104,18 @@ func Main(ctx context.Context) error {
 // this process. maxMemory bounds the address space the child may add (0:
 // no limit; Linux only). The error is the node's, which includes the
 // child dying.
+//
+// A child that runs out of memory decoding a record it announced as big
+// (scan.BigRecorder) is followed, when it could open its input itself, by
+// another that reads the dump again past the keys received and frames
+// that record without decoding it (scan.Resume): the node keeps the keys
+// after it, and is still incomplete, its error at that record.
 func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64, sink scan.Sink) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return setupErr(in, "cannot find own executable to isolate the parser", err)
 	}
 	sp := spec{Name: in.Name, Ref: in.Ref, Stream: !in.Direct(), Scan: opts, MaxMemory: maxMemory}
-	specJSON, err := json.Marshal(sp)
-	if err != nil {
-		return setupErr(in, "cannot describe the node to its parser process", err)
-	}
 	var input io.ReadCloser
 	if sp.Stream {
 		// Opened here, once: the child gets the stored bytes.
@@ -122,12 +125,77 @@ func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64
 			return scan.Run(ctx, in, opts, sink)
 		}
 	}
+	fr := &frameReader{sink: sink}
+	var died *parse.Error // the first death a child resumed
+	for resumes := 0; ; resumes++ {
+		done, death, nodeErr := runChild(ctx, exe, in, sp, input, fr)
+		switch {
+		case done && died != nil && nodeErr == nil:
+			return died
+		case done:
+			return nodeErr
+		case death == "":
+			return nodeErr // not started
+		}
+		oom := strings.Contains(death, "out of memory") || strings.Contains(death, "failed to allocate")
+		if maxMemory > 0 && oom {
+			death += fmt.Sprintf(" (the node needs more than --parser-memory-limit %d bytes: its biggest key is too large to analyze within the limit)", maxMemory)
+		}
+		if ctx.Err() != nil {
+			death = "interrupted"
+		}
+		// Only a death of memory in a record announced as big is worth
+		// another child: any other would die again where this one did.
+		lost, ok := fr.resumeAt()
+		if !ok || !oom || nodeErr != nil || sp.Stream || resumes >= maxResumes || ctx.Err() != nil {
+			if nodeErr == nil {
+				// The child died before it decided cluster mode: the
+				// keys it held are decided and kept here. A sink failing
+				// on them fails a node that its child's death fails
+				// anyway.
+				_ = fr.settleHeld()
+			}
+			if died != nil && ctx.Err() == nil {
+				// The first death says more; this one follows it.
+				died.Msg += "; the new parser process died too: " + death
+				return died
+			}
+			return &parse.Error{Path: label(in), Offset: -1, Msg: death}
+		}
+		if died == nil {
+			died = &parse.Error{Path: label(in), Offset: lost, Msg: "the key that starts here was not analyzed: " + death + "; a new parser process read the keys after it"}
+		}
+		// The new child sends the held keys again, decided on the same
+		// sample as this one would have.
+		fr.resume()
+		r := &scan.Resume{Keys: fr.keys, Extra: fr.extra, Lost: []int64{lost}}
+		if prev := sp.Scan.Resume; prev != nil {
+			r.Lost = append(slices.Clone(prev.Lost), lost)
+		}
+		sp.Scan.Resume = r
+	}
+}
+
+// maxResumes bounds the parser processes that follow one that died on a
+// node: each skips one more record, so a dump of several huge keys needs
+// several.
+const maxResumes = 16
+
+// runChild runs one parser process for in, feeding fr. done says whether
+// it finished its scan; death, when the child died, what its exit and
+// standard error say; nodeErr is the node's error as the frames tell it,
+// or why the process could not be started.
+func runChild(ctx context.Context, exe string, in parse.Input, sp spec, input io.ReadCloser, fr *frameReader) (done bool, death string, nodeErr error) {
+	specJSON, err := json.Marshal(sp)
+	if err != nil {
+		return false, "", setupErr(in, "cannot describe the node to its parser process", err)
+	}
 	results, resultsW, err := os.Pipe()
 	if err != nil {
 		if input != nil {
 			input.Close()
 		}
-		return setupErr(in, "cannot start its parser process", err)
+		return false, "", setupErr(in, "cannot start its parser process", err)
 	}
 	defer results.Close()
 	cmd := exec.CommandContext(ctx, exe, Command)
@@ -138,7 +206,7 @@ func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64
 		defer input.Close()
 		if inputR, inputW, err = os.Pipe(); err != nil {
 			resultsW.Close()
-			return setupErr(in, "cannot start its parser process", err)
+			return false, "", setupErr(in, "cannot start its parser process", err)
 		}
 		cmd.ExtraFiles = append(cmd.ExtraFiles, inputR)
 	}
@@ -153,7 +221,7 @@ func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64
 		if inputW != nil {
 			inputW.Close()
 		}
-		return setupErr(in, "cannot start its parser process", err)
+		return false, "", setupErr(in, "cannot start its parser process", err)
 	}
 	copied := make(chan struct{})
 	if inputW != nil {
@@ -168,7 +236,7 @@ func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64
 		close(copied)
 	}
 
-	done, nodeErr := readFrames(results, sink)
+	done, nodeErr = fr.read(results)
 	if !done && nodeErr != nil {
 		// We stopped reading on a malformed frame: a child still writing
 		// would block forever on the full pipe.
@@ -188,22 +256,16 @@ func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64
 		<-copied
 	}
 	if done {
-		return nodeErr
+		return done, "", nodeErr
 	}
-	msg := "parser process died"
+	death = "parser process died"
 	if werr != nil {
-		msg += " (" + werr.Error() + ")"
+		death += " (" + werr.Error() + ")"
 	}
 	if t := tail.message(); t != "" {
-		msg += ": " + t
+		death += ": " + t
 	}
-	if maxMemory > 0 && (strings.Contains(msg, "out of memory") || strings.Contains(msg, "failed to allocate")) {
-		msg += fmt.Sprintf(" (the node needs more than --parser-memory-limit %d bytes: its biggest key is too large to analyze within the limit)", maxMemory)
-	}
-	if ctx.Err() != nil {
-		msg = "interrupted"
-	}
-	return &parse.Error{Path: label(in), Offset: -1, Msg: msg}
+	return false, death, nil
 }
 
 // label names an input in messages as parse does: the path, and the
