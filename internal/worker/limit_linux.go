@@ -23,12 +23,33 @@ func limitMemory(n int64) error {
 	if err != nil {
 		return err
 	}
-	lim := used + uint64(n) + arenaSlack
+	lim := used + uint64(n) + arenaSlack + threadSlack()
 	return syscall.Setrlimit(syscall.RLIMIT_AS, &syscall.Rlimit{Cur: lim, Max: lim})
 }
 
 // arenaSlack is one Go heap arena on 64-bit Linux.
 const arenaSlack = 64 << 20
+
+// slackThreads is how many OS threads the runtime may still start once the
+// limit is set (GC workers, threads blocked in reads and writes, the
+// decoding goroutines' threads), with room to spare.
+const slackThreads = 16
+
+// threadSlack is the address space of slackThreads more threads. Where the
+// binary links the C runtime (os/user and net pull it in unless built
+// with CGO_ENABLED=0), each new thread reserves a C stack of the size
+// ulimit -s gives (8 MiB by default) out of the address space — not of
+// memory, which stays bounded by the runtime's soft limit. Without this
+// slack a child under a small limit died now and then before its first
+// key when the machine was loaded and the runtime started more threads.
+func threadSlack() uint64 {
+	stack := uint64(8 << 20)
+	var rl syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_STACK, &rl) == nil && rl.Cur > 0 && rl.Cur < 1<<30 {
+		stack = rl.Cur
+	}
+	return slackThreads * stack
+}
 
 // mappedBytes is the address space this process has mapped.
 func mappedBytes() (uint64, error) {
