@@ -75,6 +75,68 @@ func lzfDecode(dst, src []byte) (n int, full bool, err error) {
 	return op, op == len(dst), nil
 }
 
+// lzfCheck checks, without writing the output, that src is LZF data
+// that decompresses to exactly ulen bytes: what the servers require of
+// an LZF string they load (lzf_decompress must return its length), with
+// the errors lzfDecode gives. It returns the last byte of the output when
+// a literal run writes it (the servers' compressor always ends with one);
+// known is false when a back reference does, and the caller must
+// decompress to see it.
+func lzfCheck(src []byte, ulen int) (last byte, known bool, err error) {
+	ip, op := 0, 0
+	for ip < len(src) {
+		if op >= ulen {
+			return 0, false, errLZFSize(ulen)
+		}
+		ctrl := int(src[ip])
+		ip++
+		if ctrl < 32 {
+			l := ctrl + 1
+			if ip+l > len(src) {
+				return 0, false, errLZF
+			}
+			if op+l > ulen {
+				return 0, false, errLZFSize(ulen)
+			}
+			ip += l
+			op += l
+			last, known = src[ip-1], true
+			continue
+		}
+		l := ctrl >> 5
+		if ip >= len(src) {
+			return 0, false, errLZF
+		}
+		if l == 7 {
+			l += int(src[ip])
+			ip++
+			if ip >= len(src) {
+				return 0, false, errLZF
+			}
+		}
+		if op-((ctrl&0x1f)<<8)-1-int(src[ip]) < 0 {
+			return 0, false, errLZF
+		}
+		ip++
+		l += 2
+		if op+l > ulen {
+			return 0, false, errLZFSize(ulen)
+		}
+		op += l
+		known = false
+	}
+	if op != ulen {
+		return 0, false, errLZFSize(ulen)
+	}
+	return last, known, nil
+}
+
+// errLZFSize is the error of LZF data that does not decompress to the n
+// bytes its string claims.
+func errLZFSize(n int) error {
+	return fmt.Errorf("LZF data decompresses to a size other than the %d bytes claimed", n)
+}
+
 // lpBacklen is the size of a listpack entry's trailing back-length field.
 func lpBacklen(l int) int {
 	switch {

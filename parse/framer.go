@@ -19,6 +19,7 @@ import (
 //	             (Options.SkipRecords, FrameOnly)
 //	opcodes.go   the item loop: header, opcodes, aux fields, trailer
 //	values.go    one key record: each value type and its packed blobs
+//	walk.go      compressed listpacks: checked as servers load them, walked if decoded
 //	module.go    module data (values, MODULE_AUX, KEY_META); vector sets
 //	lzfsize.go   LZF lengths of list nodes as the servers compress them
 //	compat.go    what exists only for the decoder, hdt3213/rdb v1.3.2
@@ -79,12 +80,13 @@ type recordState struct {
 	inKey     bool   // key is the current record's (for messages)
 	blobs     []Blob
 	warnings  []string
-	saturated bool        // a listpack header count was 65535
-	plain     []plainNode // PLAIN quicklist nodes (see compat.go)
-	strBlob   Blob        // the last string value framed (see tooLarge)
-	typeAt    int         // index in buf.out of the record's type byte
-	valAt     int         // index in buf.out of the record's value (after its key)
-	idmpAt    int         // index in buf.out of a type 26 stream's IDMP section; -1 if none
+	saturated bool           // a listpack header count was 65535
+	plain     []plainNode    // PLAIN quicklist nodes (see compat.go)
+	walks     []deferredWalk // compressed listpacks to walk if the record is decoded
+	strBlob   Blob           // the last string value framed (see tooLarge)
+	typeAt    int            // index in buf.out of the record's type byte
+	valAt     int            // index in buf.out of the record's value (after its key)
+	idmpAt    int            // index in buf.out of a type 26 stream's IDMP section; -1 if none
 }
 
 // meta is what the framer learned about one key. Its key and blobs are

@@ -63,7 +63,12 @@ func (f *framer) truncated(what string) string {
 }
 
 func (f *framer) blobErr(what string, err error) error {
-	return &Error{Path: f.path, Offset: f.pos(), Msg: fmt.Sprintf("corrupt %s%s: %v", what, f.keyDesc(), err)}
+	return f.blobErrAt(f.pos(), what, err)
+}
+
+// blobErrAt is blobErr for a container that ends at stream offset at.
+func (f *framer) blobErrAt(at int64, what string, err error) error {
+	return &Error{Path: f.path, Offset: at, Msg: fmt.Sprintf("corrupt %s%s: %v", what, f.keyDesc(), err)}
 }
 
 // describeNonRDB says what a stream that is not an RDB looks like, from

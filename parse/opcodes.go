@@ -267,6 +267,10 @@ func (f *framer) keyRecord(t byte, at int64) error {
 	if m.undecoded {
 		f.buf.strip(r.start)
 	} else {
+		if err := f.walkDeferred(); err != nil {
+			f.buf.cut(r.start)
+			return err
+		}
 		f.recordForDecoder()
 		m.at, m.valAt, m.end = r.start, r.valAt, len(f.buf.out)
 	}

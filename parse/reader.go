@@ -2,7 +2,6 @@ package parse
 
 import (
 	"encoding/binary"
-	"fmt"
 	"io"
 	"slices"
 	"strconv"
@@ -201,6 +200,7 @@ func (b *chunkBuffer) flush(err error) error {
 type str struct {
 	data       []byte // decoded bytes, or a prefix of them (see readStr's need)
 	raw        []byte // the stored (compressed) bytes of an LZF string
+	rawAt      int    // index of raw in buf.out, while the record is framed; -1 if not there
 	partial    bool   // data (or raw) is only a prefix: the record is being skipped
 	ulen       int64
 	clen       int64
@@ -381,7 +381,10 @@ func (f *framer) readLZFStr(at int64, what string, need int) (str, error) {
 	if err != nil {
 		return str{}, err
 	}
-	s := str{raw: c, partial: f.skip.partial, ulen: int64(ulen), clen: int64(clen), compressed: true}
+	s := str{raw: c, rawAt: -1, partial: f.skip.partial, ulen: int64(ulen), clen: int64(clen), compressed: true}
+	if !f.skip.active {
+		s.rawAt = len(f.buf.out) - len(c)
+	}
 	switch {
 	case need == needNone:
 		return s, nil
@@ -409,7 +412,7 @@ func (f *framer) unlzf(src []byte, n int, full bool) ([]byte, error) {
 	dst := f.lzf[:n]
 	got, complete, err := lzfDecode(dst, src)
 	if err == nil && (got < n || (full && !complete)) {
-		err = fmt.Errorf("LZF data decompresses to a size other than the %d bytes claimed", n)
+		err = errLZFSize(n)
 	}
 	if err != nil {
 		return nil, err

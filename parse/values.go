@@ -66,6 +66,7 @@ func (f *framer) record(t byte, at int64) (meta, error) {
 	f.skip.countUnknown = false
 	r.blobs = r.blobs[:0]
 	r.plain = r.plain[:0]
+	r.walks = r.walks[:0]
 	r.warnings = nil
 	r.saturated = false
 	f.rec.typeAt, f.rec.idmpAt = r.unitStart, -1
@@ -467,7 +468,13 @@ func (f *framer) listpackCount(s str) (int64, error) {
 		return hdr, nil
 	}
 	full := s.data
-	if s.compressed {
+	if s.compressed && int64(len(full)) != s.ulen {
+		if hdr != 65535 {
+			// The header's count is trusted, after the checks the
+			// servers make on load (docs/robustness.md): the entries
+			// are walked only if the record is decoded (walkDeferred).
+			return hdr, f.shallowListpack(s, hdr)
+		}
 		full, err = f.unlzf(s.raw, int(s.ulen), true)
 		if err != nil {
 			return 0, f.blobErr("listpack", err)
