@@ -132,7 +132,7 @@ func (f *framer) items() error {
 // returns false when t is not an opcode of this dump: then it is a value
 // type and a key record follows.
 func (f *framer) opcode(t byte, at int64) (bool, error) {
-	if err := f.newerThanHeader(at, opcodeName(t), opcodeSince(t)); err != nil {
+	if err := f.newerThanHeader(at, opcodeSince(t), func() string { return opcodeName(t) }); err != nil {
 		return true, err
 	}
 	switch t {

@@ -73,7 +73,7 @@ func (f *framer) record(t byte, at int64) (meta, error) {
 	if !knownType(t) || t == 26 && (f.dump.version < 13 || f.dump.valkey) {
 		return m, f.errAt(at, "unknown value type or opcode %d (0x%02x) in an RDB %d dump: %s", t, t, f.dump.version, unknownType(t))
 	}
-	if err := f.newerThanHeader(at, fmt.Sprintf("value type %d", t), typeSince(t)); err != nil {
+	if err := f.newerThanHeader(at, typeSince(t), func() string { return fmt.Sprintf("value type %d", t) }); err != nil {
 		return m, err
 	}
 	if t == 6 {

@@ -54,10 +54,12 @@ func opcodeSince(op byte) int {
 }
 
 // newerThanHeader fails on an item, at stream offset at, that the dump's
-// version cannot hold.
-func (f *framer) newerThanHeader(at int64, item string, since int) error {
+// version cannot hold. It runs for every record, so the item's name is
+// only made (by name) when it fails.
+func (f *framer) newerThanHeader(at int64, since int, name func() string) error {
 	if f.dump.valkey || f.dump.version >= since {
 		return nil
 	}
+	item := name()
 	return f.errAt(at, "%s in an RDB %d dump, which cannot hold it (it exists since RDB %d): the header or the data is corrupt", item, f.dump.version, since)
 }
