@@ -124,6 +124,11 @@ func (b *Builder) groupTables(w int) [][]tableSet {
 		}
 		groups[g][i].depths = append(groups[g][i].depths, u.depth)
 	}
+	for _, g := range groups {
+		for _, ts := range g {
+			sort.Ints(ts.depths) // feed reads the deepest last
+		}
+	}
 	return groups
 }
 

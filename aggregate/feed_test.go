@@ -187,6 +187,7 @@ func TestGroupTables(t *testing.T) {
 				for _, d := range ts.depths {
 					seen[fmt.Sprint("depth", d)]++
 				}
+				assert.IsIncreasing(t, ts.depths)
 			}
 		}
 		assert.Len(t, seen, 5+4, "workers %d", w)
