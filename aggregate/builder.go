@@ -115,9 +115,9 @@ type Builder struct {
 	filtered *Filtered // with ftop, when opts.Filter is set
 	ftop     *topN
 
-	serial *feeder    // every table, fed on the caller's goroutine
-	pipe   *pipeline  // nil: Add feeds serial key by key
-	one    [1]keyItem // the item of a key fed serially
+	serial *feeder   // every table, fed on the caller's goroutine
+	pipe   *pipeline // nil: Add feeds serial key by key
+	cut    Key       // a key of Add whose name is cut, on the serial path
 }
 
 // SeparatorSample is how many keys decide the separators of a node whose
@@ -223,25 +223,33 @@ func (b *Builder) Add(k *Key) {
 		b.pipe.add(k)
 		return
 	}
-	it := &b.one[0]
-	b.prepare(it, k)
-	b.serial.feed(b.one[:])
+	one := [1]keyItem{b.prepare(k, &b.cut)}
+	b.serial.feed(one[:])
+	if one[0].k == &b.cut {
+		b.cut = Key{} // its name is the caller's
+	}
 }
 
-// prepare makes it the item of key k as every table reads it. The filter,
+// prepare returns the item of key k as every table reads it. The filter,
 // the slot and the hash tag need the whole name (a pattern or a hash tag
-// may lie anywhere); the tables get at most MaxProfileKey bytes of it.
-// The name of it.k is k's: a batch replaces it with a copy.
-func (b *Builder) prepare(it *keyItem, k *Key) {
-	*it = keyItem{k: *k, selected: b.filtered != nil && b.opts.Filter.Match(k), pre: true}
+// may lie anywhere); the tables get at most MaxProfileKey bytes of it:
+// for a longer name the item's key is cut, a copy of k with the name cut
+// (whose name a batch then replaces with a copy). It returns the item
+// rather than filling one so that k does not escape: the serial path
+// keeps it on the caller's stack.
+func (b *Builder) prepare(k, cut *Key) keyItem {
+	it := keyItem{k: k, selected: b.filtered != nil && b.opts.Filter.Match(k), pre: true}
 	it.tag, it.tagged = hashTag(k.Key)
 	it.slot = crc16(it.tag) & (NumSlots - 1)
 	if len(k.Key) > MaxProfileKey {
-		it.k.Key, it.k.fullLen = k.Key[:MaxProfileKey], int64(len(k.Key))
+		*cut = *k
+		cut.Key, cut.fullLen = k.Key[:MaxProfileKey], int64(len(k.Key))
+		it.k = cut
 		if len(it.tag) > MaxProfileKey {
 			it.tag = it.tag[:MaxProfileKey]
 		}
 	}
+	return it
 }
 
 // addTotals folds k into the node's totals, its type, encoding and db

@@ -72,14 +72,16 @@ func prefixWeight(d int) int {
 	return 11
 }
 
-// allTables is every table of b, fed by one goroutine.
+// allTables is every table of b, fed by one goroutine. The slots come
+// last: the slot's counter is a cache miss, which the work before it
+// can overlap, so in this order the serial path costs what it did before
+// there were groups (BenchmarkAddChurn -cpu 1).
 func (b *Builder) allTables() []tableSet {
-	all := []tableSet{{kind: tableTotals}, {kind: tableTop}, {kind: tableSlots}, {kind: tableFamilies}, {kind: tableHashtags}}
 	ps := tableSet{kind: tablePrefixes}
 	for d := range b.prefixes {
 		ps.depths = append(ps.depths, d)
 	}
-	return append(all, ps)
+	return []tableSet{{kind: tableTotals}, {kind: tableTop}, {kind: tableFamilies}, ps, {kind: tableHashtags}, {kind: tableSlots}}
 }
 
 // groupTables splits b's tables into at most w groups of about equal
@@ -145,7 +147,7 @@ func tableWorkers(workers int) int {
 // the start of (see Builder.prepare); else k.Key is the whole name and
 // the tables find them.
 type keyItem struct {
-	k        Key
+	k        *Key
 	tag      string
 	slot     uint16
 	tagged   bool
@@ -190,11 +192,11 @@ func (f *feeder) feed(items []keyItem) {
 		switch t.kind {
 		case tableTotals:
 			for i := range items {
-				b.addTotals(&items[i].k)
+				b.addTotals(items[i].k)
 			}
 		case tableTop:
 			for i := range items {
-				b.addTop(&items[i].k, items[i].selected)
+				b.addTop(items[i].k, items[i].selected)
 			}
 		case tableSlots:
 			for i := range items {
@@ -204,7 +206,7 @@ func (f *feeder) feed(items []keyItem) {
 			}
 		case tableFamilies:
 			for i := range items {
-				k := &items[i].k
+				k := items[i].k
 				f.buf = appendPattern(f.buf[:0], k.Key, b.split)
 				b.families.add(f.buf, k)
 			}
@@ -212,7 +214,7 @@ func (f *feeder) feed(items []keyItem) {
 			for i := range items {
 				if tag, ok := items[i].hashTag(); ok {
 					f.buf = append(append(append(f.buf[:0], '{'), tag...), '}')
-					b.hashtags.add(f.buf, &items[i].k)
+					b.hashtags.add(f.buf, items[i].k)
 				}
 			}
 		case tablePrefixes:
@@ -221,7 +223,7 @@ func (f *feeder) feed(items []keyItem) {
 			}
 			ends := f.ends[:t.depths[len(t.depths)-1]+1]
 			for i := range items {
-				k := &items[i].k
+				k := items[i].k
 				prefixEnds(k.Key, b.split, ends)
 				for _, d := range t.depths {
 					f.buf = append(f.buf[:0], k.Key[:ends[d]]...)
@@ -232,11 +234,13 @@ func (f *feeder) feed(items []keyItem) {
 	}
 }
 
-// keyBatch is keys on their way to the groups of tables. Their names are
-// copies in names, which never grows past its capacity, so that they stay
-// put until every group is done with the batch.
+// keyBatch is keys on their way to the groups of tables: items[i].k is
+// &keys[i]. Their names are copies in names, which never grows past its
+// capacity, so that they stay put until every group is done with the
+// batch.
 type keyBatch struct {
 	items   []keyItem
+	keys    []Key // batchKeys long
 	names   []byte
 	pending atomic.Int32 // groups not done with it yet
 }
@@ -292,17 +296,21 @@ func (p *pipeline) add(k *Key) {
 		bt = p.get()
 		p.cur = bt
 	}
+	k2 := &bt.keys[len(bt.items)]
 	bt.items = bt.items[:len(bt.items)+1]
 	it := &bt.items[len(bt.items)-1]
+	*k2 = *k
 	if long {
 		// The slot, the hash tag and the filter need the whole name,
-		// which the batch does not keep.
-		b.prepare(it, k)
+		// which the batch does not keep: prepare finds them, then cuts
+		// the name of k2. (k itself must not reach the batch, which
+		// would make every caller's key escape to the heap.)
+		*it = b.prepare(k2, k2)
 		it.tag = bt.keep(it.tag)
 	} else {
-		*it = keyItem{k: *k, selected: b.filtered != nil && b.opts.Filter.Match(k)}
+		*it = keyItem{k: k2, selected: b.filtered != nil && b.opts.Filter.Match(k)}
 	}
-	it.k.Key = bt.keep(it.k.Key)
+	k2.Key = bt.keep(k2.Key)
 }
 
 // get returns an empty batch: a new one while fewer than maxBatches
@@ -314,7 +322,7 @@ func (p *pipeline) get() *keyBatch {
 	default:
 		if p.made < maxBatches {
 			p.made++
-			return &keyBatch{items: make([]keyItem, 0, p.batchKeys), names: make([]byte, 0, batchBytes)}
+			return &keyBatch{items: make([]keyItem, 0, p.batchKeys), keys: make([]Key, p.batchKeys), names: make([]byte, 0, batchBytes)}
 		}
 		bt = <-p.free
 	}

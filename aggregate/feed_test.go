@@ -344,7 +344,7 @@ func BenchmarkTables(b *testing.B) {
 			f := bl.newFeeder([]tableSet{ts})
 			items := make([]keyItem, len(keys))
 			for i := range keys {
-				items[i] = keyItem{k: keys[i]}
+				items[i] = keyItem{k: &keys[i]}
 			}
 			const step = 1024
 			for i := 0; b.Loop(); i += step {
