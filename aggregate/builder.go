@@ -220,8 +220,13 @@ func (b *Builder) Add(k *Key) {
 		return
 	}
 	if b.pipe != nil {
-		b.pipe.add(k)
-		return
+		if b.pipe.serialKeys == 0 {
+			b.pipe.add(k)
+			return
+		}
+		// A node's first keys are fed here, key by key: a node that
+		// small costs no batch.
+		b.pipe.serialKeys--
 	}
 	one := [1]keyItem{b.prepare(k, &b.cut)}
 	b.serial.feed(one[:])

@@ -24,12 +24,14 @@ import (
 
 // Batch bounds: a batch is sent when it holds batchKeys keys or its names
 // would outgrow batchBytes, and at most maxBatches exist per Builder (one
-// being filled, the others being fed). With ~100-byte items that is
-// under 3 MiB per node whatever the dump, and the cost of a batch (one
-// goroutine per group) is spread over thousands of keys.
+// being filled, the others being fed). A batch is ~0.42 MiB (its keys,
+// items and names), so that a node holds at most ~1.7 MiB of them
+// whatever the dump (-j 2 on many small dumps is what the parent's peak
+// RSS is tight on), and the cost of a batch (one goroutine per group) is
+// spread over thousands of keys.
 const (
-	batchKeys  = 4096
-	batchBytes = 256 << 10
+	batchKeys  = 2048
+	batchBytes = 128 << 10
 	maxBatches = 4
 )
 
@@ -268,10 +270,14 @@ type pipeline struct {
 	cur   *keyBatch      // being filled
 	// batchKeys is how many keys a batch holds: batchKeys but in tests.
 	batchKeys int
+	// serialKeys is how many keys Add still feeds serially before the
+	// first batch: a batch's worth, so that a node of fewer keys never
+	// makes one. Every table has seen them by the time a batch is sent.
+	serialKeys int
 }
 
 func newPipeline(b *Builder, workers int) *pipeline {
-	p := &pipeline{b: b, free: make(chan *keyBatch, maxBatches), batchKeys: batchKeys}
+	p := &pipeline{b: b, free: make(chan *keyBatch, maxBatches), batchKeys: batchKeys, serialKeys: batchKeys}
 	for _, ts := range b.groupTables(workers) {
 		p.groups = append(p.groups, b.newFeeder(ts))
 	}
@@ -352,8 +358,8 @@ func (p *pipeline) send(bt *keyBatch) {
 }
 
 // flush feeds the tables every key added so far and waits until they
-// are done. A node whose keys never filled a batch is fed here, on the
-// caller's goroutine.
+// are done. Keys that never filled a batch are fed here, on the caller's
+// goroutine, when no batch was sent before them.
 func (p *pipeline) flush() {
 	if bt := p.cur; bt != nil && len(bt.items) > 0 {
 		if p.tails[0] == nil {

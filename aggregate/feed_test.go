@@ -24,7 +24,7 @@ import (
 func newBuilderBatch(name string, opts Options, batch int) *Builder {
 	b := NewBuilder(name, opts)
 	if b.pipe != nil && batch > 0 {
-		b.pipe.batchKeys = batch
+		b.pipe.batchKeys, b.pipe.serialKeys = batch, batch
 	}
 	return b
 }

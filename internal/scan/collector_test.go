@@ -131,8 +131,10 @@ func TestCollectorParallelTables(t *testing.T) {
 
 // A scan given up midway (cancelled: its keys stop coming) leaves no
 // goroutine behind once its node is made, and the node has every key
-// received. (The keys are sent here: parse.ParseWith cancelled midway
-// may not return, see the report of branch partables.)
+// received. The keys are sent here rather than by a Run cancelled
+// midway, which can block in parse's pipeline (a chunk queued for
+// delivery but not for decoding when the context ends): not this
+// test's subject.
 func TestCollectorCancelledNoLeak(t *testing.T) {
 	before := runtime.NumGoroutine()
 	opts := aggregate.DefaultOptions()
