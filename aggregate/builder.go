@@ -29,6 +29,11 @@ type Options struct {
 	// are, their memory and the TopN biggest of them. Everything else
 	// covers every key.
 	Filter *KeyMatcher
+	// Workers is how many goroutines feed the tables side by side; 0
+	// means one per core (GOMAXPROCS), at most one per table; 1 feeds
+	// them all on the goroutine that calls Builder.Add, key by key. The
+	// profile does not depend on it.
+	Workers int
 }
 
 // Defaults of Options.
@@ -82,6 +87,13 @@ func expiryBucket(expiresAt, ref int64) int {
 
 // Builder folds the keys of one node into a Node profile as they stream
 // by; it keeps no per-key state beyond the top-N heaps.
+//
+// Its tables (totals, top keys, slots, families, prefixes per depth, hash
+// tags) are independent of each other. With more than one worker (see
+// Options.Workers) Add copies keys into batches and each batch is fed to
+// every table by the goroutine of the table's group (see feed.go), each
+// table seeing the keys in Add order: the profile is the same as when
+// every table is fed on the caller's goroutine, key by key.
 type Builder struct {
 	opts     Options
 	node     *Node
@@ -93,8 +105,6 @@ type Builder struct {
 	prefixes []*spaceSaving
 	hashtags *spaceSaving
 	slots    []KeysMemory // dense, NumSlots long
-	buf      []byte       // reused for patterns and hash tags
-	ends     []int        // reused for prefix ends, one per depth
 	encs     []encEntry   // the ByEncoding stats met so far
 
 	// Separators not given: the first keys wait in sample until they
@@ -104,6 +114,10 @@ type Builder struct {
 
 	filtered *Filtered // with ftop, when opts.Filter is set
 	ftop     *topN
+
+	serial *feeder   // every table, fed on the caller's goroutine
+	pipe   *pipeline // nil: Add feeds serial key by key
+	cut    Key       // a key of Add whose name is cut, on the serial path
 }
 
 // SeparatorSample is how many keys decide the separators of a node whose
@@ -129,7 +143,6 @@ func NewBuilder(name string, opts Options) *Builder {
 		families: newSpaceSaving(opts.GroupCapacity),
 		hashtags: newSpaceSaving(opts.GroupCapacity),
 		slots:    make([]KeysMemory, NumSlots),
-		ends:     make([]int, opts.PrefixDepth),
 	}
 	for range opts.PrefixDepth {
 		b.prefixes = append(b.prefixes, newSpaceSaving(opts.GroupCapacity))
@@ -139,6 +152,10 @@ func NewBuilder(name string, opts Options) *Builder {
 	}
 	if opts.Filter != nil {
 		b.filtered, b.ftop = &Filtered{}, &topN{n: opts.TopN}
+	}
+	b.serial = b.newFeeder(b.allTables())
+	if w := tableWorkers(opts.Workers); w > 1 {
+		b.pipe = newPipeline(b, w)
 	}
 	b.SetSource(nil)
 	return b
@@ -189,7 +206,9 @@ func (b *Builder) SetSource(src *Source) {
 	b.refMs = ref * 1000
 }
 
-// Add folds one key into the profile.
+// Add folds one key into the profile. k and its name are read during the
+// call only (a batch keeps a copy of the name); its Type and Encoding
+// strings are kept as they are, like the names of any table.
 func (b *Builder) Add(k *Key) {
 	if b.detect {
 		c := *k
@@ -200,19 +219,47 @@ func (b *Builder) Add(k *Key) {
 		}
 		return
 	}
-	// The filter and the slot need the whole name (a pattern or a hash tag
-	// may lie anywhere); the tables get at most MaxProfileKey bytes of it.
-	selected := b.filtered != nil && b.opts.Filter.Match(k)
-	tag, tagged := hashTag(k.Key)
-	slot := crc16(tag) & (NumSlots - 1)
+	if b.pipe != nil {
+		if b.pipe.serialKeys == 0 {
+			b.pipe.add(k)
+			return
+		}
+		// A node's first keys are fed here, key by key: a node that
+		// small costs no batch.
+		b.pipe.serialKeys--
+	}
+	one := [1]keyItem{b.prepare(k, &b.cut)}
+	b.serial.feed(one[:])
+	if one[0].k == &b.cut {
+		b.cut = Key{} // its name is the caller's
+	}
+}
+
+// prepare returns the item of key k as every table reads it. The filter,
+// the slot and the hash tag need the whole name (a pattern or a hash tag
+// may lie anywhere); the tables get at most MaxProfileKey bytes of it:
+// for a longer name the item's key is cut, a copy of k with the name cut
+// (whose name a batch then replaces with a copy). It returns the item
+// rather than filling one so that k does not escape: the serial path
+// keeps it on the caller's stack.
+func (b *Builder) prepare(k, cut *Key) keyItem {
+	it := keyItem{k: k, selected: b.filtered != nil && b.opts.Filter.Match(k), pre: true}
+	it.tag, it.tagged = hashTag(k.Key)
+	it.slot = crc16(it.tag) & (NumSlots - 1)
 	if len(k.Key) > MaxProfileKey {
-		c := *k
-		c.Key, c.fullLen = k.Key[:MaxProfileKey], int64(len(k.Key))
-		k = &c
-		if len(tag) > MaxProfileKey {
-			tag = tag[:MaxProfileKey]
+		*cut = *k
+		cut.Key, cut.fullLen = k.Key[:MaxProfileKey], int64(len(k.Key))
+		it.k = cut
+		if len(it.tag) > MaxProfileKey {
+			it.tag = it.tag[:MaxProfileKey]
 		}
 	}
+	return it
+}
+
+// addTotals folds k into the node's totals, its type, encoding and db
+// stats, its TTL split and its expiry bucket.
+func (b *Builder) addTotals(k *Key) {
 	n := b.node
 	n.Keys++
 	n.Memory += k.Memory
@@ -239,6 +286,11 @@ func (b *Builder) Add(k *Key) {
 	e := &n.Expiry[expiryBucket(k.ExpiresAt, b.refMs)]
 	e.Keys++
 	e.Memory += k.Memory
+}
+
+// addTop offers k to the top-N lists: overall, of its type, and of the
+// filter when it is selected.
+func (b *Builder) addTop(k *Key, selected bool) {
 	b.top.offer(k)
 	if selected {
 		b.filtered.Keys++
@@ -251,21 +303,6 @@ func (b *Builder) Add(k *Key) {
 		b.byType[k.Type] = t
 	}
 	t.offer(k)
-
-	b.buf = appendPattern(b.buf[:0], k.Key, b.split)
-	b.families.add(b.buf, k)
-	prefixEnds(k.Key, b.split, b.ends)
-	for d, p := range b.prefixes {
-		b.buf = append(b.buf[:0], k.Key[:b.ends[d]]...)
-		p.add(b.buf, k)
-	}
-	if tagged {
-		b.buf = append(append(append(b.buf[:0], '{'), tag...), '}')
-		b.hashtags.add(b.buf, k)
-	}
-	s := &b.slots[slot]
-	s.Keys++
-	s.Memory += k.Memory
 }
 
 // Node returns the profile built so far. Overhead, used-memory comparison,
@@ -273,6 +310,9 @@ func (b *Builder) Add(k *Key) {
 func (b *Builder) Node() *Node {
 	if b.detect {
 		b.settle()
+	}
+	if b.pipe != nil {
+		b.pipe.flush()
 	}
 	n := b.node
 	n.TopKeys = b.top.sorted()

@@ -1,8 +1,13 @@
 package scan
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"os"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -100,4 +105,53 @@ func TestCollectorNode(t *testing.T) {
 			c.want(t, n)
 		})
 	}
+}
+
+// A scan folds the same profile whether the builder feeds its tables
+// serially or in groups.
+func TestCollectorParallelTables(t *testing.T) {
+	if _, err := os.Stat(mixedDump); err != nil {
+		t.Skip("corpus not found: " + mixedDump)
+	}
+	in := parse.Ref{Path: mixedDump}.Input("n")
+	profile := func(workers int) *aggregate.Node {
+		opts := aggregate.DefaultOptions()
+		opts.Workers = workers
+		c := NewCollector(in, opts, nil, nil)
+		err := Run(context.Background(), in, Options{}, c)
+		require.NoError(t, err)
+		return c.Node(err)
+	}
+	want := profile(1)
+	require.Greater(t, want.Keys, int64(20000))
+	for _, w := range []int{2, 4} {
+		assert.Equal(t, want, profile(w), "workers %d", w)
+	}
+}
+
+// A scan given up midway (cancelled: its keys stop coming) leaves no
+// goroutine behind once its node is made, and the node has every key
+// received. The keys are sent here rather than by a Run cancelled
+// midway, which can block in parse's pipeline (a chunk queued for
+// delivery but not for decoding when the context ends): not this
+// test's subject.
+func TestCollectorCancelledNoLeak(t *testing.T) {
+	before := runtime.NumGoroutine()
+	opts := aggregate.DefaultOptions()
+	opts.Workers = 4
+	c := NewCollector(parse.Ref{Path: "x.rdb"}.Input("x"), opts, nil, nil)
+	require.NoError(t, c.Start(&Header{Source: &aggregate.Source{Path: "x.rdb"}}))
+	name := make([]byte, 0, 32)
+	for i := range 50_000 {
+		name = fmt.Appendf(name[:0], "user:%d:{%d}", i, i%77)
+		require.NoError(t, c.Key(&aggregate.Key{Key: string(name), Type: "string", Memory: int64(i % 1000)}))
+	}
+	n := c.Node(context.Canceled)
+	assert.False(t, n.Complete)
+	assert.Equal(t, int64(50_000), n.Keys)
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	assert.LessOrEqual(t, runtime.NumGoroutine(), before, "goroutines left behind")
 }
