@@ -89,14 +89,22 @@ func (r *runner[T]) send(c *chunk) error {
 			return r.ctx.Err()
 		}
 	}
+	var err error
 	select {
 	case r.work <- c:
 		return nil
 	case <-r.stop:
-		return errDecoderGone
+		err = errDecoderGone
 	case <-r.ctx.Done():
-		return r.ctx.Err()
+		err = r.ctx.Err()
 	}
+	if !r.inline {
+		// The deliverer has c and waits for a worker to end it; none
+		// will. Ended here, it is not delivered: deliver sees the stop or
+		// the cancellation first.
+		close(c.done)
+	}
+	return err
 }
 
 // fresh returns a delivered chunk to build the next one in, or a new one.
