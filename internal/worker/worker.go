@@ -198,6 +198,7 @@ func runChild(ctx context.Context, exe string, in parse.Input, sp spec, input io
 		return false, "", setupErr(in, "cannot start its parser process", err)
 	}
 	defer results.Close()
+	growPipe(results)
 	cmd := exec.CommandContext(ctx, exe, Command)
 	cmd.Env = append(os.Environ(), specEnv+"="+string(specJSON))
 	cmd.ExtraFiles = []*os.File{resultsW}
