@@ -67,12 +67,6 @@ func Main(ctx context.Context) error {
 	if err := json.Unmarshal([]byte(os.Getenv(specEnv)), &sp); err != nil {
 		return fmt.Errorf("worker: bad spec: %w", err)
 	}
-	if os.Getenv("GOGC") == "" {
-		// The decoder allocates every value and drops it right away: the
-		// live heap stays small, so trading some memory for half the
-		// collections is cheap (measured in docs/performance.md).
-		debug.SetGCPercent(200)
-	}
 	if sp.MaxMemory > 0 {
 		// The collector works harder as the heap nears the limit, rather
 		// than letting GOGC's growth run into it: whether a node fits
