@@ -52,7 +52,12 @@ type frameWriter struct {
 	hbuf []byte // held keys encoded since the last frame
 	hn   int    // how many
 	hdr  [1 + binary.MaxVarintLen64]byte
-	stop chan struct{} // ends the ticker
+	// bigNext says that the next key is that of a record announced as
+	// big (BigRecord): it goes to the parent at once, so that a child
+	// dying later, on a record it did not announce, is not taken to
+	// have died on that one (frameReader.resumeAt).
+	bigNext bool
+	stop    chan struct{} // ends the ticker
 	wg   sync.WaitGroup
 }
 
@@ -129,10 +134,20 @@ func (f *frameWriter) Key(k *aggregate.Key) error {
 	}
 	f.buf = appendKey(f.buf, k)
 	f.n++
+	if f.bigNext {
+		return f.sendBig()
+	}
 	if f.n == keyBatch {
 		return f.flushKeys()
 	}
 	return nil
+}
+
+// sendBig sends the key of an announced big record, and all before it,
+// now; f.mu must be held.
+func (f *frameWriter) sendBig() error {
+	f.bigNext = false
+	return f.flushAll()
 }
 
 // Hold implements scan.Holder: the keys the scan holds while it decides
@@ -148,6 +163,9 @@ func (f *frameWriter) Hold(k *aggregate.Key, cluster scan.Figures) error {
 	}
 	f.hbuf = appendHeld(f.hbuf, k, cluster)
 	f.hn++
+	if f.bigNext {
+		return f.sendBig()
+	}
 	if f.hn == keyBatch {
 		return f.flushHeld()
 	}
@@ -211,6 +229,9 @@ func (f *frameWriter) BigRecord(index, offset int64) {
 	b = binary.AppendUvarint(b, uint64(offset))
 	_ = f.frame(frameBig, b)
 	_ = f.bw.Flush()
+	// The framer announces a record once every record before it has
+	// reached the scan: the next key is this record's.
+	f.bigNext = true
 }
 
 // End implements scan.Sink.
@@ -271,8 +292,13 @@ type frameReader struct {
 // likely decoding: the first big record it announced that it did not
 // deliver.
 func (fr *frameReader) resumeAt() (int64, bool) {
+	delivered := fr.keys
+	if delivered == 0 {
+		// Undecided first child: its keys came as held keys only.
+		delivered = int64(fr.held.Len())
+	}
 	for _, b := range fr.bigs {
-		if b[0] >= fr.keys {
+		if b[0] >= delivered {
 			return b[1], true
 		}
 	}

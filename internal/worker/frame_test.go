@@ -306,3 +306,38 @@ func TestHeldKeysKeptWhenChildDies(t *testing.T) {
 		})
 	}
 }
+
+// The key of a record announced as big goes to the parent at once, so
+// that a child dying later, on a record it did not announce, does not
+// make the parent resume past the big record, which was analyzed.
+func TestBigRecordKeySentAtOnce(t *testing.T) {
+	for _, held := range []bool{false, true} {
+		t.Run(fmt.Sprintf("held=%v", held), func(t *testing.T) {
+			var out lockedBuffer
+			fw := newFrameWriter(&out)
+			// No tick: only what is flushed explicitly reaches out.
+			close(fw.stop)
+			fw.wg.Wait()
+			require.NoError(t, fw.Start(&scan.Header{Model: "redis-7.0"}))
+			ks := testKeys(4)
+			send := func(k *aggregate.Key) {
+				if held {
+					require.NoError(t, fw.Hold(k, scan.Figures{Encoding: "embstr", Memory: k.Memory, Alloc: k.Alloc}))
+				} else {
+					require.NoError(t, fw.Key(k))
+				}
+			}
+			send(&ks[0])
+			fw.BigRecord(1, 1000) // the record of ks[1]
+			send(&ks[1])
+			send(&ks[2]) // not flushed: the child "dies" in the next record
+
+			fr := &frameReader{sink: &recorder{}}
+			done, err := fr.read(bytes.NewReader(out.bytes()))
+			require.NoError(t, err)
+			assert.False(t, done)
+			_, ok := fr.resumeAt()
+			assert.False(t, ok, "the big record was delivered: no record to resume past")
+		})
+	}
+}
