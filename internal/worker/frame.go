@@ -58,7 +58,7 @@ type frameWriter struct {
 	// have died on that one (frameReader.resumeAt).
 	bigNext bool
 	stop    chan struct{} // ends the ticker
-	wg   sync.WaitGroup
+	wg      sync.WaitGroup
 }
 
 func newFrameWriter(w io.Writer) *frameWriter {
