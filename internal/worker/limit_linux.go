@@ -43,9 +43,12 @@ const slackThreads = 16
 // slack a child under a small limit died now and then before its first
 // key when the machine was loaded and the runtime started more threads.
 func threadSlack() uint64 {
+	// At most 8 MiB a thread (glibc's default when ulimit -s is
+	// unlimited is no more), so that a huge ulimit -s cannot widen the
+	// limit past what it is meant to bound.
 	stack := uint64(8 << 20)
 	var rl syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_STACK, &rl) == nil && rl.Cur > 0 && rl.Cur < 1<<30 {
+	if syscall.Getrlimit(syscall.RLIMIT_STACK, &rl) == nil && rl.Cur > 0 && rl.Cur < stack {
 		stack = rl.Cur
 	}
 	return slackThreads * stack

@@ -120,6 +120,10 @@ func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64
 		}
 	}
 	fr := &frameReader{sink: sink}
+	var first os.FileInfo // the dump as the first child opened it, to resume on the same
+	if !sp.Stream {
+		first, _ = os.Stat(in.Ref.Path)
+	}
 	var died *parse.Error // the first death a child resumed
 	for resumes := 0; ; resumes++ {
 		done, death, nodeErr := runChild(ctx, exe, in, sp, input, fr)
@@ -141,6 +145,13 @@ func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64
 		// Only a death of memory in a record announced as big is worth
 		// another child: any other would die again where this one did.
 		lost, ok := fr.resumeAt()
+		if ok && oom && !sp.Stream && !sameDump(first, in.Ref.Path) {
+			// A new child reads the dump again from its start: a dump
+			// replaced meanwhile (a BGSAVE renames its new file over
+			// the old) would mix two dumps in one node.
+			ok = false
+			death += "; the dump changed since it was opened, so no new parser process read the keys after that one"
+		}
 		if !ok || !oom || nodeErr != nil || sp.Stream || resumes >= maxResumes || ctx.Err() != nil {
 			if nodeErr == nil {
 				// The child died before it decided cluster mode: the
@@ -168,6 +179,16 @@ func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64
 		}
 		sp.Scan.Resume = r
 	}
+}
+
+// sameDump says whether path is still the file first was: same file
+// (device and inode), size and modification time.
+func sameDump(first os.FileInfo, path string) bool {
+	if first == nil {
+		return false
+	}
+	now, err := os.Stat(path)
+	return err == nil && os.SameFile(first, now) && now.Size() == first.Size() && now.ModTime().Equal(first.ModTime())
 }
 
 // maxResumes bounds the parser processes that follow one that died on a
