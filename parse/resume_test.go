@@ -61,3 +61,27 @@ func TestResumeFramesOnly(t *testing.T) {
 		}
 	}
 }
+
+// Records received before a resume point keep the warning a whole run
+// gives a key over MaxKeyBytes: the resumed parse frames them without
+// holding them, but still says they were too large.
+func TestResumeKeepsTooLargeWarnings(t *testing.T) {
+	data := bigDump(8<<20, 20000)
+	warnings := func(opts Options) []string {
+		in := Input{Name: "resume", Ref: Ref{Path: "resume.rdb", Size: int64(len(data))}, open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}
+		var ws []string
+		_, err := Parse(context.Background(), in, opts, func(r *Record) error {
+			for _, w := range r.Warnings {
+				ws = append(ws, r.Key+": "+w)
+			}
+			return nil
+		})
+		require.NoError(t, err)
+		return ws
+	}
+	whole := warnings(Options{MaxKeyBytes: 1 << 20})
+	require.NotEmpty(t, whole, "the dump has keys over 1 MiB")
+	for _, skip := range []int64{2, 5, 7} {
+		assert.Equal(t, whole, warnings(Options{MaxKeyBytes: 1 << 20, SkipRecords: skip}), "SkipRecords %d", skip)
+	}
+}

@@ -142,8 +142,16 @@ func (f *framer) skipN(n int64, what string) ([]byte, error) {
 // decoder never sees it.
 func (f *framer) framedOnly(m *meta) {
 	if f.skip.frameOnly {
+		f.skip.frameOnly = false
+		if f.skip.maxKey > 0 && m.size+f.rec.inflated > f.skip.maxKey {
+			// Over maxKey too: the warning a whole run gives it, so that
+			// a resumed scan (which frames the records received before
+			// this way) says what the first one would have.
+			f.tooLarge(m)
+			return
+		}
 		f.undecodable(m)
-		f.skip.active, f.skip.frameOnly = false, false
+		f.skip.active = false
 		return
 	}
 	f.tooLarge(m)
