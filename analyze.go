@@ -125,8 +125,7 @@ func parseAnalyzeFlags(args []string, stdout, stderr io.Writer) (*analyzeConfig,
 		"match", "db", "type", "min-bytes", "no-ttl")
 
 	fs.IntVarP(&cfg.jobs, "jobs", "j", runtime.NumCPU(), "parse `N` nodes in parallel (default: the number of CPUs)")
-	fs.StringVar(&cfg.progress, "progress", "auto", "progress bars on stderr (auto: when stderr is a terminal that can redraw them)")
-	choices(fs, "progress", "auto", "always", "never")
+	addProgressFlag(fs, &cfg.progress, "progress bars on stderr (auto: when stderr is a terminal that can redraw them)")
 	fs.StringArrayVar(&names, "name", nil, "name the node whose dump is PATH (`NAME=PATH`, repeatable)")
 	fs.StringVar(&now, "now", "", "reference `TIME` of the expiry buckets, RFC 3339 or Unix seconds (default: each dump's ctime)")
 	fs.BoolVar(&cfg.noVerify, "no-verify", false, "analyze a dump whose CRC64 checksum does not match (its figures are then unverified)")
@@ -242,10 +241,8 @@ func parseAnalyzeFlags(args []string, stdout, stderr io.Writer) (*analyzeConfig,
 		}
 		cfg.now = t
 	}
-	switch cfg.progress {
-	case "auto", "always", "never":
-	default:
-		return nil, usageError{fmt.Sprintf("--progress %q: want auto, always or never", cfg.progress)}
+	if err := checkProgress(cfg.progress); err != nil {
+		return nil, err
 	}
 	if cfg.jobs < 1 {
 		return nil, usageError{"--jobs must be at least 1"}

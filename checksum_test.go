@@ -69,4 +69,7 @@ func TestDiffProgress(t *testing.T) {
 			}
 		})
 	}
+	code, _, stderr := runCLI(t, "diff", "-q", "--progress", "sometimes", "testdata/sample/node-7201.rdb", "testdata/sample/node-7202.rdb")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "want auto, always or never")
 }

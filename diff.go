@@ -82,8 +82,7 @@ func parseDiffFlags(args []string, stdout io.Writer) (*diffConfig, error) {
 		"big-key-share", "big-key-bytes", "big-key-elements")
 	fs.IntVarP(&cfg.jobs, "jobs", "j", 0, "parse `N` nodes in parallel when OLD or NEW are dumps (default: the number of CPUs)")
 	fs.IntVar(&cfg.opts.Top, "top", cfg.opts.Top, "keep the `N` biggest keys when analyzing dumps and merging nodes")
-	fs.StringVar(&cfg.progress, "progress", "auto", "progress bars on stderr while dumps are read (auto: when stderr is a terminal that can redraw them)")
-	choices(fs, "progress", "auto", "always", "never")
+	addProgressFlag(fs, &cfg.progress, "progress bars on stderr while dumps are read (auto: when stderr is a terminal that can redraw them)")
 	fs.BoolVar(&cfg.noVerify, "no-verify", false, "when OLD or NEW are dumps: analyze a dump whose CRC64 checksum does not match or is absent (its figures are then unverified)")
 	cfg.fleet.add(fs)
 	inGroup(fs, "Findings", "cluster-nodes", "expect-nodes")
@@ -107,10 +106,8 @@ func parseDiffFlags(args []string, stdout io.Writer) (*diffConfig, error) {
 	if cfg.nameRegex, err = cfg.fleet.resolve(&cfg.opts.Rules.Config); err != nil {
 		return nil, err
 	}
-	switch cfg.progress {
-	case "auto", "always", "never":
-	default:
-		return nil, usageError{fmt.Sprintf("--progress %q: want auto, always or never", cfg.progress)}
+	if err := checkProgress(cfg.progress); err != nil {
+		return nil, err
 	}
 	if cfg.opts.Top < 1 || cfg.opts.Limit < 1 {
 		return nil, usageError{"--top and --limit must be at least 1"}

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/spf13/pflag"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 
@@ -65,6 +66,21 @@ type nodeBar struct {
 type lockedWriter struct {
 	mu sync.Mutex
 	w  io.Writer
+}
+
+// addProgressFlag adds --progress (analyze, and diff for dumps) to fs.
+func addProgressFlag(fs *pflag.FlagSet, p *string, usage string) {
+	fs.StringVar(p, "progress", "auto", usage)
+	choices(fs, "progress", "auto", "always", "never")
+}
+
+// checkProgress validates the value of --progress.
+func checkProgress(mode string) error {
+	switch mode {
+	case "auto", "always", "never":
+		return nil
+	}
+	return usageError{fmt.Sprintf("--progress %q: want auto, always or never", mode)}
 }
 
 func newProgress(mode string, stderr io.Writer, inputs []parse.Input) *progress {

@@ -2,10 +2,7 @@
 
 package worker
 
-import (
-	"errors"
-	"os"
-)
+import "errors"
 
 // limitMemory is only implemented on Linux.
 func limitMemory(int64) error {
@@ -14,6 +11,3 @@ func limitMemory(int64) error {
 
 // AvailableMemory cannot be told on this system: 0.
 func AvailableMemory() int64 { return 0 }
-
-// growPipe leaves the pipe as the system makes it.
-func growPipe(*os.File) {}
