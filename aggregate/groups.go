@@ -17,10 +17,10 @@ const OtherGroup = "(other)"
 // had before (see Groups): the group's true memory is in
 // [Memory, Memory+Error]. Error is 0 whenever nothing was evicted.
 type Group struct {
-	Name   KeyName               `json:"name"`
-	Keys   int64                 `json:"keys"`
-	Memory int64                 `json:"memory"`
-	ByType map[string]KeysMemory `json:"by_type"`
+	Name   KeyName    `json:"name"`
+	Keys   int64      `json:"keys"`
+	Memory int64      `json:"memory"`
+	ByType TypeTotals `json:"by_type"`
 	// NoTTL is the part of Keys and Memory without a TTL: what
 	// volatile-* eviction can never reclaim.
 	NoTTL   KeysMemory `json:"no_ttl"`
@@ -271,7 +271,7 @@ func (s *spaceSaving) groups(depth int) *Groups {
 	for _, it := range s.heap {
 		e := it.e
 		ge := Group{Name: KeyName(strings.Clone(e.name)), Keys: e.keys, Memory: e.memory, NoTTL: e.noTTL,
-			ByType: typeMap(&e.byType), Error: e.err}
+			ByType: typeTotals(&e.byType), Error: e.err}
 		if e.hasBig {
 			b := e.biggestCopy()
 			ge.Biggest = &b
@@ -281,7 +281,7 @@ func (s *spaceSaving) groups(depth int) *Groups {
 	sortGroups(g.Entries)
 	g.Other = s.other
 	g.Other.Name = OtherGroup
-	g.Other.ByType = typeMap(&s.otherBy)
+	g.Other.ByType = typeTotals(&s.otherBy)
 	if s.otherHas {
 		b := s.otherBig
 		g.Other.Biggest = &b
@@ -293,14 +293,23 @@ func (s *spaceSaving) groups(depth int) *Groups {
 	return g
 }
 
-func typeMap(a *[len(typeNames)]KeysMemory) map[string]KeysMemory {
-	m := map[string]KeysMemory{}
-	for i, v := range a {
+// typeTotals lists the types of a table entry that hold keys or memory,
+// sized to fit: the profile keeps one per entry.
+func typeTotals(a *[len(typeNames)]KeysMemory) TypeTotals {
+	n := 0
+	for _, v := range a {
 		if v.Keys != 0 || v.Memory != 0 {
-			m[typeNames[i]] = v
+			n++
 		}
 	}
-	return m
+	ts := make(TypeTotals, 0, n)
+	for i, v := range a {
+		if v.Keys != 0 || v.Memory != 0 {
+			ts = append(ts, TypeTotal{Type: typeNames[i], KeysMemory: v})
+		}
+	}
+	sort.Slice(ts, func(i, j int) bool { return ts[i].Type < ts[j].Type })
+	return ts
 }
 
 func sortGroups(es []Group) {
@@ -318,13 +327,10 @@ func addGroup(dst *Group, src *Group) {
 	dst.NoTTL.Keys += src.NoTTL.Keys
 	dst.NoTTL.Memory += src.NoTTL.Memory
 	if dst.ByType == nil {
-		dst.ByType = map[string]KeysMemory{}
+		dst.ByType = TypeTotals{}
 	}
-	for t, v := range src.ByType {
-		d := dst.ByType[t]
-		d.Keys += v.Keys
-		d.Memory += v.Memory
-		dst.ByType[t] = d
+	for _, v := range src.ByType {
+		dst.ByType.Add(v.Type, KeysMemory{Keys: v.Keys, Memory: v.Memory})
 	}
 	if src.Biggest != nil && (dst.Biggest == nil || less(dst.Biggest, src.Biggest)) {
 		b := *src.Biggest
@@ -344,7 +350,7 @@ func mergeGroups(capacity int, names []string, gs []*Groups) *Groups {
 	var sumMax int64
 	byName := map[string]*Group{}
 	var order []string
-	out := &Groups{Capacity: capacity, Other: Group{Name: OtherGroup, ByType: map[string]KeysMemory{}}}
+	out := &Groups{Capacity: capacity, Other: Group{Name: OtherGroup, ByType: TypeTotals{}}}
 	present := 0
 	for i, g := range gs {
 		if g == nil {
@@ -364,7 +370,7 @@ func mergeGroups(capacity int, names []string, gs []*Groups) *Groups {
 			e := tagGroup(g.Entries[j], node)
 			m := byName[string(e.Name)]
 			if m == nil {
-				m = &Group{Name: e.Name, ByType: map[string]KeysMemory{}}
+				m = &Group{Name: e.Name, ByType: TypeTotals{}}
 				byName[string(e.Name)] = m
 				order = append(order, string(e.Name))
 			}

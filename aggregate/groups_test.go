@@ -160,7 +160,7 @@ func TestGroupsExactWhenSmall(t *testing.T) {
 	c := n.Families.Find("cfg")
 	require.NotNil(t, c)
 	assert.Equal(t, KeysMemory{}, c.NoTTL)
-	assert.Equal(t, map[string]KeysMemory{"hash": {Keys: 100, Memory: 700}}, c.ByType)
+	assert.Equal(t, TypeTotals{{Type: "hash", KeysMemory: KeysMemory{Keys: 100, Memory: 700}}}, c.ByType)
 	assert.Equal(t, "user:", string(n.Prefixes[0].Entries[0].Name))
 	assert.Len(t, n.Prefixes[1].Entries, 101)
 	assert.Equal(t, 3, n.Prefixes[2].Depth)

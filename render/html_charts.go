@@ -324,9 +324,9 @@ func (b *htmlBuilder) familyTreemap(n *aggregate.Node, g *aggregate.Groups) (str
 // htmlMainType is the type holding most of a group's memory.
 func htmlMainType(e *aggregate.Group) string {
 	best, bm := "", int64(-1)
-	for t, v := range e.ByType {
-		if v.Memory > bm || (v.Memory == bm && t < best) {
-			best, bm = t, v.Memory
+	for _, v := range e.ByType {
+		if v.Memory > bm || (v.Memory == bm && v.Type < best) {
+			best, bm = v.Type, v.Memory
 		}
 	}
 	return best

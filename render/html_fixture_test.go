@@ -120,14 +120,14 @@ func htmlSmallNode(name string, scale int64) *aggregate.Node {
 		htmlTestGroup("feed:user:*", "list", 500*scale, 900_000*scale, 0, top[2]),
 	}}
 	n.Families.Other = aggregate.Group{Name: aggregate.OtherGroup, Keys: 32_300 * scale, Memory: 2_700_000 * scale,
-		ByType: map[string]aggregate.KeysMemory{"string": {Keys: 30_000 * scale, Memory: 2_000_000 * scale}}}
+		ByType: aggregate.TypeTotals{{Type: "string", KeysMemory: aggregate.KeysMemory{Keys: 30_000 * scale, Memory: 2_000_000 * scale}}}}
 	return n
 }
 
 func htmlTestGroup(name, typ string, keys, mem int64, noTTL float64, big aggregate.KeyInfo) aggregate.Group {
 	return aggregate.Group{
 		Name: aggregate.KeyName(name), Keys: keys, Memory: mem,
-		ByType:  map[string]aggregate.KeysMemory{typ: {Keys: keys, Memory: mem}},
+		ByType:  aggregate.TypeTotals{{Type: typ, KeysMemory: aggregate.KeysMemory{Keys: keys, Memory: mem}}},
 		NoTTL:   aggregate.KeysMemory{Keys: int64(float64(keys) * noTTL), Memory: int64(float64(mem) * noTTL)},
 		Biggest: &big,
 	}

@@ -311,24 +311,21 @@ func htmlShareScope(header string) string {
 // htmlGroupTypes names the types of a group by memory, e.g. "hash 99%,
 // string 1%".
 func htmlGroupTypes(e *aggregate.Group) string {
-	names := make([]string, 0, len(e.ByType))
-	for t := range e.ByType {
-		names = append(names, t)
-	}
-	sort.Slice(names, func(i, j int) bool {
-		a, c := e.ByType[names[i]], e.ByType[names[j]]
+	types := e.ByType.Clone()
+	sort.Slice(types, func(i, j int) bool {
+		a, c := types[i], types[j]
 		if a.Memory != c.Memory {
 			return a.Memory > c.Memory
 		}
-		return names[i] < names[j]
+		return a.Type < c.Type
 	})
-	parts := make([]string, 0, len(names))
-	for i, t := range names {
+	parts := make([]string, 0, len(types))
+	for i, t := range types {
 		if i == 3 {
 			parts = append(parts, "…")
 			break
 		}
-		parts = append(parts, t+" "+htmlPct(htmlRatio(e.ByType[t].Memory, e.Memory)))
+		parts = append(parts, t.Type+" "+htmlPct(htmlRatio(t.Memory, e.Memory)))
 	}
 	return strings.Join(parts, ", ")
 }

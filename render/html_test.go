@@ -484,7 +484,7 @@ func TestHTMLScale(t *testing.T) {
 	entries := make([]aggregate.Group, 100_000)
 	for i := range entries {
 		entries[i] = aggregate.Group{Name: aggregate.KeyName("fam:" + strconv.Itoa(i) + ":*"), Keys: 10, Memory: int64(100_000_000 - i),
-			ByType: map[string]aggregate.KeysMemory{"string": {Keys: 10, Memory: int64(100_000_000 - i)}}}
+			ByType: aggregate.TypeTotals{{Type: "string", KeysMemory: aggregate.KeysMemory{Keys: 10, Memory: int64(100_000_000 - i)}}}}
 	}
 	fams := &aggregate.Groups{Capacity: 100_000, Entries: entries}
 	for i := range 32 {

@@ -439,11 +439,11 @@ func textFamilies(w io.Writer, l textLayout, n *aggregate.Node, limit int) {
 }
 
 // mostlyType names the type holding most of a group's memory.
-func mostlyType(by map[string]aggregate.KeysMemory) string {
+func mostlyType(by aggregate.TypeTotals) string {
 	best, mem := "-", int64(-1)
-	for _, t := range sortedStrings(by) {
-		if by[t].Memory > mem {
-			best, mem = t, by[t].Memory
+	for _, t := range by {
+		if t.Memory > mem || (t.Memory == mem && t.Type < best) {
+			best, mem = t.Type, t.Memory
 		}
 	}
 	return best
