@@ -10,7 +10,6 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"os"
 	"sort"
@@ -112,6 +111,9 @@ func newGCSBucket(ctx context.Context, l location) (*gcsBucket, error) {
 
 	domain := "googleapis.com"
 	if d := l.query.Get("universe_domain"); d != "" {
+		if strings.ContainsAny(d, "/?#@:") {
+			return nil, fmt.Errorf("invalid value %q for query parameter \"universe_domain\": a domain name, as googleapis.com", d)
+		}
 		domain = d
 	}
 	b := &gcsBucket{name: l.bucket, endpoint: "https://storage." + domain, chunk: gcsChunk}
@@ -202,7 +204,7 @@ var errGCSUnsupported = errors.New("not supported by rdbscope's Cloud Storage dr
 
 // errRangeIgnored is a full response to a ranged read: its bytes would
 // not be the ones asked for.
-var errRangeIgnored = errors.New("Cloud Storage ignored the Range header of a read")
+var errRangeIgnored = errors.New("the store ignored the Range header of a read")
 
 // responseError reads the error a response carries: the JSON API's
 // {"error": {...}} body, or the text of a plain one.
@@ -282,7 +284,9 @@ func transient(ctx context.Context, resp *http.Response, err error) bool {
 		return false
 	}
 	if err != nil {
-		return true
+		// The token endpoint said no: sending again changes nothing.
+		var refused *oauth2.RetrieveError
+		return !errors.As(err, &refused)
 	}
 	switch c := resp.StatusCode; {
 	case c == http.StatusRequestTimeout, c == http.StatusTooManyRequests, c >= 500:
@@ -342,7 +346,7 @@ func (b *gcsBucket) getJSON(ctx context.Context, u string, v any) error {
 	}
 	defer resp.Body.Close()
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		return fmt.Errorf("Cloud Storage: reading the response of %s: %w", u, err)
+		return fmt.Errorf("reading the response of %s: %w", u, err)
 	}
 	return nil
 }
@@ -533,7 +537,7 @@ func (b *gcsBucket) NewRangeReader(ctx context.Context, key string, offset, leng
 		start, total, ok := parseContentRange(resp.Header.Get("Content-Range"))
 		if !ok || start != offset {
 			resp.Body.Close()
-			return nil, fmt.Errorf("Cloud Storage: read from byte %d: unexpected Content-Range %q", offset, resp.Header.Get("Content-Range"))
+			return nil, fmt.Errorf("read from byte %d: unexpected Content-Range %q", offset, resp.Header.Get("Content-Range"))
 		}
 		o.Size = total
 	default:
@@ -549,7 +553,7 @@ func (b *gcsBucket) NewRangeReader(ctx context.Context, key string, offset, leng
 	}
 	if o.Size < 0 {
 		resp.Body.Close()
-		return nil, errors.New("Cloud Storage: a read's response gave no object size")
+		return nil, errors.New("the response of a read gave no object size")
 	}
 	return &gcsReader{body: resp.Body, obj: o}, nil
 }
@@ -689,34 +693,27 @@ func (w *gcsWriter) Close() error {
 	if w.err != nil {
 		return w.err
 	}
-	w.err = errors.New("Cloud Storage: write after Close")
+	w.err = errors.New("write after Close")
 	return nil
 }
 
-// multipart sends the whole object with its metadata in one request.
+// multipart sends the whole object with its metadata in one request: a
+// multipart/related body (RFC 2387) of the JSON resource and the bytes,
+// which are sent from the buffer, not copied.
 func (w *gcsWriter) multipart() error {
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	part, err := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"application/json; charset=UTF-8"}})
-	if err != nil {
-		return err
-	}
-	part.Write(w.meta)
-	part, err = mw.CreatePart(textproto.MIMEHeader{"Content-Type": {w.contentType}})
-	if err != nil {
-		return err
-	}
-	part.Write(w.buf)
-	if err := mw.Close(); err != nil {
-		return err
-	}
+	boundary := multipart.NewWriter(io.Discard).Boundary()
+	head := "--" + boundary + "\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n" + string(w.meta) +
+		"\r\n--" + boundary + "\r\nContent-Type: " + w.contentType + "\r\n\r\n"
+	tail := "\r\n--" + boundary + "--\r\n"
 	q := cloneValues(w.query)
 	q.Set("uploadType", "multipart")
-	req, err := http.NewRequestWithContext(w.ctx, http.MethodPost, w.b.objectURL("/upload", "", q), &body)
+	body := io.MultiReader(strings.NewReader(head), bytes.NewReader(w.buf), strings.NewReader(tail))
+	req, err := http.NewRequestWithContext(w.ctx, http.MethodPost, w.b.objectURL("/upload", "", q), body)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "multipart/related; boundary="+mw.Boundary())
+	req.ContentLength = int64(len(head) + len(w.buf) + len(tail))
+	req.Header.Set("Content-Type", "multipart/related; boundary="+boundary)
 	return w.send(req, http.StatusOK)
 }
 
@@ -758,13 +755,13 @@ func (w *gcsWriter) flush(last bool) error {
 			if r, ok := strings.CutPrefix(resp.Header.Get("Range"), "bytes=0-"); ok {
 				end, err := strconv.ParseInt(r, 10, 64)
 				if err != nil {
-					return fmt.Errorf("Cloud Storage: upload: bad Range %q", resp.Header.Get("Range"))
+					return fmt.Errorf("upload: bad Range %q in the response", resp.Header.Get("Range"))
 				}
 				stored = end + 1
 			}
 			done := stored - w.sent
 			if done <= 0 || done > int64(len(w.buf)) {
-				return fmt.Errorf("Cloud Storage: upload: the session stored %d bytes of the %d sent", stored, w.sent+int64(len(w.buf)))
+				return fmt.Errorf("upload: the session stored %d bytes of the %d sent", stored, w.sent+int64(len(w.buf)))
 			}
 			w.sent = stored
 			w.buf = w.buf[:copy(w.buf, w.buf[done:])]
@@ -797,7 +794,7 @@ func (w *gcsWriter) start() error {
 	resp.Body.Close()
 	w.session = resp.Header.Get("Location")
 	if w.session == "" {
-		return errors.New("Cloud Storage: a resumable upload was started without a session URI")
+		return errors.New("upload: a resumable session was started without a session URI")
 	}
 	return nil
 }
