@@ -2,6 +2,7 @@ package objstore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -234,15 +235,8 @@ func responseError(resp *http.Response) error {
 	if len(msg) > 300 || strings.HasPrefix(msg, "<") {
 		msg = ""
 	}
-	e.message = cmpOr(msg, http.StatusText(resp.StatusCode))
+	e.message = cmp.Or(msg, http.StatusText(resp.StatusCode))
 	return e
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // objectURL is the JSON API URL of an object (key "" for the bucket's
@@ -295,10 +289,10 @@ func transient(ctx context.Context, resp *http.Response, err error) bool {
 	return false
 }
 
-// get sends a GET (or DELETE) without a body, again after a transient
+// do sends a request without a body (GET, DELETE), again after a transient
 // failure when retry is set, and returns a response whose status is
 // below 300 or in ok; any other is returned as a *gcsError.
-func (b *gcsBucket) get(ctx context.Context, method, u string, hdr http.Header, retry bool, ok ...int) (*http.Response, error) {
+func (b *gcsBucket) do(ctx context.Context, method, u string, hdr http.Header, retry bool, ok ...int) (*http.Response, error) {
 	wait := 250 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, method, u, nil)
@@ -322,25 +316,21 @@ func (b *gcsBucket) get(ctx context.Context, method, u string, hdr http.Header, 
 		if err != nil {
 			return nil, err
 		}
-		if resp.StatusCode < 300 || containsInt(ok, resp.StatusCode) {
+		if resp.StatusCode < 300 {
 			return resp, nil
+		}
+		for _, code := range ok {
+			if resp.StatusCode == code {
+				return resp, nil
+			}
 		}
 		return nil, responseError(resp)
 	}
 }
 
-func containsInt(s []int, n int) bool {
-	for _, v := range s {
-		if v == n {
-			return true
-		}
-	}
-	return false
-}
-
 // getJSON GETs u and decodes the JSON response into v.
 func (b *gcsBucket) getJSON(ctx context.Context, u string, v any) error {
-	resp, err := b.get(ctx, http.MethodGet, u, nil, true)
+	resp, err := b.do(ctx, http.MethodGet, u, nil, true)
 	if err != nil {
 		return err
 	}
@@ -506,7 +496,7 @@ func (b *gcsBucket) NewRangeReader(ctx context.Context, key string, offset, leng
 	case offset > 0:
 		hdr.Set("Range", fmt.Sprintf("bytes=%d-", offset))
 	}
-	resp, err := b.get(ctx, http.MethodGet, b.objectURL("", key, q), hdr, !ro.NoRetry, http.StatusRequestedRangeNotSatisfiable)
+	resp, err := b.do(ctx, http.MethodGet, b.objectURL("", key, q), hdr, !ro.NoRetry, http.StatusRequestedRangeNotSatisfiable)
 	if err != nil {
 		return nil, err
 	}
@@ -832,7 +822,7 @@ func (b *gcsBucket) Delete(ctx context.Context, key string, opts *driver.DeleteO
 			return err
 		}
 	}
-	resp, err := b.get(ctx, http.MethodDelete, b.objectURL("", key, nil), nil, false)
+	resp, err := b.do(ctx, http.MethodDelete, b.objectURL("", key, nil), nil, false)
 	if err != nil {
 		return err
 	}
