@@ -1,12 +1,10 @@
 package objstore
 
 import (
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
-	"cloud.google.com/go/storage"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	azblobblob "github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
@@ -70,9 +68,9 @@ func readerVersion(scheme string, r *blob.Reader) version {
 			v.etag = aws.ToString(out.ETag)
 		}
 	case "gs":
-		var gr *storage.Reader
-		if r.As(&gr) && gr != nil {
-			v.generation = gr.Attrs.Generation
+		var o gcsObject
+		if r.As(&o) {
+			v.generation = o.Generation
 		}
 	case "azblob":
 		var out azblobblob.DownloadStreamResponse
@@ -112,19 +110,16 @@ func readOptions(scheme string, want *version) *blob.ReaderOptions {
 				})
 			}
 		case "gs":
-			var h **storage.ObjectHandle
-			if as(&h) {
-				// Stored bytes even for Content-Encoding: gzip, as S3 and
-				// Azure give: the parser detects compression itself and
-				// offsets stay offsets into the stored object.
-				*h = (*h).ReadCompressed(true)
-				// The Reader retries itself, with backoff and reports.
-				// The client library still resumes a broken response
-				// once on its own (pinned to the generation it read);
-				// resumeWatcher reports that.
-				*h = (*h).Retryer(storage.WithPolicy(storage.RetryNever))
+			// The driver always reads the stored bytes, even for
+			// Content-Encoding: gzip, as S3 and Azure give: the parser
+			// detects compression itself and offsets stay offsets into
+			// the stored object.
+			var o *gcsReadOptions
+			if as(&o) {
+				// The Reader retries itself, with backoff, and reports.
+				o.NoRetry = true
 				if want != nil && want.generation != 0 {
-					*h = (*h).If(storage.Conditions{GenerationMatch: want.generation})
+					o.IfGeneration = want.generation
 				}
 			}
 		case "azblob":
@@ -145,10 +140,10 @@ func listVersion(scheme string, o *blob.ListObject) version {
 	v := version{size: o.Size, modTime: o.ModTime}
 	switch scheme {
 	case "gs":
-		var attrs storage.ObjectAttrs
-		if o.As(&attrs) {
-			v.etag = attrs.Etag
-			v.generation = attrs.Generation
+		var obj gcsObject
+		if o.As(&obj) {
+			v.etag = obj.Etag
+			v.generation = obj.Generation
 		}
 	default:
 		// S3 and Azure listings carry the ETag the reads return; gocloud
@@ -162,9 +157,9 @@ func listVersion(scheme string, o *blob.ListObject) version {
 func attrsVersion(scheme string, a *blob.Attributes) version {
 	v := version{size: a.Size, modTime: a.ModTime, etag: a.ETag}
 	if scheme == "gs" {
-		var attrs storage.ObjectAttrs
-		if a.As(&attrs) {
-			v.generation = attrs.Generation
+		var obj gcsObject
+		if a.As(&obj) {
+			v.generation = obj.Generation
 		}
 	}
 	return v
@@ -188,35 +183,3 @@ func listETag(scheme string, o *blob.ListObject) string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
-// resumeKey keys the function, in a read's context, that is told when the
-// GCS client library resumes that read on its own.
-type resumeKey struct{}
-
-// resumeWatcher is the transport of GCS clients. The library re-sends a
-// read whose response broke, from the byte it reached, inside
-// Reader.Read; the watcher sees those requests (the second and later of
-// a read, all with a Range header) so that they are reported like the
-// Reader's own retries.
-type resumeWatcher struct{ base http.RoundTripper }
-
-func (w resumeWatcher) RoundTrip(req *http.Request) (*http.Response, error) {
-	if f, ok := req.Context().Value(resumeKey{}).(func(string)); ok {
-		f(req.Header.Get("Range"))
-	}
-	return w.base.RoundTrip(req)
-}
-
-// rangeStart parses the first byte of a "bytes=N-" range, or returns -1.
-func rangeStart(h string) int64 {
-	s, ok := strings.CutPrefix(h, "bytes=")
-	if !ok {
-		return -1
-	}
-	s, _, _ = strings.Cut(s, "-")
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return -1
-	}
-	return n
-}

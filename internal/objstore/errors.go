@@ -10,7 +10,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"gocloud.dev/gcerrors"
-	"google.golang.org/api/googleapi"
 )
 
 // credentialHelp says, per scheme, where credentials come from.
@@ -108,7 +107,8 @@ func isCredentialError(err error) bool {
 	return false
 }
 
-// httpStatus digs the HTTP status out of an SDK error, or returns 0.
+// httpStatus digs the HTTP status out of an SDK or Cloud Storage driver
+// error, or returns 0.
 func httpStatus(err error) int {
 	var withCode interface{ HTTPStatusCode() int } // AWS (smithy-go)
 	if errors.As(err, &withCode) {
@@ -118,9 +118,9 @@ func httpStatus(err error) int {
 	if errors.As(err, &az) {
 		return az.StatusCode
 	}
-	var g *googleapi.Error
+	var g *gcsError
 	if errors.As(err, &g) {
-		return g.Code
+		return g.status
 	}
 	return 0
 }

@@ -14,9 +14,9 @@ import (
 	"github.com/rdbscope/rdbscope/internal/objstore/objstoretest"
 )
 
-// These tests speak the Cloud Storage JSON and XML APIs to
-// fake-gcs-server, run in-process on 127.0.0.1; the client finds it
-// through STORAGE_EMULATOR_HOST, as it would find any GCS emulator.
+// These tests speak the Cloud Storage JSON API to fake-gcs-server, run
+// in-process on 127.0.0.1; the driver (gcs.go) finds it through
+// STORAGE_EMULATOR_HOST, as it would find any GCS emulator.
 
 // The emulator is objstoretest.GCS, which the commands' tests share.
 var (
@@ -65,8 +65,8 @@ func TestGCSListAndRead(t *testing.T) {
 	}
 }
 
-// TestGCSResumeAfterCut: the GCS client library resumes a broken read
-// itself (pinned to the generation); the bytes must be identical and each
+// TestGCSResumeAfterCut: the Reader resumes a broken read with a ranged
+// request pinned to the generation; the bytes must be identical and each
 // resumption reported.
 func TestGCSResumeAfterCut(t *testing.T) {
 	g := startGCS(t)

@@ -194,13 +194,7 @@ func newObject(l location, key string, v version) Object {
 // missing object.
 func notFound(ctx context.Context, b *blob.Bucket, l location, what string) error {
 	if ok, err := b.IsAccessible(ctx); err == nil && !ok {
-		hint := ""
-		if l.scheme == "gs" {
-			// GCS answers 403 for a bucket the caller may not read the
-			// metadata of, and gocloud.dev reports that as not found.
-			hint = ", or these credentials may not read its metadata"
-		}
-		return fmt.Errorf("%s: %w: no such %s %q (check the name%s)", l.raw, ErrNotFound, bucketWord(l.scheme), l.bucket, hint)
+		return fmt.Errorf("%s: %w: no such %s %q (check the name)", l.raw, ErrNotFound, bucketWord(l.scheme), l.bucket)
 	}
 	return fmt.Errorf("%s: %w: %s in %s %q", l.raw, ErrNotFound, what, bucketWord(l.scheme), l.bucket)
 }

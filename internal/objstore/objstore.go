@@ -5,7 +5,10 @@
 // It is built on gocloud.dev/blob, so URL query parameters are the ones
 // gocloud.dev's URL openers accept (for S3: endpoint, region,
 // use_path_style, s3ForcePathStyle, anonymous, profile, ...) and
-// credentials come from each cloud's standard chain. docs/storage.md
+// credentials come from each cloud's standard chain. Cloud Storage goes
+// through a driver of this package over the JSON API (gcs.go) rather
+// than Google's client library, which links gRPC and more into every
+// process; it takes the parameters gocloud.dev's gs opener took. docs/storage.md
 // describes the URL forms and the credentials for users.
 //
 // The package has four entry points: IsURL tells an object URL from a
@@ -20,16 +23,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/azureblob"
-	"gocloud.dev/blob/gcsblob"
 	"gocloud.dev/blob/s3blob"
-	"gocloud.dev/gcp"
-	"google.golang.org/api/option"
 )
 
 // The errors below classify failures; every error this package returns
@@ -181,38 +180,6 @@ func openBucket(ctx context.Context, l location) (*blob.Bucket, error) {
 		return nil, l.classify("open", err)
 	}
 	return b, nil
-}
-
-// openGCS opens a gs:// bucket. gocloud.dev's default gs opener falls back
-// to empty credentials (printing a warning on stdout) when Application
-// Default Credentials are missing; here a missing credential is an error
-// that says what to do, unless the URL asks for anonymous access or an
-// emulator is configured.
-func openGCS(ctx context.Context, l location) (*blob.Bucket, error) {
-	opener := &gcsblob.URLOpener{}
-	transport := resumeWatcher{gcp.DefaultTransport()}
-	anonymous := l.query.Get("anonymous") == "true" || l.query.Get("access_id") == "-"
-	switch {
-	case os.Getenv("STORAGE_EMULATOR_HOST") != "":
-		opener.Client = gcp.NewAnonymousHTTPClient(transport)
-		// gocloud.dev talks to an emulator with http.DefaultClient; a
-		// later client option takes precedence.
-		opener.Options.ClientOptions = []option.ClientOption{option.WithHTTPClient(&opener.Client.Client)}
-	case anonymous:
-		opener.Client = gcp.NewAnonymousHTTPClient(transport)
-	default:
-		creds, err := gcp.DefaultCredentials(ctx)
-		if err != nil {
-			return nil, noCredentials{err}
-		}
-		client, err := gcp.NewHTTPClient(transport, creds.TokenSource)
-		if err != nil {
-			return nil, noCredentials{err}
-		}
-		opener.Client = client
-		opener.TokenSource = gcp.CredentialsTokenSource(creds)
-	}
-	return opener.OpenBucketURL(ctx, l.bucketURL())
 }
 
 // azureEndpointParams are the URL parameters that change where an

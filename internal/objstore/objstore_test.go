@@ -186,13 +186,6 @@ func TestObjectName(t *testing.T) {
 	assert.Equal(t, "dump.rdb", Object{Key: "dump.rdb"}.Name())
 }
 
-func TestRangeStart(t *testing.T) {
-	assert.Equal(t, int64(1048144), rangeStart("bytes=1048144-"))
-	assert.Equal(t, int64(10), rangeStart("bytes=10-20"))
-	assert.Equal(t, int64(-1), rangeStart(""))
-	assert.Equal(t, int64(-1), rangeStart("bytes=-5"))
-}
-
 func TestVersionSame(t *testing.T) {
 	tests := []struct {
 		name string

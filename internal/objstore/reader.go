@@ -205,12 +205,6 @@ func (r *Reader) Read(p []byte) (int, error) {
 			r.err = r.wrap(r.ctx.Err())
 			return n, r.err
 		}
-		if code := gcerrors.Code(err); code == gcerrors.NotFound || code == gcerrors.FailedPrecondition {
-			// The GCS client resumed on its own and found the
-			// generation it was reading gone.
-			r.err = r.changed(fmt.Sprintf("resuming at byte %d failed: %v", off, err))
-			return n, r.err
-		}
 		// Any other failure in the middle of a response is worth a
 		// retry: the request had been accepted.
 		r.drop()
@@ -282,10 +276,7 @@ func (r *Reader) connect() error {
 // request sends one ranged, conditional request from the current offset.
 func (r *Reader) request() error {
 	ctx, cancel := context.WithCancel(r.ctx)
-	switch r.l.scheme {
-	case "gs":
-		ctx = context.WithValue(ctx, resumeKey{}, r.watch())
-	case "azblob":
+	if r.l.scheme == "azblob" {
 		// As for the other stores, the Reader does the retrying.
 		ctx = policy.WithRetryOptions(ctx, policy.RetryOptions{MaxRetries: -1})
 	}
@@ -322,22 +313,6 @@ func (r *Reader) request() error {
 	}
 	r.cur, r.cancel, r.stall = cur, cancel, stall
 	return nil
-}
-
-// watch returns the function resumeWatcher calls for each request of one
-// GCS read: the first is the Reader's own, any later one is the client
-// library resuming the read, which is reported as a retry.
-func (r *Reader) watch() func(rng string) {
-	sent := 0
-	return func(rng string) {
-		sent++
-		if sent == 1 || r.opts == nil || r.opts.OnRetry == nil {
-			return
-		}
-		r.failed++
-		r.opts.OnRetry(Retry{URL: r.url, Offset: rangeStart(rng), Size: r.want.size, Attempt: r.failed,
-			Max: r.opts.retries(), Err: errors.New("connection lost; the Cloud Storage client resumes at once")})
-	}
 }
 
 // drop closes the current response, if any.

@@ -1,0 +1,222 @@
+package objstore
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fsouza/fake-gcs-server/fakestorage"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gocloud.dev/blob"
+)
+
+// These tests cover what the Cloud Storage driver (gcs.go) does beyond
+// the behaviour the other gs tests share with S3 and Azure.
+
+// TestGCSGzipStoredBytes: an object stored with Content-Encoding: gzip is
+// read as stored, also when a read is resumed with a range, and its size
+// is the stored size.
+func TestGCSGzipStoredBytes(t *testing.T) {
+	g := startGCS(t)
+	g.Bucket(bucket)
+	var stored bytes.Buffer
+	zw := gzip.NewWriter(&stored)
+	for i := 0; stored.Len() < 2<<20; i++ {
+		fmt.Fprintf(zw, "key:%d:%x\n", i, i*7919)
+		if i%4096 == 0 {
+			zw.Flush()
+		}
+	}
+	require.NoError(t, zw.Close())
+	g.Server.CreateObject(fakestorage.Object{
+		ObjectAttrs: fakestorage.ObjectAttrs{BucketName: bucket, Name: "exports/dump.rdb.gz", ContentEncoding: "gzip", ContentType: "application/octet-stream"},
+		Content:     stored.Bytes(),
+	})
+	p := startProxy(t, g.Host)
+	p.CutAt(1 << 20)
+	gcsEnv(t, strings.TrimPrefix(p.URL(), "http://"))
+
+	objs, err := List(context.Background(), "gs://"+bucket+"/exports/")
+	require.NoError(t, err)
+	require.Len(t, objs, 1)
+	assert.Equal(t, int64(stored.Len()), objs[0].Size)
+
+	var retries []Retry
+	got, r, err := readAll(t, "gs://"+bucket+"/exports/dump.rdb.gz",
+		&Options{Backoff: time.Millisecond, OnRetry: func(r Retry) { retries = append(retries, r) }})
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(stored.Bytes(), got), "not the stored bytes")
+	assert.Equal(t, int64(stored.Len()), r.Size())
+	require.Len(t, retries, 1)
+	sent := p.Requests()
+	assert.Contains(t, sent, "Accept-Encoding: gzip")
+	assert.Contains(t, sent, "Range: bytes="+itoa(retries[0].Offset)+"-")
+	assert.Contains(t, sent, "ifGenerationMatch="+itoa(objs[0].Generation), "the resumed read is conditional on the generation")
+}
+
+// TestGCSOddKeys: keys with characters that need escaping in a path.
+func TestGCSOddKeys(t *testing.T) {
+	g := startGCS(t)
+	g.Bucket(bucket)
+	gcsEnv(t, g.Host)
+	key := "dir with spaces/node?1+2%3.rdb"
+	g.Put(bucket, key, []byte("REDIS0011 odd"))
+	g.Put(bucket, "empty.rdb", nil)
+
+	objs, err := List(context.Background(), "gs://"+bucket+"/dir%20with%20spaces/")
+	require.NoError(t, err)
+	require.Len(t, objs, 1)
+	assert.Equal(t, key, objs[0].Key)
+	got, _, err := readAll(t, objs[0].URL, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "REDIS0011 odd", string(got))
+
+	head, err := ReadHead(context.Background(), "gs://"+bucket+"/empty.rdb", 64)
+	require.NoError(t, err, "an empty object has an empty head")
+	assert.Empty(t, head)
+	head, err = ReadHead(context.Background(), objs[0].URL, 5)
+	require.NoError(t, err)
+	assert.Equal(t, "REDIS", string(head))
+}
+
+// TestGCSResumableUpload: an object larger than a chunk goes through a
+// resumable session that only its last chunk commits; a canceled upload
+// commits nothing.
+func TestGCSResumableUpload(t *testing.T) {
+	g := startGCS(t)
+	g.Bucket(bucket)
+	g.Put(bucket, "reports/big.json", []byte("previous"))
+	gcsEnv(t, g.Host)
+	ctx := context.Background()
+	l, err := parseURL("gs://" + bucket + "/reports/big.json")
+	require.NoError(t, err)
+	b, err := openGCS(ctx, l)
+	require.NoError(t, err)
+	defer b.Close()
+	var gb *gcsBucket
+	require.True(t, b.As(&gb))
+	gb.chunk = 256 << 10
+	data := bytes.Repeat([]byte("0123456789abcdef"), (3*gb.chunk+1000)/16)
+
+	wctx, cancel := context.WithCancel(ctx)
+	w, err := b.NewWriter(wctx, "reports/big.json", &blob.WriterOptions{ContentType: "application/json"})
+	require.NoError(t, err)
+	_, err = w.Write(data[:2*gb.chunk+10])
+	require.NoError(t, err)
+	cancel()
+	assert.Error(t, w.Close())
+	assert.Equal(t, []byte("previous"), g.Get(bucket, "reports/big.json"), "a canceled upload committed")
+
+	require.NoError(t, b.Upload(ctx, "reports/big.json", bytes.NewReader(data), &blob.WriterOptions{ContentType: "application/json"}))
+	assert.True(t, bytes.Equal(data, g.Get(bucket, "reports/big.json")), "the object is not the bytes written")
+	a, err := b.Attributes(ctx, "reports/big.json")
+	require.NoError(t, err)
+	assert.Equal(t, "application/json", a.ContentType)
+	assert.Equal(t, int64(len(data)), a.Size)
+}
+
+// fakeAPI serves status and body for every request, and counts them.
+func fakeAPI(t *testing.T, status int, body string) *atomic.Int32 {
+	t.Helper()
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	// The scheme form of STORAGE_EMULATOR_HOST.
+	gcsEnv(t, srv.URL)
+	return &n
+}
+
+func apiError(code int, reason, msg string) string {
+	return fmt.Sprintf(`{"error":{"code":%d,"message":%q,"errors":[{"message":%q,"domain":"global","reason":%q}]}}`, code, msg, msg, reason)
+}
+
+func TestGCSErrorClasses(t *testing.T) {
+	t.Run("forbidden", func(t *testing.T) {
+		fakeAPI(t, http.StatusForbidden, apiError(403, "forbidden", "caller does not have storage.objects.list access to the Google Cloud Storage bucket. Permission 'storage.objects.list' denied on resource (or it may not exist)."))
+		err := list("gs://" + bucket + "/backups/")
+		assert.ErrorIs(t, err, ErrAccessDenied)
+		assert.ErrorContains(t, err, "storage.objects.list")
+		assert.ErrorContains(t, err, "roles/storage.objectViewer")
+		err = open("gs://" + bucket + "/backups/node-1.rdb")
+		assert.ErrorIs(t, err, ErrAccessDenied)
+		// Credentials that may write but not list the bucket pass the
+		// check before a run.
+		assert.NoError(t, CheckBucket(context.Background(), "gs://"+bucket+"/reports/"))
+	})
+	t.Run("no bucket", func(t *testing.T) {
+		fakeAPI(t, http.StatusNotFound, apiError(404, "notFound", "The specified bucket does not exist."))
+		err := list("gs://" + bucket + "/backups/")
+		assert.ErrorIs(t, err, ErrNotFound)
+		assert.ErrorContains(t, err, `no such bucket "`+bucket+`"`)
+		err = CheckBucket(context.Background(), "gs://"+bucket+"/reports/")
+		assert.ErrorIs(t, err, ErrNotFound)
+	})
+	t.Run("unavailable: retried, then reported", func(t *testing.T) {
+		n := fakeAPI(t, http.StatusServiceUnavailable, "backend unavailable\n")
+		err := list("gs://" + bucket + "/backups/")
+		assert.ErrorContains(t, err, "HTTP 503: backend unavailable")
+		assert.Equal(t, int32(gcsAttempts), n.Load(), "a listing is retried")
+	})
+	t.Run("reads are retried by Reader only", func(t *testing.T) {
+		n := fakeAPI(t, http.StatusServiceUnavailable, apiError(503, "backendError", "try again"))
+		var retries int
+		_, err := Open(context.Background(), "gs://"+bucket+"/node.rdb",
+			&Options{Retries: 2, Backoff: time.Millisecond, OnRetry: func(Retry) { retries++ }})
+		assert.ErrorContains(t, err, "giving up after 2 retries")
+		assert.Equal(t, 2, retries)
+		assert.Equal(t, int32(3), n.Load(), "one request per attempt")
+	})
+}
+
+func TestGCSURLParameters(t *testing.T) {
+	t.Setenv("STORAGE_EMULATOR_HOST", "")
+	tests := []struct {
+		query    string
+		endpoint string
+		err      string
+	}{
+		{"anonymous=true", "https://storage.googleapis.com", ""},
+		{"access_id=-", "https://storage.googleapis.com", ""},
+		{"anonymous=true&universe_domain=example.net", "https://storage.example.net", ""},
+		{"anonymous=true&grpc=true", "https://storage.googleapis.com", ""},
+		{"anonymous=maybe", "", `invalid value "maybe" for query parameter "anonymous"`},
+		{"anonymous=true&region=eu", "", `invalid query parameter "region"`},
+		{"anonymous=true&zonal=true", "", "gRPC"},
+		{"anonymous=true&universe_domain=evil.example/x", "", `invalid value "evil.example/x" for query parameter "universe_domain"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			q, err := url.ParseQuery(tt.query)
+			require.NoError(t, err)
+			b, err := newGCSBucket(context.Background(), location{scheme: "gs", bucket: bucket, query: q})
+			if tt.err != "" {
+				assert.ErrorContains(t, err, tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.endpoint, b.endpoint)
+			_, plain := b.client.Transport.(*http.Transport)
+			assert.True(t, plain, "anonymous access sends no credentials")
+		})
+	}
+}
+
+func TestGCSEscape(t *testing.T) {
+	assert.Equal(t, "a%2Fb%20c%3F%2B~_.-", gcsEscape("a/b c?+~_.-"))
+	assert.Equal(t, "%C3%A9", gcsEscape("é"))
+}
