@@ -8,6 +8,8 @@ type splitter struct {
 	first  [256]bool
 	seps   []string
 	single bool // every separator is one byte: first says it all
+	lone   bool // one separator only, of one byte: sep
+	sep    byte
 }
 
 func newSplitter(seps []string) *splitter {
@@ -27,7 +29,28 @@ func newSplitter(seps []string) *splitter {
 	for _, p := range s.seps {
 		s.single = s.single && len(p) == 1
 	}
+	if s.single && len(s.seps) == 1 {
+		s.lone, s.sep = true, s.seps[0][0]
+	}
 	return s
+}
+
+// next returns where the first separator at or after key[i] starts and
+// its length, or -1 and 0. A lone one-byte separator (the usual ':') is
+// found by strings.IndexByte, which skips many bytes at a time.
+func (s *splitter) next(key string, i int) (int, int) {
+	if s.lone {
+		if j := strings.IndexByte(key[i:], s.sep); j >= 0 {
+			return i + j, 1
+		}
+		return -1, 0
+	}
+	for ; i < len(key); i++ {
+		if n := s.at(key, i); n > 0 {
+			return i, n
+		}
+	}
+	return -1, 0
 }
 
 // at returns the length of the separator starting at key[i], or 0.
@@ -59,15 +82,14 @@ func Pattern(key string, seps ...string) string {
 // so it works on bytes and allocates only when dst must grow.
 func appendPattern(dst []byte, key string, sp *splitter) []byte {
 	start := 0
-	for i := 0; i < len(key); {
-		if n := sp.at(key, i); n > 0 {
-			dst = appendSegment(dst, key[start:i])
-			dst = append(dst, key[i:i+n]...)
-			i += n
-			start = i
-			continue
+	for start < len(key) {
+		i, n := sp.next(key, start)
+		if i < 0 {
+			break
 		}
-		i++
+		dst = appendSegment(dst, key[start:i])
+		dst = append(dst, key[i:i+n]...)
+		start = i + n
 	}
 	return appendSegment(dst, key[start:])
 }
@@ -77,8 +99,14 @@ func appendPattern(dst []byte, key string, sp *splitter) []byte {
 // {*}), and each piece is looked at in sub-tokens split by - _ . so that
 // order-12345 → order-* while billing-run stays.
 func appendSegment(dst []byte, s string) []byte {
+	if plainSegment(s) {
+		return append(dst, s...)
+	}
 	if isID(s) {
 		return append(dst, '*')
+	}
+	if strings.IndexByte(s, '{') < 0 && strings.IndexByte(s, '}') < 0 {
+		return appendSubs(dst, s) // s is its only piece, and no id
 	}
 	start := 0
 	for i := 0; i < len(s); i++ {
@@ -91,10 +119,32 @@ func appendSegment(dst []byte, s string) []byte {
 	return appendPiece(dst, s[start:])
 }
 
+// plainSegment reports a segment that appendSegment writes as it is, told
+// in one pass: without a digit nothing in it is an id (every id but a
+// UUID has one, and sub-tokens keep their letters), and without braces or
+// the length of a UUID no piece of it is a UUID. Most segments that are
+// not ids are such words (user, profile, views).
+func plainSegment(s string) bool {
+	if len(s) == 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; isDigit(c) || c == '{' || c == '}' {
+			return false
+		}
+	}
+	return true
+}
+
 func appendPiece(dst []byte, s string) []byte {
 	if isID(s) {
 		return append(dst, '*')
 	}
+	return appendSubs(dst, s)
+}
+
+// appendSubs writes the sub-tokens of a piece that is not an id.
+func appendSubs(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i <= len(s); i++ {
 		if i < len(s) && !isSubDelim(s[i]) {
@@ -248,12 +298,11 @@ func isBase64ID(s string) bool {
 func prefixEnds(key string, sp *splitter, ends []int) {
 	cuts := 0
 	for i := 0; i < len(key) && cuts < len(ends); {
-		n := sp.at(key, i)
-		if n == 0 {
-			i++
-			continue
+		j, n := sp.next(key, i)
+		if j < 0 {
+			break
 		}
-		i += n
+		i = j + n
 		if i == len(key) {
 			break
 		}
