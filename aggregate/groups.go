@@ -127,6 +127,18 @@ func (e *ssEntry) add(k *Key) {
 	}
 }
 
+// reuse empties e for another group, whose tag is tag and error err,
+// keeping its buffers: field by field, where a struct literal would be
+// built on the stack and copied whole, on nearly every key of a deep
+// prefix. biggest stays: with hasBig false the next add sets all of it.
+func (e *ssEntry) reuse(tag uint32, err int64) {
+	e.tag, e.err = tag, err
+	e.keys, e.memory = 0, 0
+	e.noTTL = KeysMemory{}
+	e.byType = [len(typeNames)]KeysMemory{}
+	e.hasBig = false
+}
+
 // biggestCopy is the entry's biggest key, its name copied out.
 func (e *ssEntry) biggestCopy() KeyInfo {
 	b := e.biggest
@@ -350,12 +362,45 @@ func (s *spaceSaving) add(name string, h uint64, k *Key) {
 	s.foldOther(e)
 	s.unindex(id)
 	err := it.cnt
-	*e = ssEntry{nameBuf: e.nameBuf, bigBuf: e.bigBuf, tag: tag, err: err}
+	e.reuse(tag, err)
 	e.setName(name)
 	s.index[s.free(tag)] = uint64(tag)<<32 | uint64(id+1)
 	e.add(k)
-	it.cnt, it.seq = err+k.Memory, s.seq
-	s.down(0)
+	s.replaceMin(ssItem{cnt: err + k.Memory, seq: s.seq, id: int32(id)})
+}
+
+// replaceMin puts it in place of the heap's minimum. The newcomer of an
+// eviction counts at least the minimum plus its key, more than most of
+// the table: it would sink to the bottom comparing itself on every
+// level. So the hole goes down to a leaf along the smallest children,
+// and it rises from there (Floyd's variant), seldom by more than a level.
+func (s *spaceSaving) replaceMin(it ssItem) {
+	h := s.heap
+	i := 0
+	for {
+		c := ssArity*i + 1
+		var m int
+		if c+3 < len(h) {
+			a := c + below(&h[c+1], &h[c])
+			b := c + 2 + below(&h[c+3], &h[c+2])
+			m = a + below(&h[b], &h[a])*(b-a)
+		} else {
+			if c >= len(h) {
+				break
+			}
+			m = c
+			for j := c + 1; j < len(h); j++ {
+				if h[j].less(&h[m]) {
+					m = j
+				}
+			}
+		}
+		h[i] = h[m]
+		s.pos[h[i].id] = int32(i)
+		i = m
+	}
+	h[i] = it
+	s.up(i)
 }
 
 func (s *spaceSaving) foldOther(e *ssEntry) {

@@ -130,3 +130,24 @@ func TestSpaceSavingIndexCollisions(t *testing.T) {
 		require.Equal(t, []int64{w.keys, w.mem, w.error}, []int64{e.Keys, e.Memory, e.Error}, w.name)
 	}
 }
+
+// An entry reused for another group is the entry a new one would be,
+// whatever it held: reuse forgets no field.
+func TestSSEntryReuse(t *testing.T) {
+	k1 := Key{DB: 3, Key: "old:key:with:a:long:name", Type: "zset", Encoding: "skiplist", Memory: 9000,
+		Alloc: 9100, RDBBytes: 800, Elements: 70, ExpiresAt: 0, fullLen: 3000}
+	k2 := Key{DB: 1, Key: "new:key", Type: "string", Encoding: "int", Memory: 72, ExpiresAt: 5}
+	used := ssEntry{tag: 1, err: 50}
+	used.setName("old:")
+	used.add(&k1)
+	used.add(&k1)
+	used.reuse(2, 7)
+	used.setName("new:")
+	used.add(&k2)
+	fresh := ssEntry{tag: 2, err: 7}
+	fresh.setName("new:")
+	fresh.add(&k2)
+	// The buffers differ in capacity only.
+	used.nameBuf, used.bigBuf, fresh.nameBuf, fresh.bigBuf = nil, nil, nil, nil
+	require.Equal(t, fresh, used)
+}
