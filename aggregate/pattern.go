@@ -171,9 +171,7 @@ func appendSub(dst []byte, t string) []byte {
 	}
 	digits := 0
 	for i := 0; i < len(t); i++ {
-		if isDigit(t[i]) {
-			digits++
-		}
+		digits += int(charClass[t[i]] & cDigit)
 	}
 	if digits == len(t) && digits >= 4 || digits > 0 && (isHexID(t) || isBase64ID(t)) {
 		return append(dst, '*')
@@ -191,7 +189,37 @@ func appendSub(dst []byte, t string) []byte {
 
 func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
 func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
-func isHex(c byte) bool    { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'f' }
+func isHex(c byte) bool    { return charClass[c]&cHex != 0 }
+
+// Classes of bytes, as the id tests read them: one table lookup per
+// byte where comparisons would branch on each class.
+const (
+	cDigit = 1 << iota // 0-9: must be 1, counted by adding it
+	cHex               // 0-9 a-f A-F
+	cUpper             // A-Z
+	cLower             // a-z
+	cB64P              // + / = - _, the punctuation of base64 and base64url
+)
+
+var charClass = func() (t [256]uint8) {
+	for c := range t {
+		b := byte(c)
+		switch {
+		case b >= '0' && b <= '9':
+			t[c] = cDigit | cHex
+		case b >= 'A' && b <= 'Z':
+			t[c] = cUpper
+		case b >= 'a' && b <= 'z':
+			t[c] = cLower
+		case b == '+' || b == '/' || b == '=' || b == '-' || b == '_':
+			t[c] = cB64P
+		}
+		if b|0x20 >= 'a' && b|0x20 <= 'f' {
+			t[c] |= cHex
+		}
+	}
+	return t
+}()
 
 // isID reports whether a whole segment (or the inside of braces) is an
 // identifier rather than a name.
@@ -248,16 +276,15 @@ func isHexID(s string) bool {
 	if len(s) < 8 {
 		return false
 	}
-	digit := false
+	var seen uint8
 	for i := 0; i < len(s); i++ {
-		if !isHex(s[i]) {
+		c := charClass[s[i]]
+		if c&cHex == 0 {
 			return false
 		}
-		if isDigit(s[i]) {
-			digit = true
-		}
+		seen |= c
 	}
-	return digit
+	return seen&cDigit != 0
 }
 
 // isBase64ID: 16 or more characters of the base64/base64url alphabet that
@@ -267,26 +294,20 @@ func isBase64ID(s string) bool {
 	if len(s) < 16 {
 		return false
 	}
-	var digit, upper, lower, punct int
+	var seen uint8
+	digit := 0
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case isDigit(c):
-			digit++
-		case c >= 'A' && c <= 'Z':
-			upper++
-		case c >= 'a' && c <= 'z':
-			lower++
-		case c == '+' || c == '/' || c == '=' || c == '-' || c == '_':
-			punct++
-		default:
+		c := charClass[s[i]]
+		if c&(cDigit|cUpper|cLower|cB64P) == 0 {
 			return false
 		}
+		seen |= c
+		digit += int(c & cDigit)
 	}
-	if digit > 0 && upper > 0 && lower > 0 {
+	if seen&cDigit != 0 && seen&cUpper != 0 && seen&cLower != 0 {
 		return true
 	}
-	return punct == 0 && digit >= 3 && upper+lower > 0
+	return seen&cB64P == 0 && digit >= 3 && seen&(cUpper|cLower) != 0
 }
 
 // prefixEnds sets ends[d-1] to the end of the depth-d prefix of key: the
