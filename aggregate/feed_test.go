@@ -222,7 +222,10 @@ func TestParallelTablesNoLeak(t *testing.T) {
 		for i := range keys {
 			b.Add(&keys[i])
 		}
-		assert.Greater(t, runtime.NumGoroutine(), before, "no batch in flight: the test tests nothing")
+		// Batches were sent; whether their goroutines are still at work
+		// when the Builder is dropped is up to the scheduler (asserting
+		// it made the test flaky once the tables got faster).
+		require.NotNil(t, b.pipe.tails[0], "no batch sent: the test tests nothing")
 	}()
 	waitGoroutines(t, before)
 }
