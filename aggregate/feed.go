@@ -55,23 +55,23 @@ type tableSet struct {
 
 // tableWeight is what feeding a table costs per key, relative to the
 // others, as measured on the keys of mkdump's big preset
-// (BenchmarkTables, in units of ~50 ns): it balances the groups. Deep
-// prefixes cost the most: nearly every key names a prefix of its own
-// there, and evicts another from the table.
+// (BenchmarkTables' cpu-ns/key, in units of ~25 ns): it balances the
+// groups. Deep prefixes cost the most: nearly every key names a prefix
+// of its own there, and evicts another from the table.
 var tableWeight = [...]int{
 	tableTotals:   2,
 	tableTop:      1,
-	tableSlots:    3,
-	tableFamilies: 8,
+	tableSlots:    2,
+	tableFamilies: 5,
 	tableHashtags: 1,
 }
 
 // prefixWeight is tableWeight for the prefixes of depth d (0-based).
 func prefixWeight(d int) int {
 	if d == 0 {
-		return 3
+		return 2
 	}
-	return 11
+	return 8
 }
 
 // allTables is every table of b, fed by one goroutine. The slots come
