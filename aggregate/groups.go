@@ -291,27 +291,42 @@ func (s *spaceSaving) up(i int) {
 	s.pos[it.id] = int32(i)
 }
 
+// minChild returns the smallest child of heap slot i, or -1 for a leaf.
+func (s *spaceSaving) minChild(i int) int {
+	h := s.heap
+	c := ssArity*i + 1
+	if c+3 < len(h) {
+		// A tournament of the 4 children, branch-free.
+		a := c + below(&h[c+1], &h[c])
+		b := c + 2 + below(&h[c+3], &h[c+2])
+		return a + below(&h[b], &h[a])*(b-a)
+	}
+	return s.minOfLast(c)
+}
+
+// minOfLast is minChild for the last slot with children, which may have
+// fewer than 4 (c its first, or none when c is past the end).
+func (s *spaceSaving) minOfLast(c int) int {
+	h := s.heap
+	if c >= len(h) {
+		return -1
+	}
+	m := c
+	for j := c + 1; j < len(h); j++ {
+		if h[j].less(&h[m]) {
+			m = j
+		}
+	}
+	return m
+}
+
 func (s *spaceSaving) down(i int) {
 	h := s.heap
 	it := h[i]
 	for {
-		c := ssArity*i + 1
-		var m int
-		if c+3 < len(h) {
-			// A tournament of the 4 children, branch-free.
-			a := c + below(&h[c+1], &h[c])
-			b := c + 2 + below(&h[c+3], &h[c+2])
-			m = a + below(&h[b], &h[a])*(b-a)
-		} else {
-			if c >= len(h) {
-				break
-			}
-			m = c
-			for j := c + 1; j < len(h); j++ {
-				if h[j].less(&h[m]) {
-					m = j
-				}
-			}
+		m := s.minChild(i)
+		if m < 0 {
+			break
 		}
 		if !h[m].less(&it) {
 			break
@@ -378,22 +393,9 @@ func (s *spaceSaving) replaceMin(it ssItem) {
 	h := s.heap
 	i := 0
 	for {
-		c := ssArity*i + 1
-		var m int
-		if c+3 < len(h) {
-			a := c + below(&h[c+1], &h[c])
-			b := c + 2 + below(&h[c+3], &h[c+2])
-			m = a + below(&h[b], &h[a])*(b-a)
-		} else {
-			if c >= len(h) {
-				break
-			}
-			m = c
-			for j := c + 1; j < len(h); j++ {
-				if h[j].less(&h[m]) {
-					m = j
-				}
-			}
+		m := s.minChild(i)
+		if m < 0 {
+			break
 		}
 		h[i] = h[m]
 		s.pos[h[i].id] = int32(i)
