@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"hash/maphash"
+	"math"
 	"math/bits"
 	"sort"
 	"strings"
@@ -206,6 +207,9 @@ func newSpaceSaving(capacity int, seed maphash.Seed) *spaceSaving {
 	if capacity <= 0 {
 		capacity = DefaultGroupCapacity
 	}
+	// Ids are 31 bits in the heap and the index (a billion groups, some
+	// 400 GB of entries, is far past any use).
+	capacity = min(capacity, math.MaxInt32>>1)
 	s := &spaceSaving{capacity: capacity, seed: seed}
 	s.resize(16)
 	return s
