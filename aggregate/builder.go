@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"container/heap"
+	"hash/maphash"
 	"sort"
 	"strings"
 	"time"
@@ -101,11 +102,15 @@ type Builder struct {
 	top      *topN
 	byType   map[string]*topN
 	split    *splitter
+	seed     maphash.Seed // hashes group names, for every table alike
 	families *spaceSaving
 	prefixes []*spaceSaving
 	hashtags *spaceSaving
 	slots    []KeysMemory // dense, NumSlots long
 	encs     []encEntry   // the ByEncoding stats met so far
+	types    []typeEntry  // the ByType stats met so far
+	dbs      []dbEntry    // the ByDB stats met so far
+	tops     []typeTop    // the lists of byType met so far
 
 	// Separators not given: the first keys wait in sample until they
 	// tell which to use.
@@ -137,15 +142,17 @@ func NewBuilder(name string, opts Options) *Builder {
 		opts.GroupCapacity = DefaultGroupCapacity
 	}
 	n := newNode(name)
+	seed := maphash.MakeSeed()
 	b := &Builder{opts: opts, node: n, top: &topN{n: opts.TopN}, byType: map[string]*topN{},
 		split:    newSplitter(opts.Separators),
 		detect:   len(opts.Separators) == 0,
-		families: newSpaceSaving(opts.GroupCapacity),
-		hashtags: newSpaceSaving(opts.GroupCapacity),
+		seed:     seed,
+		families: newSpaceSaving(opts.GroupCapacity, seed),
+		hashtags: newSpaceSaving(opts.GroupCapacity, seed),
 		slots:    make([]KeysMemory, NumSlots),
 	}
 	for range opts.PrefixDepth {
-		b.prefixes = append(b.prefixes, newSpaceSaving(opts.GroupCapacity))
+		b.prefixes = append(b.prefixes, newSpaceSaving(opts.GroupCapacity, seed))
 	}
 	if !b.detect {
 		n.Separators = b.split.seps
@@ -266,14 +273,9 @@ func (b *Builder) addTotals(k *Key) {
 	n.Allocated += k.alloc()
 	n.RDBBytes += k.RDBBytes
 	n.Elements += k.Elements
-	statFor(n.ByType, k.Type).add(k)
+	b.typeStat(k.Type).add(k)
 	b.encStat(k.Type, k.Encoding).add(k)
-	db := n.ByDB[k.DB]
-	if db == nil {
-		db = &Stat{}
-		n.ByDB[k.DB] = db
-	}
-	db.add(k)
+	b.dbStat(k.DB).add(k)
 	if k.ExpiresAt != 0 {
 		n.TTL.With.Keys++
 		n.TTL.With.Memory += k.Memory
@@ -297,12 +299,26 @@ func (b *Builder) addTop(k *Key, selected bool) {
 		b.filtered.Memory += k.Memory
 		b.ftop.offer(k)
 	}
-	t := b.byType[k.Type]
+	b.typeTop(k.Type).offer(k)
+}
+
+// typeTop returns the top-N list of type typ, found in a short list (see
+// encStat) rather than hashing typ per key.
+func (b *Builder) typeTop(typ string) *topN {
+	for i := range b.tops {
+		if b.tops[i].typ == typ {
+			return b.tops[i].top
+		}
+	}
+	t := b.byType[typ]
 	if t == nil {
 		t = &topN{n: b.opts.TopN}
-		b.byType[k.Type] = t
+		b.byType[typ] = t
 	}
-	t.offer(k)
+	if len(b.tops) < maxShortList {
+		b.tops = append(b.tops, typeTop{typ, t})
+	}
+	return t
 }
 
 // Node returns the profile built so far. Overhead, used-memory comparison,
@@ -339,6 +355,29 @@ type encEntry struct {
 	stat     *Stat
 }
 
+// typeEntry is the ByType stat of one type.
+type typeEntry struct {
+	typ  string
+	stat *Stat
+}
+
+// dbEntry is the ByDB stat of one db.
+type dbEntry struct {
+	db   int
+	stat *Stat
+}
+
+// typeTop is the top-N list of one type.
+type typeTop struct {
+	typ string
+	top *topN
+}
+
+// maxShortList bounds the short lists that find a node's stats by type,
+// encoding or db: a node has a handful of each, and past the bound a
+// name is looked up in the map.
+const maxShortList = 64
+
 // encStat returns the ByEncoding stat of type typ and encoding enc. A
 // node has a handful of pairs, their names mostly the same few strings:
 // a short list finds them without building "type/encoding" per key.
@@ -349,8 +388,41 @@ func (b *Builder) encStat(typ, enc string) *Stat {
 		}
 	}
 	s := statFor(b.node.ByEncoding, typ+"/"+enc)
-	if len(b.encs) < 64 {
+	if len(b.encs) < maxShortList {
 		b.encs = append(b.encs, encEntry{typ, enc, s})
+	}
+	return s
+}
+
+// typeStat returns the ByType stat of type typ, found as encStat finds
+// its own.
+func (b *Builder) typeStat(typ string) *Stat {
+	for i := range b.types {
+		if b.types[i].typ == typ {
+			return b.types[i].stat
+		}
+	}
+	s := statFor(b.node.ByType, typ)
+	if len(b.types) < maxShortList {
+		b.types = append(b.types, typeEntry{typ, s})
+	}
+	return s
+}
+
+// dbStat returns the ByDB stat of db, found as encStat finds its own.
+func (b *Builder) dbStat(db int) *Stat {
+	for i := range b.dbs {
+		if b.dbs[i].db == db {
+			return b.dbs[i].stat
+		}
+	}
+	s := b.node.ByDB[db]
+	if s == nil {
+		s = &Stat{}
+		b.node.ByDB[db] = s
+	}
+	if len(b.dbs) < maxShortList {
+		b.dbs = append(b.dbs, dbEntry{db, s})
 	}
 	return s
 }

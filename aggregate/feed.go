@@ -55,23 +55,23 @@ type tableSet struct {
 
 // tableWeight is what feeding a table costs per key, relative to the
 // others, as measured on the keys of mkdump's big preset
-// (BenchmarkTables, in units of ~50 ns): it balances the groups. Deep
-// prefixes cost the most: nearly every key names a prefix of its own
-// there, and evicts another from the table.
+// (BenchmarkTables' cpu-ns/key, in units of ~25 ns): it balances the
+// groups. Deep prefixes cost the most: nearly every key names a prefix
+// of its own there, and evicts another from the table.
 var tableWeight = [...]int{
 	tableTotals:   2,
 	tableTop:      1,
-	tableSlots:    3,
-	tableFamilies: 8,
+	tableSlots:    2,
+	tableFamilies: 5,
 	tableHashtags: 1,
 }
 
 // prefixWeight is tableWeight for the prefixes of depth d (0-based).
 func prefixWeight(d int) int {
 	if d == 0 {
-		return 3
+		return 2
 	}
-	return 11
+	return 8
 }
 
 // allTables is every table of b, fed by one goroutine. The slots come
@@ -176,10 +176,11 @@ func (it *keyItem) slotOf() uint16 {
 
 // feeder feeds keys to some tables of a Builder, with buffers of its own.
 type feeder struct {
-	b      *Builder
-	tables []tableSet
-	buf    []byte // a pattern, prefix or hash tag
-	ends   []int  // prefix ends, one per depth
+	b       *Builder
+	tables  []tableSet
+	buf     []byte   // a pattern or hash tag
+	ends    []int    // prefix ends, one per depth
+	slotIDs []uint16 // the slots of a batch's keys
 }
 
 func (b *Builder) newFeeder(tables []tableSet) *feeder {
@@ -201,22 +202,32 @@ func (f *feeder) feed(items []keyItem) {
 				b.addTop(items[i].k, items[i].selected)
 			}
 		case tableSlots:
+			// The slots first, then their counters: a counter is
+			// likely a cache miss, and with no hashing between them
+			// the misses of several keys overlap.
+			ids := f.slotIDs[:0]
 			for i := range items {
-				s := &b.slots[items[i].slotOf()]
+				ids = append(ids, items[i].slotOf())
+			}
+			for i, id := range ids {
+				s := &b.slots[id]
 				s.Keys++
 				s.Memory += items[i].k.Memory
 			}
+			f.slotIDs = ids
 		case tableFamilies:
 			for i := range items {
 				k := items[i].k
 				f.buf = appendPattern(f.buf[:0], k.Key, b.split)
-				b.families.add(f.buf, k)
+				name := bufString(f.buf)
+				b.families.add(name, hashName(b.seed, name), k)
 			}
 		case tableHashtags:
 			for i := range items {
 				if tag, ok := items[i].hashTag(); ok {
 					f.buf = append(append(append(f.buf[:0], '{'), tag...), '}')
-					b.hashtags.add(f.buf, items[i].k)
+					name := bufString(f.buf)
+					b.hashtags.add(name, hashName(b.seed, name), items[i].k)
 				}
 			}
 		case tablePrefixes:
@@ -227,13 +238,26 @@ func (f *feeder) feed(items []keyItem) {
 			for i := range items {
 				k := items[i].k
 				prefixEnds(k.Key, b.split, ends)
+				// A key of few segments has the same prefix at several
+				// depths: the tables share one seed, and the hash.
+				var h uint64
+				last := -1
 				for _, d := range t.depths {
-					f.buf = append(f.buf[:0], k.Key[:ends[d]]...)
-					b.prefixes[d].add(f.buf, k)
+					name := k.Key[:ends[d]]
+					if ends[d] != last {
+						h, last = hashName(b.seed, name), ends[d]
+					}
+					b.prefixes[d].add(name, h, k)
 				}
 			}
 		}
 	}
+}
+
+// bufString is a view of b as a string, for a table that reads it during
+// the call only (and copies what it keeps).
+func bufString(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // keyBatch is keys on their way to the groups of tables: items[i].k is

@@ -222,7 +222,10 @@ func TestParallelTablesNoLeak(t *testing.T) {
 		for i := range keys {
 			b.Add(&keys[i])
 		}
-		assert.Greater(t, runtime.NumGoroutine(), before, "no batch in flight: the test tests nothing")
+		// Batches were sent; whether their goroutines are still at work
+		// when the Builder is dropped is up to the scheduler (asserting
+		// it made the test flaky once the tables got faster).
+		require.NotNil(t, b.pipe.tails[0], "no batch sent: the test tests nothing")
 	}()
 	waitGoroutines(t, before)
 }
@@ -323,7 +326,8 @@ func truthKeys(tb testing.TB, path string) []Key {
 
 // BenchmarkTables is what each table costs per key (ns/op is per key), on
 // the keys of a truth file (-truth; a corpus dump's by default): the
-// weights that balance the groups (tableWeight).
+// weights that balance the groups (tableWeight). "all" is every table:
+// the CPU the aggregation spends per key.
 func BenchmarkTables(b *testing.B) {
 	keys := truthKeys(b, *truthFile)
 	names := []string{"totals", "top", "slots", "families", "hashtags", "prefixes"}
@@ -334,24 +338,35 @@ func BenchmarkTables(b *testing.B) {
 	for d := range DefaultPrefixDepth {
 		sets = append(sets, tableSet{kind: tablePrefixes, depths: []int{d}})
 	}
+	sets = append(sets, tableSet{kind: tableKind(255)}) // every table: the CPU of the whole aggregation
 	for _, ts := range sets {
-		name := names[ts.kind]
+		name := "all"
+		if ts.kind <= tablePrefixes {
+			name = names[ts.kind]
+		}
 		if ts.kind == tablePrefixes {
 			name += fmt.Sprint("/depth=", ts.depths[0]+1)
 		}
 		b.Run(name, func(b *testing.B) {
 			bl := NewBuilder("n", Options{Workers: 1, Separators: []string{":"}})
 			f := bl.newFeeder([]tableSet{ts})
+			if name == "all" {
+				f = bl.newFeeder(bl.allTables())
+			}
 			items := make([]keyItem, len(keys))
 			for i := range keys {
 				items[i] = keyItem{k: &keys[i]}
 			}
 			const step = 1024
+			cpu := processCPU()
 			for i := 0; b.Loop(); i += step {
 				j := i % len(items)
 				f.feed(items[j:min(j+step, len(items))])
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*step), "ns/key")
+			if cpu := processCPU() - cpu; cpu > 0 {
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*step), "cpu-ns/key")
+			}
 		})
 	}
 }

@@ -1,6 +1,9 @@
 package aggregate
 
 import (
+	"hash/maphash"
+	"math"
+	"math/bits"
 	"sort"
 	"strings"
 	"unsafe"
@@ -90,6 +93,7 @@ func typeIndex(t string) int {
 type ssEntry struct {
 	name    string // a view of nameBuf
 	nameBuf []byte
+	tag     uint32 // the top half of the name's hash: its index slot
 	keys    int64
 	memory  int64
 	noTTL   KeysMemory
@@ -98,11 +102,10 @@ type ssEntry struct {
 	bigBuf  []byte
 	hasBig  bool
 	err     int64
-	idx     int // position in the heap
 }
 
 // setName makes name the entry's name.
-func (e *ssEntry) setName(name []byte) {
+func (e *ssEntry) setName(name string) {
 	e.nameBuf = append(e.nameBuf[:0], name...)
 	e.name = unsafe.String(unsafe.SliceData(e.nameBuf), len(e.nameBuf))
 }
@@ -125,6 +128,18 @@ func (e *ssEntry) add(k *Key) {
 	}
 }
 
+// reuse empties e for another group, whose tag is tag and error err,
+// keeping its buffers: field by field, where a struct literal would be
+// built on the stack and copied whole, on nearly every key of a deep
+// prefix. biggest stays: with hasBig false the next add sets all of it.
+func (e *ssEntry) reuse(tag uint32, err int64) {
+	e.tag, e.err = tag, err
+	e.keys, e.memory = 0, 0
+	e.noTTL = KeysMemory{}
+	e.byType = [len(typeNames)]KeysMemory{}
+	e.hasBig = false
+}
+
 // biggestCopy is the entry's biggest key, its name copied out.
 func (e *ssEntry) biggestCopy() KeyInfo {
 	b := e.biggest
@@ -133,28 +148,50 @@ func (e *ssEntry) biggestCopy() KeyInfo {
 }
 
 // ssItem is a heap slot: the counter it is ordered by (memory + error,
-// then insertion order, which breaks ties cheaply) kept beside the entry
-// so that sifting compares without following pointers.
+// then insertion order, which breaks ties cheaply) and the entry's id,
+// so that sifting compares and moves without following pointers.
 type ssItem struct {
 	cnt int64
 	seq uint64
-	e   *ssEntry
+	id  int32
 }
 
 func (a *ssItem) less(b *ssItem) bool {
-	if a.cnt != b.cnt {
-		return a.cnt < b.cnt
-	}
-	return a.seq < b.seq
+	return a.cnt < b.cnt || a.cnt == b.cnt && a.seq < b.seq
+}
+
+// below is 1 when a orders before b, else 0, without a branch: (cnt,
+// seq) compared as one 128-bit number, cnt's sign bit flipped so that
+// the order of unsigned numbers is that of signed ones. Which child is
+// the smallest is a coin toss on every level of a sift, which branches
+// would mispredict half the time.
+func below(a, b *ssItem) int {
+	_, c := bits.Sub64(a.seq, b.seq, 0)
+	_, c = bits.Sub64(uint64(a.cnt)^1<<63, uint64(b.cnt)^1<<63, c)
+	return int(c)
 }
 
 // spaceSaving is the mutable table behind Groups. Its heap is 4-ary:
 // (cnt, seq) orders the entries totally, so the minimum, and with it
 // every eviction, is the same whatever the heap's shape.
+//
+// Entries are found by name through an index of their own rather than a
+// map: the caller hashes a name once (see hashName), and an eviction
+// moves the name's slot without hashing the evicted name again, where a
+// map would hash three times (lookup, delete, insert). The index and the
+// heap hold ids and 32-bit tags, so that a miss (a new group, the common
+// case of deep prefixes) and a sift touch no entry.
 type spaceSaving struct {
 	capacity int
-	m        map[string]*ssEntry
-	heap     []ssItem // min-heap on (cnt, seq)
+	seed     maphash.Seed
+	entries  []ssEntry // by id
+	pos      []int32   // pos[id] is where entries[id] is in heap
+	heap     []ssItem  // min-heap on (cnt, seq)
+	// index is open addressing with linear probing, at most half full:
+	// a slot is tag<<32 | id+1, 0 when empty, and a tag's home slot is
+	// its top bits (tag >> shift).
+	index    []uint64
+	shift    uint
 	seq      uint64
 	other    Group
 	otherBy  [len(typeNames)]KeysMemory
@@ -163,11 +200,81 @@ type spaceSaving struct {
 	evicted  bool
 }
 
-func newSpaceSaving(capacity int) *spaceSaving {
+// newSpaceSaving makes a table of capacity groups whose names are hashed
+// with seed: tables given the same seed take the same hashes (see
+// hashName), which the prefix depths of a key share.
+func newSpaceSaving(capacity int, seed maphash.Seed) *spaceSaving {
 	if capacity <= 0 {
 		capacity = DefaultGroupCapacity
 	}
-	return &spaceSaving{capacity: capacity, m: make(map[string]*ssEntry, capacity)}
+	// Ids are 31 bits in the heap and the index (a billion groups, some
+	// 400 GB of entries, is far past any use).
+	capacity = min(capacity, math.MaxInt32>>1)
+	s := &spaceSaving{capacity: capacity, seed: seed}
+	s.resize(16)
+	return s
+}
+
+// hashName is the hash of a group's name that add takes.
+func hashName(seed maphash.Seed, name string) uint64 {
+	return maphash.String(seed, name)
+}
+
+// resize makes the index n slots long (a power of 2) and fills it again.
+func (s *spaceSaving) resize(n int) {
+	s.index = make([]uint64, n)
+	s.shift = uint(32 - bits.TrailingZeros(uint(n)))
+	for id := range s.entries {
+		s.index[s.free(s.entries[id].tag)] = uint64(s.entries[id].tag)<<32 | uint64(id+1)
+	}
+}
+
+// free returns the first empty slot from tag's home on.
+func (s *spaceSaving) free(tag uint32) int {
+	mask := len(s.index) - 1
+	i := int(tag >> s.shift)
+	for s.index[i] != 0 {
+		i = (i + 1) & mask
+	}
+	return i
+}
+
+// find returns the id of the entry called name, whose hash is h, or -1.
+func (s *spaceSaving) find(name string, h uint64) int {
+	tag := uint32(h >> 32)
+	mask := len(s.index) - 1
+	for i := int(tag >> s.shift); ; i = (i + 1) & mask {
+		v := s.index[i]
+		if v == 0 {
+			return -1
+		}
+		if uint32(v>>32) == tag {
+			if id := int(uint32(v)) - 1; s.entries[id].name == name {
+				return id
+			}
+		}
+	}
+}
+
+// unindex empties the slot of entry id, moving back the slots after it
+// that would no longer be found from their home.
+func (s *spaceSaving) unindex(id int) {
+	mask := len(s.index) - 1
+	want := uint64(s.entries[id].tag)<<32 | uint64(id+1)
+	i := int(s.entries[id].tag >> s.shift)
+	for s.index[i] != want {
+		i = (i + 1) & mask
+	}
+	for j := (i + 1) & mask; s.index[j] != 0; j = (j + 1) & mask {
+		// The slot at j may fill the hole at i unless its home lies in
+		// (i, j], cyclically.
+		home := int(uint32(s.index[j]>>32) >> s.shift)
+		if (j-home)&mask >= (j-i)&mask {
+			s.index[i] = s.index[j]
+			i = j
+		}
+	}
+	s.index[i] = 0
 }
 
 const ssArity = 4
@@ -181,73 +288,125 @@ func (s *spaceSaving) up(i int) {
 			break
 		}
 		h[i] = h[p]
-		h[i].e.idx = i
+		s.pos[h[i].id] = int32(i)
 		i = p
 	}
 	h[i] = it
-	it.e.idx = i
+	s.pos[it.id] = int32(i)
+}
+
+// minChild returns the smallest child of heap slot i, or -1 for a leaf.
+func (s *spaceSaving) minChild(i int) int {
+	h := s.heap
+	c := ssArity*i + 1
+	if c+3 < len(h) {
+		// A tournament of the 4 children, branch-free.
+		a := c + below(&h[c+1], &h[c])
+		b := c + 2 + below(&h[c+3], &h[c+2])
+		return a + below(&h[b], &h[a])*(b-a)
+	}
+	return s.minOfLast(c)
+}
+
+// minOfLast is minChild for the last slot with children, which may have
+// fewer than 4 (c its first, or none when c is past the end).
+func (s *spaceSaving) minOfLast(c int) int {
+	h := s.heap
+	if c >= len(h) {
+		return -1
+	}
+	m := c
+	for j := c + 1; j < len(h); j++ {
+		if h[j].less(&h[m]) {
+			m = j
+		}
+	}
+	return m
 }
 
 func (s *spaceSaving) down(i int) {
 	h := s.heap
 	it := h[i]
 	for {
-		c := ssArity*i + 1
-		if c >= len(h) {
+		m := s.minChild(i)
+		if m < 0 {
 			break
-		}
-		m := c
-		for j := c + 1; j < c+ssArity && j < len(h); j++ {
-			if h[j].less(&h[m]) {
-				m = j
-			}
 		}
 		if !h[m].less(&it) {
 			break
 		}
 		h[i] = h[m]
-		h[i].e.idx = i
+		s.pos[h[i].id] = int32(i)
 		i = m
 	}
 	h[i] = it
-	it.e.idx = i
+	s.pos[it.id] = int32(i)
 }
 
-// add folds key k into the group called name. name may point into a
-// reused buffer: it is copied only when a new entry is made.
-func (s *spaceSaving) add(name []byte, k *Key) {
-	if e := s.m[string(name)]; e != nil {
-		e.add(k)
-		s.heap[e.idx].cnt += k.Memory
-		s.down(e.idx)
+// add folds key k into the group called name, whose hash is h (hashName
+// with the table's seed). name may point into a reused buffer: it is
+// copied only when a new entry is made.
+func (s *spaceSaving) add(name string, h uint64, k *Key) {
+	if id := s.find(name, h); id >= 0 {
+		s.entries[id].add(k)
+		i := int(s.pos[id])
+		s.heap[i].cnt += k.Memory
+		s.down(i)
 		return
 	}
 	s.seq++
+	tag := uint32(h >> 32)
 	if len(s.heap) < s.capacity {
-		e := &ssEntry{idx: len(s.heap)}
+		id := len(s.entries)
+		if 2*(id+1) > len(s.index) {
+			s.resize(2 * len(s.index))
+		}
+		s.entries = append(s.entries, ssEntry{tag: tag})
+		e := &s.entries[id]
 		e.setName(name)
-		s.m[e.name] = e
-		s.heap = append(s.heap, ssItem{seq: s.seq, e: e})
+		s.index[s.free(tag)] = uint64(tag)<<32 | uint64(id+1)
 		e.add(k)
-		s.heap[e.idx].cnt = k.Memory
-		s.up(e.idx)
+		s.pos = append(s.pos, int32(len(s.heap)))
+		s.heap = append(s.heap, ssItem{cnt: k.Memory, seq: s.seq, id: int32(id)})
+		s.up(len(s.heap) - 1)
 		return
 	}
 	// Full: the smallest entry makes room. Its exact counts go to
 	// (other); the newcomer inherits its count as error, which is the
 	// most it can have had while it was not tracked.
 	it := &s.heap[0]
-	e := it.e
+	id := int(it.id)
+	e := &s.entries[id]
 	s.evicted = true
 	s.foldOther(e)
-	delete(s.m, e.name)
+	s.unindex(id)
 	err := it.cnt
-	*e = ssEntry{nameBuf: e.nameBuf, bigBuf: e.bigBuf, err: err}
+	e.reuse(tag, err)
 	e.setName(name)
-	s.m[e.name] = e
+	s.index[s.free(tag)] = uint64(tag)<<32 | uint64(id+1)
 	e.add(k)
-	it.cnt, it.seq = err+k.Memory, s.seq
-	s.down(0)
+	s.replaceMin(ssItem{cnt: err + k.Memory, seq: s.seq, id: int32(id)})
+}
+
+// replaceMin puts it in place of the heap's minimum. The newcomer of an
+// eviction counts at least the minimum plus its key, more than most of
+// the table: it would sink to the bottom comparing itself on every
+// level. So the hole goes down to a leaf along the smallest children,
+// and it rises from there (Floyd's variant), seldom by more than a level.
+func (s *spaceSaving) replaceMin(it ssItem) {
+	h := s.heap
+	i := 0
+	for {
+		m := s.minChild(i)
+		if m < 0 {
+			break
+		}
+		h[i] = h[m]
+		s.pos[h[i].id] = int32(i)
+		i = m
+	}
+	h[i] = it
+	s.up(i)
 }
 
 func (s *spaceSaving) foldOther(e *ssEntry) {
@@ -269,7 +428,7 @@ func (s *spaceSaving) foldOther(e *ssEntry) {
 func (s *spaceSaving) groups(depth int) *Groups {
 	g := &Groups{Depth: depth, Capacity: s.capacity, Entries: make([]Group, 0, len(s.heap))}
 	for _, it := range s.heap {
-		e := it.e
+		e := &s.entries[it.id]
 		ge := Group{Name: KeyName(strings.Clone(e.name)), Keys: e.keys, Memory: e.memory, NoTTL: e.noTTL,
 			ByType: typeTotals(&e.byType), Error: e.err}
 		if e.hasBig {

@@ -8,6 +8,8 @@ type splitter struct {
 	first  [256]bool
 	seps   []string
 	single bool // every separator is one byte: first says it all
+	lone   bool // one separator only, of one byte: sep
+	sep    byte
 }
 
 func newSplitter(seps []string) *splitter {
@@ -27,7 +29,28 @@ func newSplitter(seps []string) *splitter {
 	for _, p := range s.seps {
 		s.single = s.single && len(p) == 1
 	}
+	if s.single && len(s.seps) == 1 {
+		s.lone, s.sep = true, s.seps[0][0]
+	}
 	return s
+}
+
+// next returns where the first separator at or after key[i] starts and
+// its length, or -1 and 0. A lone one-byte separator (the usual ':') is
+// found by strings.IndexByte, which skips many bytes at a time.
+func (s *splitter) next(key string, i int) (int, int) {
+	if s.lone {
+		if j := strings.IndexByte(key[i:], s.sep); j >= 0 {
+			return i + j, 1
+		}
+		return -1, 0
+	}
+	for ; i < len(key); i++ {
+		if n := s.at(key, i); n > 0 {
+			return i, n
+		}
+	}
+	return -1, 0
 }
 
 // at returns the length of the separator starting at key[i], or 0.
@@ -59,15 +82,14 @@ func Pattern(key string, seps ...string) string {
 // so it works on bytes and allocates only when dst must grow.
 func appendPattern(dst []byte, key string, sp *splitter) []byte {
 	start := 0
-	for i := 0; i < len(key); {
-		if n := sp.at(key, i); n > 0 {
-			dst = appendSegment(dst, key[start:i])
-			dst = append(dst, key[i:i+n]...)
-			i += n
-			start = i
-			continue
+	for start < len(key) {
+		i, n := sp.next(key, start)
+		if i < 0 {
+			break
 		}
-		i++
+		dst = appendSegment(dst, key[start:i])
+		dst = append(dst, key[i:i+n]...)
+		start = i + n
 	}
 	return appendSegment(dst, key[start:])
 }
@@ -77,8 +99,14 @@ func appendPattern(dst []byte, key string, sp *splitter) []byte {
 // {*}), and each piece is looked at in sub-tokens split by - _ . so that
 // order-12345 → order-* while billing-run stays.
 func appendSegment(dst []byte, s string) []byte {
+	if plainSegment(s) {
+		return append(dst, s...)
+	}
 	if isID(s) {
 		return append(dst, '*')
+	}
+	if strings.IndexByte(s, '{') < 0 && strings.IndexByte(s, '}') < 0 {
+		return appendSubs(dst, s) // s is its only piece, and no id
 	}
 	start := 0
 	for i := 0; i < len(s); i++ {
@@ -91,10 +119,32 @@ func appendSegment(dst []byte, s string) []byte {
 	return appendPiece(dst, s[start:])
 }
 
+// plainSegment reports a segment that appendSegment writes as it is, told
+// in one pass: without a digit nothing in it is an id (every id but a
+// UUID has one, and sub-tokens keep their letters), and without braces or
+// the length of a UUID no piece of it is a UUID. Most segments that are
+// not ids are such words (user, profile, views).
+func plainSegment(s string) bool {
+	if len(s) == 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; isDigit(c) || c == '{' || c == '}' {
+			return false
+		}
+	}
+	return true
+}
+
 func appendPiece(dst []byte, s string) []byte {
 	if isID(s) {
 		return append(dst, '*')
 	}
+	return appendSubs(dst, s)
+}
+
+// appendSubs writes the sub-tokens of a piece that is not an id.
+func appendSubs(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i <= len(s); i++ {
 		if i < len(s) && !isSubDelim(s[i]) {
@@ -121,9 +171,7 @@ func appendSub(dst []byte, t string) []byte {
 	}
 	digits := 0
 	for i := 0; i < len(t); i++ {
-		if isDigit(t[i]) {
-			digits++
-		}
+		digits += int(charClass[t[i]] & cDigit)
 	}
 	if digits == len(t) && digits >= 4 || digits > 0 && (isHexID(t) || isBase64ID(t)) {
 		return append(dst, '*')
@@ -141,7 +189,37 @@ func appendSub(dst []byte, t string) []byte {
 
 func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
 func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
-func isHex(c byte) bool    { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'f' }
+func isHex(c byte) bool    { return charClass[c]&cHex != 0 }
+
+// Classes of bytes, as the id tests read them: one table lookup per
+// byte where comparisons would branch on each class.
+const (
+	cDigit = 1 << iota // 0-9: must be 1, counted by adding it
+	cHex               // 0-9 a-f A-F
+	cUpper             // A-Z
+	cLower             // a-z
+	cB64P              // + / = - _, the punctuation of base64 and base64url
+)
+
+var charClass = func() (t [256]uint8) {
+	for c := range t {
+		b := byte(c)
+		switch {
+		case b >= '0' && b <= '9':
+			t[c] = cDigit | cHex
+		case b >= 'A' && b <= 'Z':
+			t[c] = cUpper
+		case b >= 'a' && b <= 'z':
+			t[c] = cLower
+		case b == '+' || b == '/' || b == '=' || b == '-' || b == '_':
+			t[c] = cB64P
+		}
+		if b|0x20 >= 'a' && b|0x20 <= 'f' {
+			t[c] |= cHex
+		}
+	}
+	return t
+}()
 
 // isID reports whether a whole segment (or the inside of braces) is an
 // identifier rather than a name.
@@ -198,16 +276,15 @@ func isHexID(s string) bool {
 	if len(s) < 8 {
 		return false
 	}
-	digit := false
+	var seen uint8
 	for i := 0; i < len(s); i++ {
-		if !isHex(s[i]) {
+		c := charClass[s[i]]
+		if c&cHex == 0 {
 			return false
 		}
-		if isDigit(s[i]) {
-			digit = true
-		}
+		seen |= c
 	}
-	return digit
+	return seen&cDigit != 0
 }
 
 // isBase64ID: 16 or more characters of the base64/base64url alphabet that
@@ -217,26 +294,20 @@ func isBase64ID(s string) bool {
 	if len(s) < 16 {
 		return false
 	}
-	var digit, upper, lower, punct int
+	var seen uint8
+	digit := 0
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case isDigit(c):
-			digit++
-		case c >= 'A' && c <= 'Z':
-			upper++
-		case c >= 'a' && c <= 'z':
-			lower++
-		case c == '+' || c == '/' || c == '=' || c == '-' || c == '_':
-			punct++
-		default:
+		c := charClass[s[i]]
+		if c&(cDigit|cUpper|cLower|cB64P) == 0 {
 			return false
 		}
+		seen |= c
+		digit += int(c & cDigit)
 	}
-	if digit > 0 && upper > 0 && lower > 0 {
+	if seen&cDigit != 0 && seen&cUpper != 0 && seen&cLower != 0 {
 		return true
 	}
-	return punct == 0 && digit >= 3 && upper+lower > 0
+	return seen&cB64P == 0 && digit >= 3 && seen&(cUpper|cLower) != 0
 }
 
 // prefixEnds sets ends[d-1] to the end of the depth-d prefix of key: the
@@ -248,12 +319,11 @@ func isBase64ID(s string) bool {
 func prefixEnds(key string, sp *splitter, ends []int) {
 	cuts := 0
 	for i := 0; i < len(key) && cuts < len(ends); {
-		n := sp.at(key, i)
-		if n == 0 {
-			i++
-			continue
+		j, n := sp.next(key, i)
+		if j < 0 {
+			break
 		}
-		i += n
+		i = j + n
 		if i == len(key) {
 			break
 		}

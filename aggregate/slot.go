@@ -12,10 +12,14 @@ import (
 // NumSlots is the number of hash slots of a Redis Cluster.
 const NumSlots = 16384
 
-// crc16Table is CRC16-CCITT (XMODEM: polynomial 0x1021, initial value 0),
-// the checksum Redis Cluster hashes keys with.
-var crc16Table = func() (t [256]uint16) {
-	for i := range t {
+// crc16Tables are CRC16-CCITT (XMODEM: polynomial 0x1021, initial value
+// 0), the checksum Redis Cluster hashes keys with, 8 bytes at a time:
+// crc16Tables[0][b] is the CRC of byte b, and crc16Tables[n][b] that of b
+// followed by n zero bytes. The CRC is linear, so the CRC of 8 bytes is
+// the XOR of 8 independent lookups, where a byte at a time makes a chain
+// of 8 dependent ones.
+var crc16Tables = func() (t [8][256]uint16) {
+	for i := range t[0] {
 		c := uint16(i) << 8
 		for range 8 {
 			if c&0x8000 != 0 {
@@ -24,15 +28,26 @@ var crc16Table = func() (t [256]uint16) {
 				c <<= 1
 			}
 		}
-		t[i] = c
+		t[0][i] = c
+	}
+	for n := 1; n < len(t); n++ {
+		for i := range t[n] {
+			c := t[n-1][i]
+			t[n][i] = c<<8 ^ t[0][c>>8]
+		}
 	}
 	return t
 }()
 
 func crc16(s string) uint16 {
+	t := &crc16Tables
 	var c uint16
+	for ; len(s) >= 8; s = s[8:] {
+		c = t[7][byte(c>>8)^s[0]] ^ t[6][byte(c)^s[1]] ^
+			t[5][s[2]] ^ t[4][s[3]] ^ t[3][s[4]] ^ t[2][s[5]] ^ t[1][s[6]] ^ t[0][s[7]]
+	}
 	for i := 0; i < len(s); i++ {
-		c = c<<8 ^ crc16Table[byte(c>>8)^s[i]]
+		c = c<<8 ^ t[0][byte(c>>8)^s[i]]
 	}
 	return c
 }

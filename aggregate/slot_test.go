@@ -17,6 +17,35 @@ func TestCRC16(t *testing.T) {
 	assert.Equal(t, uint16(0), crc16(""))
 }
 
+// crc16 takes 8 bytes at a time: it agrees with the checksum computed
+// bit by bit, at every length around the 8-byte steps.
+func TestCRC16Slicing(t *testing.T) {
+	bitwise := func(s string) uint16 {
+		var c uint16
+		for i := 0; i < len(s); i++ {
+			c ^= uint16(s[i]) << 8
+			for range 8 {
+				if c&0x8000 != 0 {
+					c = c<<1 ^ 0x1021
+				} else {
+					c <<= 1
+				}
+			}
+		}
+		return c
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for n := range 70 {
+		for range 20 {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = byte(rnd.Uint32())
+			}
+			require.Equal(t, bitwise(string(b)), crc16(string(b)), "%x", b)
+		}
+	}
+}
+
 func TestSlot(t *testing.T) {
 	tests := []struct {
 		key  string
