@@ -261,47 +261,6 @@ func intLen(v int64) int64 {
 	return n
 }
 
-// lzfOutLen is how many bytes src decompresses to when ulen are
-// expected, exactly as the decoder (hdt3213/rdb's lzf) decides: a run or
-// back reference that would go past ulen, or past src, or before the
-// start, is an error; running out of input early is not (the string is
-// shorter).
-func lzfOutLen(src []byte, ulen int) (int, bool) {
-	ip, op := 0, 0
-	for ip < len(src) {
-		ctrl := int(src[ip])
-		ip++
-		if ctrl < 32 {
-			l := ctrl + 1
-			if op+l > ulen || ip+l > len(src) {
-				return op, false
-			}
-			ip += l
-			op += l
-			continue
-		}
-		l := ctrl >> 5
-		back := (ctrl&0x1f)<<8 + 1
-		if ip >= len(src) {
-			return op, false
-		}
-		if l == 7 {
-			l += int(src[ip])
-			ip++
-			if ip >= len(src) {
-				return op, false
-			}
-		}
-		back += int(src[ip])
-		ip++
-		if op+l+2 > ulen || op-back < 0 {
-			return op, false
-		}
-		op += l + 2
-	}
-	return op, true
-}
-
 // plainElems reads a count and as many strings.
 func (f *filler) plainElems(c *cursor, dst []Elem) []Elem {
 	n := c.count()
