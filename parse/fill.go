@@ -246,7 +246,8 @@ func (f *filler) str(c *cursor) Elem {
 	return e
 }
 
-// intLen is the length of v's decimal form.
+// intLen is the length of v's decimal form. It compares with powers of
+// ten instead of dividing: it runs for every integer-encoded string.
 func intLen(v int64) int64 {
 	n := int64(1)
 	u := uint64(v)
@@ -254,8 +255,8 @@ func intLen(v int64) int64 {
 		n++
 		u = -u
 	}
-	for u >= 10 {
-		u /= 10
+	// u <= 1<<63 < 10^19: p stops at 10^19 at most, which fits.
+	for p := uint64(10); u >= p; p *= 10 {
 		n++
 	}
 	return n

@@ -218,9 +218,14 @@ const (
 func (f *framer) pos() int64 { return f.buf.pos() }
 
 func (f *framer) readByte(what string) (byte, error) {
+	return f.readByteOf(what, "")
+}
+
+// readByteOf is readByte for what+sub, joined only for a message.
+func (f *framer) readByteOf(what, sub string) (byte, error) {
 	b, err := f.br.ReadByte()
 	if err != nil {
-		return 0, f.ioErr(err, what)
+		return 0, f.ioErr(err, what+sub)
 	}
 	f.buf.grow(1)
 	f.buf.out = append(f.buf.out, b)
@@ -264,12 +269,17 @@ func (f *framer) readN(n int64, what string) ([]byte, error) {
 // readLen reads a length-encoded integer; special reports the 11xxxxxx
 // string encodings, with the encoding in the returned value.
 func (f *framer) readLen(what string) (uint64, bool, error) {
+	return f.readLenOf(what, "")
+}
+
+// readLenOf is readLen for what+sub, joined only for a message.
+func (f *framer) readLenOf(what, sub string) (uint64, bool, error) {
 	if f.limit() > 0 {
 		// Values made of lengths only (module integers) must drain too.
 		f.guard(9)
 	}
 	at := f.pos()
-	b, err := f.readByte(what)
+	b, err := f.readByteOf(what, sub)
 	if err != nil {
 		return 0, false, err
 	}
@@ -277,44 +287,57 @@ func (f *framer) readLen(what string) (uint64, bool, error) {
 	case 0:
 		return uint64(b & 0x3f), false, nil
 	case 1:
-		b2, err := f.readByte(what)
+		b2, err := f.readByteOf(what, sub)
 		if err != nil {
 			return 0, false, err
 		}
 		return uint64(b&0x3f)<<8 | uint64(b2), false, nil
 	case 2:
+		name := what
+		if sub != "" {
+			name += sub // lengths this long are rare
+		}
 		switch b {
 		case 0x80:
-			p, err := f.readN(4, what)
+			p, err := f.readN(4, name)
 			if err != nil {
 				return 0, false, err
 			}
 			return uint64(binary.BigEndian.Uint32(p)), false, nil
 		case 0x81:
-			p, err := f.readN(8, what)
+			p, err := f.readN(8, name)
 			if err != nil {
 				return 0, false, err
 			}
 			return binary.BigEndian.Uint64(p), false, nil
 		}
-		return 0, false, f.errAt(at, "invalid length encoding 0x%02x while reading %s%s", b, what, f.keyDesc())
+		return 0, false, f.errAt(at, "invalid length encoding 0x%02x while reading %s%s%s", b, what, sub, f.keyDesc())
 	}
 	return uint64(b & 0x3f), true, nil
 }
 
 // readCount reads a length that counts items.
 func (f *framer) readCount(what string) (uint64, error) {
+	return f.readCountOf(what, "")
+}
+
+// readCountOf is readCount for what+sub, joined only for a message: the
+// lengths of every LZF string are read with such names.
+func (f *framer) readCountOf(what, sub string) (uint64, error) {
 	at := f.pos()
-	n, special, err := f.readLen(what)
+	n, special, err := f.readLenOf(what, sub)
 	if err == nil && special {
-		err = f.errAt(at, "invalid length encoding 0x%02x while reading %s%s", 0xC0|n, what, f.keyDesc())
+		err = f.errAt(at, "invalid length encoding 0x%02x while reading %s%s%s", 0xC0|n, what, sub, f.keyDesc())
 	}
 	return n, err
 }
 
 // readStr reads an RDB string. need says how much of the content the
 // caller wants decoded; with needNone, data is nil for LZF strings.
-func (f *framer) readStr(what string, need int) (str, error) {
+func (f *framer) readStr(what string, need int) (s str, err error) {
+	if f.shortStr(&s, need) {
+		return s, nil
+	}
 	at := f.pos()
 	n, special, err := f.readLen(what)
 	if err != nil {
@@ -329,7 +352,7 @@ func (f *framer) readStr(what string, need int) (str, error) {
 	}
 	switch n {
 	case 0, 1, 2:
-		return f.readIntStr(n, what)
+		return f.readIntStr(n, what, need)
 	case 3:
 		return f.readLZFStr(at, what, need)
 	}
@@ -338,12 +361,20 @@ func (f *framer) readStr(what string, need int) (str, error) {
 
 // readIntStr reads an integer-encoded string of 1, 2 or 4 bytes (enc 0,
 // 1, 2); its data is the decimal form, as the server gets it back.
-func (f *framer) readIntStr(enc uint64, what string) (str, error) {
-	size := 1 << enc
-	p, err := f.readN(int64(size), what)
+func (f *framer) readIntStr(enc uint64, what string, need int) (str, error) {
+	p, err := f.readN(1<<enc, what)
 	if err != nil {
 		return str{}, err
 	}
+	var s str
+	f.intStr(&s, enc, p, need)
+	return s, nil
+}
+
+// intStr sets s to the integer-encoded string of encoding enc stored in
+// p. Its decimal form is written only if need asks for content: most are
+// elements and values whose length alone counts.
+func (f *framer) intStr(s *str, enc uint64, p []byte, need int) {
 	var v int64
 	switch enc {
 	case 0:
@@ -353,18 +384,79 @@ func (f *framer) readIntStr(enc uint64, what string) (str, error) {
 	case 2:
 		v = int64(int32(binary.LittleEndian.Uint32(p)))
 	}
-	d := strconv.AppendInt(f.scratch[:0], v, 10)
-	return str{data: d, ulen: int64(len(d)), clen: int64(size), isInt: true}, nil
+	*s = str{clen: 1 << enc, isInt: true}
+	if need == needNone {
+		s.ulen = intLen(v)
+		return
+	}
+	s.data = strconv.AppendInt(f.scratch[:0], v, 10)
+	s.ulen = int64(len(s.data))
+}
+
+// shortStr sets s to the string it reads in one step, when its bytes are already buffered and no
+// size limit can be near, a string stored as it is with a one- or
+// two-byte length, or an integer-encoded one: most of a dump's strings
+// are such, and reading their lengths a byte at a time cost more than
+// the rest of framing them. It returns false, and reads nothing, when the
+// string is left to the general path (which gives the same str, and
+// every error). s is filled in place: a str returned by value through
+// the callers was a tenth of this path's cost.
+func (f *framer) shortStr(s *str, need int) bool {
+	b := f.br.Buffered()
+	if b < 2 || f.skip.active {
+		return false
+	}
+	p, _ := f.br.Peek(min(b, 1<<14+2))
+	c := p[0]
+	var hdr, n int
+	switch c >> 6 {
+	case 0:
+		hdr, n = 1, int(c&0x3f)
+	case 1:
+		hdr, n = 2, int(c&0x3f)<<8|int(p[1])
+	case 3:
+		if c&0x3f > 2 {
+			return false // LZF, or an invalid encoding
+		}
+		hdr, n = 1, 1<<(c&0x3f)
+	default:
+		return false
+	}
+	if hdr+n > len(p) || !f.roomFor(int64(hdr+n)) {
+		return false
+	}
+	start := len(f.buf.out)
+	if l := start + hdr + n; l > cap(f.buf.out) || l > bigRecord && f.buf.onBig != nil {
+		f.buf.grow(hdr + n) // else grow would do nothing
+	}
+	f.buf.out = append(f.buf.out, p[:hdr+n]...)
+	_, _ = f.br.Discard(hdr + n)
+	f.skip.partial = false
+	data := f.buf.out[start+hdr:]
+	if c>>6 == 3 {
+		f.intStr(s, uint64(c&0x3f), data, need)
+		return true
+	}
+	*s = str{data: data, ulen: int64(n), clen: int64(n)}
+	return true
+}
+
+// roomFor reports that n more bytes, and a length of up to 9 before
+// them, cannot take the item being framed past its limit: guard would
+// do nothing for them.
+func (f *framer) roomFor(n int64) bool {
+	lim := f.limit()
+	return lim == 0 || f.pos()+9+n-f.rec.startOff+f.rec.inflated <= lim
 }
 
 // readLZFStr reads an LZF-compressed string whose encoding byte, at at,
 // was just read, and decompresses as much of it as need asks.
 func (f *framer) readLZFStr(at int64, what string, need int) (str, error) {
-	clen, err := f.readCount(what + " (LZF compressed length)")
+	clen, err := f.readCountOf(what, " (LZF compressed length)")
 	if err != nil {
 		return str{}, err
 	}
-	ulen, err := f.readCount(what + " (LZF uncompressed length)")
+	ulen, err := f.readCountOf(what, " (LZF uncompressed length)")
 	if err != nil {
 		return str{}, err
 	}

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"strconv"
 	"testing"
+	"testing/iotest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -112,5 +114,84 @@ func TestReadStr(t *testing.T) {
 			assert.Equal(t, tc.isInt, s.isInt)
 			assert.Equal(t, int64(len(tc.in)), f.pos(), "every stored byte read")
 		})
+	}
+}
+
+// TestShortStrSameAsGeneral: the one-step read of short and
+// integer-encoded strings gives what the general path gives (the str,
+// the bytes kept, the offset), for every kind of content asked; and it
+// leaves every other string to the general path untouched.
+func TestShortStrSameAsGeneral(t *testing.T) {
+	long := bytes.Repeat([]byte("x"), 300)
+	cases := []struct {
+		name string
+		enc  []byte
+		fast bool // read in one step
+	}{
+		{"empty", []byte{0}, true},
+		{"6-bit length", append([]byte{5}, "hello"...), true},
+		{"14-bit length", append([]byte{0x40 | 1, 44}, long...), true},
+		{"int8", []byte{0xC0, 0x85}, true},
+		{"int8 zero", []byte{0xC0, 0}, true},
+		{"int16", []byte{0xC1, 0x39, 0x30}, true},
+		{"int16 negative", []byte{0xC1, 0x00, 0x80}, true},
+		{"int32", []byte{0xC2, 0xFF, 0xFF, 0xFF, 0x7F}, true},
+		{"int32 min", []byte{0xC2, 0, 0, 0, 0x80}, true},
+		{"32-bit length", append([]byte{0x80, 0, 0, 0, 3}, "abc"...), false},
+		{"LZF", []byte{0xC3, 6, 6, 2, 'a', 'b', 'c', 0x20, 2}, false}, // "abcabc"
+	}
+	for _, tc := range cases {
+		for _, need := range []int{needNone, needHeader, needAll} {
+			// Followed by a byte, so that the string is never the end
+			// of what is buffered.
+			in := append(append([]byte(nil), tc.enc...), 0xEE)
+
+			slow, _ := testFramer(nil, Options{})
+			slow.br = bufio.NewReaderSize(iotest.OneByteReader(bytes.NewReader(in)), 16)
+			want, err := slow.readStr("x", need)
+			require.NoError(t, err, tc.name)
+
+			fast, _ := testFramer(in, Options{})
+			_, _ = fast.br.Peek(len(in)) // all buffered
+			var got str
+			require.Equal(t, tc.fast, fast.shortStr(&got, need), tc.name)
+			if !tc.fast {
+				assert.Equal(t, int64(0), fast.pos(), "%s: nothing read", tc.name)
+				got, err = fast.readStr("x", need)
+				require.NoError(t, err, tc.name)
+			}
+			assert.Equal(t, want.data, got.data, "%s need %d", tc.name, need)
+			want.data, got.data = nil, nil
+			want.raw, got.raw = nil, nil
+			assert.Equal(t, want, got, "%s need %d", tc.name, need)
+			assert.Equal(t, slow.buf.out, fast.buf.out, tc.name)
+			assert.Equal(t, int64(len(tc.enc)), fast.pos(), tc.name)
+		}
+	}
+}
+
+// TestShortStrLeavesLimitsToGuard: near a record's size limit, and while
+// a record is skipped, strings take the general path, where guard
+// decides.
+func TestShortStrLeavesLimitsToGuard(t *testing.T) {
+	in := append([]byte{5}, "hello!"...)
+	f, _ := testFramer(in, Options{MaxKeyBytes: 100})
+	_, _ = f.br.Peek(len(in))
+	f.rec.inRec = true
+	var s str
+	f.rec.startOff = -90 // 90 bytes of the record already read
+	assert.False(t, f.shortStr(&s, needNone), "within 9 bytes of the limit")
+	f.rec.startOff = -80
+	assert.True(t, f.shortStr(&s, needNone))
+	f, _ = testFramer(in, Options{MaxKeyBytes: 100})
+	_, _ = f.br.Peek(len(in))
+	f.skip.active = true
+	assert.False(t, f.shortStr(&s, needNone), "skipping")
+}
+
+func TestIntLen(t *testing.T) {
+	for _, v := range []int64{0, 1, -1, 9, 10, -10, 99, 100, 12345, -32768, 2147483647, -2147483648,
+		999999999999999999, 1000000000000000000, 9223372036854775807, -9223372036854775808} {
+		assert.Equal(t, int64(len(strconv.FormatInt(v, 10))), intLen(v), "%d", v)
 	}
 }
