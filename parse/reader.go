@@ -236,7 +236,7 @@ func (f *framer) readByteOf(what, sub string) (byte, error) {
 // grows the buffer only as bytes actually arrive.
 func (f *framer) readN(n int64, what string) ([]byte, error) {
 	f.skip.partial = false
-	if f.limit() > 0 {
+	if f.guarded(n) {
 		f.guard(n)
 		if f.skip.active && n > skipKeep {
 			return f.skipN(n, what)
@@ -274,7 +274,7 @@ func (f *framer) readLen(what string) (uint64, bool, error) {
 
 // readLenOf is readLen for what+sub, joined only for a message.
 func (f *framer) readLenOf(what, sub string) (uint64, bool, error) {
-	if f.limit() > 0 {
+	if f.guarded(9) {
 		// Values made of lengths only (module integers) must drain too.
 		f.guard(9)
 	}
@@ -339,6 +339,9 @@ func (f *framer) readStr(what string, need int) (s str, err error) {
 		return s, nil
 	}
 	at := f.pos()
+	if clen, ulen, ok := f.lzfHeader(); ok {
+		return f.readLZFBody(at, what, need, clen, ulen)
+	}
 	n, special, err := f.readLen(what)
 	if err != nil {
 		return str{}, err
@@ -409,18 +412,17 @@ func (f *framer) shortStr(s *str, need int) bool {
 	p, _ := f.br.Peek(min(b, 1<<14+2))
 	c := p[0]
 	var hdr, n int
-	switch c >> 6 {
-	case 0:
-		hdr, n = 1, int(c&0x3f)
-	case 1:
-		hdr, n = 2, int(c&0x3f)<<8|int(p[1])
-	case 3:
+	if c>>6 == 3 {
 		if c&0x3f > 2 {
 			return false // LZF, or an invalid encoding
 		}
 		hdr, n = 1, 1<<(c&0x3f)
-	default:
-		return false
+	} else {
+		l, size, ok := lenAt(p)
+		if !ok || l > uint64(len(p)) {
+			return false
+		}
+		hdr, n = size, int(l)
 	}
 	if hdr+n > len(p) || !f.roomFor(int64(hdr+n)) {
 		return false
@@ -439,6 +441,67 @@ func (f *framer) shortStr(s *str, need int) bool {
 	}
 	*s = str{data: data, ulen: int64(n), clen: int64(n)}
 	return true
+}
+
+// lzfHeader reads in one step, when they are buffered and no limit is
+// near, the encoding byte and the two lengths of an LZF string (list
+// nodes and long values are mostly such). It returns false, and reads
+// nothing, for anything else, left to the general path and its errors.
+func (f *framer) lzfHeader() (clen, ulen uint64, ok bool) {
+	b := f.br.Buffered()
+	if b < 3 || f.skip.active {
+		return 0, 0, false
+	}
+	p, _ := f.br.Peek(min(b, 1+9+9))
+	if p[0] != 0xC3 {
+		return 0, 0, false
+	}
+	clen, k1, ok := lenAt(p[1:])
+	if !ok {
+		return 0, 0, false
+	}
+	ulen, k2, ok := lenAt(p[1+k1:])
+	hdr := 1 + k1 + k2
+	if !ok || !f.roomFor(int64(hdr)) {
+		return 0, 0, false
+	}
+	if l := len(f.buf.out) + hdr; l > cap(f.buf.out) || l > bigRecord && f.buf.onBig != nil {
+		f.buf.grow(hdr) // else grow would do nothing
+	}
+	f.buf.out = append(f.buf.out, p[:hdr]...)
+	_, _ = f.br.Discard(hdr)
+	return clen, ulen, true
+}
+
+// lenAt decodes the RDB length at the start of p, and its size; ok is
+// false for the string encodings, an invalid first byte, or a length cut
+// short by the end of p.
+func lenAt(p []byte) (n uint64, size int, ok bool) {
+	if len(p) == 0 {
+		return 0, 0, false
+	}
+	switch b := p[0]; {
+	case b < 0x40:
+		return uint64(b), 1, true
+	case b < 0x80:
+		if len(p) < 2 {
+			return 0, 0, false
+		}
+		return uint64(b&0x3f)<<8 | uint64(p[1]), 2, true
+	case b == 0x80 && len(p) >= 5:
+		return uint64(binary.BigEndian.Uint32(p[1:])), 5, true
+	case b == 0x81 && len(p) >= 9:
+		return binary.BigEndian.Uint64(p[1:]), 9, true
+	}
+	return 0, 0, false
+}
+
+// guarded reports whether guard(n) has anything to do: a record being
+// skipped, or one that n more bytes would take past its limit. Most reads
+// are neither, and are spared the call.
+func (f *framer) guarded(n int64) bool {
+	lim := f.limit()
+	return lim > 0 && (f.skip.active || f.pos()+n-f.rec.startOff+f.rec.inflated > lim)
 }
 
 // roomFor reports that n more bytes, and a length of up to 9 before
@@ -460,6 +523,12 @@ func (f *framer) readLZFStr(at int64, what string, need int) (str, error) {
 	if err != nil {
 		return str{}, err
 	}
+	return f.readLZFBody(at, what, need, clen, ulen)
+}
+
+// readLZFBody reads the compressed bytes of an LZF string whose header,
+// at at, was read, and decompresses as much of them as need asks.
+func (f *framer) readLZFBody(at int64, what string, need int, clen, ulen uint64) (str, error) {
 	if clen == 0 || clen > 1<<40 || ulen > 100*clen+64 || ulen == 0 {
 		return str{}, f.errAt(at, "corrupt LZF string (%d bytes claimed to decompress to %d) while reading %s%s", clen, ulen, what, f.keyDesc())
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"math/rand"
 	"strconv"
 	"testing"
 	"testing/iotest"
@@ -137,8 +138,12 @@ func TestShortStrSameAsGeneral(t *testing.T) {
 		{"int16 negative", []byte{0xC1, 0x00, 0x80}, true},
 		{"int32", []byte{0xC2, 0xFF, 0xFF, 0xFF, 0x7F}, true},
 		{"int32 min", []byte{0xC2, 0, 0, 0, 0x80}, true},
-		{"32-bit length", append([]byte{0x80, 0, 0, 0, 3}, "abc"...), false},
+		{"32-bit length", append([]byte{0x80, 0, 0, 0, 3}, "abc"...), true},
+		{"longer than what is looked at", append([]byte{0x80, 0, 0, 0x40, 1}, bytes.Repeat([]byte("y"), 1<<14+1)...), false},
+		// LZF strings: their header is read in one step (lzfHeader).
 		{"LZF", []byte{0xC3, 6, 6, 2, 'a', 'b', 'c', 0x20, 2}, false}, // "abcabc"
+		{"LZF, 14-bit lengths", lzfStr(feedListpack(rand.New(rand.NewSource(1)), 10)), false},
+		{"LZF, 32-bit lengths", append([]byte{0xC3, 0x80, 0, 0, 0, 6, 0x80, 0, 0, 0, 6}, 2, 'a', 'b', 'c', 0x20, 2), false},
 	}
 	for _, tc := range cases {
 		for _, need := range []int{needNone, needHeader, needAll} {
@@ -157,6 +162,12 @@ func TestShortStrSameAsGeneral(t *testing.T) {
 			require.Equal(t, tc.fast, fast.shortStr(&got, need), tc.name)
 			if !tc.fast {
 				assert.Equal(t, int64(0), fast.pos(), "%s: nothing read", tc.name)
+				if tc.enc[0] == 0xC3 {
+					h, _ := testFramer(in, Options{})
+					_, _ = h.br.Peek(len(in))
+					_, _, ok := h.lzfHeader()
+					assert.True(t, ok, "%s: header in one step", tc.name)
+				}
 				got, err = fast.readStr("x", need)
 				require.NoError(t, err, tc.name)
 			}
@@ -167,6 +178,41 @@ func TestShortStrSameAsGeneral(t *testing.T) {
 			assert.Equal(t, slow.buf.out, fast.buf.out, tc.name)
 			assert.Equal(t, int64(len(tc.enc)), fast.pos(), tc.name)
 		}
+	}
+}
+
+// lzfStr is the RDB encoding of b as an LZF string.
+func lzfStr(b []byte) []byte {
+	c := lzfCompress(b)
+	enc := appendRDBLen(appendRDBLen([]byte{0xC3}, uint64(len(c))), uint64(len(b)))
+	return append(enc, c...)
+}
+
+// TestOneStepReadsFailAlike: strings the one-step reads leave to the
+// general path fail there as they always have.
+func TestOneStepReadsFailAlike(t *testing.T) {
+	for _, enc := range [][]byte{
+		{0xC4, 1},                      // invalid string encoding
+		{0xC3, 0xC0, 1, 1},             // LZF length special
+		{0xC3, 2, 0xC1, 1, 2},          // LZF length special
+		{0xC3, 0x82, 1},                // invalid length encoding
+		{0xC3, 0, 4},                   // LZF of no bytes
+		{0xC3, 2, 9, 1, 'a'},           // LZF data cut short (a 2-byte run)
+		{0x90},                         // invalid length encoding
+		{5, 'a'},                       // string cut short
+		{0xC3, 0x80, 0, 0, 0},          // lengths cut short
+		{0xC3, 3, 0x40 | 0x3f, 0xff},   // claims too much for its size
+		{0xC3, 3, 0x81, 0, 0, 0, 0, 0}, // cut inside a 64-bit length
+	} {
+		slow, _ := testFramer(nil, Options{})
+		slow.br = bufio.NewReaderSize(iotest.OneByteReader(bytes.NewReader(enc)), 16)
+		_, want := slow.readStr("x", needAll)
+		fast, _ := testFramer(enc, Options{})
+		_, _ = fast.br.Peek(len(enc))
+		_, got := fast.readStr("x", needAll)
+		require.Error(t, want, "%x", enc)
+		assert.Equal(t, want.Error(), got.Error(), "%x", enc)
+		assert.Equal(t, slow.pos(), fast.pos(), "%x", enc)
 	}
 }
 
