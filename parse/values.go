@@ -54,10 +54,11 @@ func knownType(t byte) bool {
 	return t <= 7 || (t >= 9 && t <= 26)
 }
 
-// record frames one key record whose type byte t was just read, at
-// stream offset at.
-func (f *framer) record(t byte, at int64) (meta, error) {
-	m := meta{typ: t, elements: 1, longElem: -1}
+// record frames into m one key record whose type byte t was just read,
+// at stream offset at. m is filled in place: a meta is large, and this
+// runs for every key.
+func (f *framer) record(m *meta, t byte, at int64) error {
+	*m = meta{typ: t, elements: 1, longElem: -1}
 	r := &f.rec
 	r.inKey = false
 	r.inRec = true
@@ -71,17 +72,17 @@ func (f *framer) record(t byte, at int64) (meta, error) {
 	r.saturated = false
 	f.rec.typeAt, f.rec.idmpAt = r.unitStart, -1
 	if !knownType(t) || t == 26 && (f.dump.version < 13 || f.dump.valkey) {
-		return m, f.errAt(at, "unknown value type or opcode %d (0x%02x) in an RDB %d dump: %s", t, t, f.dump.version, unknownType(t))
+		return f.errAt(at, "unknown value type or opcode %d (0x%02x) in an RDB %d dump: %s", t, t, f.dump.version, unknownType(t))
 	}
 	if err := f.newerThanHeader(at, typeSince(t), func() string { return fmt.Sprintf("value type %d", t) }); err != nil {
-		return m, err
+		return err
 	}
 	if t == 6 {
-		return m, f.errAt(at, "module value type 6 (RDB_TYPE_MODULE_PRE_GA, Redis 4.0 release candidates) cannot be parsed")
+		return f.errAt(at, "module value type 6 (RDB_TYPE_MODULE_PRE_GA, Redis 4.0 release candidates) cannot be parsed")
 	}
 	k, err := f.readStr("the key", needAll)
 	if err != nil {
-		return m, err
+		return err
 	}
 	r.key = append(r.key[:0], k.data...)
 	r.inKey = true
@@ -89,14 +90,14 @@ func (f *framer) record(t byte, at int64) (meta, error) {
 		r.warnings = append(r.warnings, fmt.Sprintf("key name of %d bytes: only its first %d bytes are kept", k.ulen, len(r.key)))
 	}
 	r.valAt = len(f.buf.out)
-	if err := f.value(t, &m); err != nil {
-		return m, err
+	if err := f.value(t, m); err != nil {
+		return err
 	}
 	m.blobs = r.blobs
 	m.warnings = r.warnings
 	m.saturated = r.saturated
 	r.inKey = false
-	return m, nil
+	return nil
 }
 
 // hashKey is FNV-1a.
