@@ -226,18 +226,7 @@ func lzfStreams(rng *rand.Rand) [][]byte {
 	for _, v := range valid {
 		all = append(all, v)
 		for range 400 {
-			m := append([]byte(nil), v...)
-			switch rng.Intn(4) {
-			case 0:
-				m[rng.Intn(len(m))] ^= byte(1 << rng.Intn(8))
-			case 1:
-				m = m[:rng.Intn(len(m))+1]
-			case 2:
-				m[rng.Intn(len(m))] = byte(rng.Intn(256))
-			case 3:
-				m = append(m, byte(rng.Intn(256)), byte(rng.Intn(256)))
-			}
-			all = append(all, m)
+			all = append(all, lzfMutate(rng, v))
 		}
 	}
 	for range 5000 {
@@ -246,6 +235,23 @@ func lzfStreams(rng *rand.Rand) [][]byte {
 		all = append(all, src)
 	}
 	return all
+}
+
+// lzfMutate returns a copy of the LZF stream v with one random change: a
+// bit flipped, a byte replaced, its end cut or two bytes added.
+func lzfMutate(rng *rand.Rand, v []byte) []byte {
+	m := append([]byte(nil), v...)
+	switch rng.Intn(4) {
+	case 0:
+		m[rng.Intn(len(m))] ^= byte(1 << rng.Intn(8))
+	case 1:
+		m = m[:rng.Intn(len(m))+1]
+	case 2:
+		m[rng.Intn(len(m))] = byte(rng.Intn(256))
+	case 3:
+		m = append(m, byte(rng.Intn(256)), byte(rng.Intn(256)))
+	}
+	return m
 }
 
 // sameErr says whether two errors are the same answer: both nil, both
@@ -355,39 +361,30 @@ func lzfBench(b *testing.B) (srcs [][]byte, ulens []int, total int64) {
 	return srcs, ulens, total
 }
 
-func BenchmarkLZFDecode(b *testing.B) {
+// BenchmarkLZF: the three LZF walks on the same streams.
+func BenchmarkLZF(b *testing.B) {
 	srcs, ulens, total := lzfBench(b)
 	dst := make([]byte, 1<<16)
-	b.SetBytes(total)
-	for b.Loop() {
-		for i, s := range srcs {
-			if _, full, err := lzfDecode(dst[:ulens[i]], s); err != nil || !full {
-				b.Fatal(err)
+	for _, bc := range []struct {
+		name string
+		ok   func(src []byte, ulen int) bool
+	}{
+		{"Decode", func(src []byte, ulen int) bool {
+			_, full, err := lzfDecode(dst[:ulen], src)
+			return err == nil && full
+		}},
+		{"Check", func(src []byte, ulen int) bool { _, _, err := lzfCheck(src, ulen); return err == nil }},
+		{"OutLen", func(src []byte, ulen int) bool { _, ok := lzfOutLen(src, ulen); return ok }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(total)
+			for b.Loop() {
+				for i, s := range srcs {
+					if !bc.ok(s, ulens[i]) {
+						b.Fatalf("stream %d refused", i)
+					}
+				}
 			}
-		}
-	}
-}
-
-func BenchmarkLZFCheck(b *testing.B) {
-	srcs, ulens, total := lzfBench(b)
-	b.SetBytes(total)
-	for b.Loop() {
-		for i, s := range srcs {
-			if _, _, err := lzfCheck(s, ulens[i]); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-}
-
-func BenchmarkLZFOutLen(b *testing.B) {
-	srcs, ulens, total := lzfBench(b)
-	b.SetBytes(total)
-	for b.Loop() {
-		for i, s := range srcs {
-			if _, ok := lzfOutLen(s, ulens[i]); !ok {
-				b.Fatal("not ok")
-			}
-		}
+		})
 	}
 }
