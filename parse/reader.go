@@ -378,15 +378,7 @@ func (f *framer) readIntStr(enc uint64, what string, need int) (str, error) {
 // p. Its decimal form is written only if need asks for content: most are
 // elements and values whose length alone counts.
 func (f *framer) intStr(s *str, enc uint64, p []byte, need int) {
-	var v int64
-	switch enc {
-	case 0:
-		v = int64(int8(p[0]))
-	case 1:
-		v = int64(int16(binary.LittleEndian.Uint16(p)))
-	case 2:
-		v = int64(int32(binary.LittleEndian.Uint32(p)))
-	}
+	v := intValue(enc, p)
 	*s = str{clen: 1 << enc, isInt: true}
 	if need == needNone {
 		s.ulen = intLen(v)
@@ -396,51 +388,87 @@ func (f *framer) intStr(s *str, enc uint64, p []byte, need int) {
 	s.ulen = int64(len(s.data))
 }
 
-// shortStr sets s to the string it reads in one step, when its bytes are already buffered and no
-// size limit can be near, a string stored as it is with a one- or
-// two-byte length, or an integer-encoded one: most of a dump's strings
-// are such, and reading their lengths a byte at a time cost more than
-// the rest of framing them. It returns false, and reads nothing, when the
-// string is left to the general path (which gives the same str, and
-// every error). s is filled in place: a str returned by value through
-// the callers was a tenth of this path's cost.
+// intValue is the integer of encoding enc (0, 1, 2: 1, 2 or 4 bytes)
+// stored in p.
+func intValue(enc uint64, p []byte) int64 {
+	switch enc {
+	case 0:
+		return int64(int8(p[0]))
+	case 1:
+		return int64(int16(binary.LittleEndian.Uint16(p)))
+	}
+	return int64(int32(binary.LittleEndian.Uint32(p)))
+}
+
+// shortStr sets s to the next string, read in one step, when it lies
+// wholly in the bufio window (see strAt) and no size limit can be near:
+// most of a dump's strings are such, and reading their lengths a byte at
+// a time cost more than the rest of framing them. It returns false, and
+// reads nothing, when the string is left to the general path (which
+// gives the same str, and every error). s is filled in place: a str
+// returned by value through the callers was a tenth of this path's cost.
 func (f *framer) shortStr(s *str, need int) bool {
 	b := f.br.Buffered()
 	if b < 2 || f.skip.active {
 		return false
 	}
 	p, _ := f.br.Peek(min(b, 1<<14+2))
-	c := p[0]
-	var hdr, n int
-	if c>>6 == 3 {
-		if c&0x3f > 2 {
-			return false // LZF, or an invalid encoding
-		}
-		hdr, n = 1, 1<<(c&0x3f)
-	} else {
-		l, size, ok := lenAt(p)
-		if !ok || l > uint64(len(p)) {
-			return false
-		}
-		hdr, n = size, int(l)
-	}
-	if hdr+n > len(p) || !f.roomFor(int64(hdr+n)) {
+	hdr, n, ok := strAt(p)
+	if !ok || !f.roomFor(int64(hdr+n)) {
 		return false
 	}
-	start := len(f.buf.out)
-	if l := start + hdr + n; l > cap(f.buf.out) || l > bigRecord && f.buf.onBig != nil {
-		f.buf.grow(hdr + n) // else grow would do nothing
-	}
-	f.buf.out = append(f.buf.out, p[:hdr+n]...)
-	_, _ = f.br.Discard(hdr + n)
-	f.skip.partial = false
-	data := f.buf.out[start+hdr:]
-	if c>>6 == 3 {
+	data := f.buf.out[f.take(p[:hdr+n])+hdr:]
+	if c := p[0]; c>>6 == 3 {
 		f.intStr(s, uint64(c&0x3f), data, need)
 		return true
 	}
 	*s = str{data: data, ulen: int64(n), clen: int64(n)}
 	return true
+}
+
+// strAt decodes the string at the start of p when it is one the framer
+// reads in one step: stored as it is, or integer-encoded (its first byte
+// 0xC0-0xC2), and wholly in p. It returns the size of its header and of
+// its content.
+func strAt(p []byte) (hdr, n int, ok bool) {
+	if len(p) == 0 {
+		return 0, 0, false
+	}
+	if c := p[0]; c>>6 == 3 {
+		if c&0x3f > 2 {
+			return 0, 0, false // LZF, or an invalid encoding
+		}
+		hdr, n = 1, 1<<(c&0x3f)
+	} else {
+		l, size, ok := lenAt(p)
+		if !ok || l > uint64(len(p)) {
+			return 0, 0, false
+		}
+		hdr, n = size, int(l)
+	}
+	return hdr, n, hdr+n <= len(p)
+}
+
+// strLen is the length, as a loaded string, of the string strAt found at
+// the start of p with a content of n bytes.
+func strLen(p []byte, n int) int64 {
+	if c := p[0]; c>>6 == 3 {
+		return intLen(intValue(uint64(c&0x3f), p[1:]))
+	}
+	return int64(n)
+}
+
+// take moves p, the start of the bufio window, into the record buffer as
+// readN would, and returns where it starts there.
+func (f *framer) take(p []byte) int {
+	start := len(f.buf.out)
+	if l := start + len(p); l > cap(f.buf.out) || l > bigRecord && f.buf.onBig != nil {
+		f.buf.grow(len(p)) // else grow would do nothing
+	}
+	f.buf.out = append(f.buf.out, p...)
+	_, _ = f.br.Discard(len(p))
+	f.skip.partial = false
+	return start
 }
 
 // lzfHeader reads in one step, when they are buffered and no limit is
@@ -465,11 +493,7 @@ func (f *framer) lzfHeader() (clen, ulen uint64, ok bool) {
 	if !ok || !f.roomFor(int64(hdr)) {
 		return 0, 0, false
 	}
-	if l := len(f.buf.out) + hdr; l > cap(f.buf.out) || l > bigRecord && f.buf.onBig != nil {
-		f.buf.grow(hdr) // else grow would do nothing
-	}
-	f.buf.out = append(f.buf.out, p[:hdr]...)
-	_, _ = f.br.Discard(hdr)
+	f.take(p[:hdr])
 	return clen, ulen, true
 }
 

@@ -4,8 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
 	"math/rand"
 	"strconv"
+	"strings"
 	"testing"
 	"testing/iotest"
 
@@ -239,5 +244,86 @@ func TestIntLen(t *testing.T) {
 	for _, v := range []int64{0, 1, -1, 9, 10, -10, 99, 100, 12345, -32768, 2147483647, -2147483648,
 		999999999999999999, 1000000000000000000, 9223372036854775807, -9223372036854775808} {
 		assert.Equal(t, int64(len(strconv.FormatInt(v, 10))), intLen(v), "%d", v)
+	}
+}
+
+// oneByteInput serves b one byte per read, so that the framer never has
+// more than a byte or two buffered: every string takes the general path.
+func oneByteInput(name string, b []byte) Input {
+	return Input{Name: name, Ref: Ref{Path: name, Size: int64(len(b))}, open: func() (io.ReadCloser, error) {
+		return io.NopCloser(iotest.OneByteReader(bytes.NewReader(b))), nil
+	}}
+}
+
+// TestPlainRunSameAsGeneral: plain collections framed in runs (plainRun)
+// give the records, values and errors that element-by-element reads give,
+// with every kind of element, near and over the size limit, and cut.
+func TestPlainRunSameAsGeneral(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	// elem writes element i, of a kind that depends on i, unique (a hash
+	// with a field twice goes to the decoder, whose hashes are maps).
+	elem := func(w *rdbBuilder, i int) {
+		switch i % 6 {
+		case 0:
+			w.str("m" + strconv.Itoa(i))
+		case 1:
+			w.byte(0xC0, byte(i/6)) // int8
+		case 2:
+			w.byte(0xC1, byte(i), byte(i>>8)) // int16
+		case 3:
+			w.byte(0xC2, byte(i), byte(i>>8), 1, 0) // int32
+		case 4:
+			// 14-bit length past 63, some over 64
+			w.str(strings.Repeat("v", 55+rng.Intn(40)) + strconv.Itoa(i))
+		case 5:
+			w.byte(lzfStr([]byte(strings.Repeat("lzf", 30) + strconv.Itoa(i)))...)
+		}
+	}
+	w := newRDB("REDIS0009").byte(opSelectDB).len(0)
+	for _, typ := range []byte{1, 2, 3, 4, 5} {
+		for _, n := range []int{1, 7, 300} {
+			w.byte(typ).str(fmt.Sprintf("k%d-%d", typ, n)).len(uint64(n))
+			for i := range n {
+				elem(w, i+n)
+				switch typ {
+				case 3:
+					switch i % 4 {
+					case 0:
+						w.byte(253 + byte(i/4%3)) // NaN, +inf, -inf
+					default:
+						w.str(strconv.FormatFloat(rng.Float64()*100, 'g', -1, 64)[:min(8, 3+i%4)])
+					}
+				case 4:
+					elem(w, i*7+n)
+				case 5:
+					w.b = binary.LittleEndian.AppendUint64(w.b, math.Float64bits(float64(i)/3))
+				}
+			}
+		}
+	}
+	dump := w.end()
+	collect := func(in Input, opts Options) (string, error) {
+		var out strings.Builder
+		_, err := Parse(context.Background(), in, opts, func(r *Record) error {
+			c := *r
+			c.Value = nil
+			fmt.Fprintf(&out, "%+v\n", c)
+			if r.Value != nil {
+				fmt.Fprintf(&out, "  %+v\n", *r.Value)
+			}
+			return nil
+		})
+		return out.String(), err
+	}
+	for _, opts := range []Options{{}, {MaxKeyBytes: 700}, {MaxKeyBytes: 3000}, {SkipDecode: func(string, string, int64) bool { return true }}} {
+		for _, cut := range []int{len(dump), len(dump) - 20, len(dump) / 2, len(dump) / 3} {
+			want, werr := collect(oneByteInput("t.rdb", dump[:cut]), opts)
+			got, gerr := collect(bytesInput("t.rdb", dump[:cut]), opts)
+			require.Equal(t, werr == nil, gerr == nil, "limit %d, cut %d: %v / %v", opts.MaxKeyBytes, cut, werr, gerr)
+			if werr != nil {
+				assert.Equal(t, werr.Error(), gerr.Error(), "limit %d, cut %d", opts.MaxKeyBytes, cut)
+			}
+			assert.Equal(t, want, got, "limit %d, cut %d", opts.MaxKeyBytes, cut)
+		}
 	}
 }

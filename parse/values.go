@@ -182,6 +182,9 @@ func (f *framer) plainCollection(t byte, m *meta) error {
 	}
 	m.elements = int64(min(n, 1<<62))
 	for i := uint64(0); i < n; i++ {
+		if i = f.plainRun(t, m, i, n); i == n {
+			break
+		}
 		s, err := f.readStr("an element", needNone)
 		if err != nil {
 			return err
@@ -213,6 +216,72 @@ func (f *framer) plainCollection(t byte, m *meta) error {
 		}
 	}
 	return nil
+}
+
+// plainRun frames in one step the elements i, i+1, ... of a plain
+// collection of type t that lie wholly in the bufio window, while no size
+// limit is within reach and each string is one shortStr would read:
+// their bytes are moved into the record buffer once for the run instead
+// of once for each string and score. It returns the index of the first
+// element left to the general path (n when none is).
+func (f *framer) plainRun(t byte, m *meta, i, n uint64) uint64 {
+	b := f.br.Buffered()
+	if b == 0 || f.skip.active {
+		return i
+	}
+	p, _ := f.br.Peek(b)
+	if lim := f.limit(); lim > 0 {
+		// What guard would allow, for a length read anywhere in the run.
+		room := lim - (f.pos() + 9 - f.rec.startOff + f.rec.inflated)
+		if room <= 0 {
+			return i
+		}
+		p = p[:min(int64(len(p)), room)]
+	}
+	q := 0
+	for ; i < n; i++ {
+		hdr, l, ok := strAt(p[q:])
+		if !ok {
+			break
+		}
+		elem := strLen(p[q:], l)
+		end := q + hdr + l
+		value := int64(-1) // a hash value's length
+		switch t {
+		case 3:
+			// A score as a string of one length byte (253-255: none).
+			if end >= len(p) {
+				ok = false
+				break
+			}
+			if sl := p[end]; sl < 253 {
+				end += int(sl)
+			}
+			end++
+			ok = end <= len(p)
+		case 4:
+			hdr, l, ok = strAt(p[end:])
+			if ok {
+				value = strLen(p[end:], l)
+				end += hdr + l
+			}
+		case 5:
+			end += 8
+			ok = end <= len(p)
+		}
+		if !ok {
+			break
+		}
+		f.noteLong(m, i, str{ulen: elem})
+		if value >= 0 {
+			f.noteLong(m, i, str{ulen: value})
+		}
+		q = end
+	}
+	if q > 0 {
+		f.take(p[:q])
+	}
+	return i
 }
 
 // hashWithTTLs frames RDB_TYPE_HASH_METADATA (and its pre-GA form) and
