@@ -333,7 +333,8 @@ func (f *framer) readCountOf(what, sub string) (uint64, error) {
 }
 
 // readStr reads an RDB string. need says how much of the content the
-// caller wants decoded; with needNone, data is nil for LZF strings.
+// caller wants decoded; with needNone, data is nil for LZF and
+// integer-encoded strings.
 func (f *framer) readStr(what string, need int) (s str, err error) {
 	if f.shortStr(&s, need) {
 		return s, nil
