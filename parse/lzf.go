@@ -43,7 +43,7 @@ func lzfRef(src []byte, ip int) (l, dist, size int) {
 // lzfDecode decompresses src into dst and stops once dst is full, so that a
 // caller can cheaply look at the first bytes of a compressed blob. full is
 // true when src was consumed exactly and filled dst exactly. Bytes of dst
-// past n may be overwritten.
+// past n (never past len(dst)) may be overwritten.
 func lzfDecode(dst, src []byte) (n int, full bool, err error) {
 	ip, op := 0, 0
 	for ip+3 <= len(src) {
