@@ -246,7 +246,8 @@ func (f *filler) str(c *cursor) Elem {
 	return e
 }
 
-// intLen is the length of v's decimal form.
+// intLen is the length of v's decimal form. It compares with powers of
+// ten instead of dividing: it runs for every integer-encoded string.
 func intLen(v int64) int64 {
 	n := int64(1)
 	u := uint64(v)
@@ -254,52 +255,11 @@ func intLen(v int64) int64 {
 		n++
 		u = -u
 	}
-	for u >= 10 {
-		u /= 10
+	// u <= 1<<63 < 10^19: p stops at 10^19 at most, which fits.
+	for p := uint64(10); u >= p; p *= 10 {
 		n++
 	}
 	return n
-}
-
-// lzfOutLen is how many bytes src decompresses to when ulen are
-// expected, exactly as the decoder (hdt3213/rdb's lzf) decides: a run or
-// back reference that would go past ulen, or past src, or before the
-// start, is an error; running out of input early is not (the string is
-// shorter).
-func lzfOutLen(src []byte, ulen int) (int, bool) {
-	ip, op := 0, 0
-	for ip < len(src) {
-		ctrl := int(src[ip])
-		ip++
-		if ctrl < 32 {
-			l := ctrl + 1
-			if op+l > ulen || ip+l > len(src) {
-				return op, false
-			}
-			ip += l
-			op += l
-			continue
-		}
-		l := ctrl >> 5
-		back := (ctrl&0x1f)<<8 + 1
-		if ip >= len(src) {
-			return op, false
-		}
-		if l == 7 {
-			l += int(src[ip])
-			ip++
-			if ip >= len(src) {
-				return op, false
-			}
-		}
-		back += int(src[ip])
-		ip++
-		if op+l+2 > ulen || op-back < 0 {
-			return op, false
-		}
-		op += l + 2
-	}
-	return op, true
 }
 
 // plainElems reads a count and as many strings.

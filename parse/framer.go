@@ -22,6 +22,7 @@ import (
 //	walk.go      compressed listpacks: checked as servers load them, walked if decoded
 //	module.go    module data (values, MODULE_AUX, KEY_META); vector sets
 //	lzfsize.go   LZF lengths of list nodes as the servers compress them
+//	lzf.go       LZF decompressed, checked, measured (the filler's too)
 //	compat.go    what exists only for the decoder, hdt3213/rdb v1.3.2
 //	messages.go  error messages
 

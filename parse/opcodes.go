@@ -246,8 +246,8 @@ func (f *framer) keyRecord(t byte, at int64) error {
 	}
 	r := &f.rec
 	f.beginRecord()
-	m, err := f.record(t, at)
-	if err != nil {
+	var m meta
+	if err := f.record(&m, t, at); err != nil {
 		f.buf.cut(r.start) // never forward a partial record
 		return err
 	}

@@ -806,6 +806,13 @@ func benchParse(b *testing.B, opts Options) {
 	data := benchData(b)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
+	if c0, ok := processCPU(); ok {
+		// CPU time of every goroutine (SHA-256, decoding), per parse.
+		defer func() {
+			c1, _ := processCPU()
+			b.ReportMetric(float64(c1-c0)/float64(b.N), "cpu-ns/op")
+		}()
+	}
 	for b.Loop() {
 		_, err := Parse(context.Background(), bytesInput("bench.rdb", data), opts, func(*Record) error { return nil })
 		if err != nil {

@@ -218,9 +218,14 @@ const (
 func (f *framer) pos() int64 { return f.buf.pos() }
 
 func (f *framer) readByte(what string) (byte, error) {
+	return f.readByteOf(what, "")
+}
+
+// readByteOf is readByte for what+sub, joined only for a message.
+func (f *framer) readByteOf(what, sub string) (byte, error) {
 	b, err := f.br.ReadByte()
 	if err != nil {
-		return 0, f.ioErr(err, what)
+		return 0, f.ioErr(err, what+sub)
 	}
 	f.buf.grow(1)
 	f.buf.out = append(f.buf.out, b)
@@ -231,7 +236,7 @@ func (f *framer) readByte(what string) (byte, error) {
 // grows the buffer only as bytes actually arrive.
 func (f *framer) readN(n int64, what string) ([]byte, error) {
 	f.skip.partial = false
-	if f.limit() > 0 {
+	if f.guarded(n) {
 		f.guard(n)
 		if f.skip.active && n > skipKeep {
 			return f.skipN(n, what)
@@ -264,12 +269,17 @@ func (f *framer) readN(n int64, what string) ([]byte, error) {
 // readLen reads a length-encoded integer; special reports the 11xxxxxx
 // string encodings, with the encoding in the returned value.
 func (f *framer) readLen(what string) (uint64, bool, error) {
-	if f.limit() > 0 {
+	return f.readLenOf(what, "")
+}
+
+// readLenOf is readLen for what+sub, joined only for a message.
+func (f *framer) readLenOf(what, sub string) (uint64, bool, error) {
+	if f.guarded(9) {
 		// Values made of lengths only (module integers) must drain too.
 		f.guard(9)
 	}
 	at := f.pos()
-	b, err := f.readByte(what)
+	b, err := f.readByteOf(what, sub)
 	if err != nil {
 		return 0, false, err
 	}
@@ -277,45 +287,62 @@ func (f *framer) readLen(what string) (uint64, bool, error) {
 	case 0:
 		return uint64(b & 0x3f), false, nil
 	case 1:
-		b2, err := f.readByte(what)
+		b2, err := f.readByteOf(what, sub)
 		if err != nil {
 			return 0, false, err
 		}
 		return uint64(b&0x3f)<<8 | uint64(b2), false, nil
 	case 2:
+		name := what
+		if sub != "" {
+			name += sub // lengths this long are rare
+		}
 		switch b {
 		case 0x80:
-			p, err := f.readN(4, what)
+			p, err := f.readN(4, name)
 			if err != nil {
 				return 0, false, err
 			}
 			return uint64(binary.BigEndian.Uint32(p)), false, nil
 		case 0x81:
-			p, err := f.readN(8, what)
+			p, err := f.readN(8, name)
 			if err != nil {
 				return 0, false, err
 			}
 			return binary.BigEndian.Uint64(p), false, nil
 		}
-		return 0, false, f.errAt(at, "invalid length encoding 0x%02x while reading %s%s", b, what, f.keyDesc())
+		return 0, false, f.errAt(at, "invalid length encoding 0x%02x while reading %s%s%s", b, what, sub, f.keyDesc())
 	}
 	return uint64(b & 0x3f), true, nil
 }
 
 // readCount reads a length that counts items.
 func (f *framer) readCount(what string) (uint64, error) {
+	return f.readCountOf(what, "")
+}
+
+// readCountOf is readCount for what+sub, joined only for a message: the
+// lengths of every LZF string are read with such names.
+func (f *framer) readCountOf(what, sub string) (uint64, error) {
 	at := f.pos()
-	n, special, err := f.readLen(what)
+	n, special, err := f.readLenOf(what, sub)
 	if err == nil && special {
-		err = f.errAt(at, "invalid length encoding 0x%02x while reading %s%s", 0xC0|n, what, f.keyDesc())
+		err = f.errAt(at, "invalid length encoding 0x%02x while reading %s%s%s", 0xC0|n, what, sub, f.keyDesc())
 	}
 	return n, err
 }
 
 // readStr reads an RDB string. need says how much of the content the
-// caller wants decoded; with needNone, data is nil for LZF strings.
-func (f *framer) readStr(what string, need int) (str, error) {
+// caller wants decoded; with needNone, data is nil for LZF and
+// integer-encoded strings.
+func (f *framer) readStr(what string, need int) (s str, err error) {
+	if f.shortStr(&s, need) {
+		return s, nil
+	}
 	at := f.pos()
+	if clen, ulen, ok := f.lzfHeader(); ok {
+		return f.readLZFBody(at, what, need, clen, ulen)
+	}
 	n, special, err := f.readLen(what)
 	if err != nil {
 		return str{}, err
@@ -329,7 +356,7 @@ func (f *framer) readStr(what string, need int) (str, error) {
 	}
 	switch n {
 	case 0, 1, 2:
-		return f.readIntStr(n, what)
+		return f.readIntStr(n, what, need)
 	case 3:
 		return f.readLZFStr(at, what, need)
 	}
@@ -338,36 +365,195 @@ func (f *framer) readStr(what string, need int) (str, error) {
 
 // readIntStr reads an integer-encoded string of 1, 2 or 4 bytes (enc 0,
 // 1, 2); its data is the decimal form, as the server gets it back.
-func (f *framer) readIntStr(enc uint64, what string) (str, error) {
-	size := 1 << enc
-	p, err := f.readN(int64(size), what)
+func (f *framer) readIntStr(enc uint64, what string, need int) (str, error) {
+	p, err := f.readN(1<<enc, what)
 	if err != nil {
 		return str{}, err
 	}
-	var v int64
+	var s str
+	f.intStr(&s, enc, p, need)
+	return s, nil
+}
+
+// intStr sets s to the integer-encoded string of encoding enc stored in
+// p. Its decimal form is written only if need asks for content: most are
+// elements and values whose length alone counts.
+func (f *framer) intStr(s *str, enc uint64, p []byte, need int) {
+	v := intValue(enc, p)
+	*s = str{clen: 1 << enc, isInt: true}
+	if need == needNone {
+		s.ulen = intLen(v)
+		return
+	}
+	s.data = strconv.AppendInt(f.scratch[:0], v, 10)
+	s.ulen = int64(len(s.data))
+}
+
+// intValue is the integer of encoding enc (0, 1, 2: 1, 2 or 4 bytes)
+// stored in p.
+func intValue(enc uint64, p []byte) int64 {
 	switch enc {
 	case 0:
-		v = int64(int8(p[0]))
+		return int64(int8(p[0]))
 	case 1:
-		v = int64(int16(binary.LittleEndian.Uint16(p)))
-	case 2:
-		v = int64(int32(binary.LittleEndian.Uint32(p)))
+		return int64(int16(binary.LittleEndian.Uint16(p)))
 	}
-	d := strconv.AppendInt(f.scratch[:0], v, 10)
-	return str{data: d, ulen: int64(len(d)), clen: int64(size), isInt: true}, nil
+	return int64(int32(binary.LittleEndian.Uint32(p)))
+}
+
+// shortStr sets s to the next string, read in one step, when it lies
+// wholly in the bufio window (see strAt) and no size limit can be near:
+// most of a dump's strings are such, and reading their lengths a byte at
+// a time cost more than the rest of framing them. It returns false, and
+// reads nothing, when the string is left to the general path (which
+// gives the same str, and every error). s is filled in place: a str
+// returned by value through the callers was a tenth of this path's cost.
+func (f *framer) shortStr(s *str, need int) bool {
+	b := f.br.Buffered()
+	if b < 2 || f.skip.active {
+		return false
+	}
+	p, _ := f.br.Peek(min(b, 1<<14+2))
+	hdr, n, ok := strAt(p)
+	if !ok || !f.roomFor(int64(hdr+n)) {
+		return false
+	}
+	data := f.buf.out[f.take(p[:hdr+n])+hdr:]
+	if c := p[0]; c>>6 == 3 {
+		f.intStr(s, uint64(c&0x3f), data, need)
+		return true
+	}
+	*s = str{data: data, ulen: int64(n), clen: int64(n)}
+	return true
+}
+
+// strAt decodes the string at the start of p when it is one the framer
+// reads in one step: stored as it is, or integer-encoded (its first byte
+// 0xC0-0xC2), and wholly in p. It returns the size of its header and of
+// its content.
+func strAt(p []byte) (hdr, n int, ok bool) {
+	if len(p) == 0 {
+		return 0, 0, false
+	}
+	if c := p[0]; c>>6 == 3 {
+		if c&0x3f > 2 {
+			return 0, 0, false // LZF, or an invalid encoding
+		}
+		hdr, n = 1, 1<<(c&0x3f)
+	} else {
+		l, size, ok := lenAt(p)
+		if !ok || l > uint64(len(p)) {
+			return 0, 0, false
+		}
+		hdr, n = size, int(l)
+	}
+	return hdr, n, hdr+n <= len(p)
+}
+
+// strLen is the length, as a loaded string, of the string strAt found at
+// the start of p with a content of n bytes.
+func strLen(p []byte, n int) int64 {
+	if c := p[0]; c>>6 == 3 {
+		return intLen(intValue(uint64(c&0x3f), p[1:]))
+	}
+	return int64(n)
+}
+
+// take moves p, the start of the bufio window, into the record buffer as
+// readN would, and returns where it starts there.
+func (f *framer) take(p []byte) int {
+	start := len(f.buf.out)
+	if l := start + len(p); l > cap(f.buf.out) || l > bigRecord && f.buf.onBig != nil {
+		f.buf.grow(len(p)) // else grow would do nothing
+	}
+	f.buf.out = append(f.buf.out, p...)
+	_, _ = f.br.Discard(len(p))
+	f.skip.partial = false
+	return start
+}
+
+// lzfHeader reads in one step, when they are buffered and no limit is
+// near, the encoding byte and the two lengths of an LZF string (list
+// nodes and long values are mostly such). It returns false, and reads
+// nothing, for anything else, left to the general path and its errors.
+func (f *framer) lzfHeader() (clen, ulen uint64, ok bool) {
+	b := f.br.Buffered()
+	if b < 3 || f.skip.active {
+		return 0, 0, false
+	}
+	p, _ := f.br.Peek(min(b, 1+9+9))
+	if p[0] != 0xC3 {
+		return 0, 0, false
+	}
+	clen, k1, ok := lenAt(p[1:])
+	if !ok {
+		return 0, 0, false
+	}
+	ulen, k2, ok := lenAt(p[1+k1:])
+	hdr := 1 + k1 + k2
+	if !ok || !f.roomFor(int64(hdr)) {
+		return 0, 0, false
+	}
+	f.take(p[:hdr])
+	return clen, ulen, true
+}
+
+// lenAt decodes the RDB length at the start of p, and its size; ok is
+// false for the string encodings, an invalid first byte, or a length cut
+// short by the end of p.
+func lenAt(p []byte) (n uint64, size int, ok bool) {
+	if len(p) == 0 {
+		return 0, 0, false
+	}
+	switch b := p[0]; {
+	case b < 0x40:
+		return uint64(b), 1, true
+	case b < 0x80:
+		if len(p) < 2 {
+			return 0, 0, false
+		}
+		return uint64(b&0x3f)<<8 | uint64(p[1]), 2, true
+	case b == 0x80 && len(p) >= 5:
+		return uint64(binary.BigEndian.Uint32(p[1:])), 5, true
+	case b == 0x81 && len(p) >= 9:
+		return binary.BigEndian.Uint64(p[1:]), 9, true
+	}
+	return 0, 0, false
+}
+
+// guarded reports whether guard(n) has anything to do: a record being
+// skipped, or one that n more bytes would take past its limit. Most reads
+// are neither, and are spared the call.
+func (f *framer) guarded(n int64) bool {
+	lim := f.limit()
+	return lim > 0 && (f.skip.active || f.pos()+n-f.rec.startOff+f.rec.inflated > lim)
+}
+
+// roomFor reports that n more bytes, and a length of up to 9 before
+// them, cannot take the item being framed past its limit: guard would
+// do nothing for them.
+func (f *framer) roomFor(n int64) bool {
+	lim := f.limit()
+	return lim == 0 || f.pos()+9+n-f.rec.startOff+f.rec.inflated <= lim
 }
 
 // readLZFStr reads an LZF-compressed string whose encoding byte, at at,
 // was just read, and decompresses as much of it as need asks.
 func (f *framer) readLZFStr(at int64, what string, need int) (str, error) {
-	clen, err := f.readCount(what + " (LZF compressed length)")
+	clen, err := f.readCountOf(what, " (LZF compressed length)")
 	if err != nil {
 		return str{}, err
 	}
-	ulen, err := f.readCount(what + " (LZF uncompressed length)")
+	ulen, err := f.readCountOf(what, " (LZF uncompressed length)")
 	if err != nil {
 		return str{}, err
 	}
+	return f.readLZFBody(at, what, need, clen, ulen)
+}
+
+// readLZFBody reads the compressed bytes of an LZF string whose header,
+// at at, was read, and decompresses as much of them as need asks.
+func (f *framer) readLZFBody(at int64, what string, need int, clen, ulen uint64) (str, error) {
 	if clen == 0 || clen > 1<<40 || ulen > 100*clen+64 || ulen == 0 {
 		return str{}, f.errAt(at, "corrupt LZF string (%d bytes claimed to decompress to %d) while reading %s%s", clen, ulen, what, f.keyDesc())
 	}

@@ -54,10 +54,11 @@ func knownType(t byte) bool {
 	return t <= 7 || (t >= 9 && t <= 26)
 }
 
-// record frames one key record whose type byte t was just read, at
-// stream offset at.
-func (f *framer) record(t byte, at int64) (meta, error) {
-	m := meta{typ: t, elements: 1, longElem: -1}
+// record frames into m one key record whose type byte t was just read,
+// at stream offset at. m is filled in place: a meta is large, and this
+// runs for every key.
+func (f *framer) record(m *meta, t byte, at int64) error {
+	*m = meta{typ: t, elements: 1, longElem: -1}
 	r := &f.rec
 	r.inKey = false
 	r.inRec = true
@@ -71,17 +72,17 @@ func (f *framer) record(t byte, at int64) (meta, error) {
 	r.saturated = false
 	f.rec.typeAt, f.rec.idmpAt = r.unitStart, -1
 	if !knownType(t) || t == 26 && (f.dump.version < 13 || f.dump.valkey) {
-		return m, f.errAt(at, "unknown value type or opcode %d (0x%02x) in an RDB %d dump: %s", t, t, f.dump.version, unknownType(t))
+		return f.errAt(at, "unknown value type or opcode %d (0x%02x) in an RDB %d dump: %s", t, t, f.dump.version, unknownType(t))
 	}
 	if err := f.newerThanHeader(at, typeSince(t), func() string { return fmt.Sprintf("value type %d", t) }); err != nil {
-		return m, err
+		return err
 	}
 	if t == 6 {
-		return m, f.errAt(at, "module value type 6 (RDB_TYPE_MODULE_PRE_GA, Redis 4.0 release candidates) cannot be parsed")
+		return f.errAt(at, "module value type 6 (RDB_TYPE_MODULE_PRE_GA, Redis 4.0 release candidates) cannot be parsed")
 	}
 	k, err := f.readStr("the key", needAll)
 	if err != nil {
-		return m, err
+		return err
 	}
 	r.key = append(r.key[:0], k.data...)
 	r.inKey = true
@@ -89,14 +90,14 @@ func (f *framer) record(t byte, at int64) (meta, error) {
 		r.warnings = append(r.warnings, fmt.Sprintf("key name of %d bytes: only its first %d bytes are kept", k.ulen, len(r.key)))
 	}
 	r.valAt = len(f.buf.out)
-	if err := f.value(t, &m); err != nil {
-		return m, err
+	if err := f.value(t, m); err != nil {
+		return err
 	}
 	m.blobs = r.blobs
 	m.warnings = r.warnings
 	m.saturated = r.saturated
 	r.inKey = false
-	return m, nil
+	return nil
 }
 
 // hashKey is FNV-1a.
@@ -181,6 +182,9 @@ func (f *framer) plainCollection(t byte, m *meta) error {
 	}
 	m.elements = int64(min(n, 1<<62))
 	for i := uint64(0); i < n; i++ {
+		if i = f.plainRun(t, m, i, n); i == n {
+			break
+		}
 		s, err := f.readStr("an element", needNone)
 		if err != nil {
 			return err
@@ -212,6 +216,72 @@ func (f *framer) plainCollection(t byte, m *meta) error {
 		}
 	}
 	return nil
+}
+
+// plainRun frames in one step the elements i, i+1, ... of a plain
+// collection of type t that lie wholly in the bufio window, while no size
+// limit is within reach and each string is one shortStr would read:
+// their bytes are moved into the record buffer once for the run instead
+// of once for each string and score. It returns the index of the first
+// element left to the general path (n when none is).
+func (f *framer) plainRun(t byte, m *meta, i, n uint64) uint64 {
+	b := f.br.Buffered()
+	if b == 0 || f.skip.active {
+		return i
+	}
+	p, _ := f.br.Peek(b)
+	if lim := f.limit(); lim > 0 {
+		// What guard would allow, for a length read anywhere in the run.
+		room := lim - (f.pos() + 9 - f.rec.startOff + f.rec.inflated)
+		if room <= 0 {
+			return i
+		}
+		p = p[:min(int64(len(p)), room)]
+	}
+	q := 0
+	for ; i < n; i++ {
+		hdr, l, ok := strAt(p[q:])
+		if !ok {
+			break
+		}
+		elem := strLen(p[q:], l)
+		end := q + hdr + l
+		value := int64(-1) // a hash value's length
+		switch t {
+		case 3:
+			// A score as a string of one length byte (253-255: none).
+			if end >= len(p) {
+				ok = false
+				break
+			}
+			if sl := p[end]; sl < 253 {
+				end += int(sl)
+			}
+			end++
+			ok = end <= len(p)
+		case 4:
+			hdr, l, ok = strAt(p[end:])
+			if ok {
+				value = strLen(p[end:], l)
+				end += hdr + l
+			}
+		case 5:
+			end += 8
+			ok = end <= len(p)
+		}
+		if !ok {
+			break
+		}
+		f.noteLong(m, i, str{ulen: elem})
+		if value >= 0 {
+			f.noteLong(m, i, str{ulen: value})
+		}
+		q = end
+	}
+	if q > 0 {
+		f.take(p[:q])
+	}
+	return i
 }
 
 // hashWithTTLs frames RDB_TYPE_HASH_METADATA (and its pre-GA form) and
