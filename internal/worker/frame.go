@@ -9,7 +9,6 @@ import (
 	"io"
 	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/rdbscope/rdbscope/aggregate"
 	"github.com/rdbscope/rdbscope/internal/scan"
@@ -18,13 +17,13 @@ import (
 
 // The child's results travel as frames: a kind byte, a uvarint payload
 // length and the payload. There is one kind per message. Key batches,
-// nearly all the traffic, use a compact binary layout (decoding gob or
-// JSON per key cost more than parsing the dump); the few other messages
-// are JSON or a number.
+// nearly all the traffic, use a compact binary layout (keycodec.go:
+// decoding gob or JSON per key cost more than parsing the dump); the few
+// other messages are JSON or a number.
 const (
 	frameHeader   = 'h' // scan.Header, JSON
-	frameKeys     = 'k' // a batch of keys: a uvarint count, then each key (appendKey)
-	frameHeld     = 'H' // a batch of keys held while cluster mode is undecided (see scan.Holder): a uvarint count, then each key (appendHeld)
+	frameKeys     = 'k' // a batch of keys: a uvarint count, then each key (keyEncoder.appendKey)
+	frameHeld     = 'H' // a batch of keys held while cluster mode is undecided (see scan.Holder): a uvarint count, then each key (keyEncoder.appendHeld)
 	frameProgress = 'p' // stored bytes read so far, uvarint
 	frameBig      = 'b' // a key record that may be too large to decode (scan.BigRecorder): its index and offset, uvarints
 	frameEnd      = 'e' // scan.Summary, JSON
@@ -42,35 +41,72 @@ const maxFrame = 1 << 30
 // memory, on a huge key) has sent every key it had parsed before.
 const flushEvery = 100 * time.Millisecond
 
+// The child's frames reach the pipe on a goroutine of their own
+// (frameWriter.write): the parser's framing goroutine, its serial stage,
+// reports progress and the scan sends keys without waiting for the
+// parent to read, as long as less than maxPending waits. Written by the
+// callers themselves, the frames made the framing goroutine wait on a
+// full pipe for seconds of a 1 GB dump (docs/performance.md).
+const (
+	// writeAt is how many bytes of frames wake the writing goroutine
+	// when nothing asks for them sooner: pipe writes that size cost
+	// little, and so do the parent's reads.
+	writeAt = 128 << 10
+	// maxPending is how many bytes of frames may wait for the writing
+	// goroutine before Key and Hold wait for it.
+	maxPending = 1 << 20
+)
+
 // frameWriter is the child's scan.Sink: it writes what the scan finds as
 // frames.
 type frameWriter struct {
-	mu   sync.Mutex // Progress comes from the parser's framing goroutine, flushes from a ticker
-	bw   *bufio.Writer
+	w io.Writer
+
+	// mu guards what follows: Progress and BigRecord come from the
+	// parser's framing goroutine, the other calls from the scan's,
+	// flushes from a ticker, and the writing goroutine takes the frames.
+	mu   sync.Mutex
+	cond sync.Cond // on mu: frames queued, taken or written
+	out  []byte    // whole frames for the writing goroutine
+	// urgent says that out must be written now, however short.
+	urgent bool
+	// Bytes of frames queued and written so far, for flushAll.
+	queued, written int64
+	err             error // the first write error; nothing is written after it
+	closed          bool  // done was called: the writing goroutine ends once out is written
+
 	buf  []byte // keys encoded since the last frame
 	n    int    // how many
 	hbuf []byte // held keys encoded since the last frame
 	hn   int    // how many
-	hdr  [1 + binary.MaxVarintLen64]byte
+	// The encoders of the keys and of the held keys: each stream of
+	// batches defines its own classes.
+	keys, held keyEncoder
+	hdr        [1 + binary.MaxVarintLen64]byte
 	// bigNext says that the next key is that of a record announced as
 	// big (BigRecord): it goes to the parent at once, so that a child
 	// dying later, on a record it did not announce, is not taken to
 	// have died on that one (frameReader.resumeAt).
 	bigNext bool
-	stop    chan struct{} // ends the ticker
-	wg      sync.WaitGroup
+
+	stop   chan struct{} // ends the ticker
+	ticker sync.WaitGroup
+	writer sync.WaitGroup
 }
 
 func newFrameWriter(w io.Writer) *frameWriter {
-	f := &frameWriter{bw: bufio.NewWriterSize(w, 1<<20), stop: make(chan struct{})}
-	f.wg.Add(1)
+	f := &frameWriter{w: w, stop: make(chan struct{})}
+	f.cond.L = &f.mu
+	f.ticker.Add(1)
 	go f.tick()
+	f.writer.Add(1)
+	go f.write()
 	return f
 }
 
-// tick sends what is waiting every flushEvery until done.
+// tick sends what is waiting every flushEvery until stopTick.
 func (f *frameWriter) tick() {
-	defer f.wg.Done()
+	defer f.ticker.Done()
 	t := time.NewTicker(flushEvery)
 	defer t.Stop()
 	for {
@@ -79,33 +115,96 @@ func (f *frameWriter) tick() {
 			return
 		case <-t.C:
 			f.mu.Lock()
-			_ = f.flushAll()
+			f.flushHeld()
+			f.flushKeys()
+			f.kick()
 			f.mu.Unlock()
 		}
 	}
 }
 
-// flushAll writes the keys waiting and everything buffered to the parent;
-// f.mu must be held. A failed write shows up on the next one.
-func (f *frameWriter) flushAll() error {
-	if err := f.flushHeld(); err != nil {
-		return err
-	}
-	if err := f.flushKeys(); err != nil {
-		return err
-	}
-	return f.bw.Flush()
+// stopTick ends the ticker.
+func (f *frameWriter) stopTick() {
+	close(f.stop)
+	f.ticker.Wait()
 }
 
-// frame writes one frame; f.mu must be held.
-func (f *frameWriter) frame(kind byte, payload []byte) error {
+// write writes the frames queued to w, until done.
+func (f *frameWriter) write() {
+	defer f.writer.Done()
+	var spare []byte
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for {
+		for !f.closed && !f.urgent && len(f.out) < writeAt {
+			f.cond.Wait()
+		}
+		f.urgent = false
+		if len(f.out) == 0 {
+			if f.closed {
+				return
+			}
+			continue
+		}
+		// Writing from the other buffer, so that the callers go on
+		// queueing while the parent reads.
+		b, failed := f.out, f.err != nil
+		f.out, spare = spare[:0], nil
+		f.mu.Unlock()
+		var err error
+		if !failed {
+			_, err = f.w.Write(b)
+		}
+		f.mu.Lock()
+		if err != nil && f.err == nil {
+			f.err = err
+		}
+		f.written += int64(len(b))
+		spare = b
+		f.cond.Broadcast()
+	}
+}
+
+// kick has the writing goroutine write what is queued now; f.mu must be
+// held.
+func (f *frameWriter) kick() {
+	if len(f.out) > 0 {
+		f.urgent = true
+		f.cond.Broadcast()
+	}
+}
+
+// flushAll writes the keys waiting and every frame queued to the parent,
+// and waits until they are written; f.mu must be held.
+func (f *frameWriter) flushAll() error {
+	f.flushHeld()
+	f.flushKeys()
+	f.kick()
+	for f.written < f.queued && f.err == nil {
+		f.cond.Wait()
+	}
+	return f.err
+}
+
+// room waits while too much waits for the writing goroutine; f.mu must
+// be held.
+func (f *frameWriter) room() error {
+	for len(f.out) >= maxPending && f.err == nil {
+		f.cond.Wait()
+	}
+	return f.err
+}
+
+// frame queues one frame; f.mu must be held.
+func (f *frameWriter) frame(kind byte, payload []byte) {
 	f.hdr[0] = kind
 	n := binary.PutUvarint(f.hdr[1:], uint64(len(payload)))
-	if _, err := f.bw.Write(f.hdr[:1+n]); err != nil {
-		return err
+	f.out = append(f.out, f.hdr[:1+n]...)
+	f.out = append(f.out, payload...)
+	f.queued += int64(1 + n + len(payload))
+	if len(f.out) >= writeAt {
+		f.cond.Broadcast()
 	}
-	_, err := f.bw.Write(payload)
-	return err
 }
 
 func (f *frameWriter) json(kind byte, v any) error {
@@ -115,11 +214,18 @@ func (f *frameWriter) json(kind byte, v any) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.frame(kind, b)
+	f.frame(kind, b)
+	return f.err
 }
 
 // Start implements scan.Sink.
-func (f *frameWriter) Start(h *scan.Header) error { return f.json(frameHeader, h) }
+func (f *frameWriter) Start(h *scan.Header) error {
+	err := f.json(frameHeader, h)
+	f.mu.Lock()
+	f.kick()
+	f.mu.Unlock()
+	return err
+}
 
 // Key implements scan.Sink.
 func (f *frameWriter) Key(k *aggregate.Key) error {
@@ -132,15 +238,16 @@ func (f *frameWriter) Key(k *aggregate.Key) error {
 		// Room for the count, filled in by flushKeys.
 		f.buf = append(f.buf[:0], countRoom[:]...)
 	}
-	f.buf = appendKey(f.buf, k)
+	f.buf = f.keys.appendKey(f.buf, k)
 	f.n++
 	if f.bigNext {
 		return f.sendBig()
 	}
 	if f.n == keyBatch {
-		return f.flushKeys()
+		f.flushKeys()
+		return f.room()
 	}
-	return nil
+	return f.err
 }
 
 // sendBig sends the key of an announced big record, and all before it,
@@ -161,61 +268,61 @@ func (f *frameWriter) Hold(k *aggregate.Key, cluster scan.Figures) error {
 	if f.hn == 0 {
 		f.hbuf = append(f.hbuf[:0], countRoom[:]...)
 	}
-	f.hbuf = appendHeld(f.hbuf, k, cluster)
+	f.hbuf = f.held.appendHeld(f.hbuf, k, cluster)
 	f.hn++
 	if f.bigNext {
 		return f.sendBig()
 	}
 	if f.hn == keyBatch {
-		return f.flushHeld()
+		f.flushHeld()
+		return f.room()
 	}
-	return nil
+	return f.err
 }
 
 var countRoom [binary.MaxVarintLen64]byte
 
-// flushKeys sends the keys encoded so far as one frame; f.mu must be
+// flushKeys queues the keys encoded so far as one frame; f.mu must be
 // held.
-func (f *frameWriter) flushKeys() error {
-	err := f.batch(frameKeys, f.buf, f.n)
+func (f *frameWriter) flushKeys() {
+	f.batch(frameKeys, f.buf, f.n)
 	f.n = 0
-	return err
 }
 
-// flushHeld sends the held keys encoded so far as one frame; f.mu must
+// flushHeld queues the held keys encoded so far as one frame; f.mu must
 // be held.
-func (f *frameWriter) flushHeld() error {
-	err := f.batch(frameHeld, f.hbuf, f.hn)
+func (f *frameWriter) flushHeld() {
+	f.batch(frameHeld, f.hbuf, f.hn)
 	f.hn = 0
-	return err
 }
 
-// batch sends n keys encoded in buf, after the room for their count, as
+// batch queues n keys encoded in buf, after the room for their count, as
 // one frame of kind; f.mu must be held.
-func (f *frameWriter) batch(kind byte, buf []byte, n int) error {
+func (f *frameWriter) batch(kind byte, buf []byte, n int) {
 	if n == 0 {
-		return nil
+		return
 	}
 	var cnt [binary.MaxVarintLen64]byte
 	c := binary.PutUvarint(cnt[:], uint64(n))
 	start := binary.MaxVarintLen64 - c
 	copy(buf[start:], cnt[:c])
-	return f.frame(kind, buf[start:])
+	f.frame(kind, buf[start:])
 }
 
 // Progress implements scan.Sink. It sends the keys waiting too: a huge
 // key is read a MiB at a time, so they reach the parent before the child
-// decodes it. Progress is advisory: a failed write shows up on the next
-// real one.
+// decodes it. It never waits for the parent: it comes from the parser's
+// framing goroutine. Progress is advisory: a failed write shows up on
+// the next call that returns an error.
 func (f *frameWriter) Progress(stored int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	_ = f.flushHeld()
-	_ = f.flushKeys()
+	f.flushHeld()
+	f.flushKeys()
 	var b [binary.MaxVarintLen64]byte
 	n := binary.PutUvarint(b[:], uint64(stored))
-	_ = f.frame(frameProgress, b[:n])
-	_ = f.bw.Flush()
+	f.frame(frameProgress, b[:n])
+	f.kick()
 }
 
 // BigRecord implements scan.BigRecorder: the parent learns where the
@@ -223,12 +330,12 @@ func (f *frameWriter) Progress(stored int64) {
 func (f *frameWriter) BigRecord(index, offset int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	_ = f.flushHeld()
-	_ = f.flushKeys()
 	b := binary.AppendUvarint(nil, uint64(index))
 	b = binary.AppendUvarint(b, uint64(offset))
-	_ = f.frame(frameBig, b)
-	_ = f.bw.Flush()
+	f.flushHeld()
+	f.flushKeys()
+	f.frame(frameBig, b)
+	_ = f.flushAll()
 	// The framer announces a record once every record before it has
 	// reached the scan: the next key is this record's.
 	f.bigNext = true
@@ -237,32 +344,32 @@ func (f *frameWriter) BigRecord(index, offset int64) {
 // End implements scan.Sink.
 func (f *frameWriter) End(s *scan.Summary) error {
 	f.mu.Lock()
-	err := f.flushKeys()
+	f.flushKeys()
 	f.mu.Unlock()
-	if err != nil {
-		return err
-	}
 	return f.json(frameEnd, s)
 }
 
-// done sends the scan's return and flushes everything.
+// done sends the scan's return, writes everything and ends the writer's
+// goroutines.
 func (f *frameWriter) done(scanErr error) error {
-	close(f.stop)
-	f.wg.Wait()
+	f.stopTick()
 	var err error
 	if scanErr != nil {
 		err = f.json(frameDone, toWire(scanErr))
 	} else {
 		f.mu.Lock()
-		err = f.frame(frameDone, nil)
+		f.frame(frameDone, nil)
 		f.mu.Unlock()
 	}
+	f.mu.Lock()
+	f.closed = true
+	f.cond.Broadcast()
+	f.mu.Unlock()
+	f.writer.Wait()
 	if err != nil {
 		return err
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.bw.Flush()
+	return f.err
 }
 
 // readFrames reads a child's frames into sink until the child closes its
@@ -317,7 +424,7 @@ func (fr *frameReader) resume() {
 func (fr *frameReader) read(r io.Reader) (done bool, err error) {
 	sink := fr.sink
 	br := bufio.NewReaderSize(r, 1<<20)
-	kd := &keyDecoder{names: map[string]string{}}
+	kd := &keyDecoder{}
 	var payload []byte
 	keep := func(e error) {
 		if err == nil {
@@ -333,16 +440,26 @@ func (fr *frameReader) read(r io.Reader) (done bool, err error) {
 		if rerr != nil || n > maxFrame {
 			return done, errors.New("malformed frame from parser process")
 		}
-		if uint64(cap(payload)) < n {
-			payload = make([]byte, n)
-		}
-		payload = payload[:n]
-		if _, rerr := io.ReadFull(br, payload); rerr != nil {
-			return done, err
+		// A frame that fits in br is decoded where it lies, without
+		// copying it: nearly all do (key batches are ~20 KiB).
+		var frame []byte
+		peeked := n <= uint64(br.Size())
+		if peeked {
+			if frame, rerr = br.Peek(int(n)); rerr != nil {
+				return done, err
+			}
+		} else {
+			if uint64(cap(payload)) < n {
+				payload = make([]byte, n)
+			}
+			frame = payload[:n]
+			if _, rerr := io.ReadFull(br, frame); rerr != nil {
+				return done, err
+			}
 		}
 		switch kind {
 		case frameKeys:
-			ks, derr := kd.decode(payload)
+			ks, derr := kd.decode(frame)
 			if derr != nil {
 				return done, derr
 			}
@@ -355,7 +472,7 @@ func (fr *frameReader) read(r io.Reader) (done bool, err error) {
 				keep(sink.Key(&ks[i]))
 			}
 		case frameHeld:
-			ks, cs, derr := kd.decodeHeld(payload)
+			ks, cs, derr := kd.decodeHeld(frame)
 			if derr != nil {
 				return done, derr
 			}
@@ -365,7 +482,7 @@ func (fr *frameReader) read(r io.Reader) (done bool, err error) {
 				}
 			}
 		case frameProgress:
-			v, m := binary.Uvarint(payload)
+			v, m := binary.Uvarint(frame)
 			if m <= 0 {
 				return done, errors.New("malformed progress frame from parser process")
 			}
@@ -377,7 +494,7 @@ func (fr *frameReader) read(r io.Reader) (done bool, err error) {
 			}
 		case frameHeader:
 			var h scan.Header
-			if jerr := json.Unmarshal(payload, &h); jerr != nil {
+			if jerr := json.Unmarshal(frame, &h); jerr != nil {
 				return done, fmt.Errorf("malformed header from parser process: %w", jerr)
 			}
 			if fr.header == nil {
@@ -385,27 +502,27 @@ func (fr *frameReader) read(r io.Reader) (done bool, err error) {
 				keep(sink.Start(&h))
 			}
 		case frameBig:
-			i, m := binary.Uvarint(payload)
+			i, m := binary.Uvarint(frame)
 			if m <= 0 {
 				return done, errors.New("malformed big record frame from parser process")
 			}
-			off, m2 := binary.Uvarint(payload[m:])
+			off, m2 := binary.Uvarint(frame[m:])
 			if m2 <= 0 {
 				return done, errors.New("malformed big record frame from parser process")
 			}
 			fr.bigs = append(fr.bigs, [2]int64{int64(i), int64(off)})
 		case frameEnd:
 			var s scan.Summary
-			if jerr := json.Unmarshal(payload, &s); jerr != nil {
+			if jerr := json.Unmarshal(frame, &s); jerr != nil {
 				return done, fmt.Errorf("malformed summary from parser process: %w", jerr)
 			}
 			fr.ended = true
 			keep(sink.End(&s))
 		case frameDone:
 			done = true
-			if len(payload) > 0 {
+			if len(frame) > 0 {
 				var w wireError
-				if jerr := json.Unmarshal(payload, &w); jerr != nil {
+				if jerr := json.Unmarshal(frame, &w); jerr != nil {
 					return done, fmt.Errorf("malformed result from parser process: %w", jerr)
 				}
 				// The scan's own error says more than what it caused here.
@@ -413,6 +530,9 @@ func (fr *frameReader) read(r io.Reader) (done bool, err error) {
 			}
 		default:
 			return done, fmt.Errorf("unknown frame %q from parser process", kind)
+		}
+		if peeked {
+			_, _ = br.Discard(int(n)) // cannot fail: peeked
 		}
 	}
 }
@@ -468,150 +588,4 @@ func (w *wireError) err() error {
 		e.Err = errors.New(w.Cause)
 	}
 	return e
-}
-
-// appendKey encodes one key of a batch.
-func appendKey(b []byte, k *aggregate.Key) []byte {
-	b = binary.AppendUvarint(b, uint64(k.DB))
-	b = appendString(b, k.Key)
-	b = appendString(b, k.Type)
-	b = appendString(b, k.Encoding)
-	b = binary.AppendVarint(b, k.Memory)
-	b = binary.AppendVarint(b, k.Alloc)
-	b = binary.AppendVarint(b, k.RDBBytes)
-	b = binary.AppendVarint(b, k.Elements)
-	return binary.AppendVarint(b, k.ExpiresAt)
-}
-
-// appendHeld encodes one held key: the key with its standalone figures,
-// then its figures in cluster mode.
-func appendHeld(b []byte, k *aggregate.Key, cluster scan.Figures) []byte {
-	b = appendKey(b, k)
-	b = appendString(b, cluster.Encoding)
-	b = binary.AppendVarint(b, cluster.Memory)
-	return binary.AppendVarint(b, cluster.Alloc)
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-// keyDecoder decodes key batches, interning the few distinct type and
-// encoding names.
-type keyDecoder struct {
-	names map[string]string
-	ks    []aggregate.Key
-	cs    []scan.Figures // decodeHeld's figures in cluster mode
-}
-
-var errBadFrame = errors.New("malformed key batch from parser process")
-
-// decode decodes a batch. The key names point into b: like any key a
-// scan.Sink receives, they are valid only until b is reused, and a Sink
-// copies what it keeps (aggregate.Builder keeps the top keys), so that
-// most names are never copied at all.
-func (d *keyDecoder) decode(b []byte) ([]aggregate.Key, error) {
-	n, b, ok := uvarint(b)
-	if !ok || n > uint64(len(b)) {
-		return nil, errBadFrame
-	}
-	d.ks = d.ks[:0]
-	for range n {
-		var k aggregate.Key
-		if b, ok = d.key(b, &k); !ok {
-			return nil, errBadFrame
-		}
-		d.ks = append(d.ks, k)
-	}
-	return d.ks, nil
-}
-
-// decodeHeld decodes a batch of held keys and their figures in cluster
-// mode; the key names point into b, as decode's do.
-func (d *keyDecoder) decodeHeld(b []byte) ([]aggregate.Key, []scan.Figures, error) {
-	n, b, ok := uvarint(b)
-	if !ok || n > uint64(len(b)) {
-		return nil, nil, errBadFrame
-	}
-	d.ks, d.cs = d.ks[:0], d.cs[:0]
-	for range n {
-		var k aggregate.Key
-		var c scan.Figures
-		var enc []byte
-		if b, ok = d.key(b, &k); !ok {
-			return nil, nil, errBadFrame
-		}
-		if enc, b, ok = str(b); !ok {
-			return nil, nil, errBadFrame
-		}
-		c.Encoding = d.intern(enc)
-		if b, ok = varints(b, &c.Memory, &c.Alloc); !ok {
-			return nil, nil, errBadFrame
-		}
-		d.ks, d.cs = append(d.ks, k), append(d.cs, c)
-	}
-	return d.ks, d.cs, nil
-}
-
-// key decodes one key (appendKey) at the start of b and returns the rest.
-func (d *keyDecoder) key(b []byte, k *aggregate.Key) ([]byte, bool) {
-	var db uint64
-	var key, typ, enc []byte
-	var ok bool
-	if db, b, ok = uvarint(b); !ok {
-		return b, false
-	}
-	k.DB = int(db)
-	if key, b, ok = str(b); !ok {
-		return b, false
-	}
-	k.Key = unsafe.String(unsafe.SliceData(key), len(key))
-	if typ, b, ok = str(b); !ok {
-		return b, false
-	}
-	k.Type = d.intern(typ)
-	if enc, b, ok = str(b); !ok {
-		return b, false
-	}
-	k.Encoding = d.intern(enc)
-	return varints(b, &k.Memory, &k.Alloc, &k.RDBBytes, &k.Elements, &k.ExpiresAt)
-}
-
-// varints decodes a varint into each of ps, in order, and returns the
-// rest of b.
-func varints(b []byte, ps ...*int64) ([]byte, bool) {
-	for _, p := range ps {
-		v, m := binary.Varint(b)
-		if m <= 0 {
-			return b, false
-		}
-		*p, b = v, b[m:]
-	}
-	return b, true
-}
-
-func (d *keyDecoder) intern(b []byte) string {
-	if s, ok := d.names[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	d.names[s] = s
-	return s
-}
-
-func uvarint(b []byte) (uint64, []byte, bool) {
-	v, n := binary.Uvarint(b)
-	if n <= 0 {
-		return 0, b, false
-	}
-	return v, b[n:], true
-}
-
-func str(b []byte) ([]byte, []byte, bool) {
-	n, b, ok := uvarint(b)
-	if !ok || n > uint64(len(b)) {
-		return nil, b, false
-	}
-	return b[:n], b[n:], true
 }

@@ -33,7 +33,9 @@ func TestMain(m *testing.M) {
 			_ = fw.Start(&scan.Header{Model: "redis-7.0", Source: &aggregate.Source{Path: "crash"}})
 			_ = fw.Key(&aggregate.Key{Key: "first", Type: "string", Memory: 100})
 			_ = fw.End(&scan.Summary{}) // flushes the key, but no done
-			_ = fw.bw.Flush()
+			fw.mu.Lock()
+			_ = fw.flushAll()
+			fw.mu.Unlock()
 			fmt.Fprintln(os.Stderr, "panic: test crash")
 			os.Exit(2)
 		}
