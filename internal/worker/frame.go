@@ -53,8 +53,10 @@ const (
 	// little, and so do the parent's reads.
 	writeAt = 128 << 10
 	// maxPending is how many bytes of frames may wait for the writing
-	// goroutine before Key and Hold wait for it.
-	maxPending = 1 << 20
+	// goroutine before Key and Hold wait for it. With the frames being
+	// written, the child holds twice that: as much as the 1 MiB buffered
+	// writer it replaces.
+	maxPending = 512 << 10
 )
 
 // frameWriter is the child's scan.Sink: it writes what the scan finds as
