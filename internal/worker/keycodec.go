@@ -31,8 +31,8 @@ type keyClass struct {
 	typ, enc string
 }
 
-// classCache is the size of keyEncoder's cache of classes.
-const classCache = 64
+// keyEncoder's cache of classes has 1 << classCacheBits entries.
+const classCacheBits = 6
 
 // keyEncoder encodes the keys of one stream of batches (keys or held
 // keys): it remembers the classes it has defined in them.
@@ -42,7 +42,7 @@ type keyEncoder struct {
 	// scan's type and encoding names are the same few strings for every
 	// key, so a key's class is nearly always found here without hashing
 	// the names (a map lookup per key cost more than the two names).
-	cache [classCache]struct {
+	cache [1 << classCacheBits]struct {
 		c  keyClass
 		i  uint64
 		ok bool
@@ -55,7 +55,8 @@ func (e *keyEncoder) class(k *aggregate.Key) (uint64, bool) {
 	c := keyClass{db: k.DB, typ: k.Type, enc: k.Encoding}
 	// The addresses only pick the slot: the class found is compared by
 	// value.
-	h := (uintptr(unsafe.Pointer(unsafe.StringData(c.typ))) ^ uintptr(unsafe.Pointer(unsafe.StringData(c.enc)))>>3 ^ uintptr(c.db)) % classCache
+	h := uint64(uintptr(unsafe.Pointer(unsafe.StringData(c.typ))))*0x9e3779b97f4a7c15 ^ uint64(uintptr(unsafe.Pointer(unsafe.StringData(c.enc)))) ^ uint64(c.db)
+	h = (h * 0x9e3779b97f4a7c15) >> (64 - classCacheBits)
 	if s := &e.cache[h]; s.ok && s.c == c {
 		return s.i, false
 	}
