@@ -41,42 +41,11 @@ const maxFrame = 1 << 30
 // memory, on a huge key) has sent every key it had parsed before.
 const flushEvery = 100 * time.Millisecond
 
-// The child's frames reach the pipe on a goroutine of their own
-// (frameWriter.write): the parser's framing goroutine, its serial stage,
-// reports progress and the scan sends keys without waiting for the
-// parent to read, as long as less than maxPending waits. Written by the
-// callers themselves, the frames made the framing goroutine wait on a
-// full pipe for seconds of a 1 GB dump (docs/performance.md).
-const (
-	// writeAt is how many bytes of frames wake the writing goroutine
-	// when nothing asks for them sooner: pipe writes that size cost
-	// little, and so do the parent's reads.
-	writeAt = 128 << 10
-	// maxPending is how many bytes of frames may wait for the writing
-	// goroutine before Key and Hold wait for it. With the frames being
-	// written, the child holds twice that: as much as the 1 MiB buffered
-	// writer it replaces.
-	maxPending = 512 << 10
-)
-
 // frameWriter is the child's scan.Sink: it writes what the scan finds as
 // frames.
 type frameWriter struct {
-	w io.Writer
-
-	// mu guards what follows: Progress and BigRecord come from the
-	// parser's framing goroutine, the other calls from the scan's,
-	// flushes from a ticker, and the writing goroutine takes the frames.
-	mu   sync.Mutex
-	cond sync.Cond // on mu: frames queued, taken or written
-	out  []byte    // whole frames for the writing goroutine
-	// urgent says that out must be written now, however short.
-	urgent bool
-	// Bytes of frames queued and written so far, for flushAll.
-	queued, written int64
-	err             error // the first write error; nothing is written after it
-	closed          bool  // done was called: the writing goroutine ends once out is written
-
+	mu   sync.Mutex // Progress comes from the parser's framing goroutine, flushes from a ticker
+	bw   *bufio.Writer
 	buf  []byte // keys encoded since the last frame
 	n    int    // how many
 	hbuf []byte // held keys encoded since the last frame
@@ -90,25 +59,20 @@ type frameWriter struct {
 	// dying later, on a record it did not announce, is not taken to
 	// have died on that one (frameReader.resumeAt).
 	bigNext bool
-
-	stop   chan struct{} // ends the ticker
-	ticker sync.WaitGroup
-	writer sync.WaitGroup
+	stop    chan struct{} // ends the ticker
+	wg      sync.WaitGroup
 }
 
 func newFrameWriter(w io.Writer) *frameWriter {
-	f := &frameWriter{w: w, stop: make(chan struct{})}
-	f.cond.L = &f.mu
-	f.ticker.Add(1)
+	f := &frameWriter{bw: bufio.NewWriterSize(w, 1<<20), stop: make(chan struct{})}
+	f.wg.Add(1)
 	go f.tick()
-	f.writer.Add(1)
-	go f.write()
 	return f
 }
 
-// tick sends what is waiting every flushEvery until stopTick.
+// tick sends what is waiting every flushEvery until done.
 func (f *frameWriter) tick() {
-	defer f.ticker.Done()
+	defer f.wg.Done()
 	t := time.NewTicker(flushEvery)
 	defer t.Stop()
 	for {
@@ -117,96 +81,33 @@ func (f *frameWriter) tick() {
 			return
 		case <-t.C:
 			f.mu.Lock()
-			f.flushHeld()
-			f.flushKeys()
-			f.kick()
+			_ = f.flushAll()
 			f.mu.Unlock()
 		}
 	}
 }
 
-// stopTick ends the ticker.
-func (f *frameWriter) stopTick() {
-	close(f.stop)
-	f.ticker.Wait()
-}
-
-// write writes the frames queued to w, until done.
-func (f *frameWriter) write() {
-	defer f.writer.Done()
-	var spare []byte
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for {
-		for !f.closed && !f.urgent && len(f.out) < writeAt {
-			f.cond.Wait()
-		}
-		f.urgent = false
-		if len(f.out) == 0 {
-			if f.closed {
-				return
-			}
-			continue
-		}
-		// Writing from the other buffer, so that the callers go on
-		// queueing while the parent reads.
-		b, failed := f.out, f.err != nil
-		f.out, spare = spare[:0], nil
-		f.mu.Unlock()
-		var err error
-		if !failed {
-			_, err = f.w.Write(b)
-		}
-		f.mu.Lock()
-		if err != nil && f.err == nil {
-			f.err = err
-		}
-		f.written += int64(len(b))
-		spare = b
-		f.cond.Broadcast()
-	}
-}
-
-// kick has the writing goroutine write what is queued now; f.mu must be
-// held.
-func (f *frameWriter) kick() {
-	if len(f.out) > 0 {
-		f.urgent = true
-		f.cond.Broadcast()
-	}
-}
-
-// flushAll writes the keys waiting and every frame queued to the parent,
-// and waits until they are written; f.mu must be held.
+// flushAll writes the keys waiting and everything buffered to the parent;
+// f.mu must be held. A failed write shows up on the next one.
 func (f *frameWriter) flushAll() error {
-	f.flushHeld()
-	f.flushKeys()
-	f.kick()
-	for f.written < f.queued && f.err == nil {
-		f.cond.Wait()
+	if err := f.flushHeld(); err != nil {
+		return err
 	}
-	return f.err
+	if err := f.flushKeys(); err != nil {
+		return err
+	}
+	return f.bw.Flush()
 }
 
-// room waits while too much waits for the writing goroutine; f.mu must
-// be held.
-func (f *frameWriter) room() error {
-	for len(f.out) >= maxPending && f.err == nil {
-		f.cond.Wait()
-	}
-	return f.err
-}
-
-// frame queues one frame; f.mu must be held.
-func (f *frameWriter) frame(kind byte, payload []byte) {
+// frame writes one frame; f.mu must be held.
+func (f *frameWriter) frame(kind byte, payload []byte) error {
 	f.hdr[0] = kind
 	n := binary.PutUvarint(f.hdr[1:], uint64(len(payload)))
-	f.out = append(f.out, f.hdr[:1+n]...)
-	f.out = append(f.out, payload...)
-	f.queued += int64(1 + n + len(payload))
-	if len(f.out) >= writeAt {
-		f.cond.Broadcast()
+	if _, err := f.bw.Write(f.hdr[:1+n]); err != nil {
+		return err
 	}
+	_, err := f.bw.Write(payload)
+	return err
 }
 
 func (f *frameWriter) json(kind byte, v any) error {
@@ -216,18 +117,11 @@ func (f *frameWriter) json(kind byte, v any) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.frame(kind, b)
-	return f.err
+	return f.frame(kind, b)
 }
 
 // Start implements scan.Sink.
-func (f *frameWriter) Start(h *scan.Header) error {
-	err := f.json(frameHeader, h)
-	f.mu.Lock()
-	f.kick()
-	f.mu.Unlock()
-	return err
-}
+func (f *frameWriter) Start(h *scan.Header) error { return f.json(frameHeader, h) }
 
 // Key implements scan.Sink.
 func (f *frameWriter) Key(k *aggregate.Key) error {
@@ -246,10 +140,9 @@ func (f *frameWriter) Key(k *aggregate.Key) error {
 		return f.sendBig()
 	}
 	if f.n == keyBatch {
-		f.flushKeys()
-		return f.room()
+		return f.flushKeys()
 	}
-	return f.err
+	return nil
 }
 
 // sendBig sends the key of an announced big record, and all before it,
@@ -276,55 +169,55 @@ func (f *frameWriter) Hold(k *aggregate.Key, cluster scan.Figures) error {
 		return f.sendBig()
 	}
 	if f.hn == keyBatch {
-		f.flushHeld()
-		return f.room()
+		return f.flushHeld()
 	}
-	return f.err
+	return nil
 }
 
 var countRoom [binary.MaxVarintLen64]byte
 
-// flushKeys queues the keys encoded so far as one frame; f.mu must be
+// flushKeys sends the keys encoded so far as one frame; f.mu must be
 // held.
-func (f *frameWriter) flushKeys() {
-	f.batch(frameKeys, f.buf, f.n)
+func (f *frameWriter) flushKeys() error {
+	err := f.batch(frameKeys, f.buf, f.n)
 	f.n = 0
+	return err
 }
 
-// flushHeld queues the held keys encoded so far as one frame; f.mu must
+// flushHeld sends the held keys encoded so far as one frame; f.mu must
 // be held.
-func (f *frameWriter) flushHeld() {
-	f.batch(frameHeld, f.hbuf, f.hn)
+func (f *frameWriter) flushHeld() error {
+	err := f.batch(frameHeld, f.hbuf, f.hn)
 	f.hn = 0
+	return err
 }
 
-// batch queues n keys encoded in buf, after the room for their count, as
+// batch sends n keys encoded in buf, after the room for their count, as
 // one frame of kind; f.mu must be held.
-func (f *frameWriter) batch(kind byte, buf []byte, n int) {
+func (f *frameWriter) batch(kind byte, buf []byte, n int) error {
 	if n == 0 {
-		return
+		return nil
 	}
 	var cnt [binary.MaxVarintLen64]byte
 	c := binary.PutUvarint(cnt[:], uint64(n))
 	start := binary.MaxVarintLen64 - c
 	copy(buf[start:], cnt[:c])
-	f.frame(kind, buf[start:])
+	return f.frame(kind, buf[start:])
 }
 
 // Progress implements scan.Sink. It sends the keys waiting too: a huge
 // key is read a MiB at a time, so they reach the parent before the child
-// decodes it. It never waits for the parent: it comes from the parser's
-// framing goroutine. Progress is advisory: a failed write shows up on
-// the next call that returns an error.
+// decodes it. Progress is advisory: a failed write shows up on the next
+// real one.
 func (f *frameWriter) Progress(stored int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.flushHeld()
-	f.flushKeys()
+	_ = f.flushHeld()
+	_ = f.flushKeys()
 	var b [binary.MaxVarintLen64]byte
 	n := binary.PutUvarint(b[:], uint64(stored))
-	f.frame(frameProgress, b[:n])
-	f.kick()
+	_ = f.frame(frameProgress, b[:n])
+	_ = f.bw.Flush()
 }
 
 // BigRecord implements scan.BigRecorder: the parent learns where the
@@ -332,12 +225,12 @@ func (f *frameWriter) Progress(stored int64) {
 func (f *frameWriter) BigRecord(index, offset int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	_ = f.flushHeld()
+	_ = f.flushKeys()
 	b := binary.AppendUvarint(nil, uint64(index))
 	b = binary.AppendUvarint(b, uint64(offset))
-	f.flushHeld()
-	f.flushKeys()
-	f.frame(frameBig, b)
-	_ = f.flushAll()
+	_ = f.frame(frameBig, b)
+	_ = f.bw.Flush()
 	// The framer announces a record once every record before it has
 	// reached the scan: the next key is this record's.
 	f.bigNext = true
@@ -346,32 +239,32 @@ func (f *frameWriter) BigRecord(index, offset int64) {
 // End implements scan.Sink.
 func (f *frameWriter) End(s *scan.Summary) error {
 	f.mu.Lock()
-	f.flushKeys()
+	err := f.flushKeys()
 	f.mu.Unlock()
+	if err != nil {
+		return err
+	}
 	return f.json(frameEnd, s)
 }
 
-// done sends the scan's return, writes everything and ends the writer's
-// goroutines.
+// done sends the scan's return and flushes everything.
 func (f *frameWriter) done(scanErr error) error {
-	f.stopTick()
+	close(f.stop)
+	f.wg.Wait()
 	var err error
 	if scanErr != nil {
 		err = f.json(frameDone, toWire(scanErr))
 	} else {
 		f.mu.Lock()
-		f.frame(frameDone, nil)
+		err = f.frame(frameDone, nil)
 		f.mu.Unlock()
 	}
-	f.mu.Lock()
-	f.closed = true
-	f.cond.Broadcast()
-	f.mu.Unlock()
-	f.writer.Wait()
 	if err != nil {
 		return err
 	}
-	return f.err
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.bw.Flush()
 }
 
 // readFrames reads a child's frames into sink until the child closes its

@@ -267,7 +267,8 @@ func heldFrames(t *testing.T, n int, decided bool) ([]byte, []aggregate.Key) {
 		require.NoError(t, fw.End(&scan.Summary{ModelNote: "decided"}))
 		require.NoError(t, fw.done(nil))
 	} else {
-		fw.stopTick()
+		close(fw.stop)
+		fw.wg.Wait()
 	}
 	return buf.bytes(), ks
 }
@@ -318,7 +319,8 @@ func TestBigRecordKeySentAtOnce(t *testing.T) {
 			var out lockedBuffer
 			fw := newFrameWriter(&out)
 			// No tick: only what is flushed explicitly reaches out.
-			fw.stopTick()
+			close(fw.stop)
+			fw.wg.Wait()
 			require.NoError(t, fw.Start(&scan.Header{Model: "redis-7.0"}))
 			ks := testKeys(4)
 			send := func(k *aggregate.Key) {

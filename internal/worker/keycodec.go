@@ -10,8 +10,8 @@ import (
 )
 
 // Key batches are nearly all the traffic from a child, one record per
-// key, and their encoding and decoding were a tenth of the CPU isolation
-// costs (docs/performance.md). A key is encoded as
+// key, and their encoding and decoding were a fifth of the CPU that
+// isolation costs (docs/performance.md). A key is encoded as
 //
 //	class   uvarint: its keyClass, by index; the next index defines a new
 //	        class, followed by the db (uvarint), type and encoding (strings)
@@ -41,7 +41,8 @@ type keyEncoder struct {
 	// cache holds recent classes by the addresses of their names: the
 	// scan's type and encoding names are the same few strings for every
 	// key, so a key's class is nearly always found here without hashing
-	// the names (a map lookup per key cost more than the two names).
+	// the names (a map lookup per key would cost more than writing the
+	// two names did).
 	cache [1 << classCacheBits]struct {
 		c  keyClass
 		i  uint64
@@ -222,8 +223,8 @@ func (r *batchReader) count() uint64 {
 	return n
 }
 
-// uvarint reads a uvarint. It is small enough to be inlined, which
-// halved the cost of decoding a key.
+// uvarint reads a uvarint. It is small enough to be inlined: reading
+// its numbers is most of what decoding a key costs.
 func (r *batchReader) uvarint() uint64 {
 	var v uint64
 	for s := uint(0); s < 64 && r.i < len(r.b); s += 7 {

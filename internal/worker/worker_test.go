@@ -33,9 +33,7 @@ func TestMain(m *testing.M) {
 			_ = fw.Start(&scan.Header{Model: "redis-7.0", Source: &aggregate.Source{Path: "crash"}})
 			_ = fw.Key(&aggregate.Key{Key: "first", Type: "string", Memory: 100})
 			_ = fw.End(&scan.Summary{}) // flushes the key, but no done
-			fw.mu.Lock()
-			_ = fw.flushAll()
-			fw.mu.Unlock()
+			_ = fw.bw.Flush()
 			fmt.Fprintln(os.Stderr, "panic: test crash")
 			os.Exit(2)
 		}
