@@ -9,7 +9,6 @@ import (
 	"io"
 	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/rdbscope/rdbscope/aggregate"
 	"github.com/rdbscope/rdbscope/internal/scan"
@@ -18,13 +17,13 @@ import (
 
 // The child's results travel as frames: a kind byte, a uvarint payload
 // length and the payload. There is one kind per message. Key batches,
-// nearly all the traffic, use a compact binary layout (decoding gob or
-// JSON per key cost more than parsing the dump); the few other messages
-// are JSON or a number.
+// nearly all the traffic, use a compact binary layout (keycodec.go:
+// decoding gob or JSON per key cost more than parsing the dump); the few
+// other messages are JSON or a number.
 const (
 	frameHeader   = 'h' // scan.Header, JSON
-	frameKeys     = 'k' // a batch of keys: a uvarint count, then each key (appendKey)
-	frameHeld     = 'H' // a batch of keys held while cluster mode is undecided (see scan.Holder): a uvarint count, then each key (appendHeld)
+	frameKeys     = 'k' // a batch of keys: a uvarint count, then each key (keyEncoder.appendKey)
+	frameHeld     = 'H' // a batch of keys held while cluster mode is undecided (see scan.Holder): a uvarint count, then each key (keyEncoder.appendHeld)
 	frameProgress = 'p' // stored bytes read so far, uvarint
 	frameBig      = 'b' // a key record that may be too large to decode (scan.BigRecorder): its index and offset, uvarints
 	frameEnd      = 'e' // scan.Summary, JSON
@@ -51,7 +50,10 @@ type frameWriter struct {
 	n    int    // how many
 	hbuf []byte // held keys encoded since the last frame
 	hn   int    // how many
-	hdr  [1 + binary.MaxVarintLen64]byte
+	// The encoders of the keys and of the held keys: each stream of
+	// batches defines its own classes.
+	keys, held keyEncoder
+	hdr        [1 + binary.MaxVarintLen64]byte
 	// bigNext says that the next key is that of a record announced as
 	// big (BigRecord): it goes to the parent at once, so that a child
 	// dying later, on a record it did not announce, is not taken to
@@ -132,7 +134,7 @@ func (f *frameWriter) Key(k *aggregate.Key) error {
 		// Room for the count, filled in by flushKeys.
 		f.buf = append(f.buf[:0], countRoom[:]...)
 	}
-	f.buf = appendKey(f.buf, k)
+	f.buf = f.keys.appendKey(f.buf, k)
 	f.n++
 	if f.bigNext {
 		return f.sendBig()
@@ -161,7 +163,7 @@ func (f *frameWriter) Hold(k *aggregate.Key, cluster scan.Figures) error {
 	if f.hn == 0 {
 		f.hbuf = append(f.hbuf[:0], countRoom[:]...)
 	}
-	f.hbuf = appendHeld(f.hbuf, k, cluster)
+	f.hbuf = f.held.appendHeld(f.hbuf, k, cluster)
 	f.hn++
 	if f.bigNext {
 		return f.sendBig()
@@ -317,7 +319,7 @@ func (fr *frameReader) resume() {
 func (fr *frameReader) read(r io.Reader) (done bool, err error) {
 	sink := fr.sink
 	br := bufio.NewReaderSize(r, 1<<20)
-	kd := &keyDecoder{names: map[string]string{}}
+	kd := &keyDecoder{}
 	var payload []byte
 	keep := func(e error) {
 		if err == nil {
@@ -333,16 +335,26 @@ func (fr *frameReader) read(r io.Reader) (done bool, err error) {
 		if rerr != nil || n > maxFrame {
 			return done, errors.New("malformed frame from parser process")
 		}
-		if uint64(cap(payload)) < n {
-			payload = make([]byte, n)
-		}
-		payload = payload[:n]
-		if _, rerr := io.ReadFull(br, payload); rerr != nil {
-			return done, err
+		// A frame that fits in br is decoded where it lies, without
+		// copying it: nearly all do (key batches are ~20 KiB).
+		var frame []byte
+		peeked := n <= uint64(br.Size())
+		if peeked {
+			if frame, rerr = br.Peek(int(n)); rerr != nil {
+				return done, err
+			}
+		} else {
+			if uint64(cap(payload)) < n {
+				payload = make([]byte, n)
+			}
+			frame = payload[:n]
+			if _, rerr := io.ReadFull(br, frame); rerr != nil {
+				return done, err
+			}
 		}
 		switch kind {
 		case frameKeys:
-			ks, derr := kd.decode(payload)
+			ks, derr := kd.decode(frame)
 			if derr != nil {
 				return done, derr
 			}
@@ -355,7 +367,7 @@ func (fr *frameReader) read(r io.Reader) (done bool, err error) {
 				keep(sink.Key(&ks[i]))
 			}
 		case frameHeld:
-			ks, cs, derr := kd.decodeHeld(payload)
+			ks, cs, derr := kd.decodeHeld(frame)
 			if derr != nil {
 				return done, derr
 			}
@@ -365,7 +377,7 @@ func (fr *frameReader) read(r io.Reader) (done bool, err error) {
 				}
 			}
 		case frameProgress:
-			v, m := binary.Uvarint(payload)
+			v, m := binary.Uvarint(frame)
 			if m <= 0 {
 				return done, errors.New("malformed progress frame from parser process")
 			}
@@ -377,7 +389,7 @@ func (fr *frameReader) read(r io.Reader) (done bool, err error) {
 			}
 		case frameHeader:
 			var h scan.Header
-			if jerr := json.Unmarshal(payload, &h); jerr != nil {
+			if jerr := json.Unmarshal(frame, &h); jerr != nil {
 				return done, fmt.Errorf("malformed header from parser process: %w", jerr)
 			}
 			if fr.header == nil {
@@ -385,27 +397,27 @@ func (fr *frameReader) read(r io.Reader) (done bool, err error) {
 				keep(sink.Start(&h))
 			}
 		case frameBig:
-			i, m := binary.Uvarint(payload)
+			i, m := binary.Uvarint(frame)
 			if m <= 0 {
 				return done, errors.New("malformed big record frame from parser process")
 			}
-			off, m2 := binary.Uvarint(payload[m:])
+			off, m2 := binary.Uvarint(frame[m:])
 			if m2 <= 0 {
 				return done, errors.New("malformed big record frame from parser process")
 			}
 			fr.bigs = append(fr.bigs, [2]int64{int64(i), int64(off)})
 		case frameEnd:
 			var s scan.Summary
-			if jerr := json.Unmarshal(payload, &s); jerr != nil {
+			if jerr := json.Unmarshal(frame, &s); jerr != nil {
 				return done, fmt.Errorf("malformed summary from parser process: %w", jerr)
 			}
 			fr.ended = true
 			keep(sink.End(&s))
 		case frameDone:
 			done = true
-			if len(payload) > 0 {
+			if len(frame) > 0 {
 				var w wireError
-				if jerr := json.Unmarshal(payload, &w); jerr != nil {
+				if jerr := json.Unmarshal(frame, &w); jerr != nil {
 					return done, fmt.Errorf("malformed result from parser process: %w", jerr)
 				}
 				// The scan's own error says more than what it caused here.
@@ -413,6 +425,9 @@ func (fr *frameReader) read(r io.Reader) (done bool, err error) {
 			}
 		default:
 			return done, fmt.Errorf("unknown frame %q from parser process", kind)
+		}
+		if peeked {
+			_, _ = br.Discard(int(n)) // cannot fail: peeked
 		}
 	}
 }
@@ -468,150 +483,4 @@ func (w *wireError) err() error {
 		e.Err = errors.New(w.Cause)
 	}
 	return e
-}
-
-// appendKey encodes one key of a batch.
-func appendKey(b []byte, k *aggregate.Key) []byte {
-	b = binary.AppendUvarint(b, uint64(k.DB))
-	b = appendString(b, k.Key)
-	b = appendString(b, k.Type)
-	b = appendString(b, k.Encoding)
-	b = binary.AppendVarint(b, k.Memory)
-	b = binary.AppendVarint(b, k.Alloc)
-	b = binary.AppendVarint(b, k.RDBBytes)
-	b = binary.AppendVarint(b, k.Elements)
-	return binary.AppendVarint(b, k.ExpiresAt)
-}
-
-// appendHeld encodes one held key: the key with its standalone figures,
-// then its figures in cluster mode.
-func appendHeld(b []byte, k *aggregate.Key, cluster scan.Figures) []byte {
-	b = appendKey(b, k)
-	b = appendString(b, cluster.Encoding)
-	b = binary.AppendVarint(b, cluster.Memory)
-	return binary.AppendVarint(b, cluster.Alloc)
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-// keyDecoder decodes key batches, interning the few distinct type and
-// encoding names.
-type keyDecoder struct {
-	names map[string]string
-	ks    []aggregate.Key
-	cs    []scan.Figures // decodeHeld's figures in cluster mode
-}
-
-var errBadFrame = errors.New("malformed key batch from parser process")
-
-// decode decodes a batch. The key names point into b: like any key a
-// scan.Sink receives, they are valid only until b is reused, and a Sink
-// copies what it keeps (aggregate.Builder keeps the top keys), so that
-// most names are never copied at all.
-func (d *keyDecoder) decode(b []byte) ([]aggregate.Key, error) {
-	n, b, ok := uvarint(b)
-	if !ok || n > uint64(len(b)) {
-		return nil, errBadFrame
-	}
-	d.ks = d.ks[:0]
-	for range n {
-		var k aggregate.Key
-		if b, ok = d.key(b, &k); !ok {
-			return nil, errBadFrame
-		}
-		d.ks = append(d.ks, k)
-	}
-	return d.ks, nil
-}
-
-// decodeHeld decodes a batch of held keys and their figures in cluster
-// mode; the key names point into b, as decode's do.
-func (d *keyDecoder) decodeHeld(b []byte) ([]aggregate.Key, []scan.Figures, error) {
-	n, b, ok := uvarint(b)
-	if !ok || n > uint64(len(b)) {
-		return nil, nil, errBadFrame
-	}
-	d.ks, d.cs = d.ks[:0], d.cs[:0]
-	for range n {
-		var k aggregate.Key
-		var c scan.Figures
-		var enc []byte
-		if b, ok = d.key(b, &k); !ok {
-			return nil, nil, errBadFrame
-		}
-		if enc, b, ok = str(b); !ok {
-			return nil, nil, errBadFrame
-		}
-		c.Encoding = d.intern(enc)
-		if b, ok = varints(b, &c.Memory, &c.Alloc); !ok {
-			return nil, nil, errBadFrame
-		}
-		d.ks, d.cs = append(d.ks, k), append(d.cs, c)
-	}
-	return d.ks, d.cs, nil
-}
-
-// key decodes one key (appendKey) at the start of b and returns the rest.
-func (d *keyDecoder) key(b []byte, k *aggregate.Key) ([]byte, bool) {
-	var db uint64
-	var key, typ, enc []byte
-	var ok bool
-	if db, b, ok = uvarint(b); !ok {
-		return b, false
-	}
-	k.DB = int(db)
-	if key, b, ok = str(b); !ok {
-		return b, false
-	}
-	k.Key = unsafe.String(unsafe.SliceData(key), len(key))
-	if typ, b, ok = str(b); !ok {
-		return b, false
-	}
-	k.Type = d.intern(typ)
-	if enc, b, ok = str(b); !ok {
-		return b, false
-	}
-	k.Encoding = d.intern(enc)
-	return varints(b, &k.Memory, &k.Alloc, &k.RDBBytes, &k.Elements, &k.ExpiresAt)
-}
-
-// varints decodes a varint into each of ps, in order, and returns the
-// rest of b.
-func varints(b []byte, ps ...*int64) ([]byte, bool) {
-	for _, p := range ps {
-		v, m := binary.Varint(b)
-		if m <= 0 {
-			return b, false
-		}
-		*p, b = v, b[m:]
-	}
-	return b, true
-}
-
-func (d *keyDecoder) intern(b []byte) string {
-	if s, ok := d.names[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	d.names[s] = s
-	return s
-}
-
-func uvarint(b []byte) (uint64, []byte, bool) {
-	v, n := binary.Uvarint(b)
-	if n <= 0 {
-		return 0, b, false
-	}
-	return v, b[n:], true
-}
-
-func str(b []byte) ([]byte, []byte, bool) {
-	n, b, ok := uvarint(b)
-	if !ok || n > uint64(len(b)) {
-		return nil, b, false
-	}
-	return b[:n], b[n:], true
 }

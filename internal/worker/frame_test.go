@@ -147,7 +147,9 @@ func TestReadFramesMalformed(t *testing.T) {
 	}{
 		{"unknown kind", frame('z', nil), false, `unknown frame 'z' from parser process`},
 		{"key count past the batch", frame(frameKeys, []byte{5, 0}), false, "malformed key batch from parser process"},
-		{"key name past the batch", frame(frameKeys, []byte{1, 0, 9, 'a'}), false, "malformed key batch from parser process"},
+		{"key name past the batch", frame(frameKeys, []byte{1, 0, 0, 0, 0, 9, 'a'}), false, "malformed key batch from parser process"},
+		{"class not defined", frame(frameKeys, []byte{1, 1, 1, 'a', 0, 0, 0, 0, 0}), false, "malformed key batch from parser process"},
+		{"varint cut", frame(frameKeys, []byte{1, 0, 0, 0, 0, 1, 'a', 0, 0, 0, 0, 0x80}), false, "malformed key batch from parser process"},
 		{"bad header", frame(frameHeader, []byte("{")), false, "malformed header from parser process"},
 		{"bad summary", frame(frameEnd, []byte("[]")), false, "malformed summary from parser process"},
 		{"bad progress", frame(frameProgress, nil), false, "malformed progress frame from parser process"},
@@ -156,8 +158,9 @@ func TestReadFramesMalformed(t *testing.T) {
 		{"held key cut", frame(frameHeld, []byte{1, 0, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 0, 5}), false, "malformed key batch from parser process"},
 		{"too many held keys", func() []byte {
 			b := binary.AppendUvarint(nil, 1100)
+			var e keyEncoder
 			for range 1100 {
-				b = appendHeld(b, &aggregate.Key{Key: "k"}, scan.Figures{})
+				b = e.appendHeld(b, &aggregate.Key{Key: "k"}, scan.Figures{})
 			}
 			return frame(frameHeld, b)
 		}(), false, "malformed held keys from parser process: more held keys than a scan holds"},

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sync"
 
@@ -28,6 +29,13 @@ type Config struct {
 	// error.
 	Progress func(i int, stored int64)
 	Done     func(i int, err error)
+	// ParserCPUProfile, if set, has each parser process (Isolate) write a
+	// Go CPU profile of its scan, for performance work: the process of
+	// input i to this path followed by "." and i, one that follows a
+	// process that died to that followed by ".resume" and its number.
+	// The parent's own profile (analyze --cpuprofile) has none of the
+	// parsing then.
+	ParserCPUProfile string
 }
 
 // Nodes scans inputs, cfg.Jobs at a time, and returns their profiles in
@@ -113,7 +121,11 @@ func (cfg *Config) node(ctx context.Context, i int, in parse.Input) *aggregate.N
 	}
 	var err error
 	if cfg.Isolate {
-		err = Run(ctx, in, opts, cfg.MaxMemory, c)
+		ch := child{maxMemory: cfg.MaxMemory}
+		if cfg.ParserCPUProfile != "" {
+			ch.cpuProfile = fmt.Sprintf("%s.%d", cfg.ParserCPUProfile, i)
+		}
+		err = ch.run(ctx, in, opts, c)
 	} else {
 		err = scan.Run(ctx, in, opts, c)
 	}

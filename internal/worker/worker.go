@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strings"
 
@@ -57,6 +58,15 @@ type spec struct {
 	Stream    bool         `json:"stream,omitempty"`
 	Scan      scan.Options `json:"scan"`
 	MaxMemory int64        `json:"max_memory,omitempty"` // address space the child may add; 0 = no limit
+	// CPUProfile, if set, is a file the child writes a Go CPU profile of
+	// its scan to (Config.ParserCPUProfile).
+	CPUProfile string `json:"cpu_profile,omitempty"`
+}
+
+// child is how Run starts a node's parser processes.
+type child struct {
+	maxMemory  int64  // see Run
+	cpuProfile string // see Config.ParserCPUProfile: the first process's file
 }
 
 // Main is the child side: it scans the node its spec names and writes the
@@ -89,9 +99,33 @@ func Main(ctx context.Context) error {
 		}
 		in = sp.Ref.Stream(sp.Name, newInputReader(f))
 	}
+	if sp.CPUProfile != "" {
+		stop, err := startCPUProfile(sp.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	fw := newFrameWriter(out)
 	err := scan.Run(ctx, in, sp.Scan, fw)
 	return fw.done(err)
+}
+
+// startCPUProfile starts a CPU profile of this process into path; stop
+// ends it.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("worker: CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("worker: CPU profile %s: %w", path, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // Run scans in in a child process and feeds sink, as scan.Run does in
@@ -105,11 +139,17 @@ func Main(ctx context.Context) error {
 // that record without decoding it (scan.Resume): the node keeps the keys
 // after it, and is still incomplete, its error at that record.
 func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64, sink scan.Sink) error {
+	return child{maxMemory: maxMemory}.run(ctx, in, opts, sink)
+}
+
+// run is Run with c's parser processes.
+func (c child) run(ctx context.Context, in parse.Input, opts scan.Options, sink scan.Sink) error {
+	maxMemory := c.maxMemory
 	exe, err := os.Executable()
 	if err != nil {
 		return setupErr(in, "cannot find own executable to isolate the parser", err)
 	}
-	sp := spec{Name: in.Name, Ref: in.Ref, Stream: !in.Direct(), Scan: opts, MaxMemory: maxMemory}
+	sp := spec{Name: in.Name, Ref: in.Ref, Stream: !in.Direct(), Scan: opts, MaxMemory: maxMemory, CPUProfile: c.cpuProfile}
 	var input io.ReadCloser
 	if sp.Stream {
 		// Opened here, once: the child gets the stored bytes.
@@ -178,6 +218,9 @@ func Run(ctx context.Context, in parse.Input, opts scan.Options, maxMemory int64
 			r.Lost = append(slices.Clone(prev.Lost), lost)
 		}
 		sp.Scan.Resume = r
+		if c.cpuProfile != "" {
+			sp.CPUProfile = fmt.Sprintf("%s.resume%d", c.cpuProfile, resumes+1)
+		}
 	}
 }
 
