@@ -26,6 +26,7 @@ for i in $(seq 1 ${1:-3}); do
   run rdbmem $B/rdb -c memory -o $O/mem.csv $D/big/big.rdb
   run main $B/rdbscope-main analyze -q --json $O/main.json $D/big/big.rdb
   run perf $B/rdbscope-perf analyze -q --json $O/perf.json $D/big/big.rdb
+  run perf-inproc $B/rdbscope-perf analyze -q --isolate=false --json $O/perfin.json $D/big/big.rdb
   run perf-1core env GOMAXPROCS=1 $B/rdbscope-perf analyze -q --json $O/perf1.json $D/big/big.rdb
   run main-j2 $B/rdbscope-main analyze -q -j 2 --json $O/mainj2.json $D/big/big.rdb $D/big2/big2.rdb
   run perf-j2 $B/rdbscope-perf analyze -q -j 2 --json $O/perfj2.json $D/big/big.rdb $D/big2/big2.rdb

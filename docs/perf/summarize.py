@@ -9,7 +9,7 @@ def fsize(p, default):
     except OSError: return default
 big = fsize(f'{D}/big/big.rdb', 1051801828); big2 = fsize(f'{D}/big2/big2.rdb', 1050757832)
 small = int(sys.argv[2]) if len(sys.argv) > 2 else sum(fsize(f'{D}/small/{f}', 0) for f in (os.listdir(f'{D}/small') if os.path.isdir(f'{D}/small') else []))
-size = {'cat': big, 'check': big, 'rdbmem': big, 'main': big, 'perf': big, 'perf-1core': big,
+size = {'cat': big, 'check': big, 'rdbmem': big, 'main': big, 'perf': big, 'perf-1core': big, 'perf-inproc': big,
         'main-j2': big + big2, 'perf-j2': big + big2, 'main-small': small, 'perf-small': small}
 runs = {}
 for line in open(sys.argv[1]):
@@ -27,7 +27,7 @@ for k, v in runs.items():
 def ratio(a, b):
     if a in med and b in med:
         print(f'{a} vs {b}: wall {med[b][0]/med[a][0]:.2f}x faster, CPU {med[a][1]/med[b][1]:.2f} of it')
-for a, b in [('perf', 'main'), ('perf', 'check'), ('perf', 'rdbmem'), ('perf-j2', 'main-j2'), ('perf-small', 'main-small'), ('perf', 'perf-1core')]:
+for a, b in [('perf', 'main'), ('perf', 'check'), ('perf', 'rdbmem'), ('perf-j2', 'main-j2'), ('perf-small', 'main-small'), ('perf', 'perf-1core'), ('perf-inproc', 'check')]:
     ratio(a, b)
 # per-round ratios (robust to load drift)
 rounds = {}
