@@ -40,9 +40,10 @@ func JSON(w io.Writer, r *aggregate.Report) error {
 		jw.raw("[]")
 	} else {
 		jw.raw("[\n")
+		ne := newNodeEncoder("    ")
 		for i, n := range r.Nodes {
 			jw.raw("    ")
-			jw.value(n, "    ")
+			jw.encoded(ne.encode(n))
 			if i < len(r.Nodes)-1 {
 				jw.raw(",")
 			}
@@ -75,15 +76,40 @@ func (j *jsonWriter) raw(s string) {
 	}
 }
 
-// value writes v indented as it sits at nesting prefix.
-func (j *jsonWriter) value(v any, prefix string) {
+// encoded writes a part encoded elsewhere, or keeps its error.
+func (j *jsonWriter) encoded(b []byte, err error) {
 	if j.err != nil {
 		return
 	}
-	b, err := json.MarshalIndent(v, prefix, "  ")
 	if err != nil {
 		j.err = err
 		return
 	}
 	_, j.err = j.w.Write(b)
+}
+
+// nodeEncoder encodes node after node into one buffer it reuses, with an
+// Encoder that reuses its own: json.MarshalIndent would allocate two
+// buffers the size of each node's document, garbage that raises the heap
+// (and the RSS) of a report over many nodes.
+type nodeEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+func newNodeEncoder(prefix string) *nodeEncoder {
+	e := &nodeEncoder{}
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetIndent(prefix, "  ")
+	return e
+}
+
+// encode returns v indented as json.MarshalIndent(v, prefix, "  ") would;
+// the bytes are valid until the next call.
+func (e *nodeEncoder) encode(v any) ([]byte, error) {
+	e.buf.Reset()
+	if err := e.enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(e.buf.Bytes(), []byte("\n")), nil
 }

@@ -54,6 +54,10 @@ func TestJSONStreamedAsEncoded(t *testing.T) {
 		"one empty": {Nodes: []*aggregate.Node{{}}},
 		"filter":    {Nodes: []*aggregate.Node{{Name: "n"}}, Findings: []aggregate.Finding{}, Filter: &aggregate.KeyFilter{Match: []string{"feed:*"}}},
 	}
+	// The nodes share one encoder's buffer: a small node after a big one
+	// must not keep the big one's tail.
+	sample := readReport(t, "../testdata/golden/sample.json")
+	cases["big then small"] = &aggregate.Report{Nodes: []*aggregate.Node{sample.Nodes[0], {Name: "small"}, nil, sample.Nodes[0]}}
 	for name, r := range cases {
 		t.Run(name, func(t *testing.T) {
 			var got bytes.Buffer
