@@ -10,6 +10,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"gocloud.dev/gcerrors"
+	"golang.org/x/oauth2"
 )
 
 // credentialHelp says, per scheme, where credentials come from.
@@ -91,6 +92,12 @@ func isCredentialError(err error) bool {
 	}
 	var authFailed *azidentity.AuthenticationFailedError
 	if errors.As(err, &authFailed) {
+		return true
+	}
+	// Google's token endpoint refused the credentials (a revoked key, an
+	// expired gcloud login): sending the request again will not help.
+	var refused *oauth2.RetrieveError
+	if errors.As(err, &refused) {
 		return true
 	}
 	msg := err.Error()

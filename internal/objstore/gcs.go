@@ -207,6 +207,13 @@ var errGCSUnsupported = errors.New("not supported by rdbscope's Cloud Storage dr
 // not be the ones asked for.
 var errRangeIgnored = errors.New("the store ignored the Range header of a read")
 
+// errTranscoded is a read of an object stored with Content-Encoding: gzip
+// that Cloud Storage sent decompressed although the request accepted
+// gzip: it does so for some content types, and then ignores Range and
+// sends no length. Its bytes are not the stored bytes whose size the
+// object reports, so the read is refused rather than judged changed.
+var errTranscoded = errors.New("the object is stored gzip-encoded but Cloud Storage sent it decompressed (it does for some content types): set Cache-Control: no-transform on the object to read it as stored")
+
 // responseError reads the error a response carries: the JSON API's
 // {"error": {...}} body, or the text of a plain one.
 func responseError(resp *http.Response) error {
@@ -362,7 +369,7 @@ func (b *gcsBucket) ErrorCode(err error) gcerrors.ErrorCode {
 		case http.StatusNotImplemented:
 			return gcerrors.Unimplemented
 		}
-	case errors.Is(err, errGCSUnsupported), errors.Is(err, errRangeIgnored):
+	case errors.Is(err, errGCSUnsupported), errors.Is(err, errRangeIgnored), errors.Is(err, errTranscoded):
 		return gcerrors.Unimplemented
 	case errors.Is(err, context.Canceled):
 		return gcerrors.Canceled
@@ -514,11 +521,12 @@ func (b *gcsBucket) NewRangeReader(ctx context.Context, key string, offset, leng
 	}
 	switch resp.StatusCode {
 	case http.StatusRequestedRangeNotSatisfiable:
-		// A range of an empty object can not be satisfied: that is an
-		// empty read. Any other is an error (a resumed read past the
-		// end of an object that shrank).
+		// A range from byte 0 is unsatisfiable only for an empty object,
+		// whatever Content-Range says: that is an empty read. Any other
+		// is an error (a resumed read past the end of an object that
+		// shrank).
 		resp.Body.Close()
-		if offset != 0 || !strings.HasSuffix(resp.Header.Get("Content-Range"), "/0") {
+		if offset != 0 {
 			return nil, &gcsError{status: resp.StatusCode, message: "range " + hdr.Get("Range") + " not satisfiable"}
 		}
 		o.Size = 0
@@ -541,11 +549,21 @@ func (b *gcsBucket) NewRangeReader(ctx context.Context, key string, offset, leng
 			o.Size = resp.ContentLength
 		}
 	}
+	if o.ContentEncoding == "gzip" && resp.Header.Get("Content-Encoding") != "gzip" {
+		resp.Body.Close()
+		return nil, errTranscoded
+	}
 	if o.Size < 0 {
 		resp.Body.Close()
 		return nil, errors.New("the response of a read gave no object size")
 	}
-	return &gcsReader{body: resp.Body, obj: o}, nil
+	var body io.ReadCloser = resp.Body
+	if length > 0 && resp.StatusCode == http.StatusOK {
+		// The whole object for a range from byte 0: a reader gives at
+		// most the bytes asked for (a format check reads the first few).
+		body = limitedBody{io.LimitReader(resp.Body, length), resp.Body}
+	}
+	return &gcsReader{body: body, obj: o}, nil
 }
 
 // emptyReader is a read of no bytes: the object's metadata only.
@@ -575,6 +593,13 @@ func parseContentRange(h string) (start, total int64, ok bool) {
 	start, err1 := strconv.ParseInt(first, 10, 64)
 	total, err2 := strconv.ParseInt(tot, 10, 64)
 	return start, total, err1 == nil && err2 == nil
+}
+
+// limitedBody reads at most a limit of a response body and closes the
+// body.
+type limitedBody struct {
+	io.Reader
+	io.Closer
 }
 
 // gcsReader is the body of a read.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -219,4 +220,76 @@ func TestGCSURLParameters(t *testing.T) {
 func TestGCSEscape(t *testing.T) {
 	assert.Equal(t, "a%2Fb%20c%3F%2B~_.-", gcsEscape("a/b c?+~_.-"))
 	assert.Equal(t, "%C3%A9", gcsEscape("é"))
+}
+
+// stubGCS serves every request with h, as the emulator host.
+func stubGCS(t *testing.T, h http.HandlerFunc) {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	gcsEnv(t, srv.URL)
+}
+
+// TestGCSReadQuirks: responses real Cloud Storage may send that the
+// emulator does not.
+func TestGCSReadQuirks(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789"), 100_000)
+	t.Run("range ignored: a head read gets only its bytes", func(t *testing.T) {
+		stubGCS(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Goog-Generation", "7")
+			w.Header().Set("X-Goog-Stored-Content-Length", fmt.Sprint(len(data)))
+			w.Write(data) // 200, the Range header ignored
+		})
+		head, err := ReadHead(context.Background(), "gs://"+bucket+"/node.rdb", 9)
+		require.NoError(t, err)
+		assert.Equal(t, data[:9], head)
+	})
+	t.Run("empty object: 416 without Content-Range", func(t *testing.T) {
+		stubGCS(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
+			io.WriteString(w, apiError(416, "requestedRangeNotSatisfiable", "The requested range cannot be satisfied."))
+		})
+		head, err := ReadHead(context.Background(), "gs://"+bucket+"/empty.rdb", 9)
+		require.NoError(t, err)
+		assert.Empty(t, head)
+	})
+	t.Run("gzip object sent decompressed: a clear error, not retried", func(t *testing.T) {
+		var n atomic.Int32
+		stubGCS(t, func(w http.ResponseWriter, r *http.Request) {
+			n.Add(1)
+			w.Header().Set("X-Goog-Stored-Content-Encoding", "gzip")
+			w.Header().Set("X-Goog-Stored-Content-Length", "1000")
+			w.Write(data) // no Content-Encoding: transcoded
+		})
+		_, err := Open(context.Background(), "gs://"+bucket+"/node.rdb.gz", &Options{Retries: 3, Backoff: time.Millisecond})
+		assert.ErrorContains(t, err, "Cache-Control: no-transform")
+		assert.NotErrorIs(t, err, ErrChanged)
+		assert.Equal(t, int32(1), n.Load(), "not retried")
+	})
+}
+
+// TestGCSTokenRefused: credentials the token endpoint refuses are a
+// credentials error, reported at once, not a failure to retry.
+func TestGCSTokenRefused(t *testing.T) {
+	var n atomic.Int32
+	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"error":"invalid_grant","error_description":"Token has been expired or revoked."}`)
+	}))
+	t.Cleanup(tokens.Close)
+	creds := t.TempDir() + "/adc.json"
+	require.NoError(t, os.WriteFile(creds, []byte(fmt.Sprintf(
+		`{"type":"authorized_user","client_id":"id","client_secret":"secret","refresh_token":"revoked","token_uri":%q}`, tokens.URL)), 0o600))
+	t.Setenv("STORAGE_EMULATOR_HOST", "")
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", creds)
+
+	_, err := Open(context.Background(), "gs://"+bucket+"/node.rdb", &Options{Retries: 3, Backoff: time.Millisecond})
+	assert.ErrorIs(t, err, ErrNoCredentials)
+	assert.Equal(t, int32(1), n.Load(), "not retried")
+	n.Store(0)
+	assert.ErrorIs(t, list("gs://"+bucket+"/backups/"), ErrNoCredentials)
+	assert.Equal(t, int32(1), n.Load(), "not retried")
 }
