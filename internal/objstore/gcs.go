@@ -733,38 +733,67 @@ func (w *gcsWriter) multipart() error {
 }
 
 // flush sends the buffered chunk to the resumable session, starting it
-// first; the last chunk says the object's size, which commits it.
+// first; the last chunk says the object's size, which commits it. A chunk
+// whose request fails in a way that may pass (no response, 408, 429, 5xx),
+// or that the session did not store, is sent again from what the session
+// says it stored, up to gcsAttempts times with backoff: a session keeps
+// what it stored, which is what makes resumable uploads safe to retry.
 func (w *gcsWriter) flush(last bool) error {
 	if w.session == "" {
 		if err := w.start(); err != nil {
 			return err
 		}
 	}
+	wait := 250 * time.Millisecond
+	failures := 0
+	retry := func(cause error) error {
+		failures++
+		if failures >= gcsAttempts {
+			return cause
+		}
+		if err := sleep(w.ctx, wait); err != nil {
+			return err
+		}
+		wait *= 2
+		return nil
+	}
+	send := w.buf
 	for {
 		total := "*"
 		if last {
 			total = strconv.FormatInt(w.sent+int64(len(w.buf)), 10)
 		}
+		// After a failure, an empty PUT asks the session what it stored.
 		rng := "bytes */" + total
-		if len(w.buf) > 0 {
-			rng = fmt.Sprintf("bytes %d-%d/%s", w.sent, w.sent+int64(len(w.buf))-1, total)
+		if len(send) > 0 {
+			rng = fmt.Sprintf("bytes %d-%d/%s", w.sent, w.sent+int64(len(send))-1, total)
 		}
-		req, err := http.NewRequestWithContext(w.ctx, http.MethodPut, w.session, bytes.NewReader(w.buf))
+		req, err := http.NewRequestWithContext(w.ctx, http.MethodPut, w.session, bytes.NewReader(send))
 		if err != nil {
 			return err
 		}
 		req.Header.Set("Content-Range", rng)
 		resp, err := w.b.client.Do(req)
-		if err != nil {
+		if err != nil && !transient(w.ctx, nil, err) {
 			return err
+		}
+		if err != nil || transient(w.ctx, resp, nil) {
+			if err == nil {
+				err = responseError(resp)
+			}
+			if err := retry(err); err != nil {
+				return err
+			}
+			send = nil // ask the session first
+			continue
 		}
 		switch {
 		case last && (resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusCreated):
 			resp.Body.Close()
 			return nil
-		case !last && resp.StatusCode == http.StatusPermanentRedirect:
-			// "Resume incomplete": Range says how much the session
-			// stored; a part not stored is sent again.
+		case resp.StatusCode == http.StatusPermanentRedirect:
+			// "Resume incomplete": Range (absent when nothing is
+			// stored) says how much the session holds.
 			resp.Body.Close()
 			stored := int64(0)
 			if r, ok := strings.CutPrefix(resp.Header.Get("Range"), "bytes=0-"); ok {
@@ -775,14 +804,21 @@ func (w *gcsWriter) flush(last bool) error {
 				stored = end + 1
 			}
 			done := stored - w.sent
-			if done <= 0 || done > int64(len(w.buf)) {
+			if done < 0 || done > int64(len(w.buf)) {
 				return fmt.Errorf("upload: the session stored %d bytes of the %d sent", stored, w.sent+int64(len(w.buf)))
 			}
 			w.sent = stored
 			w.buf = w.buf[:copy(w.buf, w.buf[done:])]
-			if len(w.buf) == 0 {
+			if len(w.buf) == 0 && !last {
 				return nil
 			}
+			if done == 0 && len(send) > 0 {
+				// The chunk was sent and none of it stored.
+				if err := retry(errors.New("upload: the session stored none of a chunk")); err != nil {
+					return err
+				}
+			}
+			send = w.buf
 		default:
 			return responseError(resp)
 		}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gocloud.dev/blob"
+	"gocloud.dev/blob/driver"
 )
 
 // These tests cover what the Cloud Storage driver (gcs.go) does beyond
@@ -292,4 +294,119 @@ func TestGCSTokenRefused(t *testing.T) {
 	n.Store(0)
 	assert.ErrorIs(t, list("gs://"+bucket+"/backups/"), ErrNoCredentials)
 	assert.Equal(t, int32(1), n.Load(), "not retried")
+}
+
+// flakySession is a resumable upload session that fails some chunk
+// requests: fail(n) says what the n-th chunk request (1-based) does.
+type flakySession struct {
+	mu       sync.Mutex
+	stored   []byte
+	done     bool
+	requests int
+	fail     func(n int) (storeFirst bool, status int)
+}
+
+func (s *flakySession) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r.Method == http.MethodPost {
+		w.Header().Set("Location", "http://"+r.Host+"/session")
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	rng := r.Header.Get("Content-Range")
+	last := !strings.HasSuffix(rng, "/*")
+	if len(body) > 0 {
+		s.requests++
+		store, status := s.fail(s.requests)
+		if status != 0 && !store {
+			w.WriteHeader(status)
+			return
+		}
+		var start int
+		fmt.Sscanf(rng, "bytes %d-", &start)
+		if start != len(s.stored) {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		s.stored = append(s.stored, body...)
+		if last {
+			s.done = true
+		}
+		if status != 0 { // stored, but the response is lost
+			w.WriteHeader(status)
+			return
+		}
+	} else if last && !s.done {
+		s.done = true
+	}
+	if s.done {
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, `{"name":"x"}`)
+		return
+	}
+	if len(s.stored) > 0 {
+		w.Header().Set("Range", fmt.Sprintf("bytes=0-%d", len(s.stored)-1))
+	}
+	w.WriteHeader(http.StatusPermanentRedirect)
+}
+
+// TestGCSUploadChunkRetried: a chunk whose request fails in a way that may
+// pass is sent again from what the session says it stored, and the
+// object is the bytes written; a session that keeps failing fails the
+// upload.
+func TestGCSUploadChunkRetried(t *testing.T) {
+	tests := []struct {
+		name    string
+		fail    func(n int) (bool, int)
+		wantErr string
+	}{
+		{"first chunk 503, nothing stored", func(n int) (bool, int) {
+			if n == 1 {
+				return false, http.StatusServiceUnavailable
+			}
+			return false, 0
+		}, ""},
+		{"second chunk stored, response lost", func(n int) (bool, int) {
+			if n == 2 {
+				return true, http.StatusBadGateway
+			}
+			return false, 0
+		}, ""},
+		{"last chunk stored, response lost", func(n int) (bool, int) {
+			if n == 4 {
+				return true, http.StatusInternalServerError
+			}
+			return false, 0
+		}, ""},
+		{"always 503", func(int) (bool, int) { return false, http.StatusServiceUnavailable }, "HTTP 503"},
+		{"not found is not retried", func(int) (bool, int) { return false, http.StatusNotFound }, "404"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &flakySession{fail: tt.fail}
+			srv := httptest.NewServer(s)
+			t.Cleanup(srv.Close)
+			gcsEnv(t, srv.URL)
+			l, err := parseURL("gs://" + bucket + "/reports/big.json")
+			require.NoError(t, err)
+			gb, err := newGCSBucket(context.Background(), l)
+			require.NoError(t, err)
+			gb.chunk = 256 << 10
+			data := bytes.Repeat([]byte("0123456789abcdef"), (3*gb.chunk+1000)/16)
+			w, err := gb.NewTypedWriter(context.Background(), "reports/big.json", "application/json", &driver.WriterOptions{})
+			require.NoError(t, err)
+			_, err = w.Write(data)
+			if err == nil {
+				err = w.Close()
+			}
+			if tt.wantErr != "" {
+				assert.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.True(t, s.done)
+			assert.True(t, bytes.Equal(data, s.stored), "the object is not the bytes written")
+		})
+	}
 }
