@@ -20,6 +20,8 @@ import (
 	"github.com/pierrec/lz4/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rdbscope/rdbscope/internal/testutil/cputime"
 )
 
 const testdataDir = "../testdata/parse"
@@ -806,10 +808,10 @@ func benchParse(b *testing.B, opts Options) {
 	data := benchData(b)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
-	if c0, ok := processCPU(); ok {
+	if c0, ok := cputime.Process(); ok {
 		// CPU time of every goroutine (SHA-256, decoding), per parse.
 		defer func() {
-			c1, _ := processCPU()
+			c1, _ := cputime.Process()
 			b.ReportMetric(float64(c1-c0)/float64(b.N), "cpu-ns/op")
 		}()
 	}
