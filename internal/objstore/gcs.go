@@ -812,9 +812,10 @@ func (w *gcsWriter) flush(last bool) error {
 			if len(w.buf) == 0 && !last {
 				return nil
 			}
-			if done == 0 && len(send) > 0 {
-				// The chunk was sent and none of it stored.
-				if err := retry(errors.New("upload: the session stored none of a chunk")); err != nil {
+			if done == 0 && (len(send) > 0 || len(w.buf) == 0) {
+				// The chunk was sent and none of it stored, or all is
+				// stored and the session still does not commit.
+				if err := retry(errors.New("upload: the session stored none of a chunk, or did not commit the object")); err != nil {
 					return err
 				}
 			}

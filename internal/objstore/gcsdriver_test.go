@@ -304,6 +304,9 @@ type flakySession struct {
 	done     bool
 	requests int
 	fail     func(n int) (storeFirst bool, status int)
+	// neverCommit: the session answers 308 to the request that should
+	// commit it (a last chunk whose response was lost, then queries).
+	neverCommit bool
 }
 
 func (s *flakySession) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -330,14 +333,14 @@ func (s *flakySession) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.stored = append(s.stored, body...)
-		if last {
+		if last && !s.neverCommit {
 			s.done = true
 		}
 		if status != 0 { // stored, but the response is lost
 			w.WriteHeader(status)
 			return
 		}
-	} else if last && !s.done {
+	} else if last && !s.done && !s.neverCommit {
 		s.done = true
 	}
 	if s.done {
@@ -380,11 +383,16 @@ func TestGCSUploadChunkRetried(t *testing.T) {
 			return false, 0
 		}, ""},
 		{"always 503", func(int) (bool, int) { return false, http.StatusServiceUnavailable }, "HTTP 503"},
+		{"never commits: fails, does not loop", nil, "did not commit"},
 		{"not found is not retried", func(int) (bool, int) { return false, http.StatusNotFound }, "404"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := &flakySession{fail: tt.fail}
+			if tt.fail == nil {
+				s.fail = func(int) (bool, int) { return false, 0 }
+				s.neverCommit = true
+			}
 			srv := httptest.NewServer(s)
 			t.Cleanup(srv.Close)
 			gcsEnv(t, srv.URL)
