@@ -1,24 +1,18 @@
 #!/bin/bash
 # e2e.sh ROUNDS: interleaved end-to-end runs for docs/performance.md.
 # Each line: name wall_s user_s sys_s tree_peak_rss_mib
-# (tree RSS: sum of VmRSS over the process tree, sampled every 20 ms by
-# this script, whose own CPU is not counted in user/sys).
 B=/work/data/perf/bin; D=/work/data/perf; O=/tmp/pm
 mkdir -p $O
+# treepeak (internal/cmd/treepeak) reports wall, user and sys time and
+# the peak RSS of the whole process tree, sampled every 10 ms from /proc
+# without forking: a shell loop of pstree and awk every 20 ms, used before
+# the fourth session, took CPU from commands that keep both cores busy.
+T=$B/treepeak
+[ -x $T ] || go build -o $T "$(dirname "$0")/../../internal/cmd/treepeak" || exit 1
 run() {
   name=$1; shift
-  /usr/bin/time -o $O/time.$$ -f "%e %U %S" "$@" >/dev/null 2>$O/err.$name &
-  tpid=$!
-  peak=0
-  while kill -0 $tpid 2>/dev/null; do
-    pids=$(pstree -pT $tpid 2>/dev/null | grep -o '([0-9]*)' | tr -d '()')
-    s=0
-    for p in $pids; do r=$(awk '/^VmRSS/{print $2}' /proc/$p/status 2>/dev/null); s=$((s + ${r:-0})); done
-    [ $s -gt $peak ] && peak=$s
-    sleep 0.02
-  done
-  wait $tpid
-  echo "$name $(cat $O/time.$$) $((peak/1024))"
+  $T -o $O/line "$name" "$@" >/dev/null 2>$O/err.$name
+  cat $O/line
 }
 for i in $(seq 1 ${1:-3}); do
   run cat cat $D/big/big.rdb

@@ -1,0 +1,48 @@
+//go:build linux
+
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestRun(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"ok", []string{"sh", "-c", "true"}, 0},
+		{"exit code kept", []string{"sh", "-c", "exit 3"}, 3},
+		{"grandchild", []string{"sh", "-c", "sleep 0.05 & wait"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			line, code, err := run("cmd", tt.args, time.Millisecond)
+			require.NoError(t, err)
+			assert.Equal(t, tt.code, code)
+			f := strings.Fields(line)
+			require.Len(t, f, 5, line)
+			assert.Equal(t, "cmd", f[0])
+		})
+	}
+}
+
+func TestRunMissingCommand(t *testing.T) {
+	_, _, err := run("cmd", []string{"/nonexistent/command"}, time.Millisecond)
+	assert.Error(t, err)
+}
+
+func TestTreeRSS(t *testing.T) {
+	// This process has no children: its tree is itself.
+	rss := treeRSS(os.Getpid(), int64(os.Getpagesize()))
+	assert.Positive(t, rss)
+	own := residentBytes(os.Getpid(), int64(os.Getpagesize()))
+	assert.InDelta(t, own, rss, 8<<20, "the tree is this process alone")
+}
