@@ -80,22 +80,12 @@ type Options struct {
 	// limit, e.g. "--max-key-memory 16mb" (default: the byte count).
 	MaxKeyName string
 	// SkipDecode, if set, is asked for every key once it is framed (its
-	// type, serialized encoding and element count known; for a key whose
-	// value is one listpack or intset, as soon as the blob's header tells
-	// them, before the rest of it is checked) whether the caller can do
-	// without the decoded value. Such keys are framed,
+	// type, serialized encoding and element count known) whether the
+	// caller can do without the decoded value. Such keys are framed,
 	// validated and measured (Blobs, Elements, LongElem) but not handed to
 	// the decoder: Record.Value is nil. Decoding a packed container whose
 	// size the framer already knows is most of the decoder's work.
 	SkipDecode func(typ, enc string, elements int64) bool
-	// SkipDecodeAll, if set with SkipDecode, is asked before a key's
-	// value is framed whether SkipDecode would say true for its type and
-	// encoding whatever the element count. If so, SkipDecode is not asked
-	// about the key: its value is framed, validated and checksummed as
-	// for SkipDecode, but without its bytes being copied or held. (Keys
-	// of one packed blob, listpacks and intsets, are decided as early
-	// without it, from the blob's header, when SkipDecode is set.)
-	SkipDecodeAll func(typ, enc string) bool
 	// LongElemLimit is the element length above which Record.LongElem
 	// counts an element as long: the hash-max-listpack-value of the
 	// server the dump is meant to be loaded by. 0 means its default, 64.
@@ -122,10 +112,6 @@ type Options struct {
 	// over MaxKeyBytes is (Value nil, its Type, RDBEncoding, Elements and
 	// RDBBytes), without that warning.
 	FrameOnly []int64
-
-	// noAhead leaves every record to be decided once framed, its bytes
-	// held (ahead.go): for A/B measurements in one process.
-	noAhead bool
 }
 
 // Error is a parse failure at a known place of a dump.

@@ -81,7 +81,7 @@ type plainNode struct {
 // notePlain remembers the PLAIN quicklist node whose container byte is at
 // out[start] and whose string s was just read, for recordForDecoder.
 func (f *framer) notePlain(start int, s str) {
-	if !f.skip.active && !f.rec.pass { // a record passed through is never decoded
+	if !f.skip.active {
 		f.rec.plain = append(f.rec.plain, plainNode{start: start, end: len(f.buf.out), val: slices.Clone(s.data)})
 	}
 }

@@ -20,7 +20,6 @@ import (
 //	opcodes.go   the item loop: header, opcodes, aux fields, trailer
 //	values.go    one key record: each value type and its packed blobs
 //	walk.go      compressed listpacks: checked as servers load them, walked if decoded
-//	ahead.go     records known to be undecoded before their value is framed: passed through
 //	module.go    module data (values, MODULE_AUX, KEY_META); vector sets
 //	lzfsize.go   LZF lengths of list nodes as the servers compress them
 //	lzf.go       LZF decompressed, checked, measured (the filler's too)
@@ -36,10 +35,8 @@ type framer struct {
 
 	onSource   func() error // called once before the first key (or at the end); nil if none
 	skipDecode func(typ, enc string, elements int64) bool
-	skipAll    func(typ, enc string) bool // see Options.SkipDecodeAll
-	noAhead    bool                       // see Options.noAhead
-	longLimit  int64                      // see Options.LongElemLimit
-	lzfSizes   bool                       // see Options.LZFSizes
+	longLimit  int64 // see Options.LongElemLimit
+	lzfSizes   bool  // see Options.LZFSizes
 
 	buf  chunkBuffer // bytes read, checksummed, forwarded in chunks
 	dump dumpState   // what the dump has said so far
@@ -47,14 +44,6 @@ type framer struct {
 	skip skipState   // a record over Options.MaxKeyBytes
 
 	caughtUp func() // waits until the records framed so far are delivered; nil if none
-
-	// The bufio window as an item began (see ahead.go): it holds the
-	// item's first bytes until the window refills (fills counts the reads
-	// that may do so).
-	win      []byte
-	winAt    int64 // stream offset of win[0]
-	fills    int64 // reads that may have refilled the window
-	winFills int64 // fills when win was taken
 
 	lzf     []byte   // decompression scratch, reused
 	scratch [32]byte // decimal form of an integer-encoded string
@@ -99,11 +88,6 @@ type recordState struct {
 	typeAt    int            // index in buf.out of the record's type byte
 	valAt     int            // index in buf.out of the record's value (after its key)
 	idmpAt    int            // index in buf.out of a type 26 stream's IDMP section; -1 if none
-
-	// Decided before the value was framed (see decideEarly).
-	pass  bool     // the record reaches no decoder: its value is passed through (see framer.passing)
-	asked bool     // SkipDecode was asked already, and said the record is decoded unless pass
-	ahead aheadStr // the value's packed blob, looked at where it lies in the bufio window
 }
 
 // meta is what the framer learned about one key. Its key and blobs are
@@ -142,8 +126,6 @@ func newFramer(ctx context.Context, br *bufio.Reader, path string, src *Source, 
 	f := &framer{
 		ctx: ctx, br: br, path: path, src: src,
 		skipDecode: opts.SkipDecode,
-		skipAll:    opts.SkipDecodeAll,
-		noAhead:    opts.noAhead,
 		longLimit:  defaultLongElem,
 		lzfSizes:   opts.LZFSizes,
 		buf:        newChunkBuffer(send, fresh),

@@ -90,8 +90,6 @@ func (f *framer) items() error {
 			}
 			r.start, r.startOff = len(f.buf.out), f.pos()
 			r.inflated = 0
-			f.win, _ = f.br.Peek(f.br.Buffered())
-			f.winAt, f.winFills = r.startOff, f.fills
 		}
 		f.skip.active = false
 		r.unitStart = len(f.buf.out)
@@ -260,7 +258,7 @@ func (f *framer) keyRecord(t byte, at int64) error {
 	if f.skip.active {
 		f.framedOnly(&m)
 	}
-	if !m.undecoded && !r.asked && f.skipDecode != nil {
+	if !m.undecoded && f.skipDecode != nil {
 		if typ, enc := typeInfo(m.typ); f.skipDecode(typ, enc, m.elements) {
 			m.undecoded = true
 		}

@@ -44,18 +44,13 @@ type chunkBuffer struct {
 	out    []byte // bytes of the chunk being built
 	base   int64  // stream offset of out[0] (bytes cut out count too)
 	crcPos int    // out[:crcPos] is already in crc
-	// run is bytes passed through (pass), not yet in crc: a stretch of
-	// the bufio window, before out[crcPos:] in the stream. Checksummed
-	// in one call however many reads it took, before the window can move
-	// (see framer.refill).
-	run   []byte
-	crc   uint64 // CRC64 state (crc64.go)
-	metas []meta // records framed in out
-	keys  []byte // their keys
-	blobs []Blob // their blobs
-	send  func(*chunk) error
-	fresh func() *chunk // an empty chunk whose storage the next one reuses
-	next  *chunk        // that chunk
+	crc    uint64 // CRC64 state (crc64.go)
+	metas  []meta // records framed in out
+	keys   []byte // their keys
+	blobs  []Blob // their blobs
+	send   func(*chunk) error
+	fresh  func() *chunk // an empty chunk whose storage the next one reuses
+	next   *chunk        // that chunk
 	// spare, if set, returns an empty buffer of at least n bytes kept from
 	// an earlier big record, or nil.
 	spare func(n int) []byte
@@ -156,10 +151,6 @@ func (b *chunkBuffer) pos() int64 { return b.base + int64(len(b.out)) }
 
 // sum adds the bytes not yet checksummed to the CRC.
 func (b *chunkBuffer) sum() {
-	if b.run != nil {
-		b.crc = crc64Update(b.crc, b.run)
-		b.run = nil
-	}
 	b.crc = crc64Update(b.crc, b.out[b.crcPos:])
 	b.crcPos = len(b.out)
 }
@@ -171,38 +162,6 @@ func (b *chunkBuffer) replace(from int, nb []byte) {
 	b.base += int64(len(b.out) - from - len(nb))
 	b.out = append(b.out[:from], nb...)
 	b.crcPos = len(b.out)
-}
-
-// pass checksums p, bytes of the bufio window read that no decoder will
-// see, without holding them. Bytes passed one after the other make one
-// run, checksummed at once: the CRC's cost is mostly per call for the
-// short strings of a record.
-func (b *chunkBuffer) pass(p []byte) {
-	b.base += int64(len(p))
-	if b.run != nil && b.crcPos == len(b.out) && follows(b.run, p) {
-		b.run = b.run[:len(b.run)+len(p)]
-		return
-	}
-	b.sum()
-	b.run = p
-}
-
-// adopt makes the bytes not yet checksummed at the end of out part of the
-// run, as the stretch w of the bufio window that holds them, when they
-// are all there: a record's key and type byte, read before it was known
-// that its value is passed through.
-func (b *chunkBuffer) adopt(w []byte) {
-	if b.run != nil || len(w) != len(b.out)-b.crcPos {
-		return
-	}
-	b.run = w
-	b.crcPos = len(b.out)
-}
-
-// follows reports whether q starts where p ends in memory: p and q are
-// one stretch of the bufio window.
-func follows(p, q []byte) bool {
-	return len(q) > 0 && cap(p) > len(p) && &p[:len(p)+1][len(p)] == &q[0]
 }
 
 // strip drops out[from:] from what the decoder will see.
@@ -264,14 +223,6 @@ func (f *framer) readByte(what string) (byte, error) {
 
 // readByteOf is readByte for what+sub, joined only for a message.
 func (f *framer) readByteOf(what, sub string) (byte, error) {
-	if f.br.Buffered() == 0 {
-		f.refill()
-	} else if f.passing() {
-		p, _ := f.br.Peek(1)
-		f.buf.pass(p)
-		_, _ = f.br.Discard(1)
-		return p[0], nil
-	}
 	b, err := f.br.ReadByte()
 	if err != nil {
 		return 0, f.ioErr(err, what+sub)
@@ -291,12 +242,14 @@ func (f *framer) readN(n int64, what string) ([]byte, error) {
 			return f.skipN(n, what)
 		}
 	}
+	start := len(f.buf.out)
 	if n <= int64(f.br.Buffered()) {
 		b, _ := f.br.Peek(int(n))
-		return f.take(b), nil
+		f.buf.grow(int(n))
+		f.buf.out = append(f.buf.out, b...)
+		_, _ = f.br.Discard(int(n))
+		return f.buf.out[start:], nil
 	}
-	f.refill()
-	start := len(f.buf.out)
 	for n > 0 {
 		k := min(n, readChunk)
 		f.buf.grow(int(k))
@@ -383,9 +336,6 @@ func (f *framer) readCountOf(what, sub string) (uint64, error) {
 // caller wants decoded; with needNone, data is nil for LZF and
 // integer-encoded strings.
 func (f *framer) readStr(what string, need int) (s str, err error) {
-	if f.rec.ahead.hdr > 0 && f.rec.ahead.at == f.pos() && need == needHeader {
-		return f.takeAhead(), nil
-	}
 	if f.shortStr(&s, need) {
 		return s, nil
 	}
@@ -468,7 +418,7 @@ func (f *framer) shortStr(s *str, need int) bool {
 	if !ok || !f.roomFor(int64(hdr+n)) {
 		return false
 	}
-	data := f.take(p[:hdr+n])[hdr:]
+	data := f.buf.out[f.take(p[:hdr+n])+hdr:]
 	if c := p[0]; c>>6 == 3 {
 		f.intStr(s, uint64(c&0x3f), data, need)
 		return true
@@ -510,43 +460,17 @@ func strLen(p []byte, n int) int64 {
 }
 
 // take moves p, the start of the bufio window, into the record buffer as
-// readN would, and returns it as held there. The value of a record known
-// to be undecoded is passed through instead (see passing): p is then
-// returned itself, valid until the next read.
-func (f *framer) take(p []byte) []byte {
-	f.skip.partial = false
-	if f.passing() {
-		f.buf.pass(p)
-		_, _ = f.br.Discard(len(p))
-		return p
-	}
+// readN would, and returns where it starts there.
+func (f *framer) take(p []byte) int {
 	start := len(f.buf.out)
 	if l := start + len(p); l > cap(f.buf.out) || l > bigRecord && f.buf.onBig != nil {
 		f.buf.grow(len(p)) // else grow would do nothing
 	}
 	f.buf.out = append(f.buf.out, p...)
 	_, _ = f.br.Discard(len(p))
-	return f.buf.out[start:]
+	f.skip.partial = false
+	return start
 }
-
-// refill is called before a read that may refill the bufio window, and
-// move or overwrite the bytes it held: those passed through are
-// checksummed first.
-func (f *framer) refill() {
-	f.fills++
-	if f.buf.run != nil {
-		f.buf.sum()
-	}
-}
-
-// passing reports whether bytes read now are passed through: checksummed
-// and dropped as they leave the bufio window, never copied into the
-// record buffer. That is the value of a record known, before it is
-// framed, to reach no decoder (recordState.pass), unless it has gone over
-// its size limit, whose path (skip.go) then holds and drops its bytes.
-// Bytes not wholly in the window are read into the record buffer as
-// before, and dropped with the record.
-func (f *framer) passing() bool { return f.rec.pass && !f.skip.active }
 
 // lzfHeader reads in one step, when they are buffered and no limit is
 // near, the encoding byte and the two lengths of an LZF string (list
@@ -644,7 +568,7 @@ func (f *framer) readLZFBody(at int64, what string, need int, clen, ulen uint64)
 		return str{}, err
 	}
 	s := str{raw: c, rawAt: -1, partial: f.skip.partial, ulen: int64(ulen), clen: int64(clen), compressed: true}
-	if !f.skip.active && !f.rec.pass {
+	if !f.skip.active {
 		s.rawAt = len(f.buf.out) - len(c)
 	}
 	switch {

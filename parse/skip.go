@@ -114,7 +114,6 @@ func (f *framer) guard(n int64) {
 // skip.partial.
 func (f *framer) skipN(n int64, what string) ([]byte, error) {
 	f.buf.strip(f.rec.start)
-	f.refill()
 	f.skip.prefix = f.skip.prefix[:0]
 	f.skip.partial = true
 	for n > 0 {

@@ -70,8 +70,6 @@ func (f *framer) record(m *meta, t byte, at int64) error {
 	r.walks = r.walks[:0]
 	r.warnings = nil
 	r.saturated = false
-	r.pass, r.asked, r.ahead.hdr = false, false, 0
-	defer func() { r.pass, r.ahead.hdr = false, 0 }()
 	f.rec.typeAt, f.rec.idmpAt = r.unitStart, -1
 	if !knownType(t) || t == 26 && (f.dump.version < 13 || f.dump.valkey) {
 		return f.errAt(at, "unknown value type or opcode %d (0x%02x) in an RDB %d dump: %s", t, t, f.dump.version, unknownType(t))
@@ -92,14 +90,8 @@ func (f *framer) record(m *meta, t byte, at int64) error {
 		r.warnings = append(r.warnings, fmt.Sprintf("key name of %d bytes: only its first %d bytes are kept", k.ulen, len(r.key)))
 	}
 	r.valAt = len(f.buf.out)
-	if f.skipDecode != nil {
-		f.decideEarly(t)
-	}
 	if err := f.value(t, m); err != nil {
 		return err
-	}
-	if r.pass && !f.skip.active {
-		m.undecoded = true
 	}
 	m.blobs = r.blobs
 	m.warnings = r.warnings

@@ -28,26 +28,11 @@ type deferredWalk struct {
 // shallowListpack checks a compressed listpack whose header (count hdr,
 // not saturated) was validated, and queues the walk of its entries.
 func (f *framer) shallowListpack(s str, hdr int64) error {
-	if f.passing() {
-		// A record known to reach no decoder: never walked, wherever
-		// its bytes are.
-		return f.checkListpackLZF(s)
-	}
 	if s.rawAt < 0 || s.partial {
 		// Not in the record buffer (a record being skipped): walked
 		// now, as before, while its bytes are at hand.
 		return f.walkListpack(s.raw, int(s.ulen), hdr, f.pos())
 	}
-	if err := f.checkListpackLZF(s); err != nil {
-		return err
-	}
-	f.rec.walks = append(f.rec.walks, deferredWalk{from: s.rawAt, clen: len(s.raw), ulen: int(s.ulen), hdr: hdr, at: f.pos()})
-	return nil
-}
-
-// checkListpackLZF checks a compressed listpack as the servers do on
-// load: its LZF data, and its last byte the terminator.
-func (f *framer) checkListpackLZF(s str) error {
 	last, known, err := lzfCheck(s.raw, int(s.ulen))
 	if err == nil && !known {
 		// Not written by a server's compressor, which ends with a
@@ -63,6 +48,7 @@ func (f *framer) checkListpackLZF(s str) error {
 	if err != nil {
 		return f.blobErr("listpack", err)
 	}
+	f.rec.walks = append(f.rec.walks, deferredWalk{from: s.rawAt, clen: len(s.raw), ulen: int(s.ulen), hdr: hdr, at: f.pos()})
 	return nil
 }
 

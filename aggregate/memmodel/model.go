@@ -431,10 +431,3 @@ func (m *Model) NeedsValue(typ, enc string, elements int64) bool {
 	}
 	return true
 }
-
-// NeverNeedsValue reports that NeedsValue is false for a key of this type
-// and serialized encoding whatever its element count: a parser can then
-// leave its value undecoded before framing it.
-func (m *Model) NeverNeedsValue(typ, enc string) bool {
-	return typ == parse.TypeList && enc == parse.EncQuicklist2
-}

@@ -169,9 +169,6 @@ func Run(ctx context.Context, in parse.Input, opts Options, sink Sink) error {
 		SkipDecode: func(typ, enc string, elements int64) bool {
 			return s.base != nil && !s.base.NeedsValue(typ, enc, elements)
 		},
-		SkipDecodeAll: func(typ, enc string) bool {
-			return s.base != nil && s.base.NeverNeedsValue(typ, enc)
-		},
 	}
 	if br, ok := sink.(BigRecorder); ok {
 		popts.OnBigRecord = br.BigRecord

@@ -1,24 +1,17 @@
 package parse
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
-	"flag"
 	"io"
 	"math/rand"
-	"os"
-	"runtime/pprof"
 	"slices"
-	"strings"
 	"testing"
 	"testing/iotest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/rdbscope/rdbscope/internal/testutil/cputime"
 )
 
 // parsed is what a parse delivered: its records (Value nil), whether
@@ -31,8 +24,10 @@ type parsed struct {
 }
 
 // parseThrough parses b read one byte at a time (oneByte), so that no
-// value ever lies whole in the bufio window and every record is framed
-// as before this file's paths existed, or read in large blocks.
+// string ever lies whole in the bufio window and every one goes the
+// general path (readLen, readN a byte at a time), or read in large
+// blocks, where most take the one-step paths (shortStr, lzfHeader,
+// plainRun).
 func parseThrough(t testing.TB, b []byte, opts Options, oneByte bool) parsed {
 	t.Helper()
 	in := Input{Name: "t.rdb", Ref: Ref{Path: "t.rdb", Size: int64(len(b))}, open: func() (io.ReadCloser, error) {
@@ -45,11 +40,7 @@ func parseThrough(t testing.TB, b []byte, opts Options, oneByte bool) parsed {
 	var p parsed
 	src, err := Parse(context.Background(), in, opts, func(r *Record) error {
 		p.decoded = append(p.decoded, r.Value != nil)
-		c := *r
-		c.Value = nil
-		// Valid only during the callback: they point into reused buffers.
-		c.Key, c.Blobs, c.Warnings = strings.Clone(r.Key), slices.Clone(r.Blobs), slices.Clone(r.Warnings)
-		p.recs = append(p.recs, c)
+		p.recs = append(p.recs, kept(r))
 		return nil
 	})
 	p.src = src
@@ -82,18 +73,14 @@ func sameRecords(t *testing.T, want, got []Record) {
 // skipByCount is a SkipDecode that depends on the element count, so that
 // asking it with another count than framing finds would show.
 func skipByCount(typ, enc string, elements int64) bool {
-	return enc == EncQuicklist2 || enc == EncListpackEx || elements%3 != 0
+	return elements%3 != 0
 }
 
-// skipQuicklists is a SkipDecodeAll in agreement with skipByCount.
-func skipQuicklists(typ, enc string) bool { return enc == EncQuicklist2 }
-
-// aheadDump builds a dump of the records this file's paths take: listpack
-// hashes, zsets and sets, intsets, hashes with field TTLs (type 25) and
-// quicklists, stored compressed and not, of sizes from a few bytes to
-// past the bufio window, so that some straddle its refills; strings and
-// plain sets between them are always decoded.
-func aheadDump(seed int64, n int) []byte {
+// readsDump builds a dump of listpack hashes, zsets and sets, intsets,
+// hashes with field TTLs (type 25), quicklists, strings and plain sets,
+// packed containers stored compressed and not, of sizes from a few bytes
+// to past the bufio window, so that some straddle its refills.
+func readsDump(seed int64, n int) []byte {
 	rng := rand.New(rand.NewSource(seed))
 	w := newRDB("REDIS0012").byte(opSelectDB).len(0)
 	blob := func(b []byte) {
@@ -170,27 +157,30 @@ func aheadDump(seed int64, n int) []byte {
 	return w.end()
 }
 
-// Records known to be undecoded before their value is framed (their bytes
-// passed through, never held) come out as framing them the old way gives
-// them: same records, same decoded ones, same source; and as a parse that
-// decodes everything gives them, but for the values.
-func TestAheadSameRecords(t *testing.T) {
-	dump := aheadDump(1, 400)
+// Records read in large blocks (most strings in one step from the bufio
+// window) come out as read a byte at a time (every string the general
+// way): same records, same decoded ones, same source, whether decoded,
+// skipped (Options.SkipDecode, by element count) or over MaxKeyBytes;
+// and as a parse that decodes everything gives them, but for the values.
+func TestBulkReadsSameRecords(t *testing.T) {
+	dump := readsDump(1, 400)
 	require.Greater(t, len(dump), 3<<20, "some values straddle the 1 MiB window's refills")
 	cases := []struct {
 		name string
 		opts Options
 	}{
 		{"by count", Options{SkipDecode: skipByCount}},
-		{"by count and type", Options{SkipDecode: skipByCount, SkipDecodeAll: skipQuicklists}},
-		{"all skipped", Options{SkipDecode: func(string, string, int64) bool { return true }, SkipDecodeAll: func(string, string) bool { return true }}},
+		{"all skipped", Options{SkipDecode: func(string, string, int64) bool { return true }}},
 		{"none skipped", Options{SkipDecode: func(string, string, int64) bool { return false }}},
-		{"with a key limit", Options{SkipDecode: skipByCount, SkipDecodeAll: skipQuicklists, MaxKeyBytes: 256 << 10}},
-		{"with list node sizes", Options{SkipDecode: skipByCount, SkipDecodeAll: skipQuicklists, LZFSizes: true}},
+		{"with a key limit", Options{SkipDecode: skipByCount, MaxKeyBytes: 256 << 10}},
+		{"with list node sizes", Options{SkipDecode: skipByCount, LZFSizes: true}},
 	}
 	all := parseThrough(t, dump, Options{}, false)
 	require.Empty(t, all.err)
 	require.Equal(t, ChecksumOK, all.src.Checksum)
+	if testing.Short() {
+		cases = cases[:2] // each reads 4 MB a byte at a time
+	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			want := parseThrough(t, dump, tc.opts, true)
@@ -219,44 +209,10 @@ func TestAheadSameRecords(t *testing.T) {
 	}
 }
 
-// A record passed through keeps no bytes: the chunk buffer does not grow
-// for a value far larger than it, held neither whole nor in part.
-func TestAheadNotCopied(t *testing.T) {
-	rng := rand.New(rand.NewSource(2))
-	lp := feedListpack(rng, 30000) // ~0.8 MB, ~0.3 MB compressed: in the window
-	for _, tc := range []struct {
-		name string
-		rec  []byte
-		opts Options
-	}{
-		{"hash listpack, compressed", newRDB("").byte(16).str("h").byte(lzfStr(lp)...).b, Options{}},
-		{"hash listpack", newRDB("").byte(16).str("h").len(uint64(len(lp))).byte(lp...).b, Options{}},
-		{"quicklist", newRDB("").byte(18).str("q").len(3).len(2).byte(lzfStr(lp)...).len(2).len(uint64(len(lp))).byte(lp...).len(1).str(string(lp)).b,
-			Options{SkipDecodeAll: func(string, string) bool { return true }}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			opts := tc.opts
-			opts.SkipDecode = func(string, string, int64) bool { return true }
-			in := append(append(tc.rec, opEOF), make([]byte, 8)...) // no checksum
-			f, _ := testFramer(in, opts)
-			f.br = bufio.NewReaderSize(bytes.NewReader(in), 4<<20)
-			_, _ = f.br.Peek(len(in))
-			f.dump.version = 12
-			capBefore := cap(f.buf.out)
-			require.NoError(t, f.items())
-			assert.Equal(t, capBefore, cap(f.buf.out), "the record buffer did not grow")
-			require.Len(t, f.buf.metas, 1)
-			assert.True(t, f.buf.metas[0].undecoded)
-			assert.Equal(t, int64(len(tc.rec)), f.buf.metas[0].size)
-			assert.Equal(t, crc64Update(0, in[:len(in)-8]), f.buf.crc, "every byte checksummed, in order")
-		})
-	}
-}
-
-// Corrupt and truncated dumps fail in records passed through with the
-// error, message and byte offset, framing them the old way gives, after
-// the same records.
-func TestAheadSameErrors(t *testing.T) {
+// Corrupt and truncated dumps fail in records read in large blocks with
+// the error, message and byte offset reading them a byte at a time gives,
+// after the same records, whether the failing record is decoded or not.
+func TestBulkReadsSameErrors(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
 	lp := feedListpack(rng, 300)
 	good := lzfStr(lp)
@@ -287,7 +243,7 @@ func TestAheadSameErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dump := newRDB("").byte(head...).byte(tc.rec...).end()
 			for _, opts := range []Options{
-				{SkipDecode: skipByCount, SkipDecodeAll: skipQuicklists},
+				{SkipDecode: skipByCount},
 				{SkipDecode: func(string, string, int64) bool { return true }},
 			} {
 				want := parseThrough(t, dump, opts, true)
@@ -300,8 +256,8 @@ func TestAheadSameErrors(t *testing.T) {
 		})
 	}
 	t.Run("truncated", func(t *testing.T) {
-		dump := aheadDump(4, 40)
-		opts := Options{SkipDecode: skipByCount, SkipDecodeAll: skipQuicklists}
+		dump := readsDump(4, 40)
+		opts := Options{SkipDecode: skipByCount}
 		for cut := 10; cut < len(dump); cut += 1 + len(dump)/97 {
 			want := parseThrough(t, dump[:cut], opts, true)
 			got := parseThrough(t, dump[:cut], opts, false)
@@ -311,23 +267,21 @@ func TestAheadSameErrors(t *testing.T) {
 	})
 }
 
-// FuzzAheadSame: whatever the bytes, a parse whose reads fill the bufio
-// window (records passed through, decided ahead) delivers what one
-// reading a byte at a time does.
-func FuzzAheadSame(f *testing.F) {
+// FuzzBulkReadsSame: whatever the bytes, a parse whose reads fill the
+// bufio window delivers what one reading a byte at a time does.
+func FuzzBulkReadsSame(f *testing.F) {
 	for i, name := range fuzzFixtures {
 		f.Add(fixture(f, name), uint8(i))
 	}
-	f.Add(aheadDump(5, 24), uint8(0))
-	f.Add(aheadDump(6, 24), uint8(1))
+	f.Add(readsDump(5, 24), uint8(0))
+	f.Add(readsDump(6, 24), uint8(1))
 	f.Fuzz(func(t *testing.T, b []byte, how uint8) {
 		if len(b) > 1<<20 {
 			return
 		}
-		opts := Options{NoVerify: true, SkipDecode: skipByCount, SkipDecodeAll: skipQuicklists}
-		if how%2 == 1 { // every value passed through, whatever its type
+		opts := Options{NoVerify: true, SkipDecode: skipByCount}
+		if how%2 == 1 {
 			opts.SkipDecode = func(string, string, int64) bool { return true }
-			opts.SkipDecodeAll = func(string, string) bool { return true }
 		}
 		if how%4 >= 2 {
 			opts.MaxKeyBytes = int64(how) << 4
@@ -336,63 +290,4 @@ func FuzzAheadSame(f *testing.F) {
 		got := parseThrough(t, b, opts, false)
 		sameParse(t, want, got)
 	})
-}
-
-var abDump = flag.String("ab-dump", "", "dump TestAheadCPU parses (default: skipped)")
-
-// TestAheadCPU measures, when given a dump, the process CPU time of the
-// production framing (values passed through, records decided ahead)
-// against holding every record's bytes until it is framed, alternately
-// in one process so that a shared machine's load falls on both alike:
-//
-//	go test ./parse -run TestAheadCPU -args -ab-dump big.rdb
-func TestAheadCPU(t *testing.T) {
-	if *abDump == "" {
-		t.Skip("no -ab-dump")
-	}
-	data, err := os.ReadFile(*abDump)
-	require.NoError(t, err)
-	skip := func(typ, enc string, elements int64) bool {
-		// analyze's memory model, as for a Redis 7 dump with its defaults.
-		switch enc {
-		case EncQuicklist2:
-			return true
-		case EncIntset:
-			return elements <= 512
-		case EncListpack:
-			return elements <= 128
-		}
-		return false
-	}
-	all := func(typ, enc string) bool { return enc == EncQuicklist2 }
-	var on, off, ratio []float64
-	for round := range 9 {
-		for _, noAhead := range []bool{round%2 == 0, round%2 != 0} {
-			c0, ok := cputime.Process()
-			if !ok {
-				t.Skip("no process CPU time here")
-			}
-			// Labelled, for a CPU profile of the test to tell them apart
-			// (go tool pprof -tagfocus variant=held).
-			variant := map[bool]string{false: "passed", true: "held"}[noAhead]
-			pprof.Do(context.Background(), pprof.Labels("variant", variant), func(ctx context.Context) {
-				_, err = Parse(ctx, bytesInput("ab.rdb", data), Options{SkipDecode: skip, SkipDecodeAll: all, noAhead: noAhead}, func(*Record) error { return nil })
-			})
-			require.NoError(t, err)
-			c1, _ := cputime.Process()
-			s := float64(c1-c0) / 1e9
-			if noAhead {
-				off = append(off, s)
-			} else {
-				on = append(on, s)
-			}
-		}
-		ratio = append(ratio, on[round]/off[round])
-	}
-	t.Logf("CPU s per parse, passed through: %.2f", on)
-	t.Logf("CPU s per parse, held:           %.2f", off)
-	for _, l := range [][]float64{on, off, ratio} {
-		slices.Sort(l)
-	}
-	t.Logf("medians: passed through %.3f s, held %.3f s; per round passed/held %.3f (%.3f-%.3f)", on[len(on)/2], off[len(off)/2], ratio[len(ratio)/2], ratio[0], ratio[len(ratio)-1])
 }
