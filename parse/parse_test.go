@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -44,12 +45,21 @@ func parseAll(t testing.TB, b []byte, opts Options) ([]Record, *Source, error) {
 	t.Helper()
 	var recs []Record
 	src, err := Parse(context.Background(), bytesInput("test.rdb", b), opts, func(r *Record) error {
-		c := *r
-		c.Value = nil
-		recs = append(recs, c)
+		recs = append(recs, kept(r))
 		return nil
 	})
 	return recs, src, err
+}
+
+// kept copies r, but for its Value, for use after the callback: its Key,
+// Blobs and Warnings point into buffers the parse reuses (see Record), so
+// that records kept as they are would show later records' keys once the
+// dump is more than a chunk.
+func kept(r *Record) Record {
+	c := *r
+	c.Value = nil
+	c.Key, c.Blobs, c.Warnings = strings.Clone(r.Key), slices.Clone(r.Blobs), slices.Clone(r.Warnings)
+	return c
 }
 
 // valueLen counts the elements of a decoded value (list items, set and

@@ -124,7 +124,7 @@ var vectorsetID = func() uint64 {
 func parseValues(t *testing.T, b []byte) ([]Record, error) {
 	var recs []Record
 	_, err := Parse(context.Background(), bytesInput("test.rdb", b), Options{}, func(r *Record) error {
-		c := *r
+		c := kept(r)
 		c.Value = r.Value.Clone()
 		recs = append(recs, c)
 		return nil
