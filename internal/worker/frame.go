@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rdbscope/rdbscope/aggregate"
@@ -59,8 +60,12 @@ type frameWriter struct {
 	// dying later, on a record it did not announce, is not taken to
 	// have died on that one (frameReader.resumeAt).
 	bigNext bool
-	stop    chan struct{} // ends the ticker
-	wg      sync.WaitGroup
+	// stored is what Progress last said, sentStored what went to the
+	// parent.
+	stored     atomic.Int64
+	sentStored int64
+	stop       chan struct{} // ends the ticker
+	wg         sync.WaitGroup
 }
 
 func newFrameWriter(w io.Writer) *frameWriter {
@@ -94,6 +99,9 @@ func (f *frameWriter) flushAll() error {
 		return err
 	}
 	if err := f.flushKeys(); err != nil {
+		return err
+	}
+	if err := f.progress(); err != nil {
 		return err
 	}
 	return f.bw.Flush()
@@ -205,19 +213,28 @@ func (f *frameWriter) batch(kind byte, buf []byte, n int) error {
 	return f.frame(kind, buf[start:])
 }
 
-// Progress implements scan.Sink. It sends the keys waiting too: a huge
-// key is read a MiB at a time, so they reach the parent before the child
-// decodes it. Progress is advisory: a failed write shows up on the next
-// real one.
+// Progress implements scan.Sink. It only notes how far the scan has
+// read: the progress goes to the parent with the keys, on the next tick
+// (or announced big record, or End). The framer's goroutine, the
+// parser's one serial stage, calls it every MiB: writing then (a pipe
+// write each MiB, and the parent woken to read it) cost both processes
+// CPU, and the framer waited on the writer's mutex while a full pipe
+// held a batch's write.
 func (f *frameWriter) Progress(stored int64) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	_ = f.flushHeld()
-	_ = f.flushKeys()
+	f.stored.Store(stored)
+}
+
+// progress writes a progress frame if the scan has read more since the
+// last; f.mu must be held.
+func (f *frameWriter) progress() error {
+	stored := f.stored.Load()
+	if stored == f.sentStored {
+		return nil
+	}
+	f.sentStored = stored
 	var b [binary.MaxVarintLen64]byte
 	n := binary.PutUvarint(b[:], uint64(stored))
-	_ = f.frame(frameProgress, b[:n])
-	_ = f.bw.Flush()
+	return f.frame(frameProgress, b[:n])
 }
 
 // BigRecord implements scan.BigRecorder: the parent learns where the
@@ -227,6 +244,7 @@ func (f *frameWriter) BigRecord(index, offset int64) {
 	defer f.mu.Unlock()
 	_ = f.flushHeld()
 	_ = f.flushKeys()
+	_ = f.progress()
 	b := binary.AppendUvarint(nil, uint64(index))
 	b = binary.AppendUvarint(b, uint64(offset))
 	_ = f.frame(frameBig, b)
@@ -240,6 +258,9 @@ func (f *frameWriter) BigRecord(index, offset int64) {
 func (f *frameWriter) End(s *scan.Summary) error {
 	f.mu.Lock()
 	err := f.flushKeys()
+	if err == nil {
+		err = f.progress()
+	}
 	f.mu.Unlock()
 	if err != nil {
 		return err
@@ -251,7 +272,12 @@ func (f *frameWriter) End(s *scan.Summary) error {
 func (f *frameWriter) done(scanErr error) error {
 	close(f.stop)
 	f.wg.Wait()
-	var err error
+	f.mu.Lock()
+	err := f.progress()
+	f.mu.Unlock()
+	if err != nil {
+		return err
+	}
 	if scanErr != nil {
 		err = f.json(frameDone, toWire(scanErr))
 	} else {

@@ -241,6 +241,33 @@ func TestFramesFlushedWithoutEnd(t *testing.T) {
 	assert.Equal(t, "redis-7.0", rec.header.Model)
 }
 
+// Progress only notes how far the scan has read: nothing is written
+// until the next flush (a tick, a big record, End), which sends the
+// latest progress once, after the keys.
+func TestProgressSentWithFlush(t *testing.T) {
+	var out lockedBuffer
+	fw := newFrameWriter(&out)
+	// No tick: only what is flushed explicitly reaches out.
+	close(fw.stop)
+	fw.wg.Wait()
+	ks := testKeys(3)
+	for i := range ks {
+		require.NoError(t, fw.Key(&ks[i]))
+		fw.Progress(int64(100 * (i + 1)))
+	}
+	assert.Empty(t, out.bytes(), "Progress writes nothing")
+	fw.mu.Lock()
+	require.NoError(t, fw.flushAll())
+	require.NoError(t, fw.flushAll()) // no new progress: no frame
+	fw.mu.Unlock()
+	var rec recorder
+	done, err := readFrames(bytes.NewReader(out.bytes()), &rec)
+	require.NoError(t, err)
+	assert.False(t, done)
+	assert.Equal(t, ks, rec.keys)
+	assert.Equal(t, []int64{300}, rec.progress)
+}
+
 // heldFrames is what a child writes that holds keys while it decides
 // cluster mode: the held keys with both figures, flushed (as on a tick,
 // or before a huge record), then, if decided, the same keys as keys.
@@ -254,7 +281,7 @@ func heldFrames(t *testing.T, n int, decided bool) ([]byte, []aggregate.Key) {
 		ks[i].DB = 0
 		require.NoError(t, fw.Hold(&ks[i], scan.Figures{Encoding: "embstr", Memory: ks[i].Memory + 16, Alloc: ks[i].Alloc + 16}))
 		if i == n/2 {
-			fw.Progress(100) // a huge record: what is held goes now
+			fw.BigRecord(int64(i+1), 100) // a huge record: what is held goes now
 		}
 	}
 	fw.mu.Lock()
