@@ -87,62 +87,78 @@ func typeIndex(t string) int {
 }
 
 // ssEntry is one group of a spaceSaving table. Its name and the name of
-// its biggest key live in buffers of its own, reused when the entry is
-// evicted and given to another group: the tables of deep prefixes evict
-// on nearly every key, and must not allocate each time.
+// its biggest key live in one buffer of its own (the name first), reused
+// when the entry is evicted and given to another group: the tables of
+// deep prefixes evict on nearly every key, and must not allocate each
+// time.
+//
+// An eviction reads nothing of the entry but its tag and its biggest
+// key's memory (Other is what the table saw less what its entries hold,
+// see spaceSaving), and writes what the newcomer's first key sets. So the
+// fields every add touches come first, the type counts are zeroed only
+// where used (types), and the biggest key is kept as a Key, copied as it
+// is, to be turned into a KeyInfo on export only: an eviction touches as
+// few cache lines of an entry, which is seldom in cache, as it can.
 type ssEntry struct {
-	name    string // a view of nameBuf
-	nameBuf []byte
-	tag     uint32 // the top half of the name's hash: its index slot
-	keys    int64
-	memory  int64
-	noTTL   KeysMemory
-	byType  [len(typeNames)]KeysMemory
-	biggest KeyInfo // its Key is a view of bigBuf
-	bigBuf  []byte
-	hasBig  bool
-	err     int64
+	name   string // a view of buf[:len(name)]
+	tag    uint32 // the top half of the name's hash: its index slot
+	types  uint8  // bit i set when byType[i] was counted into
+	keys   int64
+	memory int64
+	noTTL  KeysMemory
+	err    int64
+	byType [len(typeNames)]KeysMemory
+	big    Key    // the biggest key; its Key is a view of buf[len(name):]
+	buf    []byte // the name, then the biggest key's name
 }
 
-// setName makes name the entry's name.
-func (e *ssEntry) setName(name string) {
-	e.nameBuf = append(e.nameBuf[:0], name...)
-	e.name = unsafe.String(unsafe.SliceData(e.nameBuf), len(e.nameBuf))
+// init makes e the entry of a new group called name, whose tag is tag and
+// error err, holding key k of type index ti, keeping e's buffer: field by
+// field, where a struct literal would be built on the stack and copied
+// whole, on nearly every key of a deep prefix.
+func (e *ssEntry) init(name string, tag uint32, err int64, k *Key, ti int) {
+	e.tag, e.err = tag, err
+	e.keys, e.memory = 1, k.Memory
+	e.noTTL = KeysMemory{}
+	if k.ExpiresAt == 0 {
+		e.noTTL = KeysMemory{Keys: 1, Memory: k.Memory}
+	}
+	for m := e.types; m != 0; m &= m - 1 {
+		e.byType[bits.TrailingZeros8(m)] = KeysMemory{}
+	}
+	e.types = 1 << ti
+	e.byType[ti] = KeysMemory{Keys: 1, Memory: k.Memory}
+	e.buf = append(append(e.buf[:0], name...), k.Key...)
+	e.name = unsafe.String(unsafe.SliceData(e.buf), len(name))
+	e.big = *k
+	e.big.Key = unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(e.buf)), len(name))), len(k.Key))
 }
 
-func (e *ssEntry) add(k *Key) {
+// add counts key k, of type index ti, into e.
+func (e *ssEntry) add(k *Key, ti int) {
 	e.keys++
 	e.memory += k.Memory
-	t := &e.byType[typeIndex(k.Type)]
+	e.types |= 1 << ti
+	t := &e.byType[ti]
 	t.Keys++
 	t.Memory += k.Memory
 	if k.ExpiresAt == 0 {
 		e.noTTL.Keys++
 		e.noTTL.Memory += k.Memory
 	}
-	if !e.hasBig || k.Memory > e.biggest.Memory {
-		e.biggest = k.info()
-		e.bigBuf = append(e.bigBuf[:0], k.Key...)
-		e.biggest.Key = KeyName(unsafe.String(unsafe.SliceData(e.bigBuf), len(e.bigBuf)))
-		e.hasBig = true
+	if k.Memory > e.big.Memory {
+		n := len(e.name)
+		e.buf = append(e.buf[:n], k.Key...)
+		p := unsafe.SliceData(e.buf)
+		e.name = unsafe.String(p, n) // buf may have moved
+		e.big = *k
+		e.big.Key = unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(p), n)), len(k.Key))
 	}
-}
-
-// reuse empties e for another group, whose tag is tag and error err,
-// keeping its buffers: field by field, where a struct literal would be
-// built on the stack and copied whole, on nearly every key of a deep
-// prefix. biggest stays: with hasBig false the next add sets all of it.
-func (e *ssEntry) reuse(tag uint32, err int64) {
-	e.tag, e.err = tag, err
-	e.keys, e.memory = 0, 0
-	e.noTTL = KeysMemory{}
-	e.byType = [len(typeNames)]KeysMemory{}
-	e.hasBig = false
 }
 
 // biggestCopy is the entry's biggest key, its name copied out.
 func (e *ssEntry) biggestCopy() KeyInfo {
-	b := e.biggest
+	b := e.big.info()
 	b.Key = KeyName(strings.Clone(string(b.Key)))
 	return b
 }
@@ -190,12 +206,16 @@ type spaceSaving struct {
 	// index is open addressing with linear probing, at most half full:
 	// a slot is tag<<32 | id+1, 0 when empty, and a tag's home slot is
 	// its top bits (tag >> shift).
-	index    []uint64
-	shift    uint
-	seq      uint64
-	other    Group
-	otherBy  [len(typeNames)]KeysMemory
-	otherBig KeyInfo
+	index []uint64
+	shift uint
+	seq   uint64
+	// seen is every key the table took: keys, memory and NoTTL (Name,
+	// ByType and Biggest unused), by type in seenBy. Other is seen less
+	// what the entries hold, found on export, so that an eviction need
+	// not read the evicted entry's counts (they are seldom in cache).
+	seen     Group
+	seenBy   [len(typeNames)]KeysMemory
+	otherBig KeyInfo // the biggest key of the evicted entries
 	otherHas bool
 	evicted  bool
 }
@@ -343,12 +363,21 @@ func (s *spaceSaving) down(i int) {
 	s.pos[it.id] = int32(i)
 }
 
-// add folds key k into the group called name, whose hash is h (hashName
-// with the table's seed). name may point into a reused buffer: it is
-// copied only when a new entry is made.
-func (s *spaceSaving) add(name string, h uint64, k *Key) {
+// add folds key k, of type index ti (typeIndex of k.Type), into the group
+// called name, whose hash is h (hashName with the table's seed). name may
+// point into a reused buffer: it is copied only when a new entry is made.
+func (s *spaceSaving) add(name string, h uint64, k *Key, ti int) {
+	s.seen.Keys++
+	s.seen.Memory += k.Memory
+	if k.ExpiresAt == 0 {
+		s.seen.NoTTL.Keys++
+		s.seen.NoTTL.Memory += k.Memory
+	}
+	t := &s.seenBy[ti]
+	t.Keys++
+	t.Memory += k.Memory
 	if id := s.find(name, h); id >= 0 {
-		s.entries[id].add(k)
+		s.entries[id].add(k, ti)
 		i := int(s.pos[id])
 		s.heap[i].cnt += k.Memory
 		s.down(i)
@@ -361,30 +390,30 @@ func (s *spaceSaving) add(name string, h uint64, k *Key) {
 		if 2*(id+1) > len(s.index) {
 			s.resize(2 * len(s.index))
 		}
-		s.entries = append(s.entries, ssEntry{tag: tag})
-		e := &s.entries[id]
-		e.setName(name)
+		s.entries = append(s.entries, ssEntry{})
+		s.entries[id].init(name, tag, 0, k, ti)
 		s.index[s.free(tag)] = uint64(tag)<<32 | uint64(id+1)
-		e.add(k)
 		s.pos = append(s.pos, int32(len(s.heap)))
 		s.heap = append(s.heap, ssItem{cnt: k.Memory, seq: s.seq, id: int32(id)})
 		s.up(len(s.heap) - 1)
 		return
 	}
 	// Full: the smallest entry makes room. Its exact counts go to
-	// (other); the newcomer inherits its count as error, which is the
-	// most it can have had while it was not tracked.
+	// (other), which holds what the entries do not (see seen); the
+	// newcomer inherits its count as error, which is the most it can
+	// have had while it was not tracked.
 	it := &s.heap[0]
 	id := int(it.id)
 	e := &s.entries[id]
 	s.evicted = true
-	s.foldOther(e)
+	if !s.otherHas || e.big.Memory > s.otherBig.Memory {
+		s.otherBig = e.biggestCopy()
+		s.otherHas = true
+	}
 	s.unindex(id)
 	err := it.cnt
-	e.reuse(tag, err)
-	e.setName(name)
+	e.init(name, tag, err, k, ti)
 	s.index[s.free(tag)] = uint64(tag)<<32 | uint64(id+1)
-	e.add(k)
 	s.replaceMin(ssItem{cnt: err + k.Memory, seq: s.seq, id: int32(id)})
 }
 
@@ -409,38 +438,33 @@ func (s *spaceSaving) replaceMin(it ssItem) {
 	s.up(i)
 }
 
-func (s *spaceSaving) foldOther(e *ssEntry) {
-	s.other.Keys += e.keys
-	s.other.Memory += e.memory
-	s.other.NoTTL.Keys += e.noTTL.Keys
-	s.other.NoTTL.Memory += e.noTTL.Memory
-	for i := range e.byType {
-		s.otherBy[i].Keys += e.byType[i].Keys
-		s.otherBy[i].Memory += e.byType[i].Memory
-	}
-	if e.hasBig && (!s.otherHas || e.biggest.Memory > s.otherBig.Memory) {
-		s.otherBig = e.biggestCopy()
-		s.otherHas = true
-	}
-}
-
 // groups exports the table.
 func (s *spaceSaving) groups(depth int) *Groups {
 	g := &Groups{Depth: depth, Capacity: s.capacity, Entries: make([]Group, 0, len(s.heap))}
 	for _, it := range s.heap {
 		e := &s.entries[it.id]
-		ge := Group{Name: KeyName(strings.Clone(e.name)), Keys: e.keys, Memory: e.memory, NoTTL: e.noTTL,
-			ByType: typeTotals(&e.byType), Error: e.err}
-		if e.hasBig {
-			b := e.biggestCopy()
-			ge.Biggest = &b
-		}
-		g.Entries = append(g.Entries, ge)
+		b := e.biggestCopy()
+		g.Entries = append(g.Entries, Group{Name: KeyName(strings.Clone(e.name)), Keys: e.keys, Memory: e.memory,
+			NoTTL: e.noTTL, ByType: typeTotals(&e.byType), Biggest: &b, Error: e.err})
 	}
 	sortGroups(g.Entries)
-	g.Other = s.other
-	g.Other.Name = OtherGroup
-	g.Other.ByType = typeTotals(&s.otherBy)
+	// Other: what the table saw less what its entries hold, which is
+	// exactly what the evicted entries held.
+	o := Group{Name: OtherGroup, Keys: s.seen.Keys, Memory: s.seen.Memory, NoTTL: s.seen.NoTTL}
+	by := s.seenBy
+	for i := range s.entries {
+		e := &s.entries[i]
+		o.Keys -= e.keys
+		o.Memory -= e.memory
+		o.NoTTL.Keys -= e.noTTL.Keys
+		o.NoTTL.Memory -= e.noTTL.Memory
+		for t := range by {
+			by[t].Keys -= e.byType[t].Keys
+			by[t].Memory -= e.byType[t].Memory
+		}
+	}
+	g.Other = o
+	g.Other.ByType = typeTotals(&by)
 	if s.otherHas {
 		b := s.otherBig
 		g.Other.Biggest = &b

@@ -82,7 +82,7 @@ func TestSpaceSavingMatchesDefinition(t *testing.T) {
 				g := int(float64(groups+1) * rnd.Float64() * rnd.Float64())
 				name := fmt.Sprint("g", g)
 				k := Key{Key: name + ":x", Type: "string", Memory: sizes[rnd.IntN(len(sizes))]}
-				s.add(name, hashName(seed, name), &k)
+				s.add(name, hashName(seed, name), &k, typeIndex(k.Type))
 				n.add(name, k.Memory)
 			}
 			got := s.groups(0)
@@ -118,7 +118,7 @@ func TestSpaceSavingIndexCollisions(t *testing.T) {
 		name := fmt.Sprint("n", rnd.IntN(40))
 		h := tags[crc16(name)%3] << 32
 		k := Key{Key: name, Type: "hash", Memory: int64(rnd.IntN(4))}
-		s.add(name, h, &k)
+		s.add(name, h, &k, typeIndex(k.Type))
 		n.add(name, k.Memory)
 	}
 	got := s.groups(0)
@@ -137,17 +137,15 @@ func TestSSEntryReuse(t *testing.T) {
 	k1 := Key{DB: 3, Key: "old:key:with:a:long:name", Type: "zset", Encoding: "skiplist", Memory: 9000,
 		Alloc: 9100, RDBBytes: 800, Elements: 70, ExpiresAt: 0, fullLen: 3000}
 	k2 := Key{DB: 1, Key: "new:key", Type: "string", Encoding: "int", Memory: 72, ExpiresAt: 5}
-	used := ssEntry{tag: 1, err: 50}
-	used.setName("old:")
-	used.add(&k1)
-	used.add(&k1)
-	used.reuse(2, 7)
-	used.setName("new:")
-	used.add(&k2)
-	fresh := ssEntry{tag: 2, err: 7}
-	fresh.setName("new:")
-	fresh.add(&k2)
+	k3 := Key{Key: "old:k3", Type: "hash", Memory: 9001}
+	used := ssEntry{}
+	used.init("old:", 1, 50, &k1, typeIndex(k1.Type))
+	used.add(&k1, typeIndex(k1.Type))
+	used.add(&k3, typeIndex(k3.Type))
+	used.init("new:", 2, 7, &k2, typeIndex(k2.Type))
+	fresh := ssEntry{}
+	fresh.init("new:", 2, 7, &k2, typeIndex(k2.Type))
 	// The buffers differ in capacity only.
-	used.nameBuf, used.bigBuf, fresh.nameBuf, fresh.bigBuf = nil, nil, nil, nil
+	used.buf, fresh.buf = nil, nil
 	require.Equal(t, fresh, used)
 }
