@@ -153,7 +153,7 @@ type keyItem struct {
 	tag      string
 	slot     uint16
 	tagged   bool
-	selected bool  // by Options.Filter
+	selected bool // by Options.Filter
 	pre      bool
 	ti       uint8 // typeIndex(k.Type), found once for every table
 	// cut is set when at[:nat] are where the separators of k.Key start
