@@ -92,16 +92,16 @@ func typeIndex(t string) int {
 // deep prefixes evict on nearly every key, and must not allocate each
 // time.
 //
-// An eviction reads nothing of the entry but its tag and its biggest
-// key's memory (Other is what the table saw less what its entries hold,
-// see spaceSaving), and writes what the newcomer's first key sets. So the
-// fields every add touches come first, the type counts are zeroed only
-// where used (types), and the biggest key is kept as a Key, copied as it
-// is, to be turned into a KeyInfo on export only: an eviction touches as
-// few cache lines of an entry, which is seldom in cache, as it can.
+// An eviction reads nothing of the entry (Other is what the table saw
+// less what its entries hold, its tag is in the heap, the memory of its
+// biggest key in spaceSaving.bigMem), and writes what the newcomer's
+// first key sets. So the fields every add touches come first, the type
+// counts are zeroed only where used (types), and the biggest key is kept
+// as a Key, copied as it is, to be turned into a KeyInfo on export only:
+// an eviction touches as few cache lines of an entry, which is seldom in
+// cache, as it can.
 type ssEntry struct {
 	name   string // a view of buf[:len(name)]
-	tag    uint32 // the top half of the name's hash: its index slot
 	types  uint8  // bit i set when byType[i] was counted into
 	keys   int64
 	memory int64
@@ -112,12 +112,12 @@ type ssEntry struct {
 	buf    []byte // the name, then the biggest key's name
 }
 
-// init makes e the entry of a new group called name, whose tag is tag and
-// error err, holding key k of type index ti, keeping e's buffer: field by
-// field, where a struct literal would be built on the stack and copied
-// whole, on nearly every key of a deep prefix.
-func (e *ssEntry) init(name string, tag uint32, err int64, k *Key, ti int) {
-	e.tag, e.err = tag, err
+// init makes e the entry of a new group called name, whose error is err,
+// holding key k of type index ti, keeping e's buffer: field by field,
+// where a struct literal would be built on the stack and copied whole, on
+// nearly every key of a deep prefix.
+func (e *ssEntry) init(name string, err int64, k *Key, ti int) {
+	e.err = err
 	e.keys, e.memory = 1, k.Memory
 	e.noTTL = KeysMemory{}
 	if k.ExpiresAt == 0 {
@@ -134,8 +134,9 @@ func (e *ssEntry) init(name string, tag uint32, err int64, k *Key, ti int) {
 	e.big.Key = unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(e.buf)), len(name))), len(k.Key))
 }
 
-// add counts key k, of type index ti, into e.
-func (e *ssEntry) add(k *Key, ti int) {
+// count counts key k, of type index ti, into e; the caller sets the
+// biggest key (setBig).
+func (e *ssEntry) count(k *Key, ti int) {
 	e.keys++
 	e.memory += k.Memory
 	e.types |= 1 << ti
@@ -146,14 +147,16 @@ func (e *ssEntry) add(k *Key, ti int) {
 		e.noTTL.Keys++
 		e.noTTL.Memory += k.Memory
 	}
-	if k.Memory > e.big.Memory {
-		n := len(e.name)
-		e.buf = append(e.buf[:n], k.Key...)
-		p := unsafe.SliceData(e.buf)
-		e.name = unsafe.String(p, n) // buf may have moved
-		e.big = *k
-		e.big.Key = unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(p), n)), len(k.Key))
-	}
+}
+
+// setBig makes k the entry's biggest key.
+func (e *ssEntry) setBig(k *Key) {
+	n := len(e.name)
+	e.buf = append(e.buf[:n], k.Key...)
+	p := unsafe.SliceData(e.buf)
+	e.name = unsafe.String(p, n) // buf may have moved
+	e.big = *k
+	e.big.Key = unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(p), n)), len(k.Key))
 }
 
 // biggestCopy is the entry's biggest key, its name copied out.
@@ -170,6 +173,7 @@ type ssItem struct {
 	cnt int64
 	seq uint64
 	id  int32
+	tag uint32 // the entry's (see spaceSaving.index), in what was padding
 }
 
 func (a *ssItem) less(b *ssItem) bool {
@@ -196,12 +200,14 @@ func below(a, b *ssItem) int {
 // moves the name's slot without hashing the evicted name again, where a
 // map would hash three times (lookup, delete, insert). The index and the
 // heap hold ids and 32-bit tags, so that a miss (a new group, the common
-// case of deep prefixes) and a sift touch no entry.
+// case of deep prefixes), a sift and an eviction's unindex touch no
+// entry.
 type spaceSaving struct {
 	capacity int
 	seed     maphash.Seed
 	entries  []ssEntry // by id
 	pos      []int32   // pos[id] is where entries[id] is in heap
+	bigMem   []int64   // bigMem[id] is the memory of entries[id]'s biggest key
 	heap     []ssItem  // min-heap on (cnt, seq)
 	// index is open addressing with linear probing, at most half full:
 	// a slot is tag<<32 | id+1, 0 when empty, and a tag's home slot is
@@ -244,8 +250,8 @@ func hashName(seed maphash.Seed, name string) uint64 {
 func (s *spaceSaving) resize(n int) {
 	s.index = make([]uint64, n)
 	s.shift = uint(32 - bits.TrailingZeros(uint(n)))
-	for id := range s.entries {
-		s.index[s.free(s.entries[id].tag)] = uint64(s.entries[id].tag)<<32 | uint64(id+1)
+	for _, it := range s.heap {
+		s.index[s.free(it.tag)] = uint64(it.tag)<<32 | uint64(it.id+1)
 	}
 }
 
@@ -276,12 +282,12 @@ func (s *spaceSaving) find(name string, h uint64) int {
 	}
 }
 
-// unindex empties the slot of entry id, moving back the slots after it
-// that would no longer be found from their home.
-func (s *spaceSaving) unindex(id int) {
+// unindex empties the slot of entry id, whose tag is tag, moving back the
+// slots after it that would no longer be found from their home.
+func (s *spaceSaving) unindex(id int, tag uint32) {
 	mask := len(s.index) - 1
-	want := uint64(s.entries[id].tag)<<32 | uint64(id+1)
-	i := int(s.entries[id].tag >> s.shift)
+	want := uint64(tag)<<32 | uint64(id+1)
+	i := int(tag >> s.shift)
 	for s.index[i] != want {
 		i = (i + 1) & mask
 	}
@@ -377,7 +383,11 @@ func (s *spaceSaving) add(name string, h uint64, k *Key, ti int) {
 	t.Keys++
 	t.Memory += k.Memory
 	if id := s.find(name, h); id >= 0 {
-		s.entries[id].add(k, ti)
+		s.entries[id].count(k, ti)
+		if k.Memory > s.bigMem[id] {
+			s.bigMem[id] = k.Memory
+			s.entries[id].setBig(k)
+		}
 		i := int(s.pos[id])
 		s.heap[i].cnt += k.Memory
 		s.down(i)
@@ -391,10 +401,11 @@ func (s *spaceSaving) add(name string, h uint64, k *Key, ti int) {
 			s.resize(2 * len(s.index))
 		}
 		s.entries = append(s.entries, ssEntry{})
-		s.entries[id].init(name, tag, 0, k, ti)
+		s.entries[id].init(name, 0, k, ti)
+		s.bigMem = append(s.bigMem, k.Memory)
 		s.index[s.free(tag)] = uint64(tag)<<32 | uint64(id+1)
 		s.pos = append(s.pos, int32(len(s.heap)))
-		s.heap = append(s.heap, ssItem{cnt: k.Memory, seq: s.seq, id: int32(id)})
+		s.heap = append(s.heap, ssItem{cnt: k.Memory, seq: s.seq, id: int32(id), tag: tag})
 		s.up(len(s.heap) - 1)
 		return
 	}
@@ -406,15 +417,16 @@ func (s *spaceSaving) add(name string, h uint64, k *Key, ti int) {
 	id := int(it.id)
 	e := &s.entries[id]
 	s.evicted = true
-	if !s.otherHas || e.big.Memory > s.otherBig.Memory {
+	if !s.otherHas || s.bigMem[id] > s.otherBig.Memory {
 		s.otherBig = e.biggestCopy()
 		s.otherHas = true
 	}
-	s.unindex(id)
+	s.unindex(id, it.tag)
 	err := it.cnt
-	e.init(name, tag, err, k, ti)
+	e.init(name, err, k, ti)
+	s.bigMem[id] = k.Memory
 	s.index[s.free(tag)] = uint64(tag)<<32 | uint64(id+1)
-	s.replaceMin(ssItem{cnt: err + k.Memory, seq: s.seq, id: int32(id)})
+	s.replaceMin(ssItem{cnt: err + k.Memory, seq: s.seq, id: int32(id), tag: tag})
 }
 
 // replaceMin puts it in place of the heap's minimum. The newcomer of an

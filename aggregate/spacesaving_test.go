@@ -139,12 +139,13 @@ func TestSSEntryReuse(t *testing.T) {
 	k2 := Key{DB: 1, Key: "new:key", Type: "string", Encoding: "int", Memory: 72, ExpiresAt: 5}
 	k3 := Key{Key: "old:k3", Type: "hash", Memory: 9001}
 	used := ssEntry{}
-	used.init("old:", 1, 50, &k1, typeIndex(k1.Type))
-	used.add(&k1, typeIndex(k1.Type))
-	used.add(&k3, typeIndex(k3.Type))
-	used.init("new:", 2, 7, &k2, typeIndex(k2.Type))
+	used.init("old:", 50, &k1, typeIndex(k1.Type))
+	used.count(&k1, typeIndex(k1.Type))
+	used.count(&k3, typeIndex(k3.Type))
+	used.setBig(&k3)
+	used.init("new:", 7, &k2, typeIndex(k2.Type))
 	fresh := ssEntry{}
-	fresh.init("new:", 2, 7, &k2, typeIndex(k2.Type))
+	fresh.init("new:", 7, &k2, typeIndex(k2.Type))
 	// The buffers differ in capacity only.
 	used.buf, fresh.buf = nil, nil
 	require.Equal(t, fresh, used)
