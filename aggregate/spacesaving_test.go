@@ -19,6 +19,10 @@ type naiveSS struct {
 	entries  []naiveEntry
 	other    KeysMemory
 	evicted  bool
+	// otherBy and otherNoTTL are what evicted entries held by type and
+	// without a TTL.
+	otherBy    [len(typeNames)]KeysMemory
+	otherNoTTL KeysMemory
 }
 
 type naiveEntry struct {
@@ -26,20 +30,39 @@ type naiveEntry struct {
 	cnt              int64
 	seq              uint64
 	keys, mem, error int64
+	byType           [len(typeNames)]KeysMemory
+	noTTL            KeysMemory
 }
 
 func (n *naiveSS) add(name string, mem int64) {
+	n.addKey(name, &Key{Type: "string", Memory: mem})
+}
+
+// addKey is add, counting k's type and TTL too.
+func (n *naiveSS) addKey(name string, k *Key) {
+	mem := k.Memory
+	count := func(e *naiveEntry) {
+		t := &e.byType[typeIndex(k.Type)]
+		t.Keys++
+		t.Memory += mem
+		if k.ExpiresAt == 0 {
+			e.noTTL.Keys++
+			e.noTTL.Memory += mem
+		}
+	}
 	for i := range n.entries {
 		if e := &n.entries[i]; e.name == name {
 			e.cnt += mem
 			e.keys++
 			e.mem += mem
+			count(e)
 			return
 		}
 	}
 	n.seq++
 	if len(n.entries) < n.capacity {
 		n.entries = append(n.entries, naiveEntry{name: name, cnt: mem, seq: n.seq, keys: 1, mem: mem})
+		count(&n.entries[len(n.entries)-1])
 		return
 	}
 	m := 0
@@ -52,8 +75,15 @@ func (n *naiveSS) add(name string, mem int64) {
 	e := &n.entries[m]
 	n.other.Keys += e.keys
 	n.other.Memory += e.mem
+	n.otherNoTTL.Keys += e.noTTL.Keys
+	n.otherNoTTL.Memory += e.noTTL.Memory
+	for t := range e.byType {
+		n.otherBy[t].Keys += e.byType[t].Keys
+		n.otherBy[t].Memory += e.byType[t].Memory
+	}
 	n.evicted = true
 	*e = naiveEntry{name: name, cnt: e.cnt + mem, seq: n.seq, keys: 1, mem: mem, error: e.cnt}
+	count(e)
 }
 
 func (n *naiveSS) maxError() int64 {
@@ -146,7 +176,47 @@ func TestSSEntryReuse(t *testing.T) {
 	used.init("new:", 7, &k2, typeIndex(k2.Type))
 	fresh := ssEntry{}
 	fresh.init("new:", 7, &k2, typeIndex(k2.Type))
-	// The buffers differ in capacity only.
-	used.buf, fresh.buf = nil, nil
+	// The buffers differ in capacity only, and byType, kept, is read
+	// only once mixed.
+	require.True(t, used.byType != nil && !used.mixed)
+	used.buf, fresh.buf, used.byType = nil, nil, nil
 	require.Equal(t, fresh, used)
+}
+
+// The counts by type and without a TTL, of the entries and of (other),
+// are those of the definition, when groups hold keys of several types and
+// an entry of several types is given to a group of one, and back.
+func TestSpaceSavingByType(t *testing.T) {
+	seed := maphash.MakeSeed()
+	types := []string{"string", "hash", "set", "zset", "module:ReJSON-RL", "list", "stream", "weird"}
+	for _, capa := range []int{1, 3, 8} {
+		rnd := rand.New(rand.NewPCG(uint64(capa), 9))
+		s, n := newSpaceSaving(capa, seed), &naiveSS{capacity: capa}
+		for i := range 5000 {
+			name := fmt.Sprint("g", int(float64(4*capa)*rnd.Float64()*rnd.Float64()))
+			// Most groups hold keys of one type; some mix.
+			typ := types[len(name)%len(types)]
+			if rnd.IntN(4) == 0 {
+				typ = types[rnd.IntN(len(types))]
+			}
+			k := Key{Key: name + ":x", Type: typ, Memory: int64(rnd.IntN(300))}
+			if rnd.IntN(2) == 0 {
+				k.ExpiresAt = int64(i + 1)
+			}
+			s.add(name, hashName(seed, name), &k, typeIndex(k.Type))
+			n.addKey(name, &k)
+		}
+		got := s.groups(0)
+		msg := fmt.Sprint("capacity ", capa)
+		require.Len(t, got.Entries, len(n.entries), msg)
+		for _, w := range n.entries {
+			e := got.Find(w.name)
+			require.NotNil(t, e, w.name)
+			require.Equal(t, typeTotals(&w.byType), e.ByType, w.name)
+			require.Equal(t, w.noTTL, e.NoTTL, w.name)
+		}
+		require.Equal(t, typeTotals(&n.otherBy), got.Other.ByType, msg)
+		require.Equal(t, n.otherNoTTL, got.Other.NoTTL, msg)
+		require.Equal(t, n.other, KeysMemory{Keys: got.Other.Keys, Memory: got.Other.Memory}, msg)
+	}
 }
