@@ -152,7 +152,9 @@ func NewBuilder(name string, opts Options) *Builder {
 		slots:    make([]KeysMemory, NumSlots),
 	}
 	for range opts.PrefixDepth {
-		b.prefixes = append(b.prefixes, newSpaceSaving(opts.GroupCapacity, seed))
+		p := newSpaceSaving(opts.GroupCapacity, seed)
+		p.shared = true // a prefix starts every key it holds
+		b.prefixes = append(b.prefixes, p)
 	}
 	if !b.detect {
 		n.Separators = b.split.seps

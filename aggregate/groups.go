@@ -120,8 +120,9 @@ type ssEntry struct {
 // init makes e the entry of a new group called name, whose error is err,
 // holding key k of type index ti, keeping e's buffer: field by field,
 // where a struct literal would be built on the stack and copied whole, on
-// nearly every key of a deep prefix.
-func (e *ssEntry) init(name string, err int64, k *Key, ti int) {
+// nearly every key of a deep prefix. shared says that name starts k.Key
+// (see spaceSaving.shared).
+func (e *ssEntry) init(name string, err int64, k *Key, ti int, shared bool) {
 	e.err = err
 	e.keys, e.memory = 1, k.Memory
 	e.noTTL = KeysMemory{}
@@ -129,9 +130,15 @@ func (e *ssEntry) init(name string, err int64, k *Key, ti int) {
 		e.noTTL = KeysMemory{Keys: 1, Memory: k.Memory}
 	}
 	e.ti, e.mixed = uint8(ti), false
+	e.big = *k
+	if shared {
+		e.buf = append(e.buf[:0], k.Key...)
+		p := unsafe.SliceData(e.buf)
+		e.name, e.big.Key = unsafe.String(p, len(name)), unsafe.String(p, len(k.Key))
+		return
+	}
 	e.buf = append(append(e.buf[:0], name...), k.Key...)
 	e.name = unsafe.String(unsafe.SliceData(e.buf), len(name))
-	e.big = *k
 	e.big.Key = unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(e.buf)), len(name))), len(k.Key))
 }
 
@@ -174,9 +181,17 @@ func (e *ssEntry) types() *[len(typeNames)]KeysMemory {
 	return &a
 }
 
-// setBig makes k the entry's biggest key.
-func (e *ssEntry) setBig(k *Key) {
+// setBig makes k the entry's biggest key; shared as for init.
+func (e *ssEntry) setBig(k *Key, shared bool) {
 	n := len(e.name)
+	if shared {
+		// The name stays where it is, the start of the key.
+		e.buf = append(e.buf[:n], k.Key[n:]...)
+		p := unsafe.SliceData(e.buf)
+		e.name, e.big = unsafe.String(p, n), *k // buf may have moved
+		e.big.Key = unsafe.String(p, len(k.Key))
+		return
+	}
 	e.buf = append(e.buf[:n], k.Key...)
 	p := unsafe.SliceData(e.buf)
 	e.name = unsafe.String(p, n) // buf may have moved
@@ -249,6 +264,11 @@ type spaceSaving struct {
 	otherBig KeyInfo // the biggest key of the evicted entries
 	otherHas bool
 	evicted  bool
+	// shared is set when every group's name starts the names of its
+	// keys, as a prefix does: an entry keeps the name of its biggest key
+	// only, and its own name as the start of it, which halves what an
+	// eviction copies into the entry's buffer.
+	shared bool
 }
 
 // newSpaceSaving makes a table of capacity groups whose names are hashed
@@ -411,7 +431,7 @@ func (s *spaceSaving) add(name string, h uint64, k *Key, ti int) {
 		s.entries[id].count(k, ti)
 		if k.Memory > s.bigMem[id] {
 			s.bigMem[id] = k.Memory
-			s.entries[id].setBig(k)
+			s.entries[id].setBig(k, s.shared)
 		}
 		i := int(s.pos[id])
 		s.heap[i].cnt += k.Memory
@@ -426,7 +446,7 @@ func (s *spaceSaving) add(name string, h uint64, k *Key, ti int) {
 			s.resize(2 * len(s.index))
 		}
 		s.entries = append(s.entries, ssEntry{})
-		s.entries[id].init(name, 0, k, ti)
+		s.entries[id].init(name, 0, k, ti, s.shared)
 		s.bigMem = append(s.bigMem, k.Memory)
 		s.index[s.free(tag)] = uint64(tag)<<32 | uint64(id+1)
 		s.pos = append(s.pos, int32(len(s.heap)))
@@ -448,7 +468,7 @@ func (s *spaceSaving) add(name string, h uint64, k *Key, ti int) {
 	}
 	s.unindex(id, it.tag)
 	err := it.cnt
-	e.init(name, err, k, ti)
+	e.init(name, err, k, ti, s.shared)
 	s.bigMem[id] = k.Memory
 	s.index[s.free(tag)] = uint64(tag)<<32 | uint64(id+1)
 	s.replaceMin(ssItem{cnt: err + k.Memory, seq: s.seq, id: int32(id), tag: tag})
