@@ -24,8 +24,8 @@ import (
 
 // Batch bounds: a batch is sent when it holds batchKeys keys or its names
 // would outgrow batchBytes, and at most maxBatches exist per Builder (one
-// being filled, the others being fed). A batch is ~0.42 MiB (its keys,
-// items and names), so that a node holds at most ~1.7 MiB of them
+// being filled, the others being fed). A batch is ~0.45 MiB (its keys,
+// items and names), so that a node holds at most ~1.8 MiB of them
 // whatever the dump (-j 2 on many small dumps is what the parent's peak
 // RSS is tight on), and the cost of a batch (one goroutine per group) is
 // spread over thousands of keys.
