@@ -370,13 +370,7 @@ func prefixEnds(key string, sp *splitter, ends []int) {
 		ends[cuts] = i
 		cuts++
 	}
-	last := len(key)
-	if cuts > 0 {
-		last = ends[cuts-1]
-	}
-	for d := cuts; d < len(ends); d++ {
-		ends[d] = last
-	}
+	fillEnds(key, ends, cuts)
 }
 
 // prefixEndsCuts is prefixEnds of a key whose one-byte separators start
@@ -391,6 +385,12 @@ func prefixEndsCuts(key string, at []uint16, ends []int) {
 		ends[cuts] = i
 		cuts++
 	}
+	fillEnds(key, ends, cuts)
+}
+
+// fillEnds sets the ends of the depths past cuts, which the key does not
+// reach: its segments up to the last separator, or the whole key.
+func fillEnds(key string, ends []int, cuts int) {
 	last := len(key)
 	if cuts > 0 {
 		last = ends[cuts-1]
