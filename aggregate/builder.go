@@ -152,7 +152,9 @@ func NewBuilder(name string, opts Options) *Builder {
 		slots:    make([]KeysMemory, NumSlots),
 	}
 	for range opts.PrefixDepth {
-		b.prefixes = append(b.prefixes, newSpaceSaving(opts.GroupCapacity, seed))
+		p := newSpaceSaving(opts.GroupCapacity, seed)
+		p.shared = true // a prefix starts every key it holds
+		b.prefixes = append(b.prefixes, p)
 	}
 	if !b.detect {
 		n.Separators = b.split.seps
@@ -250,17 +252,22 @@ func (b *Builder) Add(k *Key) {
 // rather than filling one so that k does not escape: the serial path
 // keeps it on the caller's stack.
 func (b *Builder) prepare(k, cut *Key) keyItem {
-	it := keyItem{k: k, selected: b.filtered != nil && b.opts.Filter.Match(k), pre: true}
-	it.tag, it.tagged = hashTag(k.Key)
-	it.slot = crc16(it.tag) & (NumSlots - 1)
+	// Whatever needs the whole name first: cut may be k.
+	selected := b.filtered != nil && b.opts.Filter.Match(k)
+	tag, tagged := hashTag(k.Key)
+	slot := crc16(tag) & (NumSlots - 1)
+	var it keyItem
 	if len(k.Key) > MaxProfileKey {
 		*cut = *k
 		cut.Key, cut.fullLen = k.Key[:MaxProfileKey], int64(len(k.Key))
-		it.k = cut
-		if len(it.tag) > MaxProfileKey {
-			it.tag = it.tag[:MaxProfileKey]
+		it = b.itemOf(cut)
+		if len(tag) > MaxProfileKey {
+			tag = tag[:MaxProfileKey]
 		}
+	} else {
+		it = b.itemOf(k)
 	}
+	it.selected, it.pre, it.tag, it.tagged, it.slot = selected, true, tag, tagged, slot
 	return it
 }
 

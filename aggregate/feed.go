@@ -24,8 +24,8 @@ import (
 
 // Batch bounds: a batch is sent when it holds batchKeys keys or its names
 // would outgrow batchBytes, and at most maxBatches exist per Builder (one
-// being filled, the others being fed). A batch is ~0.42 MiB (its keys,
-// items and names), so that a node holds at most ~1.7 MiB of them
+// being filled, the others being fed). A batch is ~0.45 MiB (its keys,
+// items and names), so that a node holds at most ~1.8 MiB of them
 // whatever the dump (-j 2 on many small dumps is what the parent's peak
 // RSS is tight on), and the cost of a batch (one goroutine per group) is
 // spread over thousands of keys.
@@ -155,6 +155,21 @@ type keyItem struct {
 	tagged   bool
 	selected bool // by Options.Filter
 	pre      bool
+	ti       uint8 // typeIndex(k.Type), found once for every table
+	// cut is set when at[:nat] are where the separators of k.Key start
+	// (see splitter.cuts), found once for the family and every prefix
+	// depth; else the tables split k.Key themselves.
+	cut bool
+	nat uint8
+	at  [maxCuts]uint16
+}
+
+// itemOf is the item of key k as the tables read it, but for the slot,
+// the hash tag and the filter (see prepare).
+func (b *Builder) itemOf(k *Key) keyItem {
+	it := keyItem{k: k, ti: uint8(typeIndex(k.Type))}
+	it.nat, it.cut = b.split.cuts(k.Key, &it.at)
+	return it
 }
 
 // hashTag is the key's hash tag, as hashTag tells.
@@ -218,16 +233,20 @@ func (f *feeder) feed(items []keyItem) {
 		case tableFamilies:
 			for i := range items {
 				k := items[i].k
-				f.buf = appendPattern(f.buf[:0], k.Key, b.split)
+				if it := &items[i]; it.cut {
+					f.buf = appendPatternCuts(f.buf[:0], k.Key, it.at[:it.nat])
+				} else {
+					f.buf = appendPattern(f.buf[:0], k.Key, b.split)
+				}
 				name := bufString(f.buf)
-				b.families.add(name, hashName(b.seed, name), k)
+				b.families.add(name, hashName(b.seed, name), k, int(items[i].ti))
 			}
 		case tableHashtags:
 			for i := range items {
 				if tag, ok := items[i].hashTag(); ok {
 					f.buf = append(append(append(f.buf[:0], '{'), tag...), '}')
 					name := bufString(f.buf)
-					b.hashtags.add(name, hashName(b.seed, name), items[i].k)
+					b.hashtags.add(name, hashName(b.seed, name), items[i].k, int(items[i].ti))
 				}
 			}
 		case tablePrefixes:
@@ -236,8 +255,12 @@ func (f *feeder) feed(items []keyItem) {
 			}
 			ends := f.ends[:t.depths[len(t.depths)-1]+1]
 			for i := range items {
-				k := items[i].k
-				prefixEnds(k.Key, b.split, ends)
+				k, ti := items[i].k, int(items[i].ti)
+				if it := &items[i]; it.cut {
+					prefixEndsCuts(k.Key, it.at[:it.nat], ends)
+				} else {
+					prefixEnds(k.Key, b.split, ends)
+				}
 				// A key of few segments has the same prefix at several
 				// depths: the tables share one seed, and the hash.
 				var h uint64
@@ -247,7 +270,7 @@ func (f *feeder) feed(items []keyItem) {
 					if ends[d] != last {
 						h, last = hashName(b.seed, name), ends[d]
 					}
-					b.prefixes[d].add(name, h, k)
+					b.prefixes[d].add(name, h, k, ti)
 				}
 			}
 		}
@@ -338,7 +361,8 @@ func (p *pipeline) add(k *Key) {
 		*it = b.prepare(k2, k2)
 		it.tag = bt.keep(it.tag)
 	} else {
-		*it = keyItem{k: k2, selected: b.filtered != nil && b.opts.Filter.Match(k)}
+		*it = b.itemOf(k2)
+		it.selected = b.filtered != nil && b.opts.Filter.Match(k)
 	}
 	k2.Key = bt.keep(k2.Key)
 }

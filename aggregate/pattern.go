@@ -94,6 +94,46 @@ func appendPattern(dst []byte, key string, sp *splitter) []byte {
 	return appendSegment(dst, key[start:])
 }
 
+// maxCuts is how many separators a keyItem holds the places of: keys of
+// more fall back on the splitter.
+const maxCuts = 8
+
+// cuts finds where the separators of key are when every separator is one
+// byte long: in order, into at, returning how many; ok is false when
+// some separator is longer or key has more than maxCuts of them. One pass
+// over the key then serves its family (appendPatternCuts) and every
+// prefix depth (prefixEndsCuts), which each scanned it before, one of
+// them in each group of tables. A byte at a time: key names are short,
+// and most of their segments shorter than what strings.IndexByte pays
+// per call.
+func (s *splitter) cuts(key string, at *[maxCuts]uint16) (n uint8, ok bool) {
+	if !s.single || len(key) > MaxProfileKey {
+		return 0, false
+	}
+	for i := 0; i < len(key); i++ {
+		if s.first[key[i]] {
+			if n == maxCuts {
+				return 0, false
+			}
+			at[n] = uint16(i)
+			n++
+		}
+	}
+	return n, true
+}
+
+// appendPatternCuts is appendPattern of a key whose one-byte separators
+// start at at (see cuts).
+func appendPatternCuts(dst []byte, key string, at []uint16) []byte {
+	start := 0
+	for _, c := range at {
+		dst = appendSegment(dst, key[start:c])
+		dst = append(dst, key[c])
+		start = int(c) + 1
+	}
+	return appendSegment(dst, key[start:])
+}
+
 // appendSegment generalizes one segment. A segment that is an id as a
 // whole becomes '*'. Otherwise braces split it into pieces ({1000123} →
 // {*}), and each piece is looked at in sub-tokens split by - _ . so that
@@ -330,6 +370,27 @@ func prefixEnds(key string, sp *splitter, ends []int) {
 		ends[cuts] = i
 		cuts++
 	}
+	fillEnds(key, ends, cuts)
+}
+
+// prefixEndsCuts is prefixEnds of a key whose one-byte separators start
+// at at (see cuts).
+func prefixEndsCuts(key string, at []uint16, ends []int) {
+	cuts := 0
+	for _, c := range at {
+		i := int(c) + 1
+		if cuts == len(ends) || i == len(key) {
+			break
+		}
+		ends[cuts] = i
+		cuts++
+	}
+	fillEnds(key, ends, cuts)
+}
+
+// fillEnds sets the ends of the depths past cuts, which the key does not
+// reach: its segments up to the last separator, or the whole key.
+func fillEnds(key string, ends []int, cuts int) {
 	last := len(key)
 	if cuts > 0 {
 		last = ends[cuts-1]

@@ -142,3 +142,35 @@ func TestFamilyNamerMatchesProfile(t *testing.T) {
 		assert.NotNil(t, n.Families.Find(fam), "family %.40q of %.40q is in the profile", fam, k)
 	}
 }
+
+// The separators a keyItem holds (splitter.cuts) give the family and the
+// prefix ends that scanning the key gives, whatever the key and the
+// separators; keys of too many separators, and longer separators, are
+// left to the scan.
+func TestCutsMatchScan(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	const alphabet = "ab:/#._-{}01234567"
+	sepSets := [][]string{nil, {":"}, {":", "/"}, {"/", "#", "."}, {"::"}, {":", "->"}}
+	for n := 0; n < 20000; n++ {
+		b := make([]byte, r.IntN(24))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		key := string(b)
+		seps := sepSets[n%len(sepSets)]
+		sp := newSplitter(seps)
+		var at [maxCuts]uint16
+		nat, ok := sp.cuts(key, &at)
+		if !ok {
+			assert.True(t, !sp.single || strings.Count(key, ":")+strings.Count(key, "/")+strings.Count(key, "#")+strings.Count(key, ".") > maxCuts, "%q %q", key, seps)
+			continue
+		}
+		assert.Equal(t, string(appendPattern(nil, key, sp)), string(appendPatternCuts(nil, key, at[:nat])), "%q %q", key, seps)
+		for depth := 1; depth <= 4; depth++ {
+			want, got := make([]int, depth), make([]int, depth)
+			prefixEnds(key, sp, want)
+			prefixEndsCuts(key, at[:nat], got)
+			assert.Equal(t, want, got, "%q %q", key, seps)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -19,6 +20,11 @@ type naiveSS struct {
 	entries  []naiveEntry
 	other    KeysMemory
 	evicted  bool
+	// otherBy and otherNoTTL are what evicted entries held by type and
+	// without a TTL.
+	otherBy    [len(typeNames)]KeysMemory
+	otherNoTTL KeysMemory
+	otherBig   *Key
 }
 
 type naiveEntry struct {
@@ -26,20 +32,43 @@ type naiveEntry struct {
 	cnt              int64
 	seq              uint64
 	keys, mem, error int64
+	byType           [len(typeNames)]KeysMemory
+	noTTL            KeysMemory
+	big              *Key // the first of the biggest keys
 }
 
 func (n *naiveSS) add(name string, mem int64) {
+	n.addKey(name, &Key{Type: "string", Memory: mem})
+}
+
+// addKey is add, counting k's type and TTL too.
+func (n *naiveSS) addKey(name string, k *Key) {
+	mem := k.Memory
+	count := func(e *naiveEntry) {
+		t := &e.byType[typeIndex(k.Type)]
+		t.Keys++
+		t.Memory += mem
+		if k.ExpiresAt == 0 {
+			e.noTTL.Keys++
+			e.noTTL.Memory += mem
+		}
+		if e.big == nil || mem > e.big.Memory {
+			e.big = k
+		}
+	}
 	for i := range n.entries {
 		if e := &n.entries[i]; e.name == name {
 			e.cnt += mem
 			e.keys++
 			e.mem += mem
+			count(e)
 			return
 		}
 	}
 	n.seq++
 	if len(n.entries) < n.capacity {
 		n.entries = append(n.entries, naiveEntry{name: name, cnt: mem, seq: n.seq, keys: 1, mem: mem})
+		count(&n.entries[len(n.entries)-1])
 		return
 	}
 	m := 0
@@ -52,8 +81,18 @@ func (n *naiveSS) add(name string, mem int64) {
 	e := &n.entries[m]
 	n.other.Keys += e.keys
 	n.other.Memory += e.mem
+	n.otherNoTTL.Keys += e.noTTL.Keys
+	n.otherNoTTL.Memory += e.noTTL.Memory
+	for t := range e.byType {
+		n.otherBy[t].Keys += e.byType[t].Keys
+		n.otherBy[t].Memory += e.byType[t].Memory
+	}
+	if n.otherBig == nil || e.big.Memory > n.otherBig.Memory {
+		n.otherBig = e.big
+	}
 	n.evicted = true
 	*e = naiveEntry{name: name, cnt: e.cnt + mem, seq: n.seq, keys: 1, mem: mem, error: e.cnt}
+	count(e)
 }
 
 func (n *naiveSS) maxError() int64 {
@@ -82,7 +121,7 @@ func TestSpaceSavingMatchesDefinition(t *testing.T) {
 				g := int(float64(groups+1) * rnd.Float64() * rnd.Float64())
 				name := fmt.Sprint("g", g)
 				k := Key{Key: name + ":x", Type: "string", Memory: sizes[rnd.IntN(len(sizes))]}
-				s.add(name, hashName(seed, name), &k)
+				s.add(name, hashName(seed, name), &k, typeIndex(k.Type))
 				n.add(name, k.Memory)
 			}
 			got := s.groups(0)
@@ -118,7 +157,7 @@ func TestSpaceSavingIndexCollisions(t *testing.T) {
 		name := fmt.Sprint("n", rnd.IntN(40))
 		h := tags[crc16(name)%3] << 32
 		k := Key{Key: name, Type: "hash", Memory: int64(rnd.IntN(4))}
-		s.add(name, h, &k)
+		s.add(name, h, &k, typeIndex(k.Type))
 		n.add(name, k.Memory)
 	}
 	got := s.groups(0)
@@ -137,17 +176,73 @@ func TestSSEntryReuse(t *testing.T) {
 	k1 := Key{DB: 3, Key: "old:key:with:a:long:name", Type: "zset", Encoding: "skiplist", Memory: 9000,
 		Alloc: 9100, RDBBytes: 800, Elements: 70, ExpiresAt: 0, fullLen: 3000}
 	k2 := Key{DB: 1, Key: "new:key", Type: "string", Encoding: "int", Memory: 72, ExpiresAt: 5}
-	used := ssEntry{tag: 1, err: 50}
-	used.setName("old:")
-	used.add(&k1)
-	used.add(&k1)
-	used.reuse(2, 7)
-	used.setName("new:")
-	used.add(&k2)
-	fresh := ssEntry{tag: 2, err: 7}
-	fresh.setName("new:")
-	fresh.add(&k2)
-	// The buffers differ in capacity only.
-	used.nameBuf, used.bigBuf, fresh.nameBuf, fresh.bigBuf = nil, nil, nil, nil
-	require.Equal(t, fresh, used)
+	k3 := Key{Key: "old:k3", Type: "hash", Memory: 9001}
+	for _, shared := range []bool{false, true} {
+		used := ssEntry{}
+		used.init("old:", 50, &k1, typeIndex(k1.Type), shared)
+		used.count(&k1, typeIndex(k1.Type))
+		used.count(&k3, typeIndex(k3.Type))
+		used.setBig(&k3, shared)
+		used.init("new:", 7, &k2, typeIndex(k2.Type), shared)
+		fresh := ssEntry{}
+		fresh.init("new:", 7, &k2, typeIndex(k2.Type), shared)
+		// The buffers differ in capacity only, and byType, kept, is
+		// read only once mixed.
+		require.True(t, used.byType != nil && !used.mixed)
+		used.buf, fresh.buf, used.byType = nil, nil, nil
+		require.Equal(t, fresh, used)
+	}
+}
+
+// The counts by type and without a TTL, and the biggest keys, of the
+// entries and of (other), are those of the definition, when groups hold
+// keys of several types and an entry of several types is given to a group
+// of one, and back; whether the table keeps a group's name apart from
+// its biggest key's or as the start of it (shared, as prefixes do).
+func TestSpaceSavingByType(t *testing.T) {
+	seed := maphash.MakeSeed()
+	types := []string{"string", "hash", "set", "zset", "module:ReJSON-RL", "list", "stream", "weird"}
+	for _, tc := range []struct {
+		capa   int
+		shared bool
+	}{{1, false}, {3, false}, {8, false}, {1, true}, {3, true}, {8, true}} {
+		capa := tc.capa
+		rnd := rand.New(rand.NewPCG(uint64(capa), 9))
+		s, n := newSpaceSaving(capa, seed), &naiveSS{capacity: capa}
+		s.shared = tc.shared
+		for i := range 5000 {
+			name := fmt.Sprint("g", int(float64(4*capa)*rnd.Float64()*rnd.Float64()))
+			// Most groups hold keys of one type; some mix.
+			typ := types[len(name)%len(types)]
+			if rnd.IntN(4) == 0 {
+				typ = types[rnd.IntN(len(types))]
+			}
+			k := &Key{Key: name + ":" + strings.Repeat("x", rnd.IntN(70)), Type: typ, Memory: int64(rnd.IntN(300))}
+			if rnd.IntN(2) == 0 {
+				k.ExpiresAt = int64(i + 1)
+			}
+			// The table must copy what it keeps of the key.
+			kc := *k
+			kc.Key = strings.Clone(k.Key)
+			s.add(name, hashName(seed, name), &kc, typeIndex(k.Type))
+			kc.Key = strings.Repeat("?", len(kc.Key))
+			n.addKey(name, k)
+		}
+		got := s.groups(0)
+		msg := fmt.Sprint("capacity ", capa, " shared ", tc.shared)
+		require.Len(t, got.Entries, len(n.entries), msg)
+		for _, w := range n.entries {
+			e := got.Find(w.name)
+			require.NotNil(t, e, w.name)
+			require.Equal(t, typeTotals(&w.byType), e.ByType, w.name)
+			require.Equal(t, w.noTTL, e.NoTTL, w.name)
+			require.Equal(t, w.big.info(), *e.Biggest, w.name)
+		}
+		if n.otherBig != nil {
+			require.Equal(t, n.otherBig.info(), *got.Other.Biggest, msg)
+		}
+		require.Equal(t, typeTotals(&n.otherBy), got.Other.ByType, msg)
+		require.Equal(t, n.otherNoTTL, got.Other.NoTTL, msg)
+		require.Equal(t, n.other, KeysMemory{Keys: got.Other.Keys, Memory: got.Other.Memory}, msg)
+	}
 }
