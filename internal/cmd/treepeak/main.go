@@ -4,10 +4,12 @@
 // and the peak resident memory of its whole process tree, for the
 // end-to-end runs of docs/performance.md (docs/perf/e2e.sh):
 //
-//	treepeak [-interval 10ms] [-o FILE] NAME CMD [ARG...]
+//	treepeak [-interval 10ms] [-o FILE] [-procs] NAME CMD [ARG...]
 //
 // prints one line, "NAME wall_s user_s sys_s tree_peak_mib", to FILE or
-// else to standard output, and exits with the command's exit code. The
+// else to standard output, and exits with the command's exit code. With
+// -procs it also prints, to standard error, each process's own peak
+// ("pid name peak_mib"): which of them makes the tree's peak. The
 // command's standard output and error are those of treepeak.
 //
 // It replaces a shell loop of pstree and awk, which forked several
@@ -22,6 +24,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"slices"
@@ -32,8 +35,9 @@ import (
 func main() {
 	interval := flag.Duration("interval", 10*time.Millisecond, "sampling `period` of the tree's memory")
 	out := flag.String("o", "", "write the report line to `file` instead of standard output")
+	procs := flag.Bool("procs", false, "also print each process's peak RSS to standard error")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: treepeak [-interval D] [-o FILE] NAME CMD [ARG...]")
+		fmt.Fprintln(os.Stderr, "usage: treepeak [-interval D] [-o FILE] [-procs] NAME CMD [ARG...]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -42,7 +46,11 @@ func main() {
 		os.Exit(2)
 	}
 	name, args := flag.Arg(0), flag.Args()[1:]
-	line, code, err := run(name, args, *interval)
+	var peaks map[int]*procPeak
+	if *procs {
+		peaks = map[int]*procPeak{}
+	}
+	line, code, err := run(name, args, *interval, peaks)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "treepeak:", err)
 		os.Exit(2)
@@ -53,11 +61,21 @@ func main() {
 		fmt.Fprintln(os.Stderr, "treepeak:", err)
 		os.Exit(2)
 	}
+	for _, pid := range slices.Sorted(maps.Keys(peaks)) {
+		fmt.Fprintf(os.Stderr, "%d %s %d\n", pid, peaks[pid].name, peaks[pid].rss>>20)
+	}
 	os.Exit(code)
 }
 
-// run runs args and returns the report line and the command's exit code.
-func run(name string, args []string, interval time.Duration) (string, int, error) {
+// procPeak is one process's own peak RSS, for -procs.
+type procPeak struct {
+	name string
+	rss  int64
+}
+
+// run runs args and returns the report line and the command's exit code;
+// peaks, if not nil, gets each process's own peak.
+func run(name string, args []string, interval time.Duration, peaks map[int]*procPeak) (string, int, error) {
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	start := time.Now()
@@ -73,7 +91,7 @@ func run(name string, args []string, interval time.Duration) (string, int, error
 	defer tick.Stop()
 	var waitErr error
 	for running := true; running; {
-		if rss := treeRSS(root, page); rss > peak {
+		if rss := treeRSS(root, page, peaks); rss > peak {
 			peak = rss
 		}
 		select {
@@ -95,8 +113,8 @@ func run(name string, args []string, interval time.Duration) (string, int, error
 // treeRSS is the resident memory in bytes of root and its descendants
 // alive now. Descendants have larger pids than root unless pids wrapped
 // around, which a measured run does not live long enough to see; only
-// those are read.
-func treeRSS(root int, page int64) int64 {
+// those are read. peaks, if not nil, gets each process's own peak.
+func treeRSS(root int, page int64, peaks map[int]*procPeak) int64 {
 	d, err := os.Open("/proc")
 	if err != nil {
 		return 0
@@ -119,14 +137,30 @@ func treeRSS(root int, page int64) int64 {
 	// A child has a larger pid than its parent (no wrap-around), so one
 	// pass in pid order finds every descendant.
 	slices.Sort(pids)
-	total := residentBytes(root, page)
+	total := sample(root, page, peaks)
 	for _, pid := range pids {
 		if in[parent[pid]] {
 			in[pid] = true
-			total += residentBytes(pid, page)
+			total += sample(pid, page, peaks)
 		}
 	}
 	return total
+}
+
+// sample is pid's resident memory, kept in peaks if it is pid's largest.
+func sample(pid int, page int64, peaks map[int]*procPeak) int64 {
+	rss := residentBytes(pid, page)
+	if peaks == nil {
+		return rss
+	}
+	p := peaks[pid]
+	if p == nil {
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+		p = &procPeak{name: string(bytes.TrimSpace(b))}
+		peaks[pid] = p
+	}
+	p.rss = max(p.rss, rss)
+	return rss
 }
 
 // ppid is the parent of pid, from /proc/pid/stat.

@@ -24,7 +24,7 @@ func TestRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			line, code, err := run("cmd", tt.args, time.Millisecond)
+			line, code, err := run("cmd", tt.args, time.Millisecond, nil)
 			require.NoError(t, err)
 			assert.Equal(t, tt.code, code)
 			f := strings.Fields(line)
@@ -35,14 +35,27 @@ func TestRun(t *testing.T) {
 }
 
 func TestRunMissingCommand(t *testing.T) {
-	_, _, err := run("cmd", []string{"/nonexistent/command"}, time.Millisecond)
+	_, _, err := run("cmd", []string{"/nonexistent/command"}, time.Millisecond, nil)
 	assert.Error(t, err)
 }
 
 func TestTreeRSS(t *testing.T) {
 	// This process has no children: its tree is itself.
-	rss := treeRSS(os.Getpid(), int64(os.Getpagesize()))
+	rss := treeRSS(os.Getpid(), int64(os.Getpagesize()), nil)
 	assert.Positive(t, rss)
 	own := residentBytes(os.Getpid(), int64(os.Getpagesize()))
 	assert.InDelta(t, own, rss, 8<<20, "the tree is this process alone")
+}
+
+func TestRunProcs(t *testing.T) {
+	peaks := map[int]*procPeak{}
+	_, code, err := run("cmd", []string{"sh", "-c", "sleep 0.2 & wait"}, time.Millisecond, peaks)
+	require.NoError(t, err)
+	assert.Equal(t, 0, code)
+	var names []string
+	for _, p := range peaks {
+		names = append(names, p.name)
+		assert.Positive(t, p.rss)
+	}
+	assert.Contains(t, names, "sleep", "the grandchild is sampled")
 }
