@@ -29,28 +29,22 @@ type filler struct {
 	zset   []ZMember
 	hash   []HashField
 	stream Stream
-	lzf    []byte    // decompressed blobs
-	kept   []keptLZF // the record's listpacks the framer decompressed, in order
-	data   []byte    // the chunk's bytes, where they are
-	name   []byte    // decompressed short strings
-	seen   []uint64  // hashes of hash fields, to find a field twice
+	lzf    []byte   // decompressed blobs
+	name   []byte   // decompressed short strings
+	seen   []uint64 // hashes of hash fields, to find a field twice
 }
 
 // fill describes the value of type t (the type byte as the decoder is
 // shown it) serialized in b, from a dump written by Valkey if valkey. It
-// returns false when the value is left to the decoder. kept lists the
-// compressed listpacks of b that the framer decompressed into data
-// (walkDeferred): they are not decompressed again.
-func (f *filler) fill(t byte, valkey bool, b []byte, kept []keptLZF, data []byte) (v *Value, ok bool) {
+// returns false when the value is left to the decoder.
+func (f *filler) fill(t byte, valkey bool, b []byte) (v *Value, ok bool) {
 	defer func() {
 		// The framer validated these bytes: a walk that falls off them
 		// is a bug, and the decoder is the safe answer.
 		if recover() != nil {
 			v, ok = nil, false
 		}
-		f.kept, f.data = nil, nil
 	}()
-	f.kept, f.data = kept, data
 	f.reset()
 	c := &cursor{b: b, ok: true}
 	switch t {
@@ -414,61 +408,30 @@ func (f *filler) valkeyHashTTL(c *cursor) bool {
 // blob reads a packed container's string, decompressed; nil when the
 // decoder would fail on it (or read it shorter than claimed).
 func (f *filler) blob(c *cursor) []byte {
-	b, _ := f.packed(c, false)
-	return b
-}
-
-// packed is blob; with walked, it returns (nil, true) for a stream
-// listpack that the framer found streamEntries accepts, without
-// decompressing it (see keptLZF).
-func (f *filler) packed(c *cursor, walked bool) (b []byte, skipped bool) {
 	n, special := c.length()
 	if special && n == 3 {
 		clen, sp1 := c.length()
 		ulen, sp2 := c.length()
 		if sp1 || sp2 || clen > uint64(len(c.b)-c.p) || ulen > 1<<40 {
 			c.fail()
-			return nil, false
+			return nil
 		}
-		at := c.p
 		src := c.take(int(clen))
-		if k, kept := f.keptAt(at, int(ulen)); kept && c.ok {
-			switch {
-			case k.at >= 0:
-				return f.data[k.at : k.at+k.n], false
-			case walked:
-				return nil, true
-			}
-		}
 		if cap(f.lzf) < int(ulen) {
 			f.lzf = make([]byte, ulen)
 		}
 		out := f.lzf[:ulen]
 		if got, full, err := lzfDecode(out, src); err != nil || !full || got != int(ulen) {
 			c.fail()
-			return nil, false
+			return nil
 		}
-		return out, false
+		return out
 	}
 	if special || n > uint64(len(c.b)-c.p) {
 		c.fail()
-		return nil, false
+		return nil
 	}
-	return c.take(int(n)), false
-}
-
-// keptAt returns what the framer kept of the compressed listpack of
-// ulen bytes whose LZF data starts at b[at], if anything.
-func (f *filler) keptAt(at, ulen int) (keptLZF, bool) {
-	for len(f.kept) > 0 && f.kept[0].src < at {
-		f.kept = f.kept[1:]
-	}
-	if len(f.kept) == 0 || f.kept[0].src != at || f.kept[0].n != ulen {
-		return keptLZF{}, false
-	}
-	k := f.kept[0]
-	f.kept = f.kept[1:]
-	return k, true
+	return c.take(int(n))
 }
 
 // elemSink receives the entries of a packed container: the bytes of a
@@ -872,8 +835,8 @@ func (f *filler) streamValue(c *cursor, t byte) bool {
 		var k StreamID
 		copy(k[:], id[:16])
 		s.Nodes = append(s.Nodes, k)
-		b, walked := f.packed(c, true)
-		if !walked && (b == nil || !streamEntries(b)) {
+		b := f.blob(c)
+		if b == nil || !streamEntries(b) {
 			return false
 		}
 	}

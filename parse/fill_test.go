@@ -20,7 +20,14 @@ import (
 // records the filler took and how many it left to the decoder.
 func fillAndDecode(t *testing.T, name string, b *bufio.Reader) (filled, left int) {
 	t.Helper()
-	f, sent := frameAll(t, name, b, Options{})
+	var sent []*chunk
+	f := newFramer(context.Background(), b, name, &Source{}, Options{},
+		func(c *chunk) error { sent = append(sent, c); return nil }, nil)
+	if err := f.run(); err != nil {
+		// Corrupt corpus files: the records before the failure count.
+		f.buf.cut(f.rec.start)
+	}
+	require.NoError(t, f.buf.flush(nil))
 	var fl filler
 	var vb valueBuf
 	var buf []byte
@@ -38,7 +45,7 @@ func fillAndDecode(t *testing.T, name string, b *bufio.Reader) (filled, left int
 			}
 			obj, mismatch, err := decodeOne(f.dump.decHeader[:], m, c.data[m.at:m.end], rec.Key, &buf)
 			require.NoError(t, mismatch)
-			v, ok := fl.fill(typ, f.dump.valkey, c.data[m.valAt:m.end], c.lzfs[m.lzfAt:m.lzfAt+m.lzfN], c.data)
+			v, ok := fl.fill(typ, f.dump.valkey, c.data[m.valAt:m.end])
 			if !ok {
 				left++
 				continue
@@ -49,20 +56,6 @@ func fillAndDecode(t *testing.T, name string, b *bufio.Reader) (filled, left int
 		}
 	}
 	return filled, left
-}
-
-// frameAll frames b and returns the framer and the chunks it sent.
-func frameAll(t *testing.T, name string, b *bufio.Reader, opts Options) (*framer, []*chunk) {
-	t.Helper()
-	var sent []*chunk
-	f := newFramer(context.Background(), b, name, &Source{}, opts,
-		func(c *chunk) error { sent = append(sent, c); return nil }, nil)
-	if err := f.run(); err != nil {
-		// Corrupt corpus files: the records before the failure count.
-		f.buf.cut(f.rec.start)
-	}
-	require.NoError(t, f.buf.flush(nil))
-	return f, sent
 }
 
 // normalized returns a copy of v that compares equal whatever the order

@@ -19,7 +19,7 @@ import (
 //	             (Options.SkipRecords, FrameOnly)
 //	opcodes.go   the item loop: header, opcodes, aux fields, trailer
 //	values.go    one key record: each value type and its packed blobs
-//	walk.go      compressed listpacks: checked as servers load them, walked (once) if decoded
+//	walk.go      compressed listpacks: checked as servers load them, walked if decoded
 //	module.go    module data (values, MODULE_AUX, KEY_META); vector sets
 //	lzfsize.go   LZF lengths of list nodes as the servers compress them
 //	lzf.go       LZF decompressed, checked, measured (the filler's too)
@@ -84,7 +84,6 @@ type recordState struct {
 	saturated bool           // a listpack header count was 65535
 	plain     []plainNode    // PLAIN quicklist nodes (see compat.go)
 	walks     []deferredWalk // compressed listpacks to walk if the record is decoded
-	kept      []keptLZF      // those walked and kept for the filler (walkDeferred)
 	strBlob   Blob           // the last string value framed (see tooLarge)
 	typeAt    int            // index in buf.out of the record's type byte
 	valAt     int            // index in buf.out of the record's value (after its key)
@@ -103,9 +102,6 @@ type meta struct {
 	at       int // the record is chunk.data[at:end], its value from valAt; at is -1 when its bytes were not kept
 	valAt    int
 	end      int
-	tail     int // its kept listpacks end there (end if none)
-	lzfAt    int // they are chunk.lzfs[lzfAt:lzfAt+lzfN]
-	lzfN     int
 	typ      byte
 	expires  int64
 	idle     int64
@@ -113,9 +109,8 @@ type meta struct {
 	offset   int64
 	size     int64
 	elements int64
-	longElem int64     // see Record.LongElem
-	blobs    []Blob    // while framing; then in the chunk's arena
-	lzfs     []keptLZF // the same for its kept listpacks
+	longElem int64  // see Record.LongElem
+	blobs    []Blob // while framing; then in the chunk's arena
 	warnings []string
 
 	// undecoded records (module values, keys too large or not needed

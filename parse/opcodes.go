@@ -267,13 +267,12 @@ func (f *framer) keyRecord(t byte, at int64) error {
 	if m.undecoded {
 		f.buf.strip(r.start)
 	} else {
-		end, err := f.forDecoder(m.typ)
-		if err != nil {
+		if err := f.walkDeferred(); err != nil {
 			f.buf.cut(r.start)
 			return err
 		}
-		m.at, m.valAt, m.end, m.tail = r.start, r.valAt, end, len(f.buf.out)
-		m.lzfs = r.kept
+		f.recordForDecoder()
+		m.at, m.valAt, m.end = r.start, r.valAt, len(f.buf.out)
 	}
 	f.buf.add(&m, r.key)
 	r.expires, r.idle, r.freq, r.pending = 0, -1, -1, false

@@ -158,7 +158,7 @@ func (r *runner[T]) release(c *chunk) {
 		r.keepSpare(c.data)
 		c.data = nil
 	}
-	if cap(c.keys) > 4*chunkTarget || cap(c.metas) > 2*chunkRecords || cap(c.lzfs) > 4*chunkRecords {
+	if cap(c.keys) > 4*chunkTarget || cap(c.metas) > 2*chunkRecords {
 		return
 	}
 	clear(c.recs) // drop the records' references
@@ -277,7 +277,7 @@ func (r *runner[T]) decode(w *decodeWorker, c *chunk) {
 			if t == 26 {
 				t = 21 // as the decoder is shown it (recordForDecoder)
 			}
-			v, ok := w.fill.fill(t, valkey, c.data[m.valAt:m.end], c.lzfs[m.lzfAt:m.lzfAt+m.lzfN], c.data)
+			v, ok := w.fill.fill(t, valkey, c.data[m.valAt:m.end])
 			if ok {
 				paths.Filled.add(PathCount{1, m.size})
 			} else {

@@ -24,10 +24,9 @@ const (
 type chunk struct {
 	data  []byte
 	metas []meta
-	keys  []byte    // the records' keys, one after the other
-	blobs []Blob    // the records' blobs, one after the other
-	lzfs  []keptLZF // the records' decompressed listpacks (walk.go)
-	err   error     // met once the chunk's records are delivered: the framer's failure
+	keys  []byte // the records' keys, one after the other
+	blobs []Blob // the records' blobs, one after the other
+	err   error  // met once the chunk's records are delivered: the framer's failure
 
 	// Filled on the decoding side.
 	done    chan struct{} // closed once recs (and res) are ready
@@ -42,14 +41,13 @@ type chunk struct {
 // checksum is brought up to date before they go, so that it always covers
 // the dump exactly as stored.
 type chunkBuffer struct {
-	out    []byte    // bytes of the chunk being built
-	base   int64     // stream offset of out[0] (bytes cut out count too)
-	crcPos int       // out[:crcPos] is already in crc
-	crc    uint64    // CRC64 state (crc64.go)
-	metas  []meta    // records framed in out
-	keys   []byte    // their keys
-	blobs  []Blob    // their blobs
-	lzfs   []keptLZF // their decompressed listpacks, in out after each record
+	out    []byte // bytes of the chunk being built
+	base   int64  // stream offset of out[0] (bytes cut out count too)
+	crcPos int    // out[:crcPos] is already in crc
+	crc    uint64 // CRC64 state (crc64.go)
+	metas  []meta // records framed in out
+	keys   []byte // their keys
+	blobs  []Blob // their blobs
 	send   func(*chunk) error
 	fresh  func() *chunk // an empty chunk whose storage the next one reuses
 	next   *chunk        // that chunk
@@ -81,7 +79,6 @@ func (b *chunkBuffer) take() {
 		b.next.data = make([]byte, 0, chunkTarget+chunkTarget/4)
 	}
 	b.out, b.metas, b.keys, b.blobs = b.next.data[:0], b.next.metas[:0], b.next.keys[:0], b.next.blobs[:0]
-	b.lzfs = b.next.lzfs[:0]
 }
 
 // grow makes room for n more bytes in out, at least doubling it: append
@@ -126,7 +123,7 @@ func (b *chunkBuffer) sendDone() {
 	end := 0
 	for i := range b.metas {
 		if m := &b.metas[i]; m.at >= 0 {
-			end = max(end, m.tail)
+			end = max(end, m.end)
 		}
 	}
 	c := b.fresh()
@@ -134,23 +131,18 @@ func (b *chunkBuffer) sendDone() {
 	c.metas = append(c.metas[:0], b.metas...)
 	c.keys = append(c.keys[:0], b.keys...)
 	c.blobs = append(c.blobs[:0], b.blobs...)
-	c.lzfs = append(c.lzfs[:0], b.lzfs...)
 	c.err = nil
-	b.metas, b.keys, b.blobs, b.lzfs = b.metas[:0], b.keys[:0], b.blobs[:0], b.lzfs[:0]
+	b.metas, b.keys, b.blobs = b.metas[:0], b.keys[:0], b.blobs[:0]
 	_ = b.send(c)
 }
 
-// add queues the record framed last, with its key, blobs and kept
-// listpacks, in the chunk.
+// add queues the record framed last, with its key and blobs, in the chunk.
 func (b *chunkBuffer) add(m *meta, key []byte) {
 	m.keyAt, m.keyLen = len(b.keys), len(key)
 	b.keys = append(b.keys, key...)
 	m.blobAt, m.blobN = len(b.blobs), len(m.blobs)
 	b.blobs = append(b.blobs, m.blobs...)
 	m.blobs = nil
-	m.lzfAt, m.lzfN = len(b.lzfs), len(m.lzfs)
-	b.lzfs = append(b.lzfs, m.lzfs...)
-	m.lzfs = nil
 	b.metas = append(b.metas, *m)
 }
 
@@ -170,25 +162,6 @@ func (b *chunkBuffer) replace(from int, nb []byte) {
 	b.base += int64(len(b.out) - from - len(nb))
 	b.out = append(b.out[:from], nb...)
 	b.crcPos = len(b.out)
-}
-
-// unpacked appends n bytes to out, which has room for them, that are
-// not in the stream (the decompressed listpacks of the record just
-// framed, see walkDeferred), and returns them: they are neither
-// checksummed nor counted in pos.
-func (b *chunkBuffer) unpacked(n int) []byte {
-	b.sum()
-	b.out = b.out[:len(b.out)+n]
-	b.base -= int64(n)
-	b.crcPos = len(b.out)
-	return b.out[len(b.out)-n:]
-}
-
-// dropUnpacked drops what unpacked appended after out[:end].
-func (b *chunkBuffer) dropUnpacked(end int) {
-	b.base += int64(len(b.out) - end)
-	b.out = b.out[:end]
-	b.crcPos = min(b.crcPos, end)
 }
 
 // strip drops out[from:] from what the decoder will see.
@@ -216,7 +189,7 @@ func (b *chunkBuffer) full() bool {
 func (b *chunkBuffer) flush(err error) error {
 	b.sum()
 	c := b.next
-	c.data, c.metas, c.keys, c.blobs, c.lzfs, c.err = b.out, b.metas, b.keys, b.blobs, b.lzfs, err
+	c.data, c.metas, c.keys, c.blobs, c.err = b.out, b.metas, b.keys, b.blobs, err
 	b.base += int64(len(b.out))
 	b.crcPos = 0
 	b.take()

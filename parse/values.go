@@ -68,7 +68,6 @@ func (f *framer) record(m *meta, t byte, at int64) error {
 	r.blobs = r.blobs[:0]
 	r.plain = r.plain[:0]
 	r.walks = r.walks[:0]
-	r.kept = r.kept[:0]
 	r.warnings = nil
 	r.saturated = false
 	f.rec.typeAt, f.rec.idmpAt = r.unitStart, -1

@@ -14,8 +14,7 @@ import (
 // (Options.SkipDecode) is measured from the header alone, so
 // decompressing it in full would cost time for nothing (docs/robustness.md,
 // docs/performance.md). Uncompressed listpacks cost no decompression and
-// are walked as they are framed. What the walk decompressed is handed to
-// the filler (walkDeferred), which does not decompress it again.
+// are walked as they are framed.
 
 // deferredWalk is a compressed listpack of the record being framed whose
 // entries are walked if the record is decoded.
@@ -53,28 +52,9 @@ func (f *framer) shallowListpack(s str, hdr int64) error {
 	return nil
 }
 
-// How walkDeferred hands what it decompressed to the filler, which would
-// otherwise decompress each listpack again.
-const (
-	keepNone   = iota // nothing: the record's bytes are about to move (PLAIN nodes)
-	keepBytes         // the decompressed bytes, after the record's (see unpacked)
-	keepStream        // for a stream: which listpacks streamEntries accepts
-)
-
 // walkDeferred walks the compressed listpacks of a record that is to be
-// decoded, before any of its bytes leave the framer, and lists in
-// rec.kept what keep says the filler gets of them.
-//
-// A stream's listpacks are only checked by the filler (streamEntries),
-// which the framer does here while they are decompressed, in the cache:
-// nothing is kept but a mark, however large the stream (on the 1 GB perf
-// dump, 12 streams of 6 MB hold 10 MB of listpacks each). Other
-// listpacks are kept decompressed after the record's bytes when they fit
-// in the room the record buffer already has: nothing is allocated for
-// them, and a chunk of small records, which they fill sooner, is sent at
-// chunkTarget bytes as before. The rest are decompressed into scratch,
-// and by the filler again.
-func (f *framer) walkDeferred(keep int) error {
+// decoded, before any of its bytes leave the framer.
+func (f *framer) walkDeferred() error {
 	if len(f.rec.walks) == 0 {
 		return nil
 	}
@@ -84,21 +64,9 @@ func (f *framer) walkDeferred(keep int) error {
 		if w.from < 0 || w.from+w.clen > len(f.buf.out) {
 			return &Error{Path: f.path, Offset: w.at, Msg: msgInternal, Err: errors.New("the bytes of a listpack to walk are no longer in the record buffer")}
 		}
-		if keep != keepBytes || cap(f.buf.out)-len(f.buf.out) < w.ulen {
-			if err := f.walkListpack(f.buf.out[w.from:w.from+w.clen], w.ulen, w.hdr, w.at); err != nil {
-				return err
-			}
-			if keep == keepStream && streamEntries(f.lzf[:w.ulen]) {
-				f.rec.kept = append(f.rec.kept, keptLZF{src: w.from - f.rec.valAt, at: -1, n: w.ulen})
-			}
-			continue
-		}
-		dst := f.buf.unpacked(w.ulen)
-		at := len(f.buf.out) - w.ulen
-		if err := f.walkInto(dst, f.buf.out[w.from:w.from+w.clen], w.hdr, w.at); err != nil {
+		if err := f.walkListpack(f.buf.out[w.from:w.from+w.clen], w.ulen, w.hdr, w.at); err != nil {
 			return err
 		}
-		f.rec.kept = append(f.rec.kept, keptLZF{src: w.from - f.rec.valAt, at: at, n: w.ulen})
 	}
 	f.rec.walks = f.rec.walks[:0]
 	return nil
@@ -108,22 +76,10 @@ func (f *framer) walkDeferred(keep int) error {
 // and walks its entries, which must be the hdr its header counts; at is
 // the stream offset for messages.
 func (f *framer) walkListpack(src []byte, ulen int, hdr int64, at int64) error {
-	if cap(f.lzf) < ulen {
-		f.lzf = make([]byte, ulen)
-	}
-	return f.walkInto(f.lzf[:ulen], src, hdr, at)
-}
-
-// walkInto is walkListpack decompressing into dst, of the listpack's
-// length.
-func (f *framer) walkInto(dst, src []byte, hdr int64, at int64) error {
-	got, complete, err := lzfDecode(dst, src)
-	if err == nil && (got < len(dst) || !complete) {
-		err = errLZFSize(len(dst))
-	}
+	full, err := f.unlzf(src, ulen, true)
 	var n int64
 	if err == nil {
-		n, err = lpWalk(dst)
+		n, err = lpWalk(full)
 	}
 	if err == nil && n != hdr {
 		err = fmt.Errorf("header says %d entries, found %d", hdr, n)
@@ -132,41 +88,4 @@ func (f *framer) walkInto(dst, src []byte, hdr int64, at int64) error {
 		return f.blobErrAt(at, "listpack", err)
 	}
 	return nil
-}
-
-// keptLZF is a compressed listpack of a record that the framer's walk
-// decompressed, for the filler.
-type keptLZF struct {
-	src int // where its LZF data starts in the record's value bytes
-	at  int // its decompressed bytes are chunk.data[at:at+n]; -1: not kept, but streamEntries accepts them
-	n   int // its decompressed length
-}
-
-// forDecoder walks the deferred listpacks of a record of type t to be
-// decoded and adapts its bytes for the decoder (recordForDecoder); end is
-// where its bytes end in the record buffer, its kept listpacks after.
-// PLAIN quicklist nodes, rewritten, would move the listpacks: such a
-// record keeps none (they are rare: elements over 1 GB by default).
-func (f *framer) forDecoder(t byte) (end int, err error) {
-	if len(f.rec.plain) > 0 {
-		if err := f.walkDeferred(keepNone); err != nil {
-			return 0, err
-		}
-		f.recordForDecoder()
-		return len(f.buf.out), nil
-	}
-	// A type 26 stream's IDMP section is cut from the end first: what
-	// is kept goes after the bytes the decoder is shown.
-	f.recordForDecoder()
-	end = len(f.buf.out)
-	keep := keepBytes
-	switch t {
-	case 15, 19, 21, 26:
-		keep = keepStream
-	}
-	if err := f.walkDeferred(keep); err != nil {
-		f.buf.dropUnpacked(end) // the stream offsets stay right for the caller's cut
-		return 0, err
-	}
-	return end, nil
 }
