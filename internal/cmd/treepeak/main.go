@@ -155,9 +155,15 @@ func sample(pid int, page int64, peaks map[int]*procPeak) int64 {
 	}
 	p := peaks[pid]
 	if p == nil {
-		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
-		p = &procPeak{name: string(bytes.TrimSpace(b))}
+		p = &procPeak{}
 		peaks[pid] = p
+	}
+	if p.name == "" || rss > p.rss {
+		// Named again as its peak rises: a child forked a moment ago
+		// still bears its parent's name until it execs.
+		if b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm"); err == nil {
+			p.name = string(bytes.TrimSpace(b))
+		}
 	}
 	p.rss = max(p.rss, rss)
 	return rss

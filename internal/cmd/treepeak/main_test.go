@@ -49,13 +49,14 @@ func TestTreeRSS(t *testing.T) {
 
 func TestRunProcs(t *testing.T) {
 	peaks := map[int]*procPeak{}
-	_, code, err := run("cmd", []string{"sh", "-c", "sleep 0.2 & wait"}, time.Millisecond, peaks)
+	_, code, err := run("cmd", []string{"sh", "-c", "sleep 0.3 & wait"}, time.Millisecond, peaks)
 	require.NoError(t, err)
 	assert.Equal(t, 0, code)
-	var names []string
+	// The shell and its child; the child's name may be caught before or
+	// after it execs sleep, so only the count is certain.
+	assert.GreaterOrEqual(t, len(peaks), 2, "the grandchild is sampled")
 	for _, p := range peaks {
-		names = append(names, p.name)
 		assert.Positive(t, p.rss)
+		assert.NotEmpty(t, p.name)
 	}
-	assert.Contains(t, names, "sleep", "the grandchild is sampled")
 }
