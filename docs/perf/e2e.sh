@@ -8,7 +8,7 @@ mkdir -p $O
 # without forking: a shell loop of pstree and awk every 20 ms, used before
 # the fourth session, took CPU from commands that keep both cores busy.
 T=$B/treepeak
-[ -x $T ] || go build -o $T "$(dirname "$0")/../../internal/cmd/treepeak" || exit 1
+go build -C "$(dirname "$0")/../.." -o $T ./internal/cmd/treepeak || exit 1 # always: never a stale copy
 run() {
   name=$1; shift
   $T -o $O/line "$name" "$@" >/dev/null 2>$O/err.$name
